@@ -1,0 +1,58 @@
+"""wormlab's connectome layer: datasets, graph queries, circuits and their files.
+
+>>> import connectome
+>>> c = connectome.load("cook2019")
+>>> c.resolve("AVA")
+['AVAL', 'AVAR']
+"""
+
+from connectome import io, presets
+from connectome.circuit import ROLES, Circuit
+from connectome.datasets import dataset_info, datasets, manifest
+from connectome.errors import (
+    CircuitError,
+    ControllerError,
+    DivergenceError,
+    SimulationError,
+    UnknownDatasetError,
+    UnknownNeuronError,
+    WiringFormatError,
+    WormlabError,
+)
+from connectome.graph import Connectome, load
+from connectome.queries import (
+    all_paths,
+    compare,
+    degrees,
+    hubs,
+    neighbourhood,
+    partners,
+    strongest_paths,
+)
+
+__all__ = [
+    "Circuit",
+    "CircuitError",
+    "Connectome",
+    "ControllerError",
+    "DivergenceError",
+    "ROLES",
+    "SimulationError",
+    "UnknownDatasetError",
+    "UnknownNeuronError",
+    "WiringFormatError",
+    "WormlabError",
+    "all_paths",
+    "compare",
+    "dataset_info",
+    "datasets",
+    "degrees",
+    "hubs",
+    "io",
+    "load",
+    "manifest",
+    "neighbourhood",
+    "partners",
+    "presets",
+    "strongest_paths",
+]

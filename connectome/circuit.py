@@ -1,0 +1,452 @@
+"""Circuits: subnetworks pruned out of a connectome, with roles.
+
+A :class:`Circuit` is immutable. Each operation returns a new circuit and
+appends a record of itself to ``circuit.ops``, so the exported file says how
+the circuit was made and :meth:`Circuit.replay` makes it again from the
+dataset.
+
+Roles: ``sensory`` (inputs), ``inter``, ``motor`` (outputs). By default a
+neuron's role follows its type (sensory -> sensory, motor -> motor, the rest
+inter); :meth:`Circuit.set_roles` changes them.
+
+Edge filters (:meth:`Circuit.threshold`, :meth:`Circuit.top_k_inputs`) stay in
+force: neurons added later bring only edges that pass them. Merging classes
+aggregates the edges the circuit has at that point and starts afresh at class
+level.
+"""
+
+import functools
+
+import networkx as nx
+import pandas as pd
+
+from connectome.errors import CircuitError, UnknownNeuronError
+from connectome.graph import EDGE_COLUMNS, Connectome, load
+from connectome.neurons import NameIndex, as_name_list, default_role
+from connectome.queries import all_paths, neighbourhood
+
+__all__ = ["Circuit", "ROLES"]
+
+ROLES = ("sensory", "inter", "motor")
+
+
+class Circuit:
+    """A pruned subnetwork with roles and the record of how it was made.
+
+    Build one with :meth:`from_neurons`, :meth:`from_paths` or a preset
+    (:mod:`connectome.presets`); import one with :mod:`connectome.io`.
+
+    Attributes
+    ----------
+    source : Connectome
+        The network operations draw on (neuron or class level).
+    ops : tuple of dict
+        The operations that made this circuit, first to last.
+    """
+
+    def __init__(self, source: Connectome, nodes, roles, edges, ops=(), filters=()):
+        self.source = source
+        self._nodes = tuple(nodes)
+        missing = [n for n in self._nodes if n not in source.names.names]
+        if missing:
+            raise UnknownNeuronError(missing[0], source.names.suggest(missing[0]), source.name)
+        self._roles = {n: roles.get(n) or self._default_role(n) for n in self._nodes}
+        bad = {r for r in self._roles.values() if r not in ROLES}
+        if bad:
+            raise CircuitError(f"unknown role(s) {sorted(bad)}; roles are {', '.join(ROLES)}")
+        keep = edges["pre"].isin(self._nodes) & edges["post"].isin(self._nodes)
+        self._edges = (
+            edges.loc[keep, EDGE_COLUMNS]
+            .sort_values(["kind", "pre", "post"], kind="stable")
+            .reset_index(drop=True)
+        )
+        self.ops = tuple(ops)
+        self._filters = tuple(filters)
+
+    # ----------------------------------------------------------------- views
+    def __repr__(self):
+        n_chem = int((self._edges["kind"] == "chemical").sum())
+        return (
+            f"<Circuit from {self.source.name}: {len(self._nodes)} neurons "
+            f"({len(self.sensory)} sensory, {len(self.motor)} motor), {n_chem} chemical and "
+            f"{len(self._edges) - n_chem} electrical synapses>"
+        )
+
+    def __len__(self):
+        return len(self._nodes)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def dataset(self) -> str:
+        """The shipped dataset this circuit comes from."""
+        return self.source.name.split(":")[0]
+
+    @property
+    def level(self) -> str:
+        return self.source.level
+
+    @functools.cached_property
+    def _neurons(self) -> pd.DataFrame:
+        table = self.source.neurons.loc[list(self._nodes)]
+        return table.assign(role=[self._roles[n] for n in self._nodes])
+
+    @property
+    def neurons(self) -> pd.DataFrame:
+        """Circuit neurons in circuit order, with the source's columns and ``role``."""
+        return self._neurons.copy(deep=False)
+
+    @property
+    def edges(self) -> pd.DataFrame:
+        """Synapses between circuit neurons: pre, post, kind, weight, sign."""
+        return self._edges.copy(deep=False)
+
+    neuron_edges = edges
+
+    @property
+    def roles(self) -> dict[str, str]:
+        return dict(self._roles)
+
+    @property
+    def sensory(self) -> list[str]:
+        return [n for n in self._nodes if self._roles[n] == "sensory"]
+
+    @property
+    def motor(self) -> list[str]:
+        return [n for n in self._nodes if self._roles[n] == "motor"]
+
+    @property
+    def inter(self) -> list[str]:
+        return [n for n in self._nodes if self._roles[n] == "inter"]
+
+    @functools.cached_property
+    def names(self) -> NameIndex:
+        return NameIndex(self._neurons, f"the circuit from {self.source.name}")
+
+    def resolve(self, names) -> list[str]:
+        """Circuit neurons named by ``names`` (neurons or classes, any case)."""
+        return self.names.resolve(names)
+
+    def summary(self) -> dict:
+        """Counts a user wants at a glance: neurons by role, synapses by kind and sign."""
+        e = self._edges
+        chem = e[e["kind"] == "chemical"]
+        return {
+            "neurons": len(self._nodes),
+            "sensory": len(self.sensory),
+            "inter": len(self.inter),
+            "motor": len(self.motor),
+            "chemical": len(chem),
+            "excitatory": int((chem["sign"] > 0).sum()),
+            "inhibitory": int((chem["sign"] < 0).sum()),
+            "electrical": int((e["kind"] == "electrical").sum()),
+            "chemical_weight": float(chem["weight"].sum()),
+            "electrical_weight": float(e.loc[e["kind"] == "electrical", "weight"].sum()),
+        }
+
+    def problems(self) -> list[str]:
+        """Why this circuit cannot serve as a controller as it stands (empty if it can)."""
+        out = []
+        if not self.sensory:
+            out.append("no sensory (input) neuron: set one with set_roles(sensory=...)")
+        if not self.motor:
+            out.append("no motor (output) neuron: set one with set_roles(motor=...)")
+        g = nx.Graph()
+        g.add_nodes_from(self._nodes)
+        g.add_edges_from(zip(self._edges["pre"], self._edges["post"], strict=True))
+        parts = list(nx.connected_components(g)) if len(g) else []
+        if len(parts) > 1:
+            lone = sorted(min(p) for p in parts if len(p) == 1)
+            msg = f"the circuit falls into {len(parts)} disconnected parts"
+            if lone:
+                msg += f" (unconnected: {', '.join(lone[:8])}{'...' if len(lone) > 8 else ''})"
+            out.append(msg)
+        return out
+
+    # ---------------------------------------------------------- construction
+    def _default_role(self, name):
+        return default_role(self.source.neurons.loc[name, "type"])
+
+    def _derive(self, op, nodes=None, roles=None, edges=None, source=None, filters=None):
+        return Circuit(
+            source if source is not None else self.source,
+            nodes if nodes is not None else self._nodes,
+            roles if roles is not None else self._roles,
+            edges if edges is not None else self._edges,
+            self.ops + (op,),
+            filters if filters is not None else self._filters,
+        )
+
+    @classmethod
+    def from_neurons(cls, net: Connectome, names, level="neuron") -> "Circuit":
+        """The circuit of the named neurons (or classes) and every synapse among them.
+
+        Parameters
+        ----------
+        net : Connectome
+        names : str or list of str
+        level : {"neuron", "class"}
+            At class level, names are classes of ``net.to_classes()``.
+
+        Examples
+        --------
+        >>> from connectome import load
+        >>> Circuit.from_neurons(load("cook2019"), ["PLM", "PVC"]).sensory
+        ['PLML', 'PLMR']
+        """
+        source = _source(net, level)
+        nodes = source.resolve(names)
+        if not nodes:
+            raise CircuitError("a circuit needs at least one neuron")
+        op = {
+            "op": "from_neurons",
+            "dataset": source.name.split(":")[0],
+            "level": level,
+            "neurons": nodes,
+        }
+        return cls(source, nodes, {}, _induced(source, nodes), (op,))
+
+    @classmethod
+    def from_paths(cls, net, sources, targets, max_length=3, kind=None, level="neuron"):
+        """The neurons on every simple path of at most ``max_length`` synapses from
+        ``sources`` to ``targets``; sources become sensory, targets motor, the rest inter."""
+        source = _source(net, level)
+        nodes, src, dst = _path_nodes(source, sources, targets, max_length, kind)
+        roles = dict.fromkeys(nodes, "inter") | dict.fromkeys(src, "sensory")
+        roles |= dict.fromkeys(dst, "motor")
+        op = {
+            "op": "from_paths",
+            "dataset": source.name.split(":")[0],
+            "level": level,
+            "sources": src,
+            "targets": dst,
+            "max_length": max_length,
+            "kind": kind,
+        }
+        return cls(source, nodes, roles, _induced(source, nodes), (op,))
+
+    @classmethod
+    def replay(cls, ops, net=None) -> "Circuit":
+        """Make a circuit again from its recorded operations.
+
+        ``net`` defaults to the dataset named by the first operation.
+        """
+        ops = list(ops)
+        if not ops or ops[0].get("op") not in _CONSTRUCTORS:
+            raise CircuitError(
+                "a circuit's operations must start with one of " + ", ".join(_CONSTRUCTORS)
+            )
+        first = dict(ops[0])
+        net = net if net is not None else load(first.pop("dataset"))
+        first.pop("dataset", None)
+        circuit = getattr(cls, first.pop("op"))(net, **_arg_names(first))
+        for op in ops[1:]:
+            args = dict(op)
+            name = args.pop("op")
+            if name not in _OPERATIONS:
+                raise CircuitError(f"unknown circuit operation {name!r}")
+            circuit = getattr(circuit, name)(**_arg_names(args))
+        return circuit
+
+    # ------------------------------------------------------------ operations
+    def _with_nodes(self, op, nodes):
+        new = [n for n in nodes if n not in self._nodes]
+        nodes = list(self._nodes) + new
+        fresh = _induced(self.source, nodes)
+        fresh = fresh[fresh["pre"].isin(new) | fresh["post"].isin(new)]
+        edges = _apply_filters(pd.concat([self._edges, fresh], ignore_index=True), self._filters)
+        return self._derive(op, nodes=nodes, edges=edges)
+
+    def add(self, names) -> "Circuit":
+        """Add neurons (or classes) with their synapses to the circuit's neurons."""
+        nodes = self.source.resolve(names)
+        return self._with_nodes({"op": "add", "names": nodes}, nodes)
+
+    def expand(self, k=1, kind=None, direction="both") -> "Circuit":
+        """Add every neuron within ``k`` synapses of the circuit (see
+        :func:`connectome.queries.neighbourhood`)."""
+        nodes = neighbourhood(self.source, list(self._nodes), k, kind, direction)
+        return self._with_nodes(
+            {"op": "expand", "k": k, "kind": kind, "direction": direction}, nodes
+        )
+
+    def add_paths(self, sources, targets, max_length=3, kind=None) -> "Circuit":
+        """Add the neurons on all simple paths (at most ``max_length`` synapses) from
+        ``sources`` to ``targets`` in the source network."""
+        nodes, src, dst = _path_nodes(self.source, sources, targets, max_length, kind)
+        op = {
+            "op": "add_paths",
+            "sources": src,
+            "targets": dst,
+            "max_length": max_length,
+            "kind": kind,
+        }
+        return self._with_nodes(op, nodes)
+
+    def ablate(self, names) -> "Circuit":
+        """Remove neurons (or whole classes) and their synapses."""
+        gone = set(self.resolve(names))
+        nodes = [n for n in self._nodes if n not in gone]
+        if not nodes:
+            raise CircuitError("ablating these would leave an empty circuit")
+        return self._derive({"op": "ablate", "names": sorted(gone)}, nodes=nodes)
+
+    remove = ablate
+
+    def threshold(self, chemical=None, electrical=None) -> "Circuit":
+        """Drop chemical synapses lighter than ``chemical`` and gap junctions lighter than
+        ``electrical`` (weights as in the dataset; None leaves a kind alone)."""
+        for label, value in (("chemical", chemical), ("electrical", electrical)):
+            if value is not None and not value >= 0:
+                raise CircuitError(f"{label} threshold must be a number >= 0, got {value!r}")
+        op = {"op": "threshold", "chemical": chemical, "electrical": electrical}
+        return self._derive(
+            op, edges=_apply_filters(self._edges, (op,)), filters=self._filters + (op,)
+        )
+
+    def top_k_inputs(self, k, kind=None) -> "Circuit":
+        """Keep each neuron's ``k`` heaviest incoming synapses (gap junctions count as inputs
+        to both ends; ties broken by name)."""
+        if int(k) != k or k < 0:
+            raise CircuitError(f"k must be a whole number >= 0, got {k!r}")
+        op = {"op": "top_k_inputs", "k": int(k), "kind": kind}
+        return self._derive(
+            op, edges=_apply_filters(self._edges, (op,)), filters=self._filters + (op,)
+        )
+
+    def set_sign(self, names, sign) -> "Circuit":
+        """Make every chemical synapse from the named presynaptic neurons excitatory
+        (``sign=1``) or inhibitory (``sign=-1``), e.g. to read glutamate as inhibitory.
+
+        Like the edge filters, the choice holds for synapses that later operations bring in.
+        """
+        if sign not in (1, -1):
+            raise CircuitError(f"sign must be 1 or -1, got {sign!r}")
+        op = {"op": "set_sign", "names": self.resolve(names), "sign": int(sign)}
+        return self._derive(
+            op, edges=_apply_filters(self._edges, (op,)), filters=self._filters + (op,)
+        )
+
+    def merge_classes(self) -> "Circuit":
+        """Merge L/R and numbered members into classes, summing their synapses."""
+        if self.level == "class":
+            return self
+        classes = self.source.to_classes()
+        to_class = {n: self.source.neurons.loc[n, "class"] or n for n in self._nodes}
+        nodes = list(dict.fromkeys(to_class[n] for n in self._nodes))
+        roles = {}
+        for n in self._nodes:
+            roles.setdefault(to_class[n], self._roles[n])
+        e = self._edges.assign(
+            pre=self._edges["pre"].map(to_class), post=self._edges["post"].map(to_class)
+        )
+        gap = e["kind"] == "electrical"
+        lo, hi = e.loc[gap, ["pre", "post"]].min(axis=1), e.loc[gap, ["pre", "post"]].max(axis=1)
+        e.loc[gap, "pre"], e.loc[gap, "post"] = lo, hi
+        e = e.groupby(["pre", "post", "kind"], as_index=False).agg(
+            weight=("weight", "sum"), sign=("sign", "first")
+        )
+        return self._derive(
+            {"op": "merge_classes"}, nodes=nodes, roles=roles, edges=e, source=classes, filters=()
+        )
+
+    def set_roles(self, sensory=None, motor=None) -> "Circuit":
+        """Set the sensory (input) and/or motor (output) neurons; the others that had that
+        role become ``inter``."""
+        roles = dict(self._roles)
+        picked = {}
+        for role, names in (("sensory", sensory), ("motor", motor)):
+            if names is None:
+                continue
+            chosen = self.resolve(names) if as_name_list(names) else []
+            for n, r in roles.items():
+                if r == role:
+                    roles[n] = "inter"
+            for n in chosen:
+                roles[n] = role
+            picked[role] = chosen
+        if sensory is not None and motor is not None:
+            both = set(picked["sensory"]) & set(picked["motor"])
+            if both:
+                raise CircuitError(f"neurons cannot be both sensory and motor: {sorted(both)}")
+        op = {"op": "set_roles", "sensory": picked.get("sensory"), "motor": picked.get("motor")}
+        return self._derive(op, roles=roles)
+
+
+_CONSTRUCTORS = ("from_neurons", "from_paths")
+_OPERATIONS = (
+    "add",
+    "expand",
+    "add_paths",
+    "ablate",
+    "threshold",
+    "top_k_inputs",
+    "set_sign",
+    "merge_classes",
+    "set_roles",
+)
+
+
+def _arg_names(args: dict) -> dict:
+    return {("names" if k == "neurons" else k): v for k, v in args.items()}
+
+
+def _source(net: Connectome, level: str) -> Connectome:
+    if level not in ("neuron", "class"):
+        raise CircuitError(f"level must be 'neuron' or 'class', got {level!r}")
+    return net.to_classes() if level == "class" else net
+
+
+def _induced(source: Connectome, nodes) -> pd.DataFrame:
+    e = source.neuron_edges
+    return e[e["pre"].isin(nodes) & e["post"].isin(nodes)]
+
+
+def _path_nodes(source, sources, targets, max_length, kind):
+    src, dst = source.resolve(sources), source.resolve(targets)
+    paths = all_paths(source, src, dst, max_length=max_length, kind=kind)
+    if not paths:
+        raise CircuitError(
+            f"no path of at most {max_length} synapses from {', '.join(src)} to "
+            f"{', '.join(dst)}; try a larger max_length"
+        )
+    on_path = {n for p in paths for n in p["path"]}
+    nodes = [n for n in src if n in on_path] + sorted(on_path - set(src) - set(dst))
+    nodes += [n for n in dst if n in on_path]
+    return nodes, [n for n in src if n in on_path], [n for n in dst if n in on_path]
+
+
+def _apply_filters(edges: pd.DataFrame, filters) -> pd.DataFrame:
+    for f in filters:
+        if f["op"] == "threshold":
+            keep = pd.Series(True, index=edges.index)
+            for kind in ("chemical", "electrical"):
+                if f[kind] is not None:
+                    keep &= ~((edges["kind"] == kind) & (edges["weight"] < f[kind]))
+            edges = edges[keep]
+        elif f["op"] == "top_k_inputs":
+            edges = _top_k(edges, f["k"], f["kind"])
+        elif f["op"] == "set_sign":
+            hit = (edges["kind"] == "chemical") & edges["pre"].isin(f["names"])
+            edges = edges.assign(sign=edges["sign"].where(~hit, f["sign"]))
+    return edges
+
+
+def _top_k(edges: pd.DataFrame, k: int, kind) -> pd.DataFrame:
+    edges = edges.reset_index(drop=True)
+    considered = edges if kind is None else edges[edges["kind"] == kind]
+    gap = considered[considered["kind"] == "electrical"]
+    inputs = pd.concat(
+        [
+            considered.assign(_to=considered["post"], _from=considered["pre"]),
+            gap.assign(_to=gap["pre"], _from=gap["post"]),
+        ]
+    )
+    inputs = inputs.rename_axis("_row").reset_index()
+    inputs = inputs.sort_values(["_to", "weight", "_from"], ascending=[True, False, True])
+    kept_rows = set(inputs.groupby("_to").head(k)["_row"])
+    # a gap junction stays if either end keeps it among its top k
+    drop = [i for i in considered.index if i not in kept_rows]
+    return edges.drop(index=drop)

@@ -1,0 +1,83 @@
+"""The exception hierarchy shared by every wormlab package.
+
+``connectome`` is the bottom layer, so the whole hierarchy lives here and
+``sim`` and ``webapp`` import it from here.
+"""
+
+__all__ = [
+    "WormlabError",
+    "UnknownNeuronError",
+    "UnknownDatasetError",
+    "WiringFormatError",
+    "CircuitError",
+    "SimulationError",
+    "DivergenceError",
+    "ControllerError",
+]
+
+
+class WormlabError(Exception):
+    """Base class of every error wormlab raises on purpose."""
+
+
+class UnknownNeuronError(WormlabError, KeyError):
+    """A neuron or class name that the dataset does not contain.
+
+    The message names the bad value and suggests the closest real names.
+    """
+
+    def __init__(self, name, suggestions=(), where="this dataset"):
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        msg = f"unknown neuron {name!r} in {where}"
+        if self.suggestions:
+            msg += "; did you mean " + ", ".join(self.suggestions) + "?"
+        super().__init__(msg)
+
+    def __str__(self):  # KeyError would otherwise repr() the message
+        return self.args[0]
+
+
+class UnknownDatasetError(WormlabError, KeyError):
+    """A dataset name that is not shipped in data/."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+class WiringFormatError(WormlabError, ValueError):
+    """An imported wiring or controller file that does not follow the schema."""
+
+
+class CircuitError(WormlabError, ValueError):
+    """A circuit operation that cannot be carried out (empty result, bad role...)."""
+
+
+class SimulationError(WormlabError, ValueError):
+    """A simulation request that cannot be run as given."""
+
+
+class DivergenceError(SimulationError):
+    """The integration produced NaN or inf.
+
+    Attributes
+    ----------
+    step : int
+        The first step whose state was not finite.
+    neuron : str or None
+        The first neuron whose state was not finite.
+    """
+
+    def __init__(self, step, neuron=None, detail=""):
+        self.step = step
+        self.neuron = neuron
+        msg = f"simulation diverged at step {step}"
+        if neuron is not None:
+            msg += f" (neuron {neuron})"
+        if detail:
+            msg += f": {detail}"
+        super().__init__(msg)
+
+
+class ControllerError(WormlabError, ValueError):
+    """A controller, environment or training request that cannot be used as given."""

@@ -1,0 +1,143 @@
+"""Neuron names, classes and name resolution.
+
+Users type names in any case and mix neurons with classes ("ava", "PLM",
+"VA1"); :class:`NameIndex` turns such input into the member neurons of one
+network and explains a miss with the closest real names.
+"""
+
+import difflib
+import re
+from collections.abc import Iterable
+
+import pandas as pd
+
+from connectome.errors import UnknownNeuronError
+
+__all__ = ["NameIndex", "as_name_list", "default_role", "natural_key"]
+
+#: Neuron type -> circuit role when nothing else says so.
+_TYPE_ROLE = {"sensory": "sensory", "motor": "motor"}
+
+
+def default_role(neuron_type: str) -> str:
+    """The circuit role a neuron of this type gets by default.
+
+    >>> default_role("sensory"), default_role("interneuron"), default_role("motor")
+    ('sensory', 'inter', 'motor')
+    """
+    return _TYPE_ROLE.get(neuron_type, "inter")
+
+
+def as_name_list(names) -> list[str]:
+    """Accept one name, a comma/space separated string, or an iterable of names.
+
+    >>> as_name_list("AVAL, avar PLM")
+    ['AVAL', 'avar', 'PLM']
+    """
+    if isinstance(names, str):
+        return [part for part in names.replace(",", " ").split() if part]
+    if isinstance(names, Iterable):
+        out = []
+        for name in names:
+            out.extend(as_name_list(str(name)))
+        return out
+    raise TypeError(f"expected a name or a list of names, got {type(names).__name__}")
+
+
+def natural_key(name: str):
+    """Sort key that puts VA2 before VA10.
+
+    >>> sorted(["VA10", "VA2", "VA1"], key=natural_key)
+    ['VA1', 'VA2', 'VA10']
+    """
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+class NameIndex:
+    """Case-insensitive lookup of neuron and class names over one network.
+
+    Parameters
+    ----------
+    neurons : pandas.DataFrame
+        Indexed by node name, with a ``class`` column. Node order is kept.
+    where : str
+        How the network is named in error messages ("cook2019").
+    """
+
+    def __init__(self, neurons: pd.DataFrame, where: str):
+        self.where = where
+        self.names = tuple(neurons.index)
+        self._by_lower = {name.lower(): name for name in self.names}
+        classes: dict[str, list[str]] = {}
+        for name, cls in zip(neurons.index, neurons["class"], strict=True):
+            classes.setdefault(str(cls or name).lower(), []).append(name)
+        self._class_members = {
+            key: tuple(sorted(members, key=natural_key)) for key, members in classes.items()
+        }
+        self._class_names = {
+            key: str(neurons.loc[members[0], "class"] or members[0])
+            for key, members in self._class_members.items()
+        }
+
+    def __contains__(self, name) -> bool:
+        key = str(name).strip().lower()
+        return key in self._by_lower or key in self._class_members
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names in order of first appearance."""
+        return tuple(self._class_names.values())
+
+    def members(self, cls: str) -> tuple[str, ...]:
+        """The member neurons of a class (case-insensitive)."""
+        key = str(cls).strip().lower()
+        if key not in self._class_members:
+            raise self._unknown(cls)
+        return self._class_members[key]
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """The closest neuron or class names to a misspelt one."""
+        key = str(name).strip().lower()
+        pool = list(self._by_lower) + [k for k in self._class_members if k not in self._by_lower]
+        close = difflib.get_close_matches(key, pool, n=4 * n, cutoff=0.5)
+        # swapped letters (AVLA for AVAL) first, then by similarity
+        close.sort(key=lambda k: (sorted(k) != sorted(key), -_ratio(k, key), k))
+        return [self._by_lower.get(k) or self._class_names[k] for k in close[:n]]
+
+    def _unknown(self, name) -> UnknownNeuronError:
+        return UnknownNeuronError(str(name), self.suggest(str(name)), self.where)
+
+    def resolve(self, names) -> list[str]:
+        """Neurons named by ``names`` (neurons or classes, any case), in first-mention order,
+        without repeats.
+
+        A name that is both a neuron and a class (e.g. "DVA") means the neuron.
+
+        Raises
+        ------
+        UnknownNeuronError
+            For the first name that is neither, with the closest real names.
+        """
+        out: dict[str, None] = {}
+        for raw in as_name_list(names):
+            key = raw.strip().lower()
+            if key in self._by_lower:
+                out[self._by_lower[key]] = None
+            elif key in self._class_members:
+                out.update(dict.fromkeys(self._class_members[key]))
+            else:
+                raise self._unknown(raw)
+        if not out and not isinstance(names, str):
+            return []
+        return list(out)
+
+    def canonical(self, name) -> str:
+        """The stored spelling of one neuron name (not a class)."""
+        key = str(name).strip().lower()
+        if key not in self._by_lower:
+            raise self._unknown(name)
+        return self._by_lower[key]

@@ -1,0 +1,126 @@
+"""Named circuits, derived from the connectome at hand (not typed in).
+
+Each preset names its classes and roles; the synapses come from the data,
+so the same preset on another dataset (Varshney 2011, a Witvliet stage)
+gives that dataset's wiring. All presets are at class level: L/R and
+numbered members merged, weights summed.
+"""
+
+from connectome.circuit import Circuit
+from connectome.errors import CircuitError
+from connectome.graph import Connectome, load
+
+__all__ = ["PRESETS", "tap_withdrawal", "locomotion", "chemotaxis", "preset"]
+
+TAP_SENSORY = ("PLM", "AVM", "ALM", "PVD")
+TAP_INTER = ("AVD", "PVC", "DVA")
+TAP_COMMAND = ("AVA", "AVB")
+
+COMMAND = ("AVA", "AVB", "AVD", "AVE", "PVC")
+CORD_MOTOR = ("VA", "VB", "DA", "DB", "AS", "DD", "VD")
+
+CHEMO_SENSORY = ("ASE", "AWC")
+CHEMO_INTER = ("AIY", "AIZ", "AIB", "RIA")
+
+
+def _present(net: Connectome, classes) -> list[str]:
+    return [c for c in classes if c in net.names]
+
+
+def tap_withdrawal(net: Connectome | None = None) -> Circuit:
+    """The tap-withdrawal circuit at class level.
+
+    Sensory: PLM (posterior touch), AVM and ALM (anterior touch), PVD; interneurons AVD, PVC,
+    DVA; outputs: the command interneurons AVA (reverse) and AVB (forward), which Lechner et
+    al. 2018 read as the circuit's two motor units (REV, FWD). Every synapse among these nine
+    classes in ``net`` (default Cook 2019) is kept.
+
+    Compared with the published circuit (Chalfie et al. 1985; Wicks, Roehrig & Rankin 1996,
+    J Neurosci 16:4017, doi:10.1523/JNEUROSCI.16-12-04017.1996; Lechner et al. 2018,
+    arXiv:1803.08554): the two pathways are there in Cook 2019, anterior touch through AVD to
+    AVA (AVD -> AVA is the heaviest chemical synapse of the circuit) and posterior touch
+    through PVC to AVB, with PLM coupled to PVC by gap junctions. Cook 2019 also has synapses
+    the published diagram leaves out (PVD -> PVC and PVD -> AVA are heavy, PVC -> AVA, PLM ->
+    AVD, AVM -> AVB) and no chemical PLM -> PVC synapse, which the 1985/1996 diagrams draw.
+    Signs come from transmitters (ACh and, by default, Glu excitatory), so the inhibitory
+    synapses that Wicks et al. inferred from behaviour are not inhibitory here unless set by
+    :meth:`Circuit.set_sign`.
+
+    Examples
+    --------
+    >>> tw = tap_withdrawal()
+    >>> tw.sensory, tw.inter, tw.motor
+    (['PLM', 'AVM', 'ALM', 'PVD'], ['AVD', 'PVC', 'DVA'], ['AVA', 'AVB'])
+    >>> e = tw.edges
+    >>> chem = e[e.kind == "chemical"].sort_values("weight", ascending=False)
+    >>> [f"{r.pre}->{r.post} {r.weight:g}" for r in chem.head(4).itertuples()]
+    ['AVD->AVA 167', 'PVD->PVC 107', 'PVD->AVA 81', 'AVA->PVC 77']
+    """
+    net = net if net is not None else load("cook2019")
+    classes = TAP_SENSORY + TAP_COMMAND + TAP_INTER
+    circuit = Circuit.from_neurons(net, _present(net.to_classes(), classes), level="class")
+    return circuit.set_roles(
+        sensory=_present(circuit, TAP_SENSORY), motor=_present(circuit, TAP_COMMAND)
+    )
+
+
+def locomotion(net: Connectome | None = None) -> Circuit:
+    """The locomotion command circuit at class level: the command interneurons AVA, AVB,
+    AVD, AVE and PVC (roles: inter) and the ventral cord motor classes VA, VB, DA, DB, AS, DD
+    and VD (roles: motor). It has no sensory role; set one to train it as a controller.
+
+    Examples
+    --------
+    >>> loco = locomotion()
+    >>> loco.motor
+    ['VA', 'VB', 'DA', 'DB', 'AS', 'DD', 'VD']
+    """
+    net = net if net is not None else load("cook2019")
+    classes = _present(net.to_classes(), COMMAND + CORD_MOTOR)
+    circuit = Circuit.from_neurons(net, classes, level="class")
+    return circuit.set_roles(sensory=[], motor=_present(circuit, CORD_MOTOR))
+
+
+def chemotaxis(net: Connectome | None = None, min_weight=10.0) -> Circuit:
+    """A salt/odour chemotaxis circuit at class level.
+
+    Sensory ASE (salt) and AWC (odour); interneurons AIY, AIZ, AIB, RIA; motor: every motor
+    class that receives at least ``min_weight`` chemical synapses (summed over the class) from
+    these interneurons, i.e. the first step of their path to the head muscles. In Cook 2019
+    that selects RMD, SMD, SMB, RIV and SIA (RIA -> RMD and RIA -> SMD are by far the heaviest).
+
+    Examples
+    --------
+    >>> chemotaxis().motor
+    ['RMD', 'SMD', 'SMB', 'RIV', 'SIA']
+    """
+    net = net if net is not None else load("cook2019")
+    classes = net.to_classes()
+    inter = _present(classes, CHEMO_INTER)
+    sensory = _present(classes, CHEMO_SENSORY)
+    if not inter or not sensory:
+        raise CircuitError(f"dataset {net.name} lacks the chemotaxis sensory or interneurons")
+    e = classes.neuron_edges
+    chem = e[(e["kind"] == "chemical") & e["pre"].isin(inter)]
+    types = classes.neurons["type"]
+    chem = chem[chem["post"].map(types) == "motor"]
+    drive = chem.groupby("post")["weight"].sum()
+    drive = drive[drive >= min_weight].sort_values(ascending=False, kind="stable")
+    motor = list(drive.index)
+    circuit = Circuit.from_neurons(net, sensory + inter + motor, level="class")
+    return circuit.set_roles(sensory=sensory, motor=motor)
+
+
+PRESETS = {
+    "tap_withdrawal": tap_withdrawal,
+    "locomotion": locomotion,
+    "chemotaxis": chemotaxis,
+}
+
+
+def preset(name: str, net: Connectome | None = None) -> Circuit:
+    """A preset by name (``tap_withdrawal``, ``locomotion``, ``chemotaxis``)."""
+    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    if key not in PRESETS:
+        raise CircuitError(f"unknown preset {name!r}; presets are {', '.join(PRESETS)}")
+    return PRESETS[key](net)

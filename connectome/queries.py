@@ -1,0 +1,289 @@
+"""Questions a user asks of a wiring diagram.
+
+Every function takes the network (a :class:`~connectome.graph.Connectome` or a
+:class:`~connectome.circuit.Circuit`) first and returns plain data: lists and
+DataFrames keyed by neuron name. Gap junctions count in both directions.
+
+Path strength: a synapse of weight ``w`` (a count of synapses or EM sections)
+is read as a strength, so a path's cost is ``sum(1 / w)`` over its edges; the
+"strongest" path minimises that cost. Its ``bottleneck`` is the smallest
+weight along it.
+"""
+
+import heapq
+import itertools
+
+import networkx as nx
+import pandas as pd
+
+from connectome.errors import CircuitError
+
+__all__ = [
+    "partners",
+    "neighbourhood",
+    "strength_graph",
+    "strongest_paths",
+    "all_paths",
+    "degrees",
+    "hubs",
+    "compare",
+]
+
+KINDS = ("chemical", "electrical")
+
+
+def _kinds(kind) -> tuple[str, ...]:
+    if kind is None or kind == "both":
+        return KINDS
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    for k in kinds:
+        if k not in KINDS:
+            raise ValueError(f"unknown synapse kind {k!r}; use 'chemical', 'electrical' or None")
+    return kinds
+
+
+def _directed(edges: pd.DataFrame, kinds) -> pd.DataFrame:
+    """Edges as directed rows: gap junctions listed in both directions."""
+    edges = edges[edges["kind"].isin(kinds)]
+    gap = edges[edges["kind"] == "electrical"]
+    flipped = gap.rename(columns={"pre": "post", "post": "pre"})
+    flipped = flipped[flipped["pre"] != flipped["post"]]
+    return pd.concat([edges, flipped[edges.columns]], ignore_index=True)
+
+
+def partners(net, name, kind=None) -> pd.DataFrame:
+    """The partners of one neuron, by direction and kind, strongest first.
+
+    Parameters
+    ----------
+    net : Connectome or Circuit
+    name : str
+        One neuron (any case). A class name is not accepted here: ask for a member,
+        or use the class-level network (``net.to_classes()``).
+    kind : {"chemical", "electrical", None}
+        None lists both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``partner, direction ('in' | 'out' | 'gap'), kind, weight, sign``, sorted by
+        direction (in, out, gap) and then by weight, descending.
+
+    Examples
+    --------
+    >>> from connectome import load
+    >>> p = partners(load("cook2019"), "avl")
+    >>> list(p.columns)
+    ['partner', 'direction', 'kind', 'weight', 'sign']
+    """
+    neuron = net.names.canonical(name)
+    edges = net.edges
+    edges = edges[edges["kind"].isin(_kinds(kind))]
+    chem = edges[edges["kind"] == "chemical"]
+    gap = edges[edges["kind"] == "electrical"]
+    parts = [
+        chem[chem["post"] == neuron].assign(partner=lambda d: d["pre"], direction="in"),
+        chem[chem["pre"] == neuron].assign(partner=lambda d: d["post"], direction="out"),
+        gap[gap["post"] == neuron].assign(partner=lambda d: d["pre"], direction="gap"),
+        gap[gap["pre"] == neuron].assign(partner=lambda d: d["post"], direction="gap"),
+    ]
+    order = {"in": 0, "out": 1, "gap": 2}
+    out = pd.concat(parts, ignore_index=True)[["partner", "direction", "kind", "weight", "sign"]]
+    out = out.assign(_o=out["direction"].map(order))
+    out = out.sort_values(["_o", "weight", "partner"], ascending=[True, False, True])
+    return out.drop(columns="_o").reset_index(drop=True)
+
+
+def neighbourhood(net, names, k=1, kind=None, direction="both", neurons_only=True) -> list[str]:
+    """The neurons within ``k`` synapses of ``names`` (the seeds come first).
+
+    Parameters
+    ----------
+    names : str or list of str
+        Neurons or classes.
+    k : int
+        Number of hops (0 returns the seeds).
+    direction : {"both", "in", "out"}
+        Follow chemical synapses backwards ("in": presynaptic partners), forwards, or both.
+        Gap junctions are followed whatever the direction.
+    neurons_only : bool
+        Leave out muscles and other cells.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if direction not in ("both", "in", "out"):
+        raise ValueError(f"direction must be 'both', 'in' or 'out', got {direction!r}")
+    seeds = net.resolve(names)
+    edges = net.edges if not neurons_only else net.neuron_edges
+    edges = _directed(edges, _kinds(kind))
+    fwd: dict[str, set[str]] = {}
+    for pre, post, kind_ in zip(edges["pre"], edges["post"], edges["kind"], strict=True):
+        if direction in ("both", "out") or kind_ == "electrical":
+            fwd.setdefault(pre, set()).add(post)
+        if direction in ("both", "in") and kind_ == "chemical":
+            fwd.setdefault(post, set()).add(pre)
+    seen = dict.fromkeys(seeds)
+    frontier = list(seeds)
+    for _ in range(k):
+        nxt = []
+        for n in frontier:
+            for m in sorted(fwd.get(n, ())):
+                if m not in seen:
+                    seen[m] = None
+                    nxt.append(m)
+        frontier = nxt
+    return list(seen)
+
+
+def strength_graph(net, kind=None, min_weight=0.0) -> nx.DiGraph:
+    """A simple DiGraph of neuron-to-neuron edges for path finding.
+
+    Parallel chemical and electrical edges between one ordered pair are summed; gap junctions
+    run both ways. Edge attributes: ``weight`` (summed) and ``cost = 1 / weight``.
+    """
+    edges = _directed(net.neuron_edges, _kinds(kind))
+    edges = edges[edges["weight"] >= min_weight]
+    summed = edges.groupby(["pre", "post"], as_index=False)["weight"].sum()
+    g = nx.DiGraph()
+    g.add_nodes_from(net.neurons.index)
+    for pre, post, w in summed.itertuples(index=False):
+        if pre != post:
+            g.add_edge(pre, post, weight=float(w), cost=1.0 / float(w))
+    return g
+
+
+def _path_row(g, path):
+    weights = [g[a][b]["weight"] for a, b in itertools.pairwise(path)]
+    return {
+        "source": path[0],
+        "target": path[-1],
+        "path": list(path),
+        "length": len(path) - 1,
+        "cost": sum(1.0 / w for w in weights),
+        "bottleneck": min(weights),
+    }
+
+
+def strongest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
+    """The ``n`` strongest simple paths from any of ``sources`` to any of ``targets``.
+
+    Strength is the inverse synapse count summed along the path (see the module notes);
+    ties are broken by path length and then by name, so the answer is deterministic.
+
+    Returns
+    -------
+    list of dict
+        Each with ``source, target, path (list of names), length (edges), cost, bottleneck``,
+        strongest first. Empty if no path exists.
+    """
+    src, dst = net.resolve(sources), net.resolve(targets)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    g = strength_graph(net, kind)
+    heap = []
+    for s, t in itertools.product(src, dst):
+        if s == t or not nx.has_path(g, s, t):
+            continue
+        paths = nx.shortest_simple_paths(g, s, t, weight="cost")
+        for path in itertools.islice(paths, n):
+            row = _path_row(g, path)
+            heapq.heappush(heap, (row["cost"], row["length"], row["path"], row))
+    rows = [heapq.heappop(heap)[3] for _ in range(min(n, len(heap)))]
+    return rows
+
+
+def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> list[dict]:
+    """Every simple path of at most ``max_length`` synapses from ``sources`` to ``targets``,
+    strongest first (same columns as :func:`strongest_paths`).
+
+    Raises
+    ------
+    CircuitError
+        If there are more than ``limit`` paths (ask for a shorter ``max_length``).
+    """
+    if max_length < 1:
+        raise ValueError(f"max_length must be >= 1, got {max_length}")
+    src, dst = net.resolve(sources), net.resolve(targets)
+    g = strength_graph(net, kind)
+    rows = []
+    for s in src:
+        for path in nx.all_simple_paths(g, s, set(dst) - {s}, cutoff=max_length):
+            rows.append(_path_row(g, path))
+            if len(rows) > limit:
+                raise CircuitError(
+                    f"more than {limit} paths of length <= {max_length}; "
+                    "ask for a shorter max_length or fewer sources/targets"
+                )
+    rows.sort(key=lambda r: (r["cost"], r["length"], r["path"]))
+    return rows
+
+
+def degrees(net) -> pd.DataFrame:
+    """Degree and weight statistics per neuron (neuron-to-neuron edges only).
+
+    Columns: ``chem_in, chem_out, gap`` (number of partners), ``chem_in_weight,
+    chem_out_weight, gap_weight`` (summed weights), ``degree`` (distinct partners of any kind),
+    ``strength`` (all weights), sorted by ``degree`` then ``strength``, descending.
+    """
+    edges = net.neuron_edges
+    chem = edges[edges["kind"] == "chemical"]
+    gap = _directed(edges[edges["kind"] == "electrical"], ("electrical",))
+    idx = net.neurons.index
+    table = pd.DataFrame(index=idx)
+    table["chem_in"] = chem.groupby("post").size().reindex(idx, fill_value=0)
+    table["chem_out"] = chem.groupby("pre").size().reindex(idx, fill_value=0)
+    table["gap"] = gap.groupby("pre").size().reindex(idx, fill_value=0)
+    table["chem_in_weight"] = chem.groupby("post")["weight"].sum().reindex(idx, fill_value=0)
+    table["chem_out_weight"] = chem.groupby("pre")["weight"].sum().reindex(idx, fill_value=0)
+    table["gap_weight"] = gap.groupby("pre")["weight"].sum().reindex(idx, fill_value=0)
+    both = pd.concat(
+        [
+            edges[["pre", "post"]],
+            edges[["post", "pre"]].rename(columns={"post": "pre", "pre": "post"}),
+        ]
+    )
+    both = both[both["pre"] != both["post"]].drop_duplicates()
+    table["degree"] = both.groupby("pre").size().reindex(idx, fill_value=0)
+    table["strength"] = table[["chem_in_weight", "chem_out_weight", "gap_weight"]].sum(axis=1)
+    return table.sort_values(["degree", "strength"], ascending=False, kind="stable")
+
+
+def hubs(net, top=10) -> pd.DataFrame:
+    """The ``top`` neurons by number of distinct partners (see :func:`degrees`)."""
+    return degrees(net).head(top)
+
+
+def compare(a, b, kind=None) -> pd.DataFrame:
+    """Edge-by-edge differences between two networks (e.g. two developmental stages).
+
+    Only neuron-to-neuron edges between neurons present in both networks are compared, so
+    a stage whose data covers fewer neurons does not show their edges as lost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pre, post, kind, weight_a, weight_b, delta, change`` with change one of
+        ``gained`` (only in b), ``lost`` (only in a), ``changed``, ``same``; sorted by change
+        and then by |delta|, descending.
+    """
+    common = a.neurons.index.intersection(b.neurons.index)
+    kinds = _kinds(kind)
+
+    def side(net):
+        e = net.neuron_edges
+        e = e[e["kind"].isin(kinds) & e["pre"].isin(common) & e["post"].isin(common)]
+        return e.set_index(["pre", "post", "kind"])["weight"]
+
+    wa, wb = side(a), side(b)
+    table = pd.concat([wa.rename("weight_a"), wb.rename("weight_b")], axis=1).fillna(0.0)
+    table["delta"] = table["weight_b"] - table["weight_a"]
+    change = pd.Series("changed", index=table.index)
+    change[table["weight_a"] == 0] = "gained"
+    change[table["weight_b"] == 0] = "lost"
+    change[table["delta"] == 0] = "same"
+    table["change"] = change
+    order = {"gained": 0, "lost": 1, "changed": 2, "same": 3}
+    table = table.reset_index()
+    table = table.assign(_o=table["change"].map(order), _d=-table["delta"].abs())
+    table = table.sort_values(["_o", "_d", "pre", "post", "kind"])
+    return table.drop(columns=["_o", "_d"]).reset_index(drop=True)

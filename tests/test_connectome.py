@@ -1,0 +1,150 @@
+"""The graph layer on the real datasets."""
+
+import networkx as nx
+import pytest
+
+import connectome
+from connectome import UnknownDatasetError, UnknownNeuronError, load
+from connectome.datasets import read_edges
+
+
+@pytest.fixture(scope="module")
+def cook():
+    return load("cook2019")
+
+
+def test_load_every_dataset_matches_its_file():
+    for name in connectome.datasets().index:
+        c = load(name)
+        raw = read_edges(name)
+        assert len(c.edges) == len(raw)
+        assert c.graph.number_of_edges() == len(raw)
+        assert set(c.graph.nodes) == set(raw["pre"]) | set(raw["post"])
+
+
+def test_load_is_shared_and_read_only(cook):
+    assert load("cook2019") is cook
+    edges = cook.edges
+    edges["weight"] = 0.0
+    assert cook.edges["weight"].min() > 0
+    assert nx.is_frozen(cook.graph)
+
+
+def test_unknown_dataset_lists_the_shipped_ones():
+    with pytest.raises(UnknownDatasetError, match="varshney2011"):
+        load("cook2020")
+
+
+def test_edge_signs_follow_presynaptic_transmitter(cook):
+    e = cook.edges
+    chem = e[e["kind"] == "chemical"]
+    assert (chem.loc[chem["pre"] == "DD1", "sign"] == -1).all()  # GABA
+    assert (chem.loc[chem["pre"] == "AVAL", "sign"] == 1).all()  # ACh
+    assert (e.loc[e["kind"] == "electrical", "sign"] == 1).all()
+
+
+def test_resolve_is_case_insensitive_and_expands_classes(cook):
+    assert cook.resolve("ava") == ["AVAL", "AVAR"]
+    assert cook.resolve(["va1", "AVAL"]) == ["VA1", "AVAL"]
+    assert cook.resolve("VA") == [f"VA{i}" for i in range(1, 13)]
+    assert cook.resolve("DVA") == ["DVA"]
+
+
+def test_unknown_neuron_suggests_close_names(cook):
+    with pytest.raises(UnknownNeuronError) as err:
+        cook.resolve("AVLA")
+    assert "AVAL" in str(err.value)
+    assert "AVAL" in err.value.suggestions
+
+
+def test_partners_sorted_by_weight_and_match_edges(cook):
+    p = connectome.partners(cook, "aval")
+    e = cook.edges
+    out = p[p["direction"] == "out"]
+    expected = e[(e["pre"] == "AVAL") & (e["kind"] == "chemical")]
+    assert len(out) == len(expected)
+    assert out["weight"].is_monotonic_decreasing
+    assert out["weight"].sum() == expected["weight"].sum()
+    gap = p[p["direction"] == "gap"]
+    eg = e[(e["kind"] == "electrical") & ((e["pre"] == "AVAL") | (e["post"] == "AVAL"))]
+    assert gap["weight"].sum() == eg["weight"].sum()
+    with pytest.raises(UnknownNeuronError):
+        connectome.partners(cook, "AVA")  # a class, not a neuron
+
+
+def test_neighbourhood_hops(cook):
+    one = connectome.neighbourhood(cook, "PLML", k=1)
+    assert one[0] == "PLML"
+    direct = set(connectome.partners(cook, "PLML")["partner"]) & set(cook.neurons.index)
+    assert set(one[1:]) == direct
+    two = connectome.neighbourhood(cook, "PLML", k=2)
+    assert set(one) < set(two)
+    assert connectome.neighbourhood(cook, "PLML", k=0) == ["PLML"]
+    out_only = connectome.neighbourhood(cook, "PLML", k=1, kind="chemical", direction="out")
+    e = cook.neuron_edges
+    assert set(out_only[1:]) == set(e[(e["pre"] == "PLML") & (e["kind"] == "chemical")]["post"])
+
+
+def test_strongest_path_is_the_cheapest(cook):
+    paths = connectome.strongest_paths(cook, "PLML", "AVBL", n=3)
+    assert paths and paths[0]["path"][0] == "PLML" and paths[0]["path"][-1] == "AVBL"
+    costs = [p["cost"] for p in paths]
+    assert costs == sorted(costs)
+    g = connectome.queries.strength_graph(cook)
+    best = nx.shortest_path_length(g, "PLML", "AVBL", weight="cost")
+    assert paths[0]["cost"] == pytest.approx(best)
+
+
+def test_all_paths_respects_length(cook):
+    rows = connectome.all_paths(cook, "PLM", "AVA", max_length=2)
+    assert rows
+    assert all(r["length"] <= 2 for r in rows)
+    assert all(r["path"][0] in ("PLML", "PLMR") for r in rows)
+    assert {"AVAL", "AVAR"} >= {r["target"] for r in rows}
+
+
+def test_no_path_gives_empty_list():
+    # a dataset without muscles cut off: CANL has no chemical synapses in Varshney 2011
+    c = load("witvliet2021_1")
+    n = c.neurons.index[0]
+    assert connectome.strongest_paths(c, n, n) == []
+
+
+def test_degrees_and_hubs(cook):
+    d = connectome.degrees(cook)
+    assert len(d) == 302
+    e = cook.neuron_edges
+    chem = e[e["kind"] == "chemical"]
+    assert d.loc["AVAL", "chem_in"] == (chem["post"] == "AVAL").sum()
+    assert d.loc["AVAL", "chem_in_weight"] == chem.loc[chem["post"] == "AVAL", "weight"].sum()
+    top = connectome.hubs(cook, 5)
+    assert top["degree"].is_monotonic_decreasing and len(top) == 5
+
+
+def test_class_level_sums_weights(cook):
+    cls = cook.to_classes()
+    assert "AVA" in cls.neurons.index and "AVAL" not in cls.neurons.index
+    e, ce = cook.edges, cls.edges
+    members = cook.resolve("AVA")
+    chem = e[
+        (e["kind"] == "chemical") & e["pre"].isin(members) & e["post"].isin(cook.resolve("PVC"))
+    ]
+    row = ce[(ce["pre"] == "AVA") & (ce["post"] == "PVC") & (ce["kind"] == "chemical")]
+    assert row["weight"].item() == chem["weight"].sum()
+    for kind in ("chemical", "electrical"):
+        assert (
+            ce.loc[ce["kind"] == kind, "weight"].sum() == e.loc[e["kind"] == kind, "weight"].sum()
+        )
+
+
+def test_compare_developmental_stages():
+    l1, adult = load("witvliet2021_1"), load("witvliet2021_8")
+    diff = connectome.compare(l1, adult)
+    assert set(diff["change"]) <= {"gained", "lost", "changed", "same"}
+    assert (diff.loc[diff["change"] == "gained", "weight_a"] == 0).all()
+    assert (diff.loc[diff["change"] == "lost", "weight_b"] == 0).all()
+    # the adult nerve ring has more chemical synapse weight than L1 (Witvliet et al. 2021)
+    chem = diff[diff["kind"] == "chemical"]
+    assert chem["weight_b"].sum() > chem["weight_a"].sum()
+    same = connectome.compare(adult, adult)
+    assert (same["change"] == "same").all()

@@ -1,0 +1,75 @@
+"""``python -m connectome`` end to end, as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from connectome import io
+from connectome.__main__ import main
+
+
+def run(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "connectome", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_datasets_and_neuron(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "cook2019" in out and "witvliet2021_8" in out
+    assert main(["neuron", "aval"]) == 0
+    out = capsys.readouterr().out
+    assert "AVAL" in out and "strongest inputs" in out
+
+
+def test_unknown_neuron_is_a_clear_error(capsys):
+    assert main(["neuron", "AVLA"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown neuron 'AVLA'" in err and "AVAL" in err
+
+
+def test_paths(capsys):
+    assert main(["paths", "PLML", "AVBL", "-n", "2"]) == 0
+    assert "PLML ->" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", io.EXPORT_FORMATS)
+def test_circuit_export_every_format(tmp_path, fmt):
+    out = tmp_path / f"tw.{fmt}"
+    r = run("circuit", "--preset", "tap_withdrawal", "--format", fmt, "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    if fmt == "json":
+        assert io.from_json(text).motor == ["AVA", "AVB"]
+    elif fmt == "ncps":
+        assert json.loads(text)["output_dim"] == 2
+    elif fmt == "graphml":
+        assert io.from_graphml(text).sensory == ["PLM", "AVM", "ALM", "PVD"]
+    else:
+        assert io.from_csv(text, level="class").edges["weight"].sum() > 0
+
+
+def test_circuit_from_neurons_with_thresholds(capsys):
+    assert (
+        main(
+            [
+                "circuit",
+                "--neurons",
+                "PLM PVC AVA AVB",
+                "--chem-min",
+                "5",
+                "--sensory",
+                "PLM",
+                "--motor",
+                "AVA AVB",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    chem = [s for s in data["synapses"] if s["kind"] == "chemical"]
+    assert chem and min(s["weight"] for s in chem) >= 5
+    assert [op["op"] for op in data["operations"]] == ["from_neurons", "threshold", "set_roles"]

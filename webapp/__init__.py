@@ -1,0 +1,1 @@
+"""wormlab's web app (Dash): Explore, Simulate, Circuit and Train pages."""
