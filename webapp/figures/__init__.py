@@ -1,0 +1,1 @@
+"""Pure data -> figure functions, one module per page family."""
