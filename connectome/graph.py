@@ -215,7 +215,6 @@ def _lr_class(name: str, names) -> str:
     return name
 
 
-@functools.cache
 def load(name: str = "cook2019") -> Connectome:
     """Load a shipped dataset (once per process; the result is shared read-only).
 
@@ -231,8 +230,13 @@ def load(name: str = "cook2019") -> Connectome:
     >>> len(c.neurons)
     302
     """
-    info = dataset_info(name)
-    raw = read_edges(info["name"])
+    return _load(dataset_info(name)["name"])
+
+
+@functools.cache
+def _load(key: str) -> Connectome:
+    info = dataset_info(key)
+    raw = read_edges(key)
     all_cells = read_cells()
     neurons = _neuron_table(raw, all_cells)
     present = pd.unique(raw[["pre", "post"]].to_numpy().ravel())

@@ -24,6 +24,7 @@ def test_load_every_dataset_matches_its_file():
 
 def test_load_is_shared_and_read_only(cook):
     assert load("cook2019") is cook
+    assert load(" Cook2019") is cook
     edges = cook.edges
     edges["weight"] = 0.0
     assert cook.edges["weight"].min() > 0
