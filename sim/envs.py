@@ -1,0 +1,616 @@
+"""Classic-control environments in numba, equal bit for bit to gymnasium 1.4.
+
+Four tasks from ``gymnasium.envs.classic_control`` run inside numba kernels so
+that a batched rollout never leaves compiled code. Each kernel reproduces
+gymnasium's arithmetic: the same float32 casts, the same order of operations,
+the same C library calls (``pow`` where gymnasium writes ``x**2``, numpy's own
+float32 sine and cosine where gymnasium applies them to float32 values), so
+observations, rewards and termination equal gymnasium's exactly.
+
+===========================  ====  =========  ==========  =========================  =========
+env id                       code  state_dim  obs_dim     action                     max_steps
+===========================  ====  =========  ==========  =========================  =========
+``CartPole-v1``              0     4          4           Discrete(2)                500
+``MountainCarContinuous-v0`` 1     3          2           Box([-1], [1]) float32     999
+``Pendulum-v1``              2     2          3           Box([-2], [2]) float32     200
+``Acrobot-v1``               3     5          6           Discrete(3)                500
+===========================  ====  =========  ==========  =========================  =========
+
+State layouts (float64 arrays):
+
+- CartPole: cart position (m), cart velocity (m/s), pole angle (rad), pole
+  angular velocity (rad/s). Terminates when ``|x| > 2.4`` or
+  ``|theta| > 12 degrees``; reward 1.0 on every step, the terminating one
+  included.
+- MountainCarContinuous: position (-1.2..0.6), velocity (-0.07..0.07),
+  ``fresh``. Terminates at ``position >= 0.45`` with ``velocity >= 0``;
+  reward ``-0.1 a**2`` (raw, unclipped action) plus 100 on termination.
+- Pendulum: angle (rad, not wrapped; 0 = upright), angular velocity
+  (rad/s, clipped to +-8). Never terminates; reward
+  ``-(wrap(theta)**2 + 0.1 thetadot**2 + 0.001 u**2)``.
+- Acrobot: theta1, theta2 (rad, wrapped to [-pi, pi]), dtheta1 (+-4 pi rad/s),
+  dtheta2 (+-9 pi rad/s), ``fresh``. Integrated with one RK4 step of 0.2 s
+  using the "book" dynamics (gymnasium's default). Terminates when the tip is
+  more than one link length above the pivot; reward -1.0, 0.0 on termination.
+
+``fresh`` is 1.0 in a state straight from ``reset`` and 0.0 after a step. It
+stands for the dtype gymnasium keeps: MountainCar's reset state is float64 and
+its first step computes in float64 (later steps in float32); Acrobot's reset
+state is float32, so its reset observation uses numpy's float32 ``cos`` and
+``sin`` (a SIMD polynomial on CPUs with FMA; for reset angles in [-0.1, 0.1]
+it differs from the rounded float64 value for 0.07 % of angles (cos) and
+0.03 % (sin), so about 1 reset in 500 would differ without it).
+
+Actions enter the kernels as float64. Discrete: the action index (0.0, 1.0,
+2.0). Box: the raw action, rounded to float32 first, because the replay in
+gymnasium sends ``np.array([a], dtype=np.float32)`` (the action space's dtype)
+and gymnasium's arithmetic depends on it; it is then clipped exactly as
+gymnasium does.
+
+References
+----------
+.. [1] Towers M. et al. (2024) Gymnasium: a standard interface for
+   reinforcement learning environments. arXiv:2407.17032,
+   doi:10.48550/arXiv.2407.17032
+.. [2] Barto A.G., Sutton R.S., Anderson C.W. (1983) Neuronlike adaptive
+   elements that can solve difficult learning control problems. IEEE Trans.
+   Syst. Man Cybern. 13(5):834-846, doi:10.1109/TSMC.1983.6313077
+.. [3] Moore A.W. (1990) Efficient memory-based learning for robot control.
+   PhD thesis, University of Cambridge (Mountain Car).
+.. [4] Sutton R.S. (1996) Generalization in reinforcement learning: successful
+   examples using sparse coarse coding. NIPS 8:1038-1044 (Acrobot);
+   Spong M.W. (1995) The swing up control problem for the Acrobot. IEEE
+   Control Syst. Mag. 15(1):49-55, doi:10.1109/37.341864
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from connectome.errors import ControllerError
+
+__all__ = [
+    "ENV_IDS",
+    "EnvSpec",
+    "env_spec",
+    "reset_states",
+    "env_observe",
+    "env_step",
+    "warmup",
+]
+
+ENV_IDS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
+CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT = 0, 1, 2, 3  # codes: index in ENV_IDS
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Shape and limits of one environment.
+
+    Attributes
+    ----------
+    env_id : str
+        gymnasium id, one of :data:`ENV_IDS`.
+    code : int
+        The integer the kernels dispatch on (index in :data:`ENV_IDS`).
+    state_dim, obs_dim : int
+        Length of the kernel state and of the observation.
+    discrete : bool
+        True for ``Discrete`` action spaces.
+    n_actions : int
+        Number of discrete actions; 0 for ``Box``.
+    action_low, action_high : float
+        Box bounds (all four Box spaces are 1-D); for discrete spaces the
+        first and last action index.
+    max_steps : int
+        gymnasium's ``TimeLimit``: the episode is truncated after this many
+        steps.
+    """
+
+    env_id: str
+    code: int
+    state_dim: int
+    obs_dim: int
+    discrete: bool
+    n_actions: int
+    action_low: float
+    action_high: float
+    max_steps: int
+
+
+_SPECS = (
+    EnvSpec("CartPole-v1", CARTPOLE, 4, 4, True, 2, 0.0, 1.0, 500),
+    EnvSpec("MountainCarContinuous-v0", MOUNTAIN_CAR, 3, 2, False, 0, -1.0, 1.0, 999),
+    EnvSpec("Pendulum-v1", PENDULUM, 2, 3, False, 0, -2.0, 2.0, 200),
+    EnvSpec("Acrobot-v1", ACROBOT, 5, 6, True, 3, 0.0, 2.0, 500),
+)
+
+
+def env_spec(env_id: str) -> EnvSpec:
+    """Return the :class:`EnvSpec` of a supported environment.
+
+    Raises
+    ------
+    ControllerError
+        If ``env_id`` is not one of :data:`ENV_IDS` (the message lists them).
+
+    Examples
+    --------
+    >>> spec = env_spec("Pendulum-v1")
+    >>> spec.code, spec.obs_dim, spec.action_high, spec.max_steps
+    (2, 3, 2.0, 200)
+    """
+    for spec in _SPECS:
+        if spec.env_id == env_id:
+            return spec
+    raise ControllerError(
+        f"unknown environment {env_id!r}; the numba environments are {', '.join(ENV_IDS)} "
+        "(other gymnasium environments with Box observations go through the Python adapter)"
+    )
+
+
+def reset_states(env_id: str, seeds) -> np.ndarray:
+    """Start states from gymnasium's own ``env.reset(seed=s)``.
+
+    Parameters
+    ----------
+    env_id : str
+        One of :data:`ENV_IDS`.
+    seeds : iterable of int
+        Non-negative integer seeds, one episode each.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(seeds), state_dim)`` float64: row ``i`` holds
+        ``env.unwrapped.state`` after ``env.reset(seed=seeds[i])`` (its float32
+        values exactly, for Acrobot), with ``fresh = 1.0`` for MountainCar and
+        Acrobot. A replay in gymnasium with the same seed starts from the
+        same state.
+    """
+    spec = env_spec(env_id)
+    seeds = _check_seeds(seeds)
+    import gymnasium
+
+    n = spec.state_dim - 1 if spec.code in (MOUNTAIN_CAR, ACROBOT) else spec.state_dim
+    out = np.zeros((len(seeds), spec.state_dim))
+    env = gymnasium.make(env_id)
+    try:
+        for i, seed in enumerate(seeds):
+            env.reset(seed=seed)
+            out[i, :n] = np.asarray(env.unwrapped.state, dtype=np.float64)
+    finally:
+        env.close()
+    if n < spec.state_dim:
+        out[:, n] = 1.0
+    return out
+
+
+def _check_seeds(seeds):
+    """Return seeds as a list of Python ints >= 0, or raise ControllerError."""
+    if isinstance(seeds, (int, np.integer)):
+        raise ControllerError(f"seeds must be a sequence of integers, got the single int {seeds}")
+    checked = []
+    for s in seeds:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ControllerError(f"seeds must be non-negative integers; got {s!r}")
+        checked.append(int(s))
+    return checked
+
+
+# ---------------------------------------------------------------- C library calls
+def _libm_codegen(symbol, llvm_type):
+    """Codegen calling the C library's ``symbol(x, y)`` as an opaque function.
+
+    ``nobuiltin`` stops LLVM from turning ``pow(x, 2)`` into ``x * x``: glibc's
+    ``pow`` is not correctly rounded, and Python and numpy call it for
+    ``x ** 2``, so the product differs from it in about 1 case in 1000.
+    """
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(llvm_type, [llvm_type, llvm_type])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
+        fn.attributes.add("nobuiltin")
+        return builder.call(fn, args)
+
+    return codegen
+
+
+@intrinsic
+def _pow64(typingctx, x, y):
+    """``pow`` from the C library on float64, as ``np.float64(x) ** 2`` calls it."""
+    return types.float64(types.float64, types.float64), _libm_codegen("pow", ir.DoubleType())
+
+
+@intrinsic
+def _pow32(typingctx, x, y):
+    """``powf`` from the C library, as ``np.float32(x) ** 2`` calls it."""
+    return types.float32(types.float32, types.float32), _libm_codegen("powf", ir.FloatType())
+
+
+@intrinsic
+def _fma32(typingctx, a, b, c):
+    """Fused float32 ``a * b + c`` with a single rounding."""
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
+
+
+# numpy's float32 sin/cos on CPUs with FMA (numpy/_core/src/umath/
+# loops_trigonometric.dispatch.cpp): Cody-Waite reduction by pi/2 in three
+# parts, then minimax polynomials on [-pi/4, pi/4]; libm beyond the range.
+def _f32hex(text):
+    return np.float32(float.fromhex(text))
+
+
+_TRIG_2_OVER_PI = _f32hex("0x1.45f306p-1")
+_TRIG_RINT_MAGIC = _f32hex("0x1.8p+23")
+_TRIG_PIO2 = (_f32hex("-0x1.921fb0p+00"), _f32hex("-0x1.5110b4p-22"), _f32hex("-0x1.846988p-48"))
+_TRIG_COS = (_f32hex("0x1.98e616p-16"), _f32hex("-0x1.6c06dcp-10"), _f32hex("0x1.55553cp-05"))
+_TRIG_SIN = (
+    _f32hex("0x1.7d3bbcp-19"),
+    _f32hex("-0x1.a06bbap-13"),
+    _f32hex("0x1.11119ap-07"),
+    _f32hex("-0x1.555556p-03"),
+)
+_TRIG_COS_RANGE = np.float32(71476.0625)
+_TRIG_SIN_RANGE = np.float32(117435.992)
+
+
+@njit(cache=True)
+def _numpy_trig_f32(x, want_cos):
+    """``np.cos(x)`` (or ``np.sin``) of a float32 ``x``, as numpy computes it."""
+    if x != x:
+        return x
+    if abs(x) > (_TRIG_COS_RANGE if want_cos else _TRIG_SIN_RANGE):
+        return np.float32(math.cos(x)) if want_cos else np.float32(math.sin(x))
+    quadrant = _fma32(x, _TRIG_2_OVER_PI, _TRIG_RINT_MAGIC) - _TRIG_RINT_MAGIC
+    r = _fma32(quadrant, _TRIG_PIO2[0], x)
+    r = _fma32(quadrant, _TRIG_PIO2[1], r)
+    r = _fma32(quadrant, _TRIG_PIO2[2], r)
+    r2 = r * r
+    c = _fma32(_TRIG_COS[0], r2, _TRIG_COS[1])
+    c = _fma32(c, r2, _TRIG_COS[2])
+    c = _fma32(c, r2, np.float32(-0.5))
+    c = _fma32(c, r2, np.float32(1.0))
+    s = _fma32(_TRIG_SIN[0], r2, _TRIG_SIN[1])
+    s = _fma32(s, r2, _TRIG_SIN[2])
+    s = _fma32(s, r2, _TRIG_SIN[3])
+    s = _fma32(s, r2, np.float32(0.0))
+    s = _fma32(s, r, r)
+    k = np.int32(quadrant) + (1 if want_cos else 0)
+    out = s if (k & 1) == 0 else c
+    if (k & 2) == 2:
+        out = np.float32(0.0) - out
+    return out
+
+
+# ------------------------------------------------------------------- CartPole
+_CP_GRAVITY = 9.8  # m/s^2
+_CP_MASSCART = 1.0  # kg
+_CP_MASSPOLE = 0.1  # kg
+_CP_TOTAL_MASS = _CP_MASSPOLE + _CP_MASSCART
+_CP_LENGTH = 0.5  # m, half the pole
+_CP_POLEMASS_LENGTH = _CP_MASSPOLE * _CP_LENGTH
+_CP_FORCE = 10.0  # N
+_CP_TAU = 0.02  # s
+_CP_FOUR_THIRDS = 4.0 / 3.0
+_CP_THETA_LIMIT = 12 * 2 * math.pi / 360  # rad
+_CP_X_LIMIT = 2.4  # m
+
+
+@njit(cache=True)
+def _cartpole_step(state, action):
+    x, x_dot, theta, theta_dot = state[0], state[1], state[2], state[3]
+    force = _CP_FORCE if action == 1.0 else -_CP_FORCE
+    cos_t = math.cos(theta)
+    sin_t = math.sin(theta)
+    temp = (force + _CP_POLEMASS_LENGTH * (theta_dot * theta_dot) * sin_t) / _CP_TOTAL_MASS
+    theta_acc = (_CP_GRAVITY * sin_t - cos_t * temp) / (
+        _CP_LENGTH * (_CP_FOUR_THIRDS - _CP_MASSPOLE * (cos_t * cos_t) / _CP_TOTAL_MASS)
+    )
+    x_acc = temp - _CP_POLEMASS_LENGTH * theta_acc * cos_t / _CP_TOTAL_MASS
+    # explicit Euler: positions advance with the old velocities
+    state[0] = x + _CP_TAU * x_dot
+    state[1] = x_dot + _CP_TAU * x_acc
+    state[2] = theta + _CP_TAU * theta_dot
+    state[3] = theta_dot + _CP_TAU * theta_acc
+    x, theta = state[0], state[2]
+    terminated = x < -_CP_X_LIMIT or x > _CP_X_LIMIT or theta < -_CP_THETA_LIMIT
+    terminated = terminated or theta > _CP_THETA_LIMIT
+    return 1.0, terminated
+
+
+# -------------------------------------------------------- MountainCarContinuous
+_MC_POWER = 0.0015
+_MC_HILL = 0.0025  # gravity term: -0.0025 cos(3 x)
+_MC_MAX_SPEED = 0.07
+_MC_MIN_POS = -1.2
+_MC_MAX_POS = 0.6
+_MC_GOAL_POS = 0.45
+_MC_GOAL_REWARD = 100.0
+
+
+@njit(cache=True)
+def _mountain_car_step(state, action):
+    # gymnasium types: position/velocity are np.float64 in the reset state and
+    # np.float32 afterwards; a clipped force is a Python float. numpy 2 casts a
+    # Python float operand to float32 when the other operand is np.float32.
+    a = np.float32(action)
+    clipped = a < np.float32(-1.0) or a > np.float32(1.0)
+    if state[2] != 0.0:  # fresh: float64 state
+        hill = _MC_HILL * math.cos(3.0 * state[0])
+    else:
+        hill = _MC_HILL * math.cos(np.float64(np.float32(3.0) * np.float32(state[0])))
+    if clipped:
+        delta = (-1.0 if a < np.float32(-1.0) else 1.0) * _MC_POWER - hill
+    else:
+        delta = np.float64(a * np.float32(_MC_POWER) - np.float32(hill))
+    if state[2] != 0.0:
+        pos, vel = state[0], state[1] + delta
+        if vel > _MC_MAX_SPEED:
+            vel = _MC_MAX_SPEED
+        if vel < -_MC_MAX_SPEED:
+            vel = -_MC_MAX_SPEED
+        pos = pos + vel
+        if pos > _MC_MAX_POS:
+            pos = _MC_MAX_POS
+        if pos < _MC_MIN_POS:
+            pos = _MC_MIN_POS
+        if pos == _MC_MIN_POS and vel < 0.0:
+            vel = 0.0
+        terminated = pos >= _MC_GOAL_POS and vel >= 0.0
+    else:
+        # float32 throughout; a value clamped to a Python-float bound behaves
+        # like that bound rounded to float32 in every later use.
+        pos32 = np.float32(state[0])
+        vel32 = np.float32(state[1]) + np.float32(delta)
+        if vel32 > np.float32(_MC_MAX_SPEED):
+            vel32 = np.float32(_MC_MAX_SPEED)
+        if vel32 < np.float32(-_MC_MAX_SPEED):
+            vel32 = np.float32(-_MC_MAX_SPEED)
+        pos32 = pos32 + vel32
+        if pos32 > np.float32(_MC_MAX_POS):
+            pos32 = np.float32(_MC_MAX_POS)
+        if pos32 < np.float32(_MC_MIN_POS):
+            pos32 = np.float32(_MC_MIN_POS)
+        if pos32 == np.float32(_MC_MIN_POS) and vel32 < np.float32(0.0):
+            vel32 = np.float32(0.0)
+        terminated = pos32 >= np.float32(_MC_GOAL_POS) and vel32 >= np.float32(0.0)
+        pos, vel = np.float64(pos32), np.float64(vel32)
+    state[0] = np.float32(pos)
+    state[1] = np.float32(vel)
+    state[2] = 0.0
+    base = _MC_GOAL_REWARD if terminated else 0.0
+    a64 = np.float64(a)
+    return base - _pow64(a64, 2.0) * 0.1, terminated
+
+
+# ------------------------------------------------------------------ Pendulum
+_PD_MAX_SPEED = 8.0  # rad/s
+_PD_MAX_TORQUE = 2.0
+_PD_DT = 0.05  # s
+_PD_G = 10.0  # m/s^2
+_PD_M = 1.0  # kg
+_PD_L = 1.0  # m
+_PD_GRAVITY_GAIN = 3 * _PD_G / (2 * _PD_L)
+_PD_TORQUE_GAIN = 3.0 / (_PD_M * _PD_L**2)
+
+
+@njit(cache=True)
+def _pendulum_step(state, action):
+    th, thdot = state[0], state[1]
+    u = np.float32(action)
+    if u < np.float32(-_PD_MAX_TORQUE):
+        u = np.float32(-_PD_MAX_TORQUE)
+    elif u > np.float32(_PD_MAX_TORQUE):
+        u = np.float32(_PD_MAX_TORQUE)
+    wrapped = ((th + math.pi) % (2 * math.pi)) - math.pi
+    effort = np.float32(0.001) * _pow32(u, np.float32(2.0))
+    costs = _pow64(wrapped, 2.0) + 0.1 * _pow64(thdot, 2.0) + np.float64(effort)
+    accel = _PD_GRAVITY_GAIN * math.sin(th) + np.float64(np.float32(_PD_TORQUE_GAIN) * u)
+    newthdot = thdot + accel * _PD_DT
+    if newthdot < -_PD_MAX_SPEED:  # np.clip: NaN passes through
+        newthdot = -_PD_MAX_SPEED
+    elif newthdot > _PD_MAX_SPEED:
+        newthdot = _PD_MAX_SPEED
+    state[0] = th + newthdot * _PD_DT
+    state[1] = newthdot
+    return -costs, False
+
+
+# ------------------------------------------------------------------- Acrobot
+_AC_DT = 0.2  # s
+_AC_L1 = 1.0  # m
+_AC_M1 = 1.0  # kg
+_AC_M2 = 1.0  # kg
+_AC_LC1 = 0.5  # m, centre of mass of link 1
+_AC_LC2 = 0.5  # m
+_AC_I1 = 1.0  # kg m^2
+_AC_I2 = 1.0
+_AC_G = 9.8  # m/s^2
+_AC_MAX_VEL_1 = 4 * math.pi
+_AC_MAX_VEL_2 = 9 * math.pi
+# constant factors, grouped as gymnasium's left-to-right products group them
+_AC_D1_A = _AC_M1 * _AC_LC1**2
+_AC_D1_B = _AC_L1**2 + _AC_LC2**2
+_AC_D1_C = 2 * _AC_L1 * _AC_LC2
+_AC_D2_A = _AC_LC2**2
+_AC_D2_B = _AC_L1 * _AC_LC2
+_AC_PHI2 = _AC_M2 * _AC_LC2 * _AC_G
+_AC_PHI1_A = -_AC_M2 * _AC_L1 * _AC_LC2
+_AC_PHI1_B = 2 * _AC_M2 * _AC_L1 * _AC_LC2
+_AC_PHI1_C = (_AC_M1 * _AC_LC1 + _AC_M2 * _AC_L1) * _AC_G
+_AC_DD2_A = _AC_M2 * _AC_L1 * _AC_LC2
+_AC_DD2_DEN = _AC_M2 * _AC_LC2**2 + _AC_I2
+
+
+@njit(cache=True)
+def _acrobot_derivs(theta1, theta2, dtheta1, dtheta2, torque):
+    """Time derivatives of the Acrobot state (book dynamics), gymnasium's order."""
+    cos2 = math.cos(theta2)
+    sin2 = math.sin(theta2)
+    d1 = _AC_D1_A + _AC_M2 * (_AC_D1_B + _AC_D1_C * cos2) + _AC_I1 + _AC_I2
+    d2 = _AC_M2 * (_AC_D2_A + _AC_D2_B * cos2) + _AC_I2
+    phi2 = _AC_PHI2 * math.cos(theta1 + theta2 - math.pi / 2.0)
+    phi1 = (
+        _AC_PHI1_A * _pow64(dtheta2, 2.0) * sin2
+        - _AC_PHI1_B * dtheta2 * dtheta1 * sin2
+        + _AC_PHI1_C * math.cos(theta1 - math.pi / 2)
+        + phi2
+    )
+    num = torque + d2 / d1 * phi1 - _AC_DD2_A * _pow64(dtheta1, 2.0) * sin2 - phi2
+    ddtheta2 = num / (_AC_DD2_DEN - _pow64(d2, 2.0) / d1)
+    ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
+    return dtheta1, dtheta2, ddtheta1, ddtheta2
+
+
+@njit(cache=True)
+def _wrap(x, low, high):
+    """gymnasium's ``wrap``: shift by whole periods into [low, high]."""
+    if math.isinf(x):  # gymnasium loops forever here; leave it infinite
+        return x
+    period = high - low
+    while x > high:
+        x = x - period
+    while x < low:
+        x = x + period
+    return x
+
+
+@njit(cache=True)
+def _bound(x, low, high):
+    """``min(max(x, low), high)`` with Python's semantics (NaN passes)."""
+    y = low if low > x else x
+    return high if high < y else y
+
+
+@njit(cache=True)
+def _acrobot_step(state, action):
+    torque = action - 1.0  # actions 0, 1, 2 -> torque -1, 0, +1
+    y0, y1, y2, y3 = state[0], state[1], state[2], state[3]
+    half = _AC_DT / 2.0
+    a0, a1, a2, a3 = _acrobot_derivs(y0, y1, y2, y3, torque)
+    b0, b1, b2, b3 = _acrobot_derivs(
+        y0 + half * a0, y1 + half * a1, y2 + half * a2, y3 + half * a3, torque
+    )
+    c0, c1, c2, c3 = _acrobot_derivs(
+        y0 + half * b0, y1 + half * b1, y2 + half * b2, y3 + half * b3, torque
+    )
+    d0, d1, d2, d3 = _acrobot_derivs(
+        y0 + _AC_DT * c0, y1 + _AC_DT * c1, y2 + _AC_DT * c2, y3 + _AC_DT * c3, torque
+    )
+    w = _AC_DT / 6.0
+    n0 = y0 + w * (a0 + 2.0 * b0 + 2.0 * c0 + d0)
+    n1 = y1 + w * (a1 + 2.0 * b1 + 2.0 * c1 + d1)
+    n2 = y2 + w * (a2 + 2.0 * b2 + 2.0 * c2 + d2)
+    n3 = y3 + w * (a3 + 2.0 * b3 + 2.0 * c3 + d3)
+    state[0] = _wrap(n0, -math.pi, math.pi)
+    state[1] = _wrap(n1, -math.pi, math.pi)
+    state[2] = _bound(n2, -_AC_MAX_VEL_1, _AC_MAX_VEL_1)
+    state[3] = _bound(n3, -_AC_MAX_VEL_2, _AC_MAX_VEL_2)
+    state[4] = 0.0
+    terminated = -math.cos(state[0]) - math.cos(state[1] + state[0]) > 1.0
+    return (0.0 if terminated else -1.0), terminated
+
+
+# -------------------------------------------------------------------- public
+@njit(cache=True)
+def env_observe(code, state, obs):
+    """Write gymnasium's observation of ``state`` into ``obs``.
+
+    Parameters
+    ----------
+    code : int
+        :attr:`EnvSpec.code`.
+    state : numpy.ndarray
+        ``(state_dim,)`` float64 (see the module docstring for the layouts).
+    obs : numpy.ndarray
+        ``(obs_dim,)`` float64, overwritten with gymnasium's float32
+        observation (stored in float64, values equal). CartPole: the state;
+        MountainCar: position, velocity; Pendulum: cos, sin, angular
+        velocity; Acrobot: cos theta1, sin theta1, cos theta2, sin theta2,
+        dtheta1, dtheta2.
+    """
+    if code == CARTPOLE:
+        for i in range(4):
+            obs[i] = np.float32(state[i])
+    elif code == MOUNTAIN_CAR:
+        obs[0] = np.float32(state[0])
+        obs[1] = np.float32(state[1])
+    elif code == PENDULUM:
+        obs[0] = np.float32(math.cos(state[0]))
+        obs[1] = np.float32(math.sin(state[0]))
+        obs[2] = np.float32(state[1])
+    elif code == ACROBOT:
+        if state[4] != 0.0:  # reset state: gymnasium holds it in float32
+            t1, t2 = np.float32(state[0]), np.float32(state[1])
+            obs[0] = _numpy_trig_f32(t1, True)
+            obs[1] = _numpy_trig_f32(t1, False)
+            obs[2] = _numpy_trig_f32(t2, True)
+            obs[3] = _numpy_trig_f32(t2, False)
+        else:
+            obs[0] = np.float32(math.cos(state[0]))
+            obs[1] = np.float32(math.sin(state[0]))
+            obs[2] = np.float32(math.cos(state[1]))
+            obs[3] = np.float32(math.sin(state[1]))
+        obs[4] = np.float32(state[2])
+        obs[5] = np.float32(state[3])
+    else:
+        raise ValueError("unknown environment code")
+
+
+@njit(cache=True)
+def env_step(code, state, action, obs):
+    """Advance ``state`` in place by one gymnasium step and observe it.
+
+    Parameters
+    ----------
+    code : int
+        :attr:`EnvSpec.code`.
+    state : numpy.ndarray
+        ``(state_dim,)`` float64, updated in place.
+    action : float
+        Discrete: the action index as a float (0.0 or 1.0 for CartPole,
+        where anything but 1.0 pushes left; 0.0, 1.0 or 2.0 for Acrobot).
+        Box: the raw action; rounded to float32 and clipped as gymnasium does.
+    obs : numpy.ndarray
+        ``(obs_dim,)`` float64, overwritten with the new observation.
+
+    Returns
+    -------
+    reward : float
+        gymnasium's reward for this step, equal as a float.
+    terminated : bool
+        gymnasium's ``terminated``. Truncation (``EnvSpec.max_steps``) is the
+        caller's; steps after termination are outside gymnasium's contract
+        (CartPole then pays 0.0, this kernel 1.0): stop the episode.
+    """
+    if code == CARTPOLE:
+        reward, terminated = _cartpole_step(state, action)
+    elif code == MOUNTAIN_CAR:
+        reward, terminated = _mountain_car_step(state, action)
+    elif code == PENDULUM:
+        reward, terminated = _pendulum_step(state, action)
+    elif code == ACROBOT:
+        reward, terminated = _acrobot_step(state, action)
+    else:
+        raise ValueError("unknown environment code")
+    env_observe(code, state, obs)
+    return reward, terminated
+
+
+def warmup() -> None:
+    """Compile (or load from the cache) the kernels for all four environments."""
+    for spec in _SPECS:
+        state = np.zeros(spec.state_dim)
+        obs = np.zeros(spec.obs_dim)
+        env_observe(spec.code, state, obs)
+        env_step(spec.code, state, 0.0, obs)
