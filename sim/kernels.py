@@ -1,0 +1,591 @@
+"""Numba kernels of the two neuron models, the stimulus protocols and the batched time loop.
+
+Only ``@njit(cache=True)`` functions over arrays and scalars live here; every check of shapes,
+units and names is done by the Python layer (:mod:`sim.compile`, :mod:`sim.simulate`).
+
+Layout
+------
+Connectivity is CSR with rows = postsynaptic neuron: synapse ``k`` in ``indptr[i]:indptr[i+1]``
+runs from ``pre[k]`` to neuron ``i``. Gap junctions use their own CSR with both directions of
+every pair stored. The batched kernels keep the state of a *chunk* of batch items side by side,
+shape ``(n, lanes)``, so that every synapse is read once per step for all lanes of the chunk and
+the innermost loop (over lanes) is unit-stride; the single-item kernels are the same code with
+one lane.
+
+Models
+------
+``ltc`` (liquid time-constant neurons, Hasani et al. 2021, doi:10.1609/aaai.v35i9.16936)::
+
+    cm dv_i/dt = gleak (vleak - v_i) + sum_s w_s sig(sigma_s (v_pre - mu_s)) (erev_s - v_i)
+                 + sum_gap gw (v_j - v_i) + I_i
+
+``graded`` (Kunert, Shlizerman & Kutz 2014, doi:10.1103/PhysRevE.89.052805)::
+
+    C dV_i/dt = -Gc (V_i - Ec) - sum_j gw_ij (V_i - V_j) - sum_j g_ij s_j (V_i - E_ij) + I_i
+    ds_i/dt   = ar phi_i (1 - s_i) - ad s_i,   phi_i = 1 / (1 + exp(-beta (V_i - Vth_i)))
+
+Both are advanced by the fused semi-implicit Euler step: every term linear in the neuron's own
+potential is taken at the new time, every other quantity at the previous sub-step (Jacobi), so
+the new potential is a positive-weighted mean of the old potentials, the reversal potentials and
+the input: the step is stable for any dt and its fixed points are exactly those of the ODE.
+
+Compilation flags: ``error_model="numpy"`` (a division by zero gives inf, which the time loop
+reports as a divergence, instead of raising inside the kernel) and ``fastmath`` limited to
+``contract`` and ``reassoc`` (fused multiply-adds, reordered sums; never ``nnan``/``ninf``, so
+the non-finite checks stay). The sigmoid is evaluated branch-free (:func:`sigmoid`) so that
+loops over lanes vectorise.
+
+Stimulus protocols (``kind`` codes; columns of the parameter row, times in s)
+-----------------------------------------------------------------------------
+=====  ============  ==========================================================
+code   protocol      parameters
+=====  ============  ==========================================================
+0      step          amp, start, stop
+1      pulse train   amp, start, stop, period, width
+2      sine          amp, freq (Hz), phase (rad), offset, start, stop
+3      ramp          amp0, amp1, start, stop  (linear from amp0 at start to amp1 at stop)
+4      held samples  start, sample_dt, scale   (``waves[w0:w1]``, zero-order hold)
+5      interpolated  start, sample_dt, scale   (``waves[w0:w1]``, linear interpolation)
+=====  ============  ==========================================================
+
+A stimulus is zero outside its window. The step from ``t`` to ``t + dt`` uses the protocol's
+value at ``t``, so a stimulus that starts at ``start`` first shows in the state at
+``start + dt``.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "STIM_STEP",
+    "STIM_PULSE",
+    "STIM_SINE",
+    "STIM_RAMP",
+    "STIM_HOLD",
+    "STIM_INTERP",
+    "MODEL_LTC",
+    "MODEL_GRADED",
+    "sigmoid",
+    "ltc_step",
+    "ltc_step_lanes",
+    "graded_step",
+    "graded_step_lanes",
+    "stim_value",
+    "run_chunks",
+    "lu_solve",
+]
+
+STIM_STEP = 0
+STIM_PULSE = 1
+STIM_SINE = 2
+STIM_RAMP = 3
+STIM_HOLD = 4
+STIM_INTERP = 5
+
+MODEL_LTC = 0
+MODEL_GRADED = 1
+
+_EPS = 1e-8  # ncps LTCCell's epsilon in the denominator of the fused step
+_POW2 = 2.0 ** np.arange(-64, 65)  # 2^k for the sigmoid's exp, k in [-64, 64] (read-only)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))`` (float64), branch-free so that loops over it
+    vectorise; within a few units in the last place of the libm version.
+
+    ``x`` is clamped to [-40, 40], where the result is 1 in double precision or below 5e-18;
+    ``exp`` is ``2^k p(r)`` with ``r = x - k ln 2`` (Cody-Waite split) and ``p`` the degree-12
+    Taylor polynomial (error below 2e-16 on |r| <= ln(2)/2).
+    """
+    x = min(max(x, -40.0), 40.0)
+    k = np.floor(-x * 1.4426950408889634 + 0.5)
+    r = -x - k * 0.6931471803691238 - k * 1.9082149292705877e-10
+    p = 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return 1.0 / (1.0 + p * _POW2[int(k) + 64])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def ltc_step_lanes(
+    v, current, indptr, pre, w, erev, mu, sigma, gindptr, gpre, gw, cm, gleak, vleak, dt,
+    unfolds, work, num, den,
+):  # fmt: skip
+    """One fused semi-implicit LTC step of length ``dt`` for ``lanes`` independent states.
+
+    Parameters
+    ----------
+    v : ndarray, shape (n, lanes)
+        Potentials, advanced in place.
+    current : ndarray, shape (n, lanes)
+        External current during the step.
+    indptr, pre, w, erev, mu, sigma
+        Chemical synapses, CSR by postsynaptic neuron (see module docstring).
+    gindptr, gpre, gw
+        Gap junctions, CSR with both directions stored.
+    cm, gleak, vleak : ndarray, shape (n,)
+        Capacitance, leak conductance and leak potential per neuron.
+    dt : float
+        Step length; ``unfolds`` sub-steps of ``dt / unfolds`` each.
+    work : ndarray, shape (n, lanes)
+        Scratch (the previous sub-step's potentials).
+    num, den : ndarray, shape (lanes,)
+        Scratch.
+    """
+    n, lanes = v.shape
+    h = dt / unfolds
+    for _ in range(unfolds):
+        for i in range(n):
+            for q in range(lanes):
+                work[i, q] = v[i, q]
+        for i in range(n):
+            cmt = cm[i] / h
+            base = gleak[i] * vleak[i]
+            for q in range(lanes):
+                num[q] = cmt * work[i, q] + base + current[i, q]
+                den[q] = cmt + gleak[i] + _EPS
+            for k in range(indptr[i], indptr[i + 1]):
+                j = pre[k]
+                wk = w[k]
+                ek = erev[k]
+                mk = mu[k]
+                sk = sigma[k]
+                for q in range(lanes):
+                    a = wk * sigmoid(sk * (work[j, q] - mk))
+                    num[q] += a * ek
+                    den[q] += a
+            for k in range(gindptr[i], gindptr[i + 1]):
+                j = gpre[k]
+                gk = gw[k]
+                for q in range(lanes):
+                    num[q] += gk * work[j, q]
+                    den[q] += gk
+            for q in range(lanes):
+                v[i, q] = num[q] / den[q]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def ltc_step(
+    v, current, indptr, pre, w, erev, mu, sigma, gindptr, gpre, gw, cm, gleak, vleak, dt,
+    unfolds, work,
+):  # fmt: skip
+    """Advance ``v`` (n,) in place by one LTC step of length ``dt`` with ``unfolds`` sub-steps.
+
+    The fused semi-implicit Euler step of ncps's ``LTCCell`` (Hasani et al. 2021,
+    doi:10.1609/aaai.v35i9.16936), plus gap junctions and an external current::
+
+        v <- (cm/h v + gleak vleak + sum_s w_s sig(sigma_s (v_pre - mu_s)) erev_s
+              + sum_g gw_g v_j + I) / (cm/h + gleak + sum_s w_s sig(...) + sum_g gw_g + 1e-8)
+
+    with ``h = dt / unfolds`` and every sum over the previous sub-step's ``v`` (Jacobi).
+    Chemical synapses: CSR by postsynaptic neuron, ``indptr`` (n+1,) int64, ``pre`` (m,) int64,
+    ``w, erev, mu, sigma`` (m,) float64. Gap junctions (both directions stored): ``gindptr``
+    (n+1,), ``gpre`` (g,), ``gw`` (g,). ``cm, gleak, vleak, current, work``: (n,) float64
+    (``work`` is scratch). :func:`ltc_step_lanes` is the same step for several states at once.
+    """
+    n = v.shape[0]
+    h = dt / unfolds
+    for _ in range(unfolds):
+        for i in range(n):
+            work[i] = v[i]
+        for i in range(n):
+            cmt = cm[i] / h
+            num = cmt * work[i] + gleak[i] * vleak[i] + current[i]
+            den = cmt + gleak[i] + _EPS
+            for k in range(indptr[i], indptr[i + 1]):
+                a = w[k] * sigmoid(sigma[k] * (work[pre[k]] - mu[k]))
+                num += a * erev[k]
+                den += a
+            for k in range(gindptr[i], gindptr[i + 1]):
+                num += gw[k] * work[gpre[k]]
+                den += gw[k]
+            v[i] = num / den
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def graded_step(
+    v, s, current, indptr, pre, g, erev, gindptr, gpre, gw, cm, gc, ec, beta, vth, ar, ad, dt,
+    unfolds, work,
+):  # fmt: skip
+    """One fused semi-implicit step of the graded model for one state; see
+    :func:`graded_step_lanes` for the equations and arguments (here ``v, s, current, vth, work``
+    have shape (n,)).
+
+    Written separately from the lane version for speed: two partial sums per neuron break the
+    chain of dependent additions that otherwise bounds a single state's synapse loop.
+    """
+    n = v.shape[0]
+    h = dt / unfolds
+    for _ in range(unfolds):
+        for i in range(n):
+            work[i] = v[i]
+        for i in range(n):
+            cmt = cm[i] / h
+            n0 = cmt * work[i] + gc[i] * ec[i] + current[i]
+            d0 = cmt + gc[i]
+            n1 = 0.0
+            d1 = 0.0
+            k = indptr[i]
+            k1 = indptr[i + 1]
+            while k + 1 < k1:
+                sa = s[pre[k]]
+                sb = s[pre[k + 1]]
+                n0 += g[k] * erev[k] * sa
+                d0 += g[k] * sa
+                n1 += g[k + 1] * erev[k + 1] * sb
+                d1 += g[k + 1] * sb
+                k += 2
+            if k < k1:
+                sa = s[pre[k]]
+                n0 += g[k] * erev[k] * sa
+                d0 += g[k] * sa
+            n2 = 0.0
+            d2 = 0.0
+            n3 = 0.0
+            d3 = 0.0
+            k = gindptr[i]
+            k1 = gindptr[i + 1]
+            while k + 1 < k1:
+                n2 += gw[k] * work[gpre[k]]
+                d2 += gw[k]
+                n3 += gw[k + 1] * work[gpre[k + 1]]
+                d3 += gw[k + 1]
+                k += 2
+            if k < k1:
+                n2 += gw[k] * work[gpre[k]]
+                d2 += gw[k]
+            v[i] = ((n0 + n1) + (n2 + n3)) / ((d0 + d1) + (d2 + d3))
+        for i in range(n):
+            phi = h * ar[i] * sigmoid(beta[i] * (work[i] - vth[i]))
+            s[i] = (s[i] + phi) / (1.0 + phi + h * ad[i])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def graded_step_lanes(
+    v, s, current, indptr, pre, g, erev, gindptr, gpre, gw, cm, gc, ec, beta, vth, ar, ad, dt,
+    unfolds, work, num, den,
+):  # fmt: skip
+    """One fused semi-implicit step of the Kunert et al. 2014 graded model for ``lanes`` states.
+
+    Potentials (mV): ``C/h V' = C/h V - Gc (V' - Ec) - sum_gap gw (V' - V_j)
+    - sum_syn g s_j (V' - E) + I``, solved for ``V'`` with ``V_j, s_j`` of the previous sub-step.
+    Activations: ``(s' - s)/h = ar phi(V) (1 - s') - ad s'`` with ``phi`` at the previous
+    sub-step's potential. Units: mV, pF, pS, s, current in fA (= pS mV).
+
+    Parameters
+    ----------
+    v, s : ndarray, shape (n, lanes)
+        Potentials (mV) and synaptic activations, advanced in place.
+    current : ndarray, shape (n, lanes)
+        External current (fA).
+    indptr, pre, g, erev
+        Chemical synapses (CSR by postsynaptic neuron): conductance (pS) and reversal (mV).
+    gindptr, gpre, gw
+        Gap junctions (pS), both directions stored.
+    cm, gc, ec, beta, ar, ad : ndarray, shape (n,)
+        Capacitance (pF), leak conductance (pS), leak potential (mV), sigmoid slope (1/mV),
+        activation rise and decay rates (1/s).
+    vth : ndarray, shape (n, lanes)
+        Sigmoid thresholds (mV).
+    work : ndarray, shape (n, lanes)
+        Scratch.
+    num, den : ndarray, shape (lanes,)
+        Scratch.
+    """
+    n, lanes = v.shape
+    h = dt / unfolds
+    for _ in range(unfolds):
+        for i in range(n):
+            for q in range(lanes):
+                work[i, q] = v[i, q]
+        for i in range(n):
+            cmt = cm[i] / h
+            base = gc[i] * ec[i]
+            for q in range(lanes):
+                num[q] = cmt * work[i, q] + base + current[i, q]
+                den[q] = cmt + gc[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = pre[k]
+                gk = g[k]
+                ge = gk * erev[k]
+                for q in range(lanes):
+                    sj = s[j, q]
+                    num[q] += ge * sj
+                    den[q] += gk * sj
+            for k in range(gindptr[i], gindptr[i + 1]):
+                j = gpre[k]
+                gk = gw[k]
+                for q in range(lanes):
+                    num[q] += gk * work[j, q]
+                    den[q] += gk
+            for q in range(lanes):
+                v[i, q] = num[q] / den[q]
+        for i in range(n):
+            hr = h * ar[i]
+            hd = h * ad[i]
+            b = beta[i]
+            for q in range(lanes):
+                phi = hr * sigmoid(b * (work[i, q] - vth[i, q]))
+                s[i, q] = (s[i, q] + phi) / (1.0 + phi + hd)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def _in_window(t, tol, start, stop):
+    return t + tol >= start and t + tol < stop
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def stim_value(kind, par, waves, w0, w1, t, tol):
+    """Value at time ``t`` (s) of one stimulus protocol (see the module docstring's table).
+
+    ``par`` is the protocol's parameter row, ``waves[w0:w1]`` its samples (kinds 4 and 5),
+    ``tol`` a time tolerance (s) for the window edges so that an edge that falls on a step
+    boundary is not lost to rounding of ``t``.
+    """
+    if kind == STIM_STEP:
+        if _in_window(t, tol, par[1], par[2]):
+            return par[0]
+        return 0.0
+    if kind == STIM_PULSE:
+        if _in_window(t, tol, par[1], par[2]):
+            phase = (t + tol - par[1]) % par[3]
+            if phase < par[4]:
+                return par[0]
+        return 0.0
+    if kind == STIM_SINE:
+        if _in_window(t, tol, par[4], par[5]):
+            return par[3] + par[0] * np.sin(2.0 * np.pi * par[1] * (t - par[4]) + par[2])
+        return 0.0
+    if kind == STIM_RAMP:
+        if _in_window(t, tol, par[2], par[3]):
+            return par[0] + (par[1] - par[0]) * (t - par[2]) / (par[3] - par[2])
+        return 0.0
+    nw = w1 - w0
+    x = (t - par[0]) / par[1]
+    if kind == STIM_HOLD:
+        idx = int(np.floor(x + tol / par[1]))
+        if idx < 0 or idx >= nw:
+            return 0.0
+        return par[2] * waves[w0 + idx]
+    # STIM_INTERP
+    if x < -tol / par[1] or x > nw - 1 + tol / par[1]:
+        return 0.0
+    i0 = int(np.floor(x))
+    if i0 < 0:
+        return par[2] * waves[w0]
+    if i0 >= nw - 1:
+        return par[2] * waves[w1 - 1]
+    f = x - i0
+    return par[2] * ((1.0 - f) * waves[w0 + i0] + f * waves[w0 + i0 + 1])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def _fill_current(
+    t, tol, items, lanes, stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves, cur
+):  # fmt: skip
+    cur[:, :] = 0.0
+    for q in range(lanes):
+        b = items[q]
+        for r in range(stim_ptr[b], stim_ptr[b + 1]):
+            cur[stim_neuron[r], q] += stim_value(
+                stim_kind[r], stim_par[r], waves, wave_ptr[r], wave_ptr[r + 1], t, tol
+            )
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def _run_chunk(
+    model, items, prow, nsteps, step0, dt, unfolds, record_every, state, out,
+    indptr, pre, gindptr, gpre, npar, spar, gpar,
+    stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
+    vth_ptr, vth_time, vth, bad,
+):  # fmt: skip
+    lanes = items.shape[0]
+    n = state.shape[2]
+    nvar = state.shape[1]
+    x = np.empty((nvar, n, lanes))
+    for q in range(lanes):
+        for c in range(nvar):
+            for i in range(n):
+                x[c, i, q] = state[items[q], c, i]
+    cur = np.zeros((n, lanes))
+    work = np.empty((n, lanes))
+    num = np.empty(lanes)
+    den = np.empty(lanes)
+    th = np.zeros((n, lanes))
+    epoch = np.full(lanes, -1, dtype=np.int64)
+    v1 = x[0].reshape(n * lanes)  # 1-D views, used when lanes == 1
+    s1 = x[nvar - 1].reshape(n * lanes)
+    cur1 = cur.reshape(n * lanes)
+    work1 = work.reshape(n * lanes)
+    th1 = th.reshape(n * lanes)
+    tol = 1e-6 * dt
+    p = npar[prow]
+    sp = spar[prow]
+    gw = gpar[prow]
+    for step in range(step0, step0 + nsteps):
+        t = step * dt  # the step runs from t to t + dt under the input at t
+        _fill_current(
+            t, tol, items, lanes, stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
+            cur,
+        )  # fmt: skip
+        if model == MODEL_LTC and lanes == 1:
+            ltc_step(
+                v1, cur1, indptr, pre, sp[0], sp[1], sp[2], sp[3], gindptr, gpre, gw,
+                p[0], p[1], p[2], dt, unfolds, work1,
+            )  # fmt: skip
+        elif model == MODEL_LTC:
+            ltc_step_lanes(
+                x[0], cur, indptr, pre, sp[0], sp[1], sp[2], sp[3], gindptr, gpre, gw,
+                p[0], p[1], p[2], dt, unfolds, work, num, den,
+            )  # fmt: skip
+        else:
+            for q in range(lanes):  # threshold epoch of each lane (constant input changes)
+                b = items[q]
+                e = vth_ptr[b]
+                while e + 1 < vth_ptr[b + 1] and vth_time[e + 1] <= t + tol:
+                    e += 1
+                if e != epoch[q]:
+                    epoch[q] = e
+                    for i in range(n):
+                        th[i, q] = vth[e, i]
+            if lanes == 1:
+                graded_step(
+                    v1, s1, cur1, indptr, pre, sp[0], sp[1], gindptr, gpre, gw,
+                    p[0], p[1], p[2], p[3], th1, p[4], p[5], dt, unfolds, work1,
+                )  # fmt: skip
+            else:
+                graded_step_lanes(
+                    x[0], x[1], cur, indptr, pre, sp[0], sp[1], gindptr, gpre, gw,
+                    p[0], p[1], p[2], p[3], th, p[4], p[5], dt, unfolds, work, num, den,
+                )  # fmt: skip
+        for q in range(lanes):  # first non-finite potential: step (1-based) and neuron
+            b = items[q]
+            if bad[b, 0] < 0:  # (s stays in [0, 1] while V is finite)
+                for i in range(n):
+                    if not np.isfinite(x[0, i, q]):
+                        bad[b, 0] = step + 1
+                        bad[b, 1] = i
+                        break
+        if (step + 1) % record_every == 0:
+            r = (step + 1) // record_every
+            for q in range(lanes):
+                b = items[q]
+                for i in range(n):
+                    out[b, r, i] = x[0, i, q]
+    for q in range(lanes):
+        for c in range(nvar):
+            for i in range(n):
+                state[items[q], c, i] = x[c, i, q]
+
+
+@njit(cache=True, parallel=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def run_chunks(
+    model, chunk_ptr, chunk_items, chunk_prow, nsteps, step0, dt, unfolds, record_every,
+    state, out, indptr, pre, gindptr, gpre, npar, spar, gpar,
+    stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
+    vth_ptr, vth_time, vth, bad,
+):  # fmt: skip
+    """Integrate a batch for ``nsteps`` steps, one chunk of lanes per parallel task.
+
+    Parameters
+    ----------
+    model : int
+        ``MODEL_LTC`` or ``MODEL_GRADED``.
+    chunk_ptr, chunk_items, chunk_prow : ndarray of int64
+        Chunk ``c`` integrates items ``chunk_items[chunk_ptr[c]:chunk_ptr[c+1]]`` side by side,
+        all with parameter set ``chunk_prow[c]``.
+    nsteps, step0 : int
+        Steps to take, and the global index of the first one (it runs from ``step0 * dt``).
+    dt : float
+        Step (model time unit: s for ``graded``).
+    unfolds : int
+        Semi-implicit sub-steps per step.
+    record_every : int
+        The state after global step ``s`` is written to ``out[:, s // record_every]`` when
+        ``s`` is a multiple of it.
+    state : ndarray, shape (batch, nvar, n)
+        State (``nvar`` = 1 for ltc: v; 2 for graded: V, s), advanced in place.
+    out : ndarray, shape (batch, n_records, n), float32
+        Recorded potentials.
+    indptr, pre, gindptr, gpre : ndarray of int64
+        Chemical and gap-junction CSR structure.
+    npar : ndarray, shape (n_sets, n_neuron_params, n)
+        ltc: cm, gleak, vleak. graded: C, Gc, Ec, beta, ar, ad.
+    spar : ndarray, shape (n_sets, n_synapse_params, m)
+        ltc: w, erev, mu, sigma. graded: g, erev.
+    gpar : ndarray, shape (n_sets, n_gap)
+        Gap-junction conductances.
+    stim_ptr : ndarray, shape (batch + 1,)
+        Item ``b``'s stimulus rows are ``stim_ptr[b]:stim_ptr[b+1]``.
+    stim_neuron, stim_kind : ndarray of int64, shape (rows,)
+    stim_par : ndarray, shape (rows, n_par)
+    wave_ptr : ndarray, shape (rows + 1,)
+        Row ``r``'s samples are ``waves[wave_ptr[r]:wave_ptr[r+1]]``.
+    vth_ptr, vth_time, vth
+        graded only: item ``b``'s threshold epochs ``e`` in ``vth_ptr[b]:vth_ptr[b+1]`` start at
+        ``vth_time[e]`` (s) with thresholds ``vth[e]`` (mV); a step uses the epoch in force at
+        its start.
+    bad : ndarray, shape (batch, 2), int64
+        ``(step, neuron)`` of the first non-finite state of each item; ``-1`` if none. Must
+        come in as -1 (or as left by the previous call).
+    """
+    for c in prange(chunk_ptr.shape[0] - 1):
+        _run_chunk(
+            model, chunk_items[chunk_ptr[c] : chunk_ptr[c + 1]], chunk_prow[c], nsteps, step0,
+            dt, unfolds, record_every, state, out, indptr, pre, gindptr, gpre, npar, spar,
+            gpar, stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves, vth_ptr,
+            vth_time, vth, bad,
+        )  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def lu_solve(a, b):
+    """Solve ``a x = b[r]`` for every row ``r`` of ``b`` (Gaussian elimination with partial
+    pivoting), single-threaded.
+
+    Used for the graded model's thresholds instead of LAPACK, whose threaded solve is slow on a
+    busy machine for these small systems (n ~ 300). ``a`` (n, n) and ``b`` (k, n) are not
+    changed; returns ``x`` (k, n).
+    """
+    n = a.shape[0]
+    m = a.copy()
+    x = b.copy()
+    k = x.shape[0]
+    for c in range(n):
+        p = c
+        big = abs(m[c, c])
+        for r in range(c + 1, n):
+            if abs(m[r, c]) > big:
+                big = abs(m[r, c])
+                p = r
+        if p != c:
+            for j in range(n):
+                m[c, j], m[p, j] = m[p, j], m[c, j]
+            for q in range(k):
+                x[q, c], x[q, p] = x[q, p], x[q, c]
+        inv = 1.0 / m[c, c]
+        for r in range(c + 1, n):
+            f = m[r, c] * inv
+            if f != 0.0:
+                for j in range(c, n):
+                    m[r, j] -= f * m[c, j]
+                for q in range(k):
+                    x[q, r] -= f * x[q, c]
+    for c in range(n - 1, -1, -1):
+        for q in range(k):
+            acc = x[q, c]
+            for j in range(c + 1, n):
+                acc -= m[c, j] * x[q, j]
+            x[q, c] = acc / m[c, c]
+    return x

@@ -1,0 +1,495 @@
+"""Run the models: one circuit, one or many stimuli or parameter sets, results as arrays.
+
+:func:`simulate` runs one stimulus protocol; :func:`simulate_batch` runs many (different
+stimuli, parameter sets or initial states) in one call of the parallel kernel, chunks of items
+side by side with the whole time loop inside each chunk. Both return :class:`SimResult`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import pandas as pd
+
+from connectome.errors import DivergenceError, SimulationError
+from sim import kernels
+from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
+from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
+
+__all__ = ["SimResult", "simulate", "simulate_batch", "warmup", "memory_available"]
+
+_LANES = 32  # batch items integrated side by side in one chunk (see benchmarks/bench_sim.py)
+
+
+@dataclass(frozen=True, eq=False)
+class SimResult:
+    """The recorded trajectory of one run.
+
+    Attributes
+    ----------
+    t : ndarray, shape (T,)
+        Recording times (model time unit: s for graded), ``t[0] = 0`` the initial state.
+    V : ndarray, shape (T, N), float32
+        Membrane potentials (mV for graded) at ``t``.
+    names : tuple of str
+        Neuron of each column of ``V``.
+    model : str
+        "graded" or "ltc".
+    params : GradedParams or LTCParams
+        The model parameters.
+    stimulus : tuple of Stimulus
+        The input protocol.
+    dt : float
+        Integration step.
+    record_every : int
+        Steps between recordings.
+    final_state : ndarray, shape (nvar, N), float64
+        State after the last step (ltc: v; graded: V and s), to continue a run from.
+    circuit : CompiledCircuit
+        What was simulated.
+    """
+
+    t: np.ndarray
+    V: np.ndarray
+    names: tuple
+    model: str
+    params: object
+    stimulus: tuple
+    dt: float
+    record_every: int
+    final_state: np.ndarray = field(repr=False)
+    circuit: CompiledCircuit = field(repr=False)
+
+    def __repr__(self):
+        return (
+            f"<SimResult {self.model}: {len(self.names)} neurons, {len(self.t)} records over "
+            f"{self.t[-1]:g} (dt {self.dt:g}, every {self.record_every}), "
+            f"{len(self.stimulus)} stimuli>"
+        )
+
+    def indices(self, neurons=None):
+        """Column indices of ``neurons`` (names or classes; all when None)."""
+        if neurons is None:
+            return np.arange(len(self.names))
+        return self.circuit.indices(neurons)
+
+    def trace(self, neuron):
+        """The potential of one neuron over ``t`` (float32)."""
+        idx = self.indices(neuron)
+        if len(idx) != 1:
+            raise SimulationError(f"{neuron!r} names {len(idx)} neurons; trace() takes one")
+        return self.V[:, idx[0]]
+
+    def to_dataframe(self, neurons=None):
+        """``V`` as a DataFrame indexed by ``t`` with one column per neuron (all, or those of
+        ``neurons``: names or classes)."""
+        idx = self.indices(neurons)
+        return pd.DataFrame(
+            self.V[:, idx],
+            index=pd.Index(self.t, name="t"),
+            columns=pd.Index([self.names[i] for i in idx], name="neuron"),
+        )
+
+
+def memory_available():
+    """Bytes of memory available for new allocations (Linux ``MemAvailable``; else total)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _gib(nbytes):
+    return f"{nbytes / 2**30:.2f} GiB"
+
+
+def _as_stimuli(stimulus):
+    if stimulus is None:
+        return ()
+    if isinstance(stimulus, Stimulus | str):
+        stimulus = [stimulus]
+    out = []
+    for s in stimulus:
+        if isinstance(s, str):
+            s = parse_stimulus(s)
+        if not isinstance(s, Stimulus):
+            raise SimulationError(f"not a stimulus: {s!r} (use sim.stimulus.step(...) etc.)")
+        out.append(s)
+    return tuple(out)
+
+
+def _steps(duration, dt):
+    for name, value in (("duration", duration), ("dt", dt)):
+        if not isinstance(value, int | float | np.floating | np.integer) or not math.isfinite(
+            value
+        ):
+            raise SimulationError(f"{name} = {value!r} must be a finite number")
+    if dt <= 0:
+        raise SimulationError(f"dt = {dt!r} must be > 0")
+    if duration <= 0:
+        raise SimulationError(f"duration = {duration!r} must be > 0")
+    x = duration / dt
+    nsteps = round(x)
+    if nsteps < 1 or abs(x - nsteps) > 1e-6 * max(1.0, x):
+        lo, hi = max(1, math.floor(x)) * dt, max(1, math.ceil(x)) * dt
+        raise SimulationError(
+            f"duration = {duration!r} is not a whole number of steps of dt = {dt!r}; "
+            f"use {lo:.10g} or {hi:.10g}"
+        )
+    return nsteps
+
+
+def _prepare(circuit, model, params, ablate):
+    if isinstance(circuit, CompiledCircuit):
+        if params is not None or (ablate is not None and len(ablate)):
+            raise SimulationError(
+                "circuit is already compiled: give params/ablate to sim.compile, "
+                "or use cc.with_params(...)"
+            )
+        if model is not None and model != circuit.model:
+            raise SimulationError(f"circuit was compiled for {circuit.model!r}, not {model!r}")
+        return circuit
+    return compile(circuit, model or "graded", None, ablate=ablate or ())
+
+
+def _initial_state(cc, initial, vth_rest):
+    n = cc.n
+    if cc.model == "graded":
+        p = cc.neuron_params
+        s_eq = p["ar"] / (p["ar"] + 2.0 * p["ad"])
+        if isinstance(initial, str):
+            if initial != "rest":
+                raise SimulationError(f"initial = {initial!r}; use 'rest' or an array of V")
+            return np.stack([vth_rest, s_eq])
+        if isinstance(initial, tuple):
+            parts = [np.asarray(x, dtype=np.float64) for x in initial]
+        else:
+            parts = [np.asarray(initial, dtype=np.float64), s_eq]
+    else:
+        if isinstance(initial, str):
+            if initial != "rest":
+                raise SimulationError(f"initial = {initial!r}; use 'rest' or an array of v")
+            return cc.neuron_params["vleak"][None, :].copy()
+        parts = [np.asarray(initial, dtype=np.float64)]
+    for x in parts:
+        if x.shape not in ((n,), ()):
+            raise SimulationError(f"initial state has shape {x.shape}; expected ({n},)")
+        if not np.all(np.isfinite(x)):
+            raise SimulationError("initial state must be finite")
+    return np.stack([np.broadcast_to(x, (n,)) for x in parts]).astype(np.float64)
+
+
+def simulate(
+    circuit,
+    stimulus=(),
+    *,
+    duration,
+    dt=None,
+    model=None,
+    params=None,
+    ablate=(),
+    record_every=1,
+    initial="rest",
+    progress=None,
+    max_bytes=None,
+):
+    """Simulate one circuit under one input protocol.
+
+    Parameters
+    ----------
+    circuit : CompiledCircuit, connectome.Connectome or connectome.Circuit
+        A wiring source is compiled with ``model``, ``params`` and ``ablate``.
+    stimulus : Stimulus, str or sequence of them
+        Input protocols (strings as ``"PLM:step:amp=2000"``, see
+        :func:`sim.stimulus.parse_stimulus`).
+    duration : float
+        Model time to simulate (s for graded); a whole number of steps.
+    dt : float, optional
+        Step; ``params.dt`` when omitted (0.1 ms for graded).
+    model : {"graded", "ltc"}, optional
+        For an uncompiled source ("graded" when omitted).
+    params, ablate
+        For an uncompiled source: see :func:`sim.compile.compile`.
+    record_every : int
+        Keep every k-th step (and the initial state).
+    initial : "rest", array (N,) or tuple (V, s)
+        Initial state. "rest": graded, the no-input fixed point ``V = Vth``, ``s = s_eq``;
+        ltc, ``v = vleak``.
+    progress : callable, optional
+        Called with the fraction done (0..1) between blocks of steps.
+    max_bytes : int, optional
+        Refuse runs whose recording needs more (default: the memory available).
+
+    Returns
+    -------
+    SimResult
+
+    Raises
+    ------
+    SimulationError
+        Bad duration, dt, record_every, stimulus or initial state; a recording that would not
+        fit in memory (the message gives the size).
+    UnknownNeuronError
+        A stimulus target not in the circuit.
+    DivergenceError
+        The state became NaN or inf (with the first step and neuron).
+    """
+    cc = _prepare(circuit, model, params, ablate)
+    return simulate_batch(
+        cc,
+        [_as_stimuli(stimulus)],
+        duration=duration,
+        dt=dt,
+        record_every=record_every,
+        initial=initial,
+        progress=progress,
+        max_bytes=max_bytes,
+    )[0]
+
+
+def simulate_batch(
+    circuit,
+    stimuli=None,
+    *,
+    params=None,
+    duration,
+    dt=None,
+    model=None,
+    ablate=(),
+    record_every=1,
+    initial="rest",
+    lanes=_LANES,
+    progress=None,
+    max_bytes=None,
+):
+    """Simulate many stimuli and/or parameter sets on one circuit in one parallel call.
+
+    Parameters
+    ----------
+    circuit : CompiledCircuit, connectome.Connectome or connectome.Circuit
+        As for :func:`simulate` (``model`` and ``ablate`` apply to an uncompiled source).
+    stimuli : sequence, optional
+        One stimulus specification per item (anything :func:`simulate` takes).
+    params : sequence of GradedParams or LTCParams, optional
+        One parameter set per item (the circuit's own when omitted). With both ``stimuli`` and
+        ``params``, their lengths must match (or one has length 1 and is repeated). A set other
+        than the circuit's rebuilds the arrays from the connectome weights
+        (:meth:`CompiledCircuit.with_params`), so arrays set with ``with_arrays`` apply only to
+        items that use the circuit's own parameters. All sets must share ``unfolds``.
+    duration, dt, record_every, progress, max_bytes
+        As for :func:`simulate`; ``dt`` defaults to the first parameter set's.
+    initial : "rest", array (N,), array (B, N) or tuple (V, s)
+        Initial state of every item (or of each, for (B, N)).
+    lanes : int
+        Largest number of items integrated side by side in one thread (1: each item alone).
+        Items are split into chunks of at most ``lanes`` sharing one parameter set, spread
+        over numba's threads (``numba.set_num_threads``).
+
+    Returns
+    -------
+    list of SimResult
+        One per item, in order.
+    """
+    cc = _prepare(circuit, model, None, ablate)
+    stim_list = [()] if stimuli is None else [_as_stimuli(s) for s in stimuli]
+    par_list = [cc.params] if params is None else list(params)
+    if not stim_list or not par_list:
+        raise SimulationError("empty batch: give at least one stimulus or parameter set")
+    batch = max(len(stim_list), len(par_list))
+    for seq in (stim_list, par_list):
+        if len(seq) not in (1, batch):
+            raise SimulationError(
+                f"{len(stim_list)} stimuli and {len(par_list)} parameter sets: "
+                "give equal numbers, or one of either"
+            )
+    stim_list = stim_list * (batch // len(stim_list))
+    par_list = par_list * (batch // len(par_list))
+    if not isinstance(lanes, int | np.integer) or lanes < 1:
+        raise SimulationError(f"lanes = {lanes!r} must be a positive integer")
+    if not isinstance(record_every, int | np.integer) or record_every < 1:
+        raise SimulationError(f"record_every = {record_every!r} must be a positive integer")
+
+    # one compiled variant per distinct parameter set
+    sets, prow = [], np.empty(batch, dtype=np.int64)
+    for b, p in enumerate(par_list):
+        for k, q in enumerate(sets):
+            if q == p:
+                prow[b] = k
+                break
+        else:
+            prow[b] = len(sets)
+            sets.append(p)
+    variants = [cc if p == cc.params else cc.with_params(p) for p in sets]
+    dt = float(variants[0].params.dt if dt is None else dt)
+    nsteps = _steps(duration, dt)
+    unfolds = variants[0].params.unfolds
+    if any(v.params.unfolds != unfolds for v in variants):
+        raise SimulationError("all parameter sets of a batch must have the same unfolds")
+    n = cc.n
+    records = nsteps // record_every + 1
+    need = batch * records * n * 4
+    limit = memory_available() if max_bytes is None else max_bytes
+    if need > limit:
+        raise SimulationError(
+            f"the recording would need {_gib(need)} ({batch} runs x {records} records x {n} "
+            f"neurons x 4 bytes) but {_gib(limit)} is available; raise record_every, shorten "
+            "the run or split the batch"
+        )
+
+    stim = encode(stim_list, cc, dt, duration)
+    graded = cc.model == "graded"
+    nvar = 2 if graded else 1
+    state = np.empty((batch, nvar, n))
+    vth_ptr = np.zeros(batch + 1, dtype=np.int64)
+    vth_time, vth = [], []
+    initial_arr = None if isinstance(initial, str | tuple) else np.asarray(initial, float)
+    per_item_init = initial_arr is not None and initial_arr.ndim == 2
+    if per_item_init and initial_arr.shape != (batch, n):
+        raise SimulationError(f"initial has shape {initial_arr.shape}; expected ({batch}, {n})")
+    for k, var in enumerate(variants):
+        items = np.flatnonzero(prow == k)
+        rest = None
+        if graded:  # thresholds at rest (first row) and in every constant-input epoch: one solve
+            epochs = [
+                constant_epochs(stim_list[b], cc, duration)
+                if var.params.threshold == "input"
+                else (np.zeros(1), np.zeros((1, n)))
+                for b in items
+            ]
+            th = graded_thresholds(var, np.concatenate([np.zeros((1, n))] + [c for _, c in epochs]))
+            rest = th[0]
+            start = 1
+            for b, (times, _) in zip(items, epochs, strict=True):
+                vth_time.append((b, times))
+                vth.append((b, th[start : start + len(times)]))
+                start += len(times)
+        for b in items:
+            init = initial_arr[b] if per_item_init else initial
+            state[b] = _initial_state(var, init, rest)
+    if graded:
+        order = sorted(range(len(vth_time)), key=lambda i: vth_time[i][0])
+        counts = [len(vth_time[i][1]) for i in order]
+        vth_ptr[1:] = np.cumsum(counts)
+        vth_t = np.concatenate([vth_time[i][1] for i in order])
+        vth_v = np.concatenate([vth[i][1] for i in order])
+    else:
+        vth_t, vth_v = np.zeros(1), np.zeros((1, n))
+
+    arrays = [v.kernel_arrays() for v in variants]
+    npar = np.ascontiguousarray(np.stack([a[0] for a in arrays]))
+    spar = np.ascontiguousarray(np.stack([a[1] for a in arrays]))
+    gpar = np.ascontiguousarray(np.stack([a[2] for a in arrays]))
+
+    # chunks: items sharing a parameter set, at most `lanes` each, enough to feed every thread
+    threads = numba.get_num_threads()
+    chunk_items, chunk_ptr, chunk_prow = [], [0], []
+    for k in range(len(variants)):
+        items = np.flatnonzero(prow == k)
+        size = max(1, min(int(lanes), math.ceil(len(items) / threads)))
+        for s in range(0, len(items), size):
+            part = items[s : s + size]
+            chunk_items.extend(part)
+            chunk_ptr.append(len(chunk_items))
+            chunk_prow.append(k)
+    chunk_items = np.asarray(chunk_items, dtype=np.int64)
+    chunk_ptr = np.asarray(chunk_ptr, dtype=np.int64)
+    chunk_prow = np.asarray(chunk_prow, dtype=np.int64)
+
+    out = np.zeros((batch, records, n), dtype=np.float32)
+    out[:, 0, :] = state[:, 0, :]
+    bad = np.full((batch, 2), -1, dtype=np.int64)
+    done = 0
+    block = nsteps if progress is None else min(nsteps, 1000)
+    while done < nsteps:
+        todo = min(block, nsteps - done)
+        tic = time.perf_counter()
+        kernels.run_chunks(
+            kernels.MODEL_GRADED if graded else kernels.MODEL_LTC,
+            chunk_ptr, chunk_items, chunk_prow, todo, done, dt, unfolds, int(record_every),
+            state, out, cc.indptr, cc.pre, cc.gindptr, cc.gpre, npar, spar, gpar,
+            stim.ptr, stim.neuron, stim.kind, stim.par, stim.wave_ptr, stim.waves,
+            vth_ptr, vth_t, vth_v, bad,
+        )  # fmt: skip
+        done += todo
+        if np.any(bad[:, 0] >= 0):
+            break
+        if progress is not None:
+            progress(done / nsteps)
+            spent = max(time.perf_counter() - tic, 1e-6)
+            block = max(1, int(todo * 0.3 / spent))
+    if np.any(bad[:, 0] >= 0):
+        b = int(np.argmin(np.where(bad[:, 0] >= 0, bad[:, 0], np.iinfo(np.int64).max)))
+        step_no, neuron = int(bad[b, 0]), cc.names[int(bad[b, 1])]
+        raise DivergenceError(
+            step_no,
+            neuron,
+            f"t = {step_no * dt:.6g}"
+            + (f", batch item {b}" if batch > 1 else "")
+            + "; check the parameters and input sizes, or use a smaller dt",
+        )
+    t = np.arange(records) * (record_every * dt)
+    return [
+        SimResult(
+            t=t,
+            V=out[b],
+            names=cc.names,
+            model=cc.model,
+            params=par_list[b],
+            stimulus=stim_list[b],
+            dt=dt,
+            record_every=int(record_every),
+            final_state=state[b].copy(),
+            circuit=variants[prow[b]],
+        )
+        for b in range(batch)
+    ]
+
+
+def warmup():
+    """Compile (or load from numba's cache) every kernel by running both models, each stimulus
+    kind, one item and a batch, on a three-neuron circuit. Call once at start-up.
+
+    >>> warmup()
+    """
+    edges = pd.DataFrame(
+        {
+            "pre": ["A", "B", "C", "A"],
+            "post": ["B", "C", "A", "C"],
+            "kind": ["chemical", "chemical", "chemical", "electrical"],
+            "weight": [1.0, 2.0, 1.0, 1.0],
+            "sign": [1, -1, 1, 1],
+        }
+    )
+    wiring = Wiring(["A", "B", "C"], edges, "warmup")
+    from sim.stimulus import array, noise, pulse_train, ramp, sine, step
+
+    stims = [
+        step("A", 1.0),
+        pulse_train("B", 1.0, 0.2, 0.1),
+        sine("C", 1.0, 2.0),
+        ramp("A", 1.0, 0.5),
+        noise("B", 0.1, seed=1),
+        array("C", [0.0, 1.0, 0.0], sample_dt=0.1),
+        array("C", [0.0, 1.0], sample_dt=0.1, interp="hold"),
+    ]
+    for model in ("graded", "ltc"):
+        cc = compile(wiring, model)
+        dt = cc.params.dt
+        simulate(cc, stims, duration=4 * dt, dt=dt)
+        simulate_batch(cc, [stims, stims[:1]], duration=4 * dt, dt=dt, lanes=2)
+    v = np.zeros(3)
+    cc = compile(wiring, "ltc")
+    npar, spar, gw = cc.kernel_arrays()
+    kernels.ltc_step(
+        v, np.zeros(3), cc.indptr, cc.pre, spar[0], spar[1], spar[2], spar[3], cc.gindptr,
+        cc.gpre, gw, npar[0], npar[1], npar[2], 0.1, 2, np.empty(3),
+    )  # fmt: skip

@@ -1,0 +1,355 @@
+"""The numba kernels against slow NumPy references and exact answers."""
+
+import importlib.util
+import math
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+from sim import kernels
+
+# the workplace's reference implementations lie in shared/ beside the clone (CI lays it there)
+REF_PATH = pathlib.Path(__file__).resolve().parents[2] / "shared/reference/ltc_reference.py"
+
+
+def _load_reference():
+    path = REF_PATH
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"the NumPy LTC reference is missing: {path}")
+        pytest.skip(f"the NumPy LTC reference is not available here ({path})")
+    spec = importlib.util.spec_from_file_location("ltc_reference", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def random_circuit(rng, n, density, gap_density=0.0, zero_weights=False):
+    """Dense random LTC circuit [pre, post] and its CSR (rows = post)."""
+    mask = rng.random((n, n)) < density
+    w = rng.uniform(0.001, 1.0, (n, n)) * mask
+    if zero_weights:
+        w[rng.random((n, n)) < 0.3] = 0.0
+    erev = rng.choice([-1.0, 1.0], (n, n))
+    mu = rng.uniform(0.3, 0.8, (n, n))
+    sigma = rng.uniform(3.0, 8.0, (n, n))
+    post, pre = np.nonzero(mask.T)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(post, minlength=n), out=indptr[1:])
+    csr = dict(
+        indptr=indptr,
+        pre=pre.astype(np.int64),
+        w=w[pre, post].copy(),
+        erev=erev[pre, post].copy(),
+        mu=mu[pre, post].copy(),
+        sigma=sigma[pre, post].copy(),
+    )
+    upper = np.triu(rng.random((n, n)) < gap_density, 1)
+    gap = rng.uniform(0.01, 0.5, (n, n)) * upper
+    gap = gap + gap.T
+    gpost, gpre = np.nonzero(gap)
+    gindptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(gpost, minlength=n), out=gindptr[1:])
+    csr.update(gindptr=gindptr, gpre=gpre.astype(np.int64), gw=gap[gpost, gpre].copy())
+    dense = dict(w=w, erev=erev, mu=mu, sigma=sigma, mask=mask.astype(float), gap=gap)
+    return dense, csr
+
+
+def neuron_params(rng, n):
+    return dict(
+        cm=rng.uniform(0.4, 0.6, n),
+        gleak=rng.uniform(0.001, 1.0, n),
+        vleak=rng.uniform(-0.2, 0.2, n),
+    )
+
+
+def ref_params(dense, npar, n):
+    """ncps LTCCell parameter dict (as ltc_reference.ltc_params returns) without inputs."""
+    return {
+        "input_w": np.ones(1),
+        "input_b": np.zeros(1),
+        "sensory_w": np.zeros((1, n)),
+        "sensory_mu": np.full((1, n), 0.5),
+        "sensory_sigma": np.full((1, n), 5.0),
+        "sensory_erev": np.ones((1, n)),
+        "sensory_sparsity_mask": np.zeros((1, n)),
+        "w": dense["w"],
+        "sparsity_mask": dense["mask"],
+        "erev": dense["erev"],
+        "mu": dense["mu"],
+        "sigma": dense["sigma"],
+        "output_w": np.ones(n),
+        "output_b": np.zeros(n),
+        **npar,
+    }
+
+
+def call_ltc_step(v, current, csr, npar, dt, unfolds):
+    kernels.ltc_step(
+        v, current, csr["indptr"], csr["pre"], csr["w"], csr["erev"], csr["mu"], csr["sigma"],
+        csr["gindptr"], csr["gpre"], csr["gw"], npar["cm"], npar["gleak"], npar["vleak"], dt,
+        unfolds, np.empty_like(v),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n", "density", "zero_weights"),
+    [(1, 0.0, False), (2, 1.0, False), (7, 0.4, True), (40, 0.15, False), (120, 0.05, True)],
+)
+def test_ltc_step_equals_reference(n, density, zero_weights):
+    ref = _load_reference()
+    rng = np.random.default_rng(n)
+    dense, csr = random_circuit(rng, n, density, zero_weights=zero_weights)
+    npar = neuron_params(rng, n)
+    p = ref_params(dense, npar, n)
+    for dt, unfolds in [(1.0, 6), (0.37, 6), (2.5, 3), (0.1, 1)]:
+        v0 = rng.normal(size=n)
+        v = v0.copy()
+        ref_v = v0[None, :].copy()
+        for k in range(20):
+            call_ltc_step(v, np.zeros(n), csr, npar, dt, unfolds)
+            _, ref_v = ref.ltc_step(
+                p, np.zeros((1, 1)), ref_v, elapsed_time=dt, ode_unfolds=unfolds
+            )
+            np.testing.assert_allclose(v, ref_v[0], rtol=0, atol=1e-12, err_msg=f"step {k}")
+
+
+def numpy_fused_step(v, current, dense, npar, dt, unfolds, eps=1e-8):
+    """Obvious NumPy version of the LTC step with gap junctions and current."""
+    h = dt / unfolds
+    for _ in range(unfolds):
+        a = dense["w"] * dense["mask"] / (1 + np.exp(-dense["sigma"] * (v[:, None] - dense["mu"])))
+        num = npar["cm"] / h * v + npar["gleak"] * npar["vleak"] + (a * dense["erev"]).sum(0)
+        num = num + dense["gap"] @ v + current
+        den = npar["cm"] / h + npar["gleak"] + a.sum(0) + dense["gap"].sum(1) + eps
+        v = num / den
+    return v
+
+
+@pytest.mark.parametrize(("n", "density", "gap_density"), [(5, 0.0, 0.6), (30, 0.1, 0.1)])
+def test_ltc_step_with_gaps_and_current(n, density, gap_density):
+    rng = np.random.default_rng(7 + n)
+    dense, csr = random_circuit(rng, n, density, gap_density)
+    npar = neuron_params(rng, n)
+    v = rng.normal(size=n)
+    vr = v.copy()
+    for k in range(30):
+        current = rng.normal(size=n)
+        call_ltc_step(v, current, csr, npar, 0.5, 6)
+        vr = numpy_fused_step(vr, current, dense, npar, 0.5, 6)
+        np.testing.assert_allclose(v, vr, rtol=0, atol=1e-12, err_msg=f"step {k}")
+
+
+def test_ltc_lanes_equal_single():
+    rng = np.random.default_rng(3)
+    n, lanes = 25, 5
+    dense, csr = random_circuit(rng, n, 0.2, 0.1)
+    npar = neuron_params(rng, n)
+    v = rng.normal(size=(n, lanes))
+    cur = rng.normal(size=(n, lanes))
+    single = [v[:, q].copy() for q in range(lanes)]
+    for q in range(lanes):
+        call_ltc_step(single[q], cur[:, q].copy(), csr, npar, 0.3, 4)
+    kernels.ltc_step_lanes(
+        v, cur, csr["indptr"], csr["pre"], csr["w"], csr["erev"], csr["mu"], csr["sigma"],
+        csr["gindptr"], csr["gpre"], csr["gw"], npar["cm"], npar["gleak"], npar["vleak"], 0.3,
+        4, np.empty_like(v), np.empty(lanes), np.empty(lanes),
+    )  # fmt: skip
+    np.testing.assert_allclose(v, np.stack(single, 1), rtol=0, atol=1e-13)
+
+
+def test_ltc_leaky_decay_exact():
+    """An isolated neuron: the fused step is v_k = vleak + (v0 - vleak) r^k with
+    r = 1 / (1 + h gleak / cm) per sub-step (exactly), and tends to exp(-t gleak / cm)."""
+    empty = np.zeros(2, np.int64)
+    none = np.zeros(0, np.int64)
+    nof = np.zeros(0)
+    cm, gleak, vleak, v0, dt, unfolds = 0.5, 0.8, -0.2, 1.0, 0.05, 6
+    v = np.array([v0])
+    h = dt / unfolds
+    r = (cm / h) / (cm / h + gleak + 1e-8)
+    base = (gleak * vleak) / (cm / h + gleak + 1e-8)
+    expect = v0
+    for k in range(1, 201):
+        kernels.ltc_step(
+            v, np.zeros(1), empty, none, nof, nof, nof, nof, empty, none, nof, np.array([cm]),
+            np.array([gleak]), np.array([vleak]), dt, unfolds, np.empty(1),
+        )  # fmt: skip
+        for _ in range(unfolds):
+            expect = r * expect + base
+        assert v[0] == pytest.approx(expect, rel=1e-14, abs=1e-15), f"step {k}"
+    t = 200 * dt
+    exact = vleak + (v0 - vleak) * math.exp(-t * gleak / cm)
+    assert v[0] == pytest.approx(exact, abs=2e-3)  # first order in h: error ~ h t/tau^2 e^-t/tau
+
+
+def graded_reference_step(v, s, current, g, erev, gap, npar, vth, dt):
+    """Obvious dense NumPy graded step (g, erev, gap: [post, pre])."""
+    num = npar["C"] / dt * v + npar["Gc"] * npar["Ec"] + (g * erev) @ s + gap @ v + current
+    den = npar["C"] / dt + npar["Gc"] + g @ s + gap.sum(1)
+    vn = num / den
+    phi = dt * npar["ar"] / (1 + np.exp(-npar["beta"] * (v - vth)))
+    sn = (s + phi) / (1 + phi + dt * npar["ad"])
+    return vn, sn
+
+
+@pytest.mark.parametrize(
+    ("n", "density", "gap_density"), [(1, 0.0, 0.0), (9, 0.3, 0.3), (60, 0.08, 0.05)]
+)
+def test_graded_step_equals_reference(n, density, gap_density):
+    rng = np.random.default_rng(100 + n)
+    dense, csr = random_circuit(rng, n, density, gap_density)
+    g = (dense["w"] * 300).T  # [post, pre], pS
+    erev = np.where(dense["erev"] > 0, 0.0, -48.0).T
+    gap = dense["gap"] * 200
+    csr_g = g.T[csr["pre"], np.repeat(np.arange(n), np.diff(csr["indptr"]))]
+    csr_e = erev.T[csr["pre"], np.repeat(np.arange(n), np.diff(csr["indptr"]))]
+    gw = csr["gw"] * 200
+    npar = dict(
+        C=rng.uniform(0.5, 2, n), Gc=rng.uniform(5, 20, n), Ec=rng.uniform(-40, -30, n),
+        beta=np.full(n, 0.125), ar=np.ones(n), ad=np.full(n, 5.0),
+    )  # fmt: skip
+    vth = rng.uniform(-40, -10, n)
+    lanes = 3
+    v = rng.uniform(-60, 10, (n, lanes))
+    s = rng.uniform(0, 1, (n, lanes))
+    vl, sl = v.copy(), s.copy()
+    v1, s1 = v[:, 0].copy(), s[:, 0].copy()
+    vr, sr = v.copy(), s.copy()
+    dt = 1e-4
+    for k in range(50):
+        cur = rng.normal(0, 1e4, (n, lanes))
+        kernels.graded_step_lanes(
+            vl, sl, cur, csr["indptr"], csr["pre"], csr_g, csr_e, csr["gindptr"], csr["gpre"],
+            gw, npar["C"], npar["Gc"], npar["Ec"], npar["beta"], np.repeat(vth[:, None], lanes, 1),
+            npar["ar"], npar["ad"], dt, 1, np.empty((n, lanes)), np.empty(lanes), np.empty(lanes),
+        )  # fmt: skip
+        kernels.graded_step(
+            v1, s1, cur[:, 0].copy(), csr["indptr"], csr["pre"], csr_g, csr_e, csr["gindptr"],
+            csr["gpre"], gw, npar["C"], npar["Gc"], npar["Ec"], npar["beta"], vth, npar["ar"],
+            npar["ad"], dt, 1, np.empty(n),
+        )  # fmt: skip
+        for q in range(lanes):
+            vr[:, q], sr[:, q] = graded_reference_step(
+                vr[:, q], sr[:, q], cur[:, q], g, erev, gap, npar, vth, dt
+            )
+        np.testing.assert_allclose(vl, vr, rtol=1e-12, atol=1e-10, err_msg=f"lanes, step {k}")
+        np.testing.assert_allclose(sl, sr, rtol=1e-12, atol=1e-14, err_msg=f"lanes, step {k}")
+        np.testing.assert_allclose(v1, vr[:, 0], rtol=1e-12, atol=1e-10, err_msg=f"step {k}")
+        np.testing.assert_allclose(s1, sr[:, 0], rtol=1e-12, atol=1e-14, err_msg=f"step {k}")
+
+
+def test_graded_fixed_point_is_exact():
+    """With V at the linear steady state and s = ar/(ar + 2 ad), nothing moves, for any dt."""
+    n = 2
+    g = 100.0
+    # A -> B excitatory; steady state solved by hand
+    C, Gc, Ec, s_eq = 1.0, 10.0, -35.0, 1.0 / 11.0
+    va = Ec
+    vb = (Gc * Ec + g * s_eq * 0.0) / (Gc + g * s_eq)
+    v = np.array([[va], [vb]])
+    s = np.full((n, 1), s_eq)
+    vth = v.copy()
+    for dt in (1e-5, 1e-3, 0.1):
+        vv, ss = v.copy(), s.copy()
+        for _ in range(10):
+            kernels.graded_step_lanes(
+                vv, ss, np.zeros((n, 1)), np.array([0, 0, 1]), np.array([0]), np.array([g]),
+                np.array([0.0]), np.zeros(3, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                np.full(n, C), np.full(n, Gc), np.full(n, Ec), np.full(n, 0.125), vth,
+                np.ones(n), np.full(n, 5.0), dt, 1, np.empty((n, 1)), np.empty(1), np.empty(1),
+            )  # fmt: skip
+        np.testing.assert_allclose(vv, v, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ss, s, rtol=0, atol=1e-15)
+
+
+def python_stim(kind, p, waves, t):
+    if kind == kernels.STIM_STEP:
+        return p[0] if p[1] <= t < p[2] else 0.0
+    if kind == kernels.STIM_PULSE:
+        return p[0] if p[1] <= t < p[2] and (t - p[1]) % p[3] < p[4] else 0.0
+    if kind == kernels.STIM_SINE:
+        return (
+            p[3] + p[0] * math.sin(2 * math.pi * p[1] * (t - p[4]) + p[2])
+            if p[4] <= t < p[5]
+            else 0.0
+        )
+    if kind == kernels.STIM_RAMP:
+        return p[0] + (p[1] - p[0]) * (t - p[2]) / (p[3] - p[2]) if p[2] <= t < p[3] else 0.0
+    x = (t - p[0]) / p[1]
+    if kind == kernels.STIM_HOLD:
+        i = math.floor(x)
+        return p[2] * waves[i] if 0 <= i < len(waves) else 0.0
+    if x < 0 or x > len(waves) - 1:
+        return 0.0
+    return p[2] * float(np.interp(x, np.arange(len(waves)), waves))
+
+
+@pytest.mark.parametrize(
+    ("kind", "par"),
+    [
+        (kernels.STIM_STEP, [2.0, 0.3, 0.7]),
+        (kernels.STIM_PULSE, [1.5, 0.1, 0.9, 0.2, 0.05]),
+        (kernels.STIM_SINE, [1.0, 3.0, 0.4, 0.5, 0.2, 0.8]),
+        (kernels.STIM_RAMP, [-1.0, 2.0, 0.25, 0.75]),
+        (kernels.STIM_HOLD, [0.2, 0.07, 3.0]),
+        (kernels.STIM_INTERP, [0.2, 0.07, 3.0]),
+    ],
+)
+def test_stim_value_matches_formula(kind, par):
+    waves = np.array([0.5, -1.0, 2.0, 0.25, 1.0])
+    p = np.zeros(8)
+    p[: len(par)] = par
+    for t in np.linspace(0.0, 1.0, 1001) + 1.2345e-4:  # off the window edges
+        got = kernels.stim_value(kind, p, waves, 0, len(waves), t, 0.0)
+        assert got == pytest.approx(python_stim(kind, p, waves, t), abs=1e-12), f"t = {t}"
+
+
+def test_ltc_matches_ncps_cell():
+    """The kernel against ncps's own LTCCell (no inputs), float64."""
+    torch = pytest.importorskip("torch")
+    ncps_torch = pytest.importorskip("ncps.torch")
+    from ncps.wirings import Wiring
+
+    n = 6
+    wiring = Wiring(n)
+    for s, d, pol in [
+        (0, 1, 1),
+        (1, 2, -1),
+        (2, 0, 1),
+        (3, 4, 1),
+        (4, 5, -1),
+        (5, 3, 1),
+        (2, 5, 1),
+    ]:
+        wiring.add_synapse(s, d, pol)
+    wiring.build(1)
+    wiring.set_output_dim(2)
+    cell = ncps_torch.LTCCell(wiring, in_features=1, implicit_param_constraints=False).double()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for _name, prm in cell.named_parameters():
+            if prm.requires_grad:
+                prm.add_(torch.rand_like(prm) * 0.2)
+        cell.sensory_w.zero_()
+    p = {k: v.detach().numpy().astype(np.float64) for k, v in cell.state_dict().items()}
+    mask = p["sparsity_mask"]
+    post, pre = np.nonzero(mask.T)
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(post, minlength=n), out=indptr[1:])
+    empty = np.zeros(n + 1, np.int64)
+    v = np.random.default_rng(1).normal(size=n)
+    h = torch.from_numpy(v[None, :].copy())
+    x = torch.zeros(1, 1, dtype=torch.float64)
+    for k in range(10):
+        kernels.ltc_step(
+            v, np.zeros(n), indptr, pre.astype(np.int64), p["w"][pre, post].copy(),
+            p["erev"][pre, post].copy(), p["mu"][pre, post].copy(), p["sigma"][pre, post].copy(),
+            empty, np.zeros(0, np.int64), np.zeros(0), p["cm"], p["gleak"], p["vleak"], 1.0, 6,
+            np.empty(n),
+        )  # fmt: skip
+        with torch.no_grad():
+            _, h = cell(x, h, 1.0)
+        np.testing.assert_allclose(v, h.numpy()[0], rtol=0, atol=1e-12, err_msg=f"step {k}")

@@ -1,0 +1,90 @@
+"""python -m sim run: files written, summary printed, errors reported."""
+
+import io
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import connectome
+from sim.__main__ import ProgressBar, main
+
+
+def test_run_writes_csv_and_summary(tmp_path, capsys):
+    out = tmp_path / "plm.csv"
+    code = main(
+        [
+            "run", "--dataset", "varshney2011", "--stim", "PLM:step:amp=2000",
+            "--duration", "0.5", "--record-every", "10", "--neurons", "VA,PLML",
+            "--out", str(out), "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    df = pd.read_csv(out, index_col="t")
+    assert df.shape == (501, 13) and {"PLML", "VA1", "VA12"} <= set(df.columns)
+    assert df.index[-1] == pytest.approx(0.5)
+    text = capsys.readouterr().out
+    assert "graded model on varshney2011" in text and "synapse updates/s" in text
+    assert "PLML" in text  # the most active neuron is the one stimulated
+
+
+def test_run_parquet_with_ablation_and_params(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "r.parquet"
+    code = main(
+        [
+            "run", "--dataset", "cook2019", "--stim", "ALM:sine:amp=100,freq=2",
+            "--ablate", "AVA,AVB", "--param", "gsyn=50", "--duration", "0.2", "--dt", "1e-3",
+            "--out", str(out), "--quiet",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    df = pd.read_parquet(out)
+    assert df.shape == (201, 298) and "AVAL" not in df.columns
+    assert "ablated AVAL, AVAR, AVBL, AVBR" in capsys.readouterr().out
+
+
+def test_run_circuit_file_with_ltc(tmp_path, capsys):
+    circ = connectome.Circuit.from_neurons(connectome.load("cook2019"), ["PLML", "PVCL", "AVAL"])
+    path = tmp_path / "c.json"
+    path.write_text(connectome.io.to_json(circ))
+    code = main(["run", "--circuit", str(path), "--model", "ltc", "--stim", "PLML:step:amp=1",
+                 "--duration", "10", "--quiet"])  # fmt: skip
+    assert code == 0
+    assert "ltc model on cook2019: 3 neurons" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stim", "PLMX:step:amp=1"], "did you mean"),
+        (["--stim", "PLM:wiggle:amp=1"], "unknown stimulus kind"),
+        (["--dt", "-0.1"], "dt"),
+        (["--param", "Cm=3"], "unknown parameter"),
+        (["--out", "x.txt"], ".csv or .parquet"),
+    ],
+)
+def test_run_errors(argv, message, capsys):
+    code = main(["run", "--dataset", "varshney2011", "--duration", "0.1", "--quiet", *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_progress_bar_shows_only_after_delay():
+    quiet, shown = io.StringIO(), io.StringIO()
+    fast = ProgressBar(quiet, delay=10.0)
+    for f in (0.5, 1.0):
+        fast(f)
+    assert quiet.getvalue() == ""
+    slow = ProgressBar(shown, delay=0.0)
+    for f in (0.25, 1.0):
+        slow(f)
+    assert "25.0%" in shown.getvalue() and shown.getvalue().endswith("\n")
+
+
+def test_module_entry_point():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and "--stim" in proc.stdout
