@@ -156,7 +156,7 @@ def _summary(result, cc, wall, out):
 
 
 def _cmd_warmup(args):
-    from sim.simulate import warmup
+    from sim import warmup
 
     tic = time.perf_counter()
     warmup()
@@ -208,12 +208,9 @@ def build_parser():
     run.set_defaults(func=_guard(_cmd_run))
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
     warm.set_defaults(func=_guard(_cmd_warmup))
-    try:
-        from sim import train
-    except ImportError:  # training needs optional packages (cma)
-        train = None
-    if train is not None and hasattr(train, "add_cli"):
-        train.add_cli(sub)
+    from sim import train
+
+    train.add_cli(sub)
     return parser
 
 

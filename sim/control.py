@@ -1,0 +1,1236 @@
+"""Controllers: a circuit of LTC neurons with an input map and an output map.
+
+A controller turns an environment's observation into an action through a piece of the worm's
+wiring (Lechner et al. 2018, arXiv:1803.08554; Lechner et al. 2020,
+doi:10.1038/s42256-020-00237-3). Each environment step:
+
+1. the observation ``o`` (``obs_dim`` components) is normalised, ``z_j = (o_j - c_j) / s_j``, with
+   ``c, s`` the centre and half-width of the observation space (``0, 1`` for unbounded
+   components), and drives the sensory neurons as an external current ``I``:
+
+   ``dense``  ``I_i = b_i + sum_j W_ij z_j`` for every sensory neuron ``i``;
+   ``pairs``  one-to-one as Lechner et al. 2018 did: component ``j`` drives a positive neuron
+              ``p`` and a negative neuron ``q``: ``I_p = b_p + g_j max(z_j, 0)``,
+              ``I_q = b_q + g_j max(-z_j, 0)`` (unpaired sensory neurons get ``b`` only);
+2. the circuit advances one LTC step of length ``dt`` (``unfolds`` fused semi-implicit
+   sub-steps, :func:`sim.kernels.ltc_step`; the wiring and each synapse's polarity
+   ``erev = +-1`` come from the circuit);
+3. the motor neurons' potentials ``u`` give an output ``y``:
+
+   ``difference``  ``y = g (u_a - u_b) + b`` for two motor neurons ``a, b`` (in the
+                   tap-withdrawal circuit the forward and reverse command interneurons AVB
+                   and AVA, whose difference Lechner et al. used as the action);
+   ``dense``       ``y = W u + b``;
+4. ``y`` becomes the action: a Box action is ``m + h tanh(y)`` with ``m, h`` the centre and
+   half-width of the action space (unbounded Box: ``y`` itself); a Discrete(n) action is
+   ``argmax y`` for the dense map, and for the difference map the bin of ``tanh(y)`` among ``n``
+   equal bins of ``[-1, 1]`` (so Discrete(2) pushes right iff ``y > 0``; ordered actions such as
+   Acrobot's torques -1, 0, +1 map to ordered bins).
+
+The membrane potentials start at 0 in every episode (as ``ncps``'s ``LTC`` does).
+
+Parameters and ranges
+---------------------
+Every parameter group lives in a documented range (``DEFAULT_RANGES``). Training searches the
+unit cube: a value ``x`` in [0, 1] maps to ``lo + x (hi - lo)``, or to ``lo (hi/lo)**x`` for
+groups on a log scale (positive quantities). A group whose range has ``lo == hi`` is fixed.
+
+=========  ========================  ===============  =====  ===========================
+group      what                      shape            scale  default range
+=========  ========================  ===============  =====  ===========================
+w          synaptic max conductance  (synapses,)      log    [0.01, 10]
+mu         sigmoid threshold         (synapses,)      lin    [-1, 1]
+sigma      sigmoid slope             (synapses,)      log    [1, 30]
+gap        gap-junction conductance  (gap pairs,)     log    [0.01, 10]
+cm         membrane capacitance      (neurons,)       log    [0.01, 1]
+gleak      leak conductance          (neurons,)       log    [0.01, 10]
+vleak      leak (resting) potential  (neurons,)       lin    [-1, 1]
+in_w       dense input weights       (sensory, obs)   lin    [-10, 10]
+in_gain    pair input gains          (pairs,)         log    [0.1, 100]
+in_b       sensory bias currents     (sensory,)       lin    [-1, 1]
+out_gain   difference output gain    (1,)             log    [0.1, 100]
+out_w      dense output weights      (outputs, motor) lin    [-10, 10]
+out_b      output bias               (outputs,)       lin    [-2, 2]
+=========  ========================  ===============  =====  ===========================
+
+The model is unitless as in ``ncps`` (potentials of order 1, ``dt = 1`` per environment step
+and 6 unfolds by default). The capacitance range is deliberately fast (``cm <= 1``, a time
+constant ``cm / (gleak + sum w)`` of at most a few environment steps): slow neurons or small
+output gains leave the motor neurons nearly still and training stalls.
+
+All arithmetic of one step is one ``@njit`` function, :func:`controller_step`, used both by
+:meth:`Controller.act` and by the batched rollout kernel :func:`rollout_batch`, so a replay in
+gymnasium and the numba rollout compute the same floats.
+"""
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+from numba import njit, prange
+
+from connectome.errors import ControllerError, WiringFormatError
+from sim.envs import env_observe, env_step
+from sim.kernels import ltc_step
+
+__all__ = [
+    "ParamRange",
+    "DEFAULT_RANGES",
+    "GROUPS",
+    "EnvInfo",
+    "env_info",
+    "Controller",
+    "load_controller",
+    "controller_step",
+    "rollout_batch",
+    "decode_batch",
+    "gap_weights",
+    "write_json_atomic",
+    "FORMAT",
+]
+
+FORMAT = "wormlab-controller"
+_VERSION = 1
+
+# Parameter blocks of the flat vector theta, in this order.
+GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "out_w", "out_b")
+_W, _MU, _SIGMA, _GAP, _CM, _GLEAK, _VLEAK, _IN_W, _IN_B, _OUT_W, _OUT_B = range(11)
+
+IN_DENSE, IN_PAIRS = 0, 1
+OUT_DIFFERENCE, OUT_DENSE = 0, 1
+ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """The range of one parameter group.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Bounds (``lo <= hi``; ``lo == hi`` fixes the group at that value).
+    log : bool
+        Search on a log scale (requires ``lo > 0``).
+    """
+
+    lo: float
+    hi: float
+    log: bool = False
+
+    def __post_init__(self):
+        lo, hi = float(self.lo), float(self.hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise ControllerError(f"bad range [{self.lo}, {self.hi}]: need finite lo <= hi")
+        if self.log and lo <= 0:
+            raise ControllerError(f"log-scale range [{lo}, {hi}] needs lo > 0")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+        object.__setattr__(self, "log", bool(self.log))
+
+    @property
+    def fixed(self) -> bool:
+        """True when the group is not trained (``lo == hi``)."""
+        return self.lo == self.hi
+
+    def to_json(self) -> list:
+        return [self.lo, self.hi, "log" if self.log else "lin"]
+
+    @classmethod
+    def from_json(cls, value) -> "ParamRange":
+        if isinstance(value, ParamRange):
+            return value
+        try:
+            lo, hi, *scale = value
+            log = bool(scale) and scale[0] in ("log", True)
+        except (TypeError, ValueError) as err:
+            raise ControllerError(f"bad range {value!r}: use [lo, hi, 'log'|'lin']") from err
+        return cls(lo, hi, log)
+
+
+DEFAULT_RANGES = MappingProxyType(
+    {
+        "w": ParamRange(0.01, 10.0, True),
+        "mu": ParamRange(-1.0, 1.0),
+        "sigma": ParamRange(1.0, 30.0, True),
+        "gap": ParamRange(0.01, 10.0, True),
+        "cm": ParamRange(0.01, 1.0, True),
+        "gleak": ParamRange(0.01, 10.0, True),
+        "vleak": ParamRange(-1.0, 1.0),
+        "in_w": ParamRange(-10.0, 10.0),
+        "in_gain": ParamRange(0.1, 100.0, True),
+        "in_b": ParamRange(-1.0, 1.0),
+        "out_gain": ParamRange(0.1, 100.0, True),
+        "out_w": ParamRange(-10.0, 10.0),
+        "out_b": ParamRange(-2.0, 2.0),
+    }
+)
+
+
+# ----------------------------------------------------------------------------- environments
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """What a controller needs to know about an environment.
+
+    Attributes
+    ----------
+    env_id : str
+        Gymnasium id.
+    code : int
+        Numba port code in :mod:`sim.envs`, or -1 for envs stepped in Python.
+    obs_dim : int
+        Number of observation components.
+    obs_center, obs_scale : tuple of float
+        Centre and half-width of the observation space per component (0 and 1 when unbounded).
+    discrete : bool
+        Discrete action space.
+    n_actions : int
+        Number of discrete actions (0 for Box).
+    action_low, action_high : tuple of float
+        Box bounds per action component (empty for Discrete).
+    max_steps : int
+        Episode length limit (gymnasium's TimeLimit).
+    action_dtype : str
+        dtype of a Box action as sent to gymnasium (the action space's, float32 for the
+        classic-control envs; the numba ports round the action to it as well).
+    """
+
+    env_id: str
+    code: int
+    obs_dim: int
+    obs_center: tuple
+    obs_scale: tuple
+    discrete: bool
+    n_actions: int
+    action_low: tuple
+    action_high: tuple
+    max_steps: int
+    action_dtype: str = "float32"
+
+    @property
+    def act_dim(self) -> int:
+        """Length of the action vector (1 for Discrete)."""
+        return 1 if self.discrete else len(self.action_low)
+
+    def to_json(self) -> dict:
+        return {
+            "env_id": self.env_id,
+            "obs_dim": self.obs_dim,
+            "obs_center": list(self.obs_center),
+            "obs_scale": list(self.obs_scale),
+            "discrete": self.discrete,
+            "n_actions": self.n_actions,
+            "action_low": list(self.action_low),
+            "action_high": list(self.action_high),
+            "max_steps": self.max_steps,
+            "action_dtype": self.action_dtype,
+        }
+
+    @classmethod
+    def from_json(cls, d) -> "EnvInfo":
+        from sim import envs
+
+        code = envs.env_spec(d["env_id"]).code if d["env_id"] in envs.ENV_IDS else -1
+        return cls(
+            env_id=str(d["env_id"]),
+            code=code,
+            obs_dim=int(d["obs_dim"]),
+            obs_center=tuple(float(x) for x in d["obs_center"]),
+            obs_scale=tuple(float(x) for x in d["obs_scale"]),
+            discrete=bool(d["discrete"]),
+            n_actions=int(d["n_actions"]),
+            action_low=tuple(float(x) for x in d["action_low"]),
+            action_high=tuple(float(x) for x in d["action_high"]),
+            max_steps=int(d["max_steps"]),
+            action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
+        )
+
+
+def _make_gym_env(env_id, **kwargs):
+    """``gymnasium.make`` with a ControllerError that names the problem."""
+    try:
+        import gymnasium
+    except ImportError as err:  # pragma: no cover - gymnasium is a dependency
+        raise ControllerError("training needs gymnasium: pip install gymnasium") from err
+    from sim import envs
+
+    try:
+        return gymnasium.make(env_id, **kwargs)
+    except gymnasium.error.Error as err:
+        raise ControllerError(
+            f"unknown env id {env_id!r} ({err}); numba ports: {', '.join(envs.ENV_IDS)}, "
+            "or any registered gymnasium env with Box observations and a Box or Discrete action"
+        ) from err
+
+
+def env_info(env_id) -> EnvInfo:
+    """Describe a gymnasium environment for a controller.
+
+    Parameters
+    ----------
+    env_id : str
+        A gymnasium id. The four classic-control ids of :data:`sim.envs.ENV_IDS` run in numba;
+        any other registered env with a 1-D Box observation and a Box or Discrete action space
+        runs through the Python-loop adapter.
+
+    Raises
+    ------
+    ControllerError
+        Unknown id, or spaces a controller cannot use.
+    """
+    import gymnasium
+
+    from sim import envs
+
+    if not isinstance(env_id, str):
+        raise ControllerError(f"env id must be a string, got {env_id!r}")
+    env = _make_gym_env(env_id)
+    try:
+        osp, asp = env.observation_space, env.action_space
+        max_steps = env.spec.max_episode_steps if env.spec is not None else None
+    finally:
+        env.close()
+    if not isinstance(osp, gymnasium.spaces.Box) or len(osp.shape) != 1:
+        raise ControllerError(
+            f"{env_id}: observation space {osp} is not a 1-D Box; controllers read 1-D Box "
+            "observations (flatten the env with gymnasium.wrappers.FlattenObservation first)"
+        )
+    lo = np.asarray(osp.low, np.float64)
+    hi = np.asarray(osp.high, np.float64)
+    bounded = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
+    lo, hi = np.where(bounded, lo, -1.0), np.where(bounded, hi, 1.0)
+    center, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    if isinstance(asp, gymnasium.spaces.Discrete):
+        if asp.start != 0:
+            raise ControllerError(f"{env_id}: Discrete actions must start at 0, got {asp}")
+        discrete, n_actions, alo, ahi, adtype = True, int(asp.n), (), (), "int64"
+    elif isinstance(asp, gymnasium.spaces.Box) and len(asp.shape) == 1:
+        discrete, n_actions, adtype = False, 0, str(np.dtype(asp.dtype))
+        alo = tuple(float(x) for x in asp.low)
+        ahi = tuple(float(x) for x in asp.high)
+    else:
+        raise ControllerError(
+            f"{env_id}: action space {asp} is neither a 1-D Box nor Discrete; controllers "
+            "drive only those"
+        )
+    if env_id in envs.ENV_IDS:
+        spec = envs.env_spec(env_id)
+        code, max_steps = int(spec.code), int(spec.max_steps)
+    else:
+        code = -1
+        if max_steps is None:
+            raise ControllerError(
+                f"{env_id} has no episode step limit (max_episode_steps); register it with one"
+            )
+    return EnvInfo(
+        env_id=env_id,
+        code=code,
+        obs_dim=int(osp.shape[0]),
+        obs_center=tuple(float(x) for x in center),
+        obs_scale=tuple(float(x) for x in scale),
+        discrete=discrete,
+        n_actions=n_actions,
+        action_low=alo,
+        action_high=ahi,
+        max_steps=int(max_steps),
+        action_dtype=adtype,
+    )
+
+
+# ----------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True)
+def controller_step(
+    theta, gw, obs, v, cur, work, y, action,
+    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+):  # fmt: skip
+    """One controller step: observation -> sensory currents -> LTC step -> action.
+
+    Parameters
+    ----------
+    theta : ndarray (d,)
+        Physical parameters, blocks ``GROUPS`` delimited by ``off`` (12,).
+    gw : ndarray (g,)
+        Gap conductance per gap CSR entry (:func:`gap_weights`).
+    obs : ndarray (obs_dim,)
+        Observation (float64 copy of the env's observation).
+    v : ndarray (n,)
+        Membrane potentials, advanced in place.
+    cur, work : ndarray (n,)
+        Scratch (sensory currents; the LTC step's scratch).
+    y : ndarray (outputs,)
+        Scratch (output map values).
+    action : ndarray (act_dim,)
+        Written: the Box action, or the Discrete action index as a float in ``action[0]``.
+    off ... unfolds
+        The controller's compiled structure (:attr:`Controller.program`).
+    """
+    n = v.shape[0]
+    ns = sens.shape[0]
+    k = obs.shape[0]
+    for i in range(n):
+        cur[i] = 0.0
+    wo = off[_IN_W]
+    bo = off[_IN_B]
+    if in_kind == IN_DENSE:
+        for i in range(ns):
+            acc = theta[bo + i]
+            for j in range(k):
+                acc += theta[wo + i * k + j] * ((obs[j] - obs_center[j]) / obs_scale[j])
+            cur[sens[i]] = acc
+    else:
+        for i in range(ns):
+            cur[sens[i]] = theta[bo + i]
+        for p in range(in_pairs.shape[0]):
+            j = in_pairs[p, 0]
+            z = theta[wo + p] * ((obs[j] - obs_center[j]) / obs_scale[j])
+            if z > 0.0:
+                cur[sens[in_pairs[p, 1]]] += z
+            else:
+                cur[sens[in_pairs[p, 2]]] -= z
+    ltc_step(
+        v, cur, indptr, pre,
+        theta[off[_W]:off[_W + 1]], erev,
+        theta[off[_MU]:off[_MU + 1]], theta[off[_SIGMA]:off[_SIGMA + 1]],
+        gindptr, gpre, gw,
+        theta[off[_CM]:off[_CM + 1]], theta[off[_GLEAK]:off[_GLEAK + 1]],
+        theta[off[_VLEAK]:off[_VLEAK + 1]],
+        dt, unfolds, work,
+    )  # fmt: skip
+    ow = off[_OUT_W]
+    ob = off[_OUT_B]
+    nm = mot.shape[0]
+    if out_kind == OUT_DIFFERENCE:
+        y[0] = theta[ow] * (v[mot[out_pair[0]]] - v[mot[out_pair[1]]]) + theta[ob]
+    else:
+        for r in range(y.shape[0]):
+            acc = theta[ob + r]
+            for m in range(nm):
+                acc += theta[ow + r * nm + m] * v[mot[m]]
+            y[r] = acc
+    if act_kind == ACT_TANH:
+        for r in range(action.shape[0]):
+            mid = 0.5 * (act_lo[r] + act_hi[r])
+            half = 0.5 * (act_hi[r] - act_lo[r])
+            action[r] = mid + half * np.tanh(y[r])
+    elif act_kind == ACT_RAW:
+        for r in range(action.shape[0]):
+            action[r] = y[r]
+    elif act_kind == ACT_ARGMAX:
+        best = 0
+        for r in range(1, y.shape[0]):
+            if y[r] > y[best]:
+                best = r
+        action[0] = best
+    else:
+        b = int(math.floor((np.tanh(y[0]) + 1.0) * 0.5 * n_actions))
+        if b > n_actions - 1:
+            b = n_actions - 1
+        if b < 0:
+            b = 0
+        action[0] = b
+
+
+@njit(cache=True)
+def decode_batch(x, free, lo, hi, logf, theta0, out):
+    """Map unit-cube candidates to physical parameters.
+
+    ``out[p] = theta0`` with ``out[p, free[j]] = lo[j] + x[p, j] (hi[j] - lo[j])``, or
+    ``exp(log lo[j] + x[p, j] (log hi[j] - log lo[j]))`` where ``logf[j]``; ``x`` is clipped to
+    [0, 1] first. ``x`` (P, f), ``free`` (f,) int64, ``lo, hi`` (f,), ``logf`` (f,) bool,
+    ``theta0`` (d,), ``out`` (P, d).
+    """
+    for p in range(x.shape[0]):
+        for i in range(theta0.shape[0]):
+            out[p, i] = theta0[i]
+        for j in range(free.shape[0]):
+            u = min(max(x[p, j], 0.0), 1.0)
+            if logf[j]:
+                a = math.log(lo[j])
+                out[p, free[j]] = math.exp(a + u * (math.log(hi[j]) - a))
+            else:
+                out[p, free[j]] = lo[j] + u * (hi[j] - lo[j])
+
+
+@njit(cache=True)
+def gap_weights(thetas, gap_off, gslot, out):
+    """Gap conductance per gap CSR entry: ``out[p, e] = thetas[p, gap_off + gslot[e]]``."""
+    for p in range(thetas.shape[0]):
+        for e in range(gslot.shape[0]):
+            out[p, e] = thetas[p, gap_off + gslot[e]]
+
+
+@njit(cache=True, parallel=True)
+def rollout_batch(
+    env_code, thetas, gws, starts, max_steps, returns, lengths,
+    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+):  # fmt: skip
+    """Run every candidate on every start state in a numba environment.
+
+    Parameters
+    ----------
+    env_code : int
+        :attr:`sim.envs.EnvSpec.code`.
+    thetas : ndarray (P, d)
+        Physical parameters per candidate.
+    gws : ndarray (P, g)
+        Gap conductance per gap CSR entry per candidate.
+    starts : ndarray (E, state_dim)
+        Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+    max_steps : int
+        Truncation (gymnasium's TimeLimit).
+    returns : ndarray (P, E)
+        Written: undiscounted return of each episode, summed step by step from 0.0.
+    lengths : ndarray (P, E) int64
+        Written: steps taken.
+    off ... unfolds
+        The controller's compiled structure (:attr:`Controller.program`).
+
+    Notes
+    -----
+    One ``prange`` over candidate x episode; each item runs its whole episode, environment and
+    circuit in the same loop, with its own scratch arrays.
+    """
+    P = thetas.shape[0]
+    E = starts.shape[0]
+    n = indptr.shape[0] - 1
+    for item in prange(P * E):
+        p = item // E
+        e = item - p * E
+        theta = thetas[p]
+        gw = gws[p]
+        state = starts[e].copy()
+        obs = np.empty(obs_center.shape[0])
+        v = np.zeros(n)
+        cur = np.empty(n)
+        work = np.empty(n)
+        y = np.empty(max(off[_OUT_B + 1] - off[_OUT_B], 1))
+        action = np.empty(act_lo.shape[0])
+        env_observe(env_code, state, obs)
+        total = 0.0
+        t = 0
+        while t < max_steps:
+            controller_step(
+                theta, gw, obs, v, cur, work, y, action,
+                off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+                obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+            )  # fmt: skip
+            reward, terminated = env_step(env_code, state, action[0], obs)
+            total += reward
+            t += 1
+            if terminated:
+                break
+        returns[p, e] = total
+        lengths[p, e] = t
+
+
+# ----------------------------------------------------------------------------- wiring
+
+
+def _wiring_from_circuit(circuit):
+    """Neurons, roles, chemical synapses and gap pairs of a wiring source, in a fixed order."""
+    neurons = getattr(circuit, "neurons", None)
+    edges = getattr(circuit, "edges", None)
+    if neurons is None or edges is None:
+        raise ControllerError(
+            f"{circuit!r} is not a circuit: need .neurons and .edges (a connectome.Circuit)"
+        )
+    names = [str(x) for x in neurons.index]
+    if "role" in neurons.columns:
+        roles = [str(r) for r in neurons["role"]]
+    else:
+        sens = set(getattr(circuit, "sensory", ()))
+        mot = set(getattr(circuit, "motor", ()))
+        roles = ["sensory" if x in sens else "motor" if x in mot else "inter" for x in names]
+    index = {x: i for i, x in enumerate(names)}
+    chem, gaps = {}, {}
+    for pre, post, kind, weight, sign in zip(
+        edges["pre"], edges["post"], edges["kind"], edges["weight"], edges["sign"], strict=True
+    ):
+        if pre not in index or post not in index:
+            continue  # neuron -> muscle rows and anything outside the circuit
+        i, j = index[pre], index[post]
+        if kind == "chemical":
+            key = (i, j, 1 if float(sign) >= 0 else -1)
+            chem[key] = chem.get(key, 0.0) + float(weight)
+        elif kind == "electrical":
+            if i == j:
+                continue  # a gap junction between members of one class carries no current
+            key = (min(i, j), max(i, j))
+            gaps[key] = gaps.get(key, 0.0) + float(weight)
+        else:
+            raise ControllerError(f"edge {pre}->{post} has unknown kind {kind!r}")
+    synapses = [
+        {"pre": names[i], "post": names[j], "sign": s, "weight": wt}
+        for (i, j, s), wt in sorted(chem.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+    ]
+    gap_list = [{"a": names[i], "b": names[j], "weight": wt} for (i, j), wt in sorted(gaps.items())]
+    return names, roles, synapses, gap_list
+
+
+# ----------------------------------------------------------------------------- controller
+
+
+def _as_ranges(ranges):
+    out = dict(DEFAULT_RANGES)
+    for key, value in (ranges or {}).items():
+        if key not in out:
+            raise ControllerError(f"unknown parameter group {key!r}; known: {', '.join(out)}")
+        out[key] = ParamRange.from_json(value)
+    return out
+
+
+class Controller:
+    """A circuit with an input map and an output map, acting in one environment.
+
+    Build one with :meth:`from_circuit`, train it with :func:`sim.train.train`, save it with
+    :meth:`save`, load it with :func:`load_controller`. Use it as a policy: call
+    :meth:`reset` at the start of every episode, then ``action = ctrl.act(obs)`` (an int for
+    Discrete actions, a float32 array for Box actions) on every step.
+
+    Examples
+    --------
+    >>> import connectome
+    >>> tw = connectome.presets.tap_withdrawal(connectome.load("cook2019"))
+    >>> ctrl = Controller.from_circuit(tw, "CartPole-v1")
+    >>> ctrl
+    Controller(9 neurons, 37 synapses, 14 gaps, CartPole-v1, in=dense, out=difference)
+    >>> ctrl.reset()
+    >>> ctrl.act([0.0, 0.0, 0.0, 0.0])
+    1
+
+    Attributes
+    ----------
+    neurons, roles : tuple of str
+        Neuron order and roles ('sensory', 'inter', 'motor').
+    synapses : tuple of dict
+        Chemical synapses (pre, post, sign, weight = EM count), CSR order (by post, then pre).
+    gaps : tuple of dict
+        Gap-junction pairs (a, b, weight = EM count), each stored once.
+    env : EnvInfo
+        The environment it acts in.
+    theta : ndarray
+        Physical parameters, read-only, blocks :data:`GROUPS` (see :attr:`parameters`).
+    ranges : dict of ParamRange
+        Training ranges per group.
+    provenance : dict
+        Training record (seed, generations, score, ...), saved with the controller.
+    """
+
+    def __init__(
+        self, neurons, roles, synapses, gaps, env, input_map, output_map, ranges, theta=None,
+        dt=1.0, unfolds=6, provenance=None, dataset="",
+    ):  # fmt: skip
+        self.neurons = tuple(neurons)
+        self.roles = tuple(roles)
+        self.synapses = tuple(dict(s) for s in synapses)
+        self.gaps = tuple(dict(g) for g in gaps)
+        self.env = env
+        self.dataset = str(dataset)
+        self.ranges = _as_ranges(ranges)
+        self.dt = float(dt)
+        self.unfolds = int(unfolds)
+        self.provenance = dict(provenance or {})
+        if not (self.dt > 0 and math.isfinite(self.dt)):
+            raise ControllerError(f"dt must be a positive number, got {dt!r}")
+        if self.unfolds < 1:
+            raise ControllerError(f"unfolds must be >= 1, got {unfolds!r}")
+        if len(self.neurons) != len(set(self.neurons)):
+            raise ControllerError("duplicate neuron names in the circuit")
+        if len(self.roles) != len(self.neurons):
+            raise ControllerError("one role per neuron needed")
+        bad = sorted(set(self.roles) - {"sensory", "inter", "motor"})
+        if bad:
+            raise ControllerError(f"unknown neuron roles {bad}: use sensory, inter or motor")
+        index = {x: i for i, x in enumerate(self.neurons)}
+        self.sensory = tuple(
+            x for x, r in zip(self.neurons, self.roles, strict=True) if r == "sensory"
+        )
+        self.motor = tuple(x for x, r in zip(self.neurons, self.roles, strict=True) if r == "motor")
+        if not self.sensory:
+            raise ControllerError(
+                "the circuit has no sensory neurons: the observation has nothing to drive; mark "
+                "some neurons sensory (Circuit.set_roles(sensory=...))"
+            )
+        if not self.motor:
+            raise ControllerError(
+                "the circuit has no motor neurons: nothing to read the action from; mark some "
+                "neurons motor (Circuit.set_roles(motor=...)), e.g. AVA and AVB"
+            )
+        self._index = index
+        self._build_io(dict(input_map), dict(output_map))
+        self._build_structure()
+        if theta is None:
+            theta = self._theta_from_unit(np.full(self.size, 0.5))
+        theta = np.array(theta, dtype=np.float64)
+        if theta.shape != (self.size,):
+            raise ControllerError(f"theta has shape {theta.shape}, expected ({self.size},)")
+        if not np.all(np.isfinite(theta)):
+            raise ControllerError("controller parameters must be finite")
+        theta.setflags(write=False)
+        self.theta = theta
+        self._gw = np.empty((1, self.program_gslot.shape[0]))
+        gap_weights(theta[None, :], int(self.offsets[_GAP]), self.program_gslot, self._gw)
+        self._gw = self._gw[0]
+        self.reset()
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def from_circuit(
+        cls, circuit, env_id, *, input_map="dense", pairs=None, output_map="auto",
+        output_neurons=None, ranges=None, dt=1.0, unfolds=6,
+    ):  # fmt: skip
+        """Make an untrained controller from a circuit for one environment.
+
+        Parameters
+        ----------
+        circuit : connectome.Circuit
+            Wiring source with roles: its sensory neurons receive the observation, its motor
+            neurons give the action.
+        env_id : str or EnvInfo
+            Gymnasium id (see :func:`env_info`).
+        input_map : {'dense', 'pairs'}
+            Dense affine map from every observation component to every sensory neuron, or
+            one-to-one positive/negative neuron pairs (Lechner et al. 2018).
+        pairs : dict or list, optional
+            For ``'pairs'``: ``{obs_index: (positive_neuron, negative_neuron)}`` (or a list of
+            pairs in observation order). Default: consecutive sensory neurons for components
+            0, 1, ... (needs ``2 * obs_dim`` sensory neurons).
+        output_map : {'auto', 'difference', 'dense'}
+            ``'auto'``: ``'difference'`` for two motor neurons and a 1-D Box or Discrete action,
+            else ``'dense'``.
+        output_neurons : (str, str), optional
+            For ``'difference'``: ``(a, b)`` read as ``u_a - u_b``. Default: the circuit's two
+            motor neurons in circuit order, except AVB - AVA (forward minus reverse) when those
+            are the motor neurons.
+        ranges : dict, optional
+            Overrides of :data:`DEFAULT_RANGES` (group -> ParamRange or [lo, hi, 'log'|'lin']).
+        dt : float
+            LTC time per environment step (unitless, as ncps's ``elapsed_time``).
+        unfolds : int
+            Fused sub-steps per environment step.
+
+        Raises
+        ------
+        ControllerError
+            Unknown env, circuit without sensory or motor neurons, maps that do not fit.
+        """
+        env = env_id if isinstance(env_id, EnvInfo) else env_info(env_id)
+        names, roles, synapses, gaps = _wiring_from_circuit(circuit)
+        sensory = [x for x, r in zip(names, roles, strict=True) if r == "sensory"]
+        motor = [x for x, r in zip(names, roles, strict=True) if r == "motor"]
+        if input_map == "pairs":
+            if pairs is None:
+                if 2 * env.obs_dim > len(sensory):
+                    raise ControllerError(
+                        f"input_map='pairs' needs two sensory neurons per observation component: "
+                        f"{env.env_id} has {env.obs_dim} components, the circuit "
+                        f"{len(sensory)} sensory neurons ({', '.join(sensory)}); give pairs= "
+                        "for some components or use input_map='dense'"
+                    )
+                pairs = {j: (sensory[2 * j], sensory[2 * j + 1]) for j in range(env.obs_dim)}
+            elif not isinstance(pairs, dict):
+                pairs = dict(enumerate(pairs))
+            imap = {"kind": "pairs", "pairs": [[int(j), *map(str, pq)] for j, pq in pairs.items()]}
+        elif input_map == "dense":
+            imap = {"kind": "dense"}
+        else:
+            raise ControllerError(f"input_map must be 'dense' or 'pairs', got {input_map!r}")
+        if output_map == "auto":
+            output_map = (
+                "difference" if len(motor) == 2 and (env.discrete or env.act_dim == 1) else "dense"
+            )
+        if output_map == "difference":
+            if output_neurons is None:
+                if len(motor) != 2:
+                    raise ControllerError(
+                        f"output_map='difference' reads two motor neurons; the circuit has "
+                        f"{len(motor)} ({', '.join(motor)}): give output_neurons=(a, b)"
+                    )
+                output_neurons = ("AVB", "AVA") if set(motor) == {"AVA", "AVB"} else motor
+            omap = {"kind": "difference", "neurons": [str(x) for x in output_neurons]}
+        elif output_map == "dense":
+            omap = {"kind": "dense"}
+        else:
+            raise ControllerError(
+                f"output_map must be 'auto', 'difference' or 'dense', got {output_map!r}"
+            )
+        return cls(
+            names, roles, synapses, gaps, env, imap, omap, ranges, dt=dt, unfolds=unfolds,
+            dataset=getattr(circuit, "name", ""),
+        )  # fmt: skip
+
+    def _build_io(self, imap, omap):
+        env = self.env
+        sens_pos = {x: i for i, x in enumerate(self.sensory)}
+        kind = imap.get("kind")
+        if kind == "dense":
+            self.in_kind = IN_DENSE
+            self.in_pairs = np.zeros((0, 3), np.int64)
+            n_in_w = len(self.sensory) * env.obs_dim
+        elif kind == "pairs":
+            self.in_kind = IN_PAIRS
+            rows, used = [], set()
+            for item in imap.get("pairs", ()):
+                try:
+                    j, p, q = item
+                    j = int(j)
+                except (TypeError, ValueError) as err:
+                    raise ControllerError(
+                        f"bad input pair {item!r}: use (obs_index, positive, negative)"
+                    ) from err
+                if not 0 <= j < env.obs_dim:
+                    raise ControllerError(
+                        f"input pair for observation component {j}: {env.env_id} has "
+                        f"{env.obs_dim} components (0..{env.obs_dim - 1})"
+                    )
+                for x in (p, q):
+                    if x not in sens_pos:
+                        raise ControllerError(
+                            f"input pair neuron {x!r} is not a sensory neuron of the circuit "
+                            f"(sensory: {', '.join(self.sensory)})"
+                        )
+                    if x in used:
+                        raise ControllerError(f"sensory neuron {x!r} is in two input pairs")
+                    used.add(x)
+                rows.append((j, sens_pos[p], sens_pos[q]))
+            if not rows:
+                raise ControllerError("input_map='pairs' needs at least one pair")
+            self.in_pairs = np.array(rows, np.int64).reshape(-1, 3)
+            n_in_w = len(rows)
+        else:
+            raise ControllerError(f"unknown input map kind {kind!r} (dense or pairs)")
+        kind = omap.get("kind")
+        mot_pos = {x: i for i, x in enumerate(self.motor)}
+        if kind == "difference":
+            pair = list(omap.get("neurons", ()))
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ControllerError(f"difference output needs two motor neurons, got {pair}")
+            for x in pair:
+                if x not in mot_pos:
+                    raise ControllerError(
+                        f"output neuron {x!r} is not a motor neuron of the circuit "
+                        f"(motor: {', '.join(self.motor)})"
+                    )
+            if not env.discrete and env.act_dim != 1:
+                raise ControllerError(
+                    f"difference output gives one number; {env.env_id} has a {env.act_dim}-D "
+                    "action: use output_map='dense'"
+                )
+            self.out_kind = OUT_DIFFERENCE
+            self.out_pair = np.array([mot_pos[pair[0]], mot_pos[pair[1]]], np.int64)
+            n_out_w, n_out_b = 1, 1
+            self.act_kind = ACT_BINS if env.discrete else None
+        elif kind == "dense":
+            self.out_kind = OUT_DENSE
+            self.out_pair = np.zeros(2, np.int64)
+            n_outputs = env.n_actions if env.discrete else env.act_dim
+            n_out_w, n_out_b = n_outputs * len(self.motor), n_outputs
+            self.act_kind = ACT_ARGMAX if env.discrete else None
+        else:
+            raise ControllerError(f"unknown output map kind {kind!r} (difference or dense)")
+        if env.discrete:
+            self.act_lo = np.zeros(1)
+            self.act_hi = np.full(1, env.n_actions - 1.0)
+        else:
+            lo = np.array(env.action_low, np.float64)
+            hi = np.array(env.action_high, np.float64)
+            bounded = bool(np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)))
+            self.act_kind = ACT_TANH if bounded else ACT_RAW
+            self.act_lo, self.act_hi = lo, hi
+        self.input_map = imap
+        self.output_map = omap
+        self._n_in_w, self._n_out_w, self._n_out_b = n_in_w, n_out_w, n_out_b
+
+    def _build_structure(self):
+        n = len(self.neurons)
+        idx = self._index
+        pre, post, erev = [], [], []
+        for s in self.synapses:
+            for key in ("pre", "post"):
+                if s[key] not in idx:
+                    raise ControllerError(f"synapse {s} names unknown neuron {s[key]!r}")
+            pre.append(idx[s["pre"]])
+            post.append(idx[s["post"]])
+            erev.append(1.0 if float(s["sign"]) >= 0 else -1.0)
+        post_a = np.array(post, np.int64)
+        if np.any(np.diff(post_a) < 0):
+            raise ControllerError("synapses must be ordered by postsynaptic neuron (CSR order)")
+        self.program_indptr = np.searchsorted(post_a, np.arange(n + 1), side="left").astype(
+            np.int64
+        )
+        self.program_pre = np.array(pre, np.int64)
+        self.program_erev = np.array(erev, np.float64)
+        rows = []
+        for slot, g in enumerate(self.gaps):
+            for key in ("a", "b"):
+                if g[key] not in idx:
+                    raise ControllerError(f"gap junction {g} names unknown neuron {g[key]!r}")
+            a, b = idx[g["a"]], idx[g["b"]]
+            rows += [(a, b, slot), (b, a, slot)]
+        rows.sort()
+        g_rows = np.array([r[0] for r in rows], np.int64)
+        self.program_gindptr = np.searchsorted(g_rows, np.arange(n + 1), side="left").astype(
+            np.int64
+        )
+        self.program_gpre = np.array([r[1] for r in rows], np.int64)
+        self.program_gslot = np.array([r[2] for r in rows], np.int64)
+        m, ng, ns = len(self.synapses), len(self.gaps), len(self.sensory)
+        sizes = [m, m, m, ng, n, n, n, self._n_in_w, ns, self._n_out_w, self._n_out_b]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.size = int(self.offsets[-1])
+        self.program_sens = np.array([idx[x] for x in self.sensory], np.int64)
+        self.program_mot = np.array([idx[x] for x in self.motor], np.int64)
+        # Per-entry ranges (group names depend on the map kinds).
+        lo = np.empty(self.size)
+        hi = np.empty(self.size)
+        logf = np.zeros(self.size, np.bool_)
+        for b, group in enumerate(self.group_names):
+            r = self.ranges[group]
+            sl = slice(self.offsets[b], self.offsets[b + 1])
+            lo[sl], hi[sl], logf[sl] = r.lo, r.hi, r.log
+        self.lo, self.hi, self.logscale = lo, hi, logf
+        self.free = np.flatnonzero(lo < hi).astype(np.int64)
+
+    @property
+    def group_names(self) -> tuple:
+        """Parameter group name of each block (``in_gain``/``out_gain`` replace the weights)."""
+        names = list(GROUPS)
+        if self.in_kind == IN_PAIRS:
+            names[_IN_W] = "in_gain"
+        if self.out_kind == OUT_DIFFERENCE:
+            names[_OUT_W] = "out_gain"
+        return tuple(names)
+
+    @property
+    def program(self) -> tuple:
+        """The compiled structure, the trailing arguments of the njit kernels."""
+        return (
+            self.offsets, self.program_indptr, self.program_pre, self.program_erev,
+            self.program_gindptr, self.program_gpre, self.program_sens, self.program_mot,
+            self.in_kind, self.in_pairs, np.array(self.env.obs_center, np.float64),
+            np.array(self.env.obs_scale, np.float64), self.out_kind, self.out_pair,
+            self.act_kind, self.act_lo, self.act_hi, max(self.env.n_actions, 1), self.dt,
+            self.unfolds,
+        )  # fmt: skip
+
+    @property
+    def n_outputs(self) -> int:
+        """Length of the output vector ``y``."""
+        return int(self.offsets[_OUT_B + 1] - self.offsets[_OUT_B])
+
+    @property
+    def parameters(self) -> dict:
+        """Parameter groups by name (read-only views into :attr:`theta`)."""
+        out = {}
+        for b, group in enumerate(self.group_names):
+            out[group] = self.theta[self.offsets[b] : self.offsets[b + 1]]
+        if self.in_kind == IN_DENSE:
+            out["in_w"] = out["in_w"].reshape(len(self.sensory), self.env.obs_dim)
+        if self.out_kind == OUT_DENSE:
+            out["out_w"] = out["out_w"].reshape(self.n_outputs, len(self.motor))
+        return out
+
+    # -- unit cube ---------------------------------------------------------------------------
+
+    @property
+    def n_free(self) -> int:
+        """Number of trained parameters (entries whose range has lo < hi)."""
+        return int(self.free.shape[0])
+
+    def _theta_from_unit(self, x_all):
+        x = np.asarray(x_all, np.float64)[self.free][None, :]
+        theta0 = np.clip(np.where(self.lo == self.hi, self.lo, 0.0), self.lo, self.hi)
+        out = np.empty((1, self.size))
+        decode_batch(
+            x, self.free, self.lo[self.free], self.hi[self.free], self.logscale[self.free],
+            theta0, out,
+        )  # fmt: skip
+        return out[0]
+
+    def to_unit(self) -> np.ndarray:
+        """The trained entries of :attr:`theta` as unit-cube coordinates (clipped to [0, 1])."""
+        th = self.theta[self.free]
+        lo, hi, lg = self.lo[self.free], self.hi[self.free], self.logscale[self.free]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(
+                lg,
+                (np.log(np.maximum(th, 1e-300)) - np.log(lo)) / (np.log(hi) - np.log(lo)),
+                (th - lo) / (hi - lo),
+            )
+        return np.clip(u, 0.0, 1.0)
+
+    def decode(self, x) -> np.ndarray:
+        """Physical parameters ``(P, size)`` of unit-cube candidates ``x`` ``(P, n_free)``.
+
+        Untrained entries keep this controller's values.
+        """
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.n_free:
+            raise ControllerError(f"candidates have shape {x.shape}, expected (P, {self.n_free})")
+        out = np.empty((x.shape[0], self.size))
+        f = self.free
+        decode_batch(x, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
+        return out
+
+    def gap_weights(self, thetas) -> np.ndarray:
+        """Gap conductance per gap CSR entry, ``(P, g)``, for parameter rows ``thetas``."""
+        thetas = np.ascontiguousarray(thetas, dtype=np.float64)
+        out = np.empty((thetas.shape[0], self.program_gslot.shape[0]))
+        gap_weights(thetas, int(self.offsets[_GAP]), self.program_gslot, out)
+        return out
+
+    def with_theta(self, theta, provenance=None) -> "Controller":
+        """A copy with other parameters (and optionally other provenance)."""
+        return Controller(
+            self.neurons, self.roles, self.synapses, self.gaps, self.env, self.input_map,
+            self.output_map, self.ranges, theta=theta, dt=self.dt, unfolds=self.unfolds,
+            provenance=self.provenance if provenance is None else provenance,
+            dataset=self.dataset,
+        )  # fmt: skip
+
+    # -- acting ------------------------------------------------------------------------------
+
+    def reset(self):
+        """Set the membrane potentials to 0 (call at the start of each episode)."""
+        n = len(self.neurons)
+        self.v = np.zeros(n)
+        self._cur = np.empty(n)
+        self._work = np.empty(n)
+        self._y = np.empty(max(self.n_outputs, 1))
+        self._action = np.empty(self.act_lo.shape[0])
+
+    def act(self, obs):
+        """The action for one observation; advances the internal potentials :attr:`v`.
+
+        Parameters
+        ----------
+        obs : array_like (obs_dim,)
+            The environment's observation.
+
+        Returns
+        -------
+        int or ndarray
+            Discrete action index, or the Box action as an array of the action space's dtype
+            (float32 for the classic-control envs).
+
+        Raises
+        ------
+        ControllerError
+            Wrong observation size or non-finite observation.
+        """
+        o = np.asarray(obs, dtype=np.float64).reshape(-1)
+        if o.shape[0] != self.env.obs_dim:
+            raise ControllerError(
+                f"observation has {o.shape[0]} components, the input map expects "
+                f"{self.env.obs_dim} ({self.env.env_id})"
+            )
+        if not np.all(np.isfinite(o)):
+            raise ControllerError(f"observation is not finite: {o}")
+        controller_step(
+            self.theta, self._gw, o, self.v, self._cur, self._work, self._y, self._action,
+            *self.program,
+        )  # fmt: skip
+        if self.env.discrete:
+            return int(self._action[0])
+        return self._action.astype(self.env.action_dtype)
+
+    # -- files -------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The JSON-ready description: wiring, parameters, io maps, env, provenance."""
+        p = self.parameters
+        neurons = [
+            {
+                "name": x,
+                "role": r,
+                "cm": float(p["cm"][i]),
+                "gleak": float(p["gleak"][i]),
+                "vleak": float(p["vleak"][i]),
+            }
+            for i, (x, r) in enumerate(zip(self.neurons, self.roles, strict=True))
+        ]
+        synapses = [
+            {
+                "pre": s["pre"],
+                "post": s["post"],
+                "kind": "chemical",
+                "sign": int(s["sign"]),
+                "weight": float(s["weight"]),
+                "w": float(p["w"][k]),
+                "mu": float(p["mu"][k]),
+                "sigma": float(p["sigma"][k]),
+            }
+            for k, s in enumerate(self.synapses)
+        ]
+        gaps = [
+            {
+                "pre": g["a"],
+                "post": g["b"],
+                "kind": "electrical",
+                "weight": float(g["weight"]),
+                "g": float(p["gap"][k]),
+            }
+            for k, g in enumerate(self.gaps)
+        ]
+        imap = {"kind": self.input_map["kind"], "neurons": list(self.sensory)}
+        if self.in_kind == IN_PAIRS:
+            imap["pairs"] = [
+                [int(j), self.sensory[a], self.sensory[b]] for j, a, b in self.in_pairs.tolist()
+            ]
+            imap["gain"] = p["in_gain"].tolist()
+        else:
+            imap["weight"] = p["in_w"].tolist()
+        imap["bias"] = p["in_b"].tolist()
+        omap = {"kind": self.output_map["kind"]}
+        if self.out_kind == OUT_DIFFERENCE:
+            omap["neurons"] = list(self.output_map["neurons"])
+            omap["gain"] = float(p["out_gain"][0])
+        else:
+            omap["neurons"] = list(self.motor)
+            omap["weight"] = p["out_w"].tolist()
+        omap["bias"] = p["out_b"].tolist()
+        omap["action"] = {0: "tanh", 1: "raw", 2: "argmax", 3: "bins"}[self.act_kind]
+        return {
+            "format": FORMAT,
+            "version": _VERSION,
+            "dataset": self.dataset,
+            "neurons": neurons,
+            "synapses": synapses,
+            "gaps": gaps,
+            "input_map": imap,
+            "output_map": omap,
+            "model": {"kind": "ltc", "dt": self.dt, "unfolds": self.unfolds},
+            "ranges": {g: r.to_json() for g, r in self.ranges.items()},
+            "env": self.env.to_json(),
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, d) -> "Controller":
+        """Rebuild a controller from :meth:`to_dict` output.
+
+        Raises
+        ------
+        WiringFormatError
+            A file that does not follow the schema (the message says what is wrong).
+        """
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise WiringFormatError(f"not a wormlab controller (expected format {FORMAT!r})")
+        if d.get("version") != _VERSION:
+            raise WiringFormatError(
+                f"controller file version {d.get('version')!r} is not supported ({_VERSION})"
+            )
+        try:
+            neurons = d["neurons"]
+            syn = d["synapses"]
+            gap = d["gaps"]
+            imap_in, omap_in = d["input_map"], d["output_map"]
+            env = EnvInfo.from_json(d["env"])
+            names = [x["name"] for x in neurons]
+            roles = [x["role"] for x in neurons]
+            synapses = [
+                {"pre": s["pre"], "post": s["post"], "sign": int(s["sign"]), "weight": s["weight"]}
+                for s in syn
+            ]
+            gaps = [{"a": g["pre"], "b": g["post"], "weight": g["weight"]} for g in gap]
+            if imap_in["kind"] == "pairs":
+                imap = {"kind": "pairs", "pairs": imap_in["pairs"]}
+                in_w = np.asarray(imap_in["gain"], np.float64).ravel()
+            else:
+                imap = {"kind": imap_in["kind"]}
+                in_w = np.asarray(imap_in["weight"], np.float64).ravel()
+            omap = {"kind": omap_in["kind"]}
+            if omap_in["kind"] == "difference":
+                omap["neurons"] = omap_in["neurons"]
+                out_w = np.array([omap_in["gain"]], np.float64)
+            else:
+                out_w = np.asarray(omap_in["weight"], np.float64).ravel()
+            blocks = [
+                [s["w"] for s in syn],
+                [s["mu"] for s in syn],
+                [s["sigma"] for s in syn],
+                [g["g"] for g in gap],
+                [x["cm"] for x in neurons],
+                [x["gleak"] for x in neurons],
+                [x["vleak"] for x in neurons],
+                in_w,
+                imap_in["bias"],
+                out_w,
+                omap_in["bias"],
+            ]
+            theta = np.concatenate([np.asarray(b, np.float64).ravel() for b in blocks])
+            model = d["model"]
+            if model.get("kind") != "ltc":
+                raise WiringFormatError(f"controller model {model.get('kind')!r} is not 'ltc'")
+            return cls(
+                names, roles, synapses, gaps, env, imap, omap, d.get("ranges"), theta=theta,
+                dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
+                dataset=d.get("dataset", ""),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, WiringFormatError):
+                raise
+            raise WiringFormatError(f"controller file is malformed: {err!r}") from err
+
+    def save(self, path):
+        """Write the controller as JSON (atomically: a crash leaves the old file or the new)."""
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path) -> "Controller":
+        """Read a controller JSON file (or the best controller of a training checkpoint)."""
+        return load_controller(path)
+
+    def __repr__(self):
+        return (
+            f"Controller({len(self.neurons)} neurons, {len(self.synapses)} synapses, "
+            f"{len(self.gaps)} gaps, {self.env.env_id}, in={self.input_map['kind']}, "
+            f"out={self.output_map['kind']})"
+        )
+
+
+def load_controller(path) -> Controller:
+    """Load a controller JSON file, or the best controller stored in a training checkpoint.
+
+    Raises
+    ------
+    WiringFormatError
+        The file is not a controller (or has no best controller yet).
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except json.JSONDecodeError as err:
+        raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
+    if isinstance(d, dict) and d.get("format") == "wormlab-train-checkpoint":
+        if d.get("best") is None:
+            raise WiringFormatError(f"{path}: checkpoint holds no controller yet")
+        d = d["best"]
+    return Controller.from_dict(d)
+
+
+def write_json_atomic(path, data):
+    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, rename)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, allow_nan=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
