@@ -20,7 +20,9 @@ import time
 
 import numpy as np
 
-from connectome.errors import SimulationError, WormlabError
+from connectome.errors import SimulationError
+from sim import train
+from sim.train import _cli_errors
 
 __all__ = ["main", "build_parser", "ProgressBar"]
 
@@ -164,17 +166,6 @@ def _cmd_warmup(args):
     return 0
 
 
-def _guard(func):
-    def wrapped(args):
-        try:
-            return func(args)
-        except (WormlabError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-
-    return wrapped
-
-
 def build_parser():
     """The ``python -m sim`` argument parser (each subcommand sets ``func``)."""
     parser = argparse.ArgumentParser(prog="python -m sim", description="wormlab simulator")
@@ -205,11 +196,9 @@ def build_parser():
     run.add_argument("--out", help="output file, .csv or .parquet")
     run.add_argument("--threads", type=int, default=None, help="numba threads")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.set_defaults(func=_guard(_cmd_run))
+    run.set_defaults(func=_cli_errors(_cmd_run))
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
-    warm.set_defaults(func=_guard(_cmd_warmup))
-    from sim import train
-
+    warm.set_defaults(func=_cli_errors(_cmd_warmup))
     train.add_cli(sub)
     return parser
 

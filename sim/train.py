@@ -705,6 +705,8 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cli_errors(func):
+    """Run a subcommand; a WormlabError or OSError becomes a one-line message and exit code 2."""
+
     def wrapped(args):
         try:
             return func(args)
