@@ -54,8 +54,7 @@ __all__ = [
 
 def warmup() -> None:
     """Compile every numba kernel once (from the on-disk cache when it is warm)."""
-    from sim import envs as _envs
-    from sim import simulate as _simulate
+    from sim.simulate import warmup as warm_simulator
 
-    _simulate.warmup()
-    _envs.warmup()
+    warm_simulator()
+    envs.warmup()
