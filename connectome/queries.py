@@ -85,7 +85,9 @@ def partners(net, name, kind=None) -> pd.DataFrame:
         chem[chem["post"] == neuron].assign(partner=lambda d: d["pre"], direction="in"),
         chem[chem["pre"] == neuron].assign(partner=lambda d: d["post"], direction="out"),
         gap[gap["post"] == neuron].assign(partner=lambda d: d["pre"], direction="gap"),
-        gap[gap["pre"] == neuron].assign(partner=lambda d: d["post"], direction="gap"),
+        gap[(gap["pre"] == neuron) & (gap["post"] != neuron)].assign(
+            partner=lambda d: d["post"], direction="gap"
+        ),
     ]
     order = {"in": 0, "out": 1, "gap": 2}
     out = pd.concat(parts, ignore_index=True)[["partner", "direction", "kind", "weight", "sign"]]

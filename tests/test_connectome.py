@@ -149,3 +149,13 @@ def test_compare_developmental_stages():
     assert chem["weight_b"].sum() > chem["weight_a"].sum()
     same = connectome.compare(adult, adult)
     assert (same["change"] == "same").all()
+
+
+def test_class_level_self_gap_listed_once():
+    cls = load("cook2019").to_classes()
+    p = connectome.partners(cls, "AVA")
+    self_gap = p[(p["direction"] == "gap") & (p["partner"] == "AVA")]
+    e = cls.edges
+    expected = e[(e["kind"] == "electrical") & (e["pre"] == "AVA") & (e["post"] == "AVA")]
+    assert len(self_gap) == len(expected) == 1
+    assert self_gap["weight"].item() == expected["weight"].item()

@@ -1,1 +1,7 @@
-"""Pure data -> figure functions, one module per page family."""
+"""Pure data -> figure functions, one module per page family:
+:mod:`~webapp.figures.network` (Explore), :mod:`~webapp.figures.dynamics` (Simulate),
+:mod:`~webapp.figures.control` (Circuit and Train)."""
+
+from webapp.figures import control, dynamics, network
+
+__all__ = ["control", "dynamics", "network"]

@@ -1,0 +1,334 @@
+"""The Explore page in a real browser (Debian chromium via pytest-playwright).
+
+What is drawn and listed is checked against the connectome API. The time to the first
+render of the full Cook 2019 graph and of a dataset switch is measured (not asserted)
+and written to tests/browser/artifacts/explore-timings.json.
+"""
+
+import csv
+import io
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+import connectome
+from webapp import network
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+MAX_PARTNERS = 12  # rows per partner table in the panel (webapp.pages.explore.MAX_PARTNERS)
+
+CY = "document.getElementById('explore-graph')._cyreg.cy"
+COUNTS = f"""() => {{
+    const el = document.getElementById('explore-graph');
+    if (!el || !el._cyreg || !el._cyreg.cy) return null;
+    const cy = {CY};
+    return {{nodes: cy.nodes().length, chem: cy.edges('.chem').length,
+             gap: cy.edges('.gap').length, path: cy.edges('.path').length}};
+}}"""
+READY = "() => { const c = (" + COUNTS + ")(); return c !== null && c.nodes > 0; }"
+AFTER_PAINT = (
+    "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
+    "() => r(performance.now()))))"
+)
+
+
+@pytest.fixture(scope="session")
+def timings():
+    """Measured times (ms), written to the artifacts folder at the end of the session."""
+    found = {}
+    yield found
+    if found:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "explore-timings.json").write_text(json.dumps(found, indent=2))
+        print("\nExplore timings (ms):", json.dumps(found))
+
+
+def api_counts(dataset="cook2019", min_chem=1.0, min_gap=1.0):
+    """Chemical and gap-junction edges between neurons at these thresholds (the API)."""
+    c = connectome.load(dataset)
+    e = c.neuron_edges
+    chem = int(((e["kind"] == "chemical") & (e["weight"] >= min_chem)).sum())
+    gap = int(((e["kind"] == "electrical") & (e["weight"] >= min_gap)).sum())
+    return {"nodes": len(c.neurons), "chem": chem, "gap": gap}
+
+
+def counts(page):
+    return page.evaluate(COUNTS)
+
+
+def wait_for_counts(page, expected, timeout=20_000):
+    """Wait until the drawn graph has the expected counts; fail showing what is drawn."""
+    keys = json.dumps(expected)
+    check = f"""() => {{ const c = ({COUNTS})(); const e = {keys};
+        return c !== null && Object.keys(e).every(k => c[k] === e[k]); }}"""
+    try:
+        page.wait_for_function(check, timeout=timeout)
+    except Exception as err:
+        raise AssertionError(f"drawn {counts(page)}, expected {expected}") from err
+
+
+def open_explore(page, url, query=""):
+    """Open the Explore page (``url`` is the app's root, or a full link when query is "")."""
+    page.goto(url + "/" + query if query else url)
+    page.wait_for_function(READY, timeout=30_000)
+    return page.evaluate(AFTER_PAINT)
+
+
+def choose(page, dropdown_id, text, before_click=None):
+    """Pick the option containing ``text`` in a Dash dropdown (``before_click`` runs in the
+    page once the menu is open)."""
+    page.click(f"#{dropdown_id}")
+    option = page.locator(".dash-dropdown-option", has_text=text).first
+    option.wait_for()
+    if before_click:
+        page.evaluate(before_click)
+    option.click()
+    page.keyboard.press("Escape")
+
+
+def search(page, typed):
+    page.click("#explore-search")
+    page.keyboard.type(typed)
+    first = page.locator(".dash-dropdown-option").first
+    expect(first).to_contain_text(typed, ignore_case=True)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def panel_rows(page, direction):
+    rows = page.locator(f'#explore-panel .wl-partners[data-direction="{direction}"] tbody tr')
+    out = []
+    for text in rows.all_inner_texts():
+        parts = text.split()
+        if len(parts) == 2 and parts[0] not in ("…", "none"):
+            out.append((parts[0], float(parts[1])))
+    return out
+
+
+def messages(page):
+    return " ".join(page.locator(".wl-message").all_inner_texts())
+
+
+def test_search_aval_shows_its_partners_as_the_api_lists_them(
+    page, live_app, console_errors, shot, timings
+):
+    loads = []
+    for _ in range(3):  # a cold load, then two with the browser's caches warm
+        page.goto("about:blank")
+        loads.append(round(open_explore(page, live_app + "/")))
+        wait_for_counts(page, api_counts())
+    timings["first_render_cook2019_ms"] = loads
+    shot("full-cook2019")
+
+    search(page, "aval")
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVAL")
+    partners = connectome.partners(connectome.load("cook2019"), "AVAL")
+    for direction in ("in", "out", "gap"):
+        rows = partners[partners["direction"] == direction].head(MAX_PARTNERS)
+        expected = list(zip(rows["partner"], rows["weight"].astype(float), strict=True))
+        assert panel_rows(page, direction) == expected, direction
+    panel = page.locator("#explore-panel").inner_text()
+    for fact in ("AVA", "interneuron", "ACh", "position", "Ventral cord interneuron"):
+        assert fact in panel
+    # highlighted on the graph: the selection outlined, a partner undimmed, others dimmed
+    stranger = next(n for n in connectome.load("cook2019").neurons.index
+                    if n != "AVAL" and n not in set(partners["partner"]))  # fmt: skip
+    style = page.evaluate(
+        f"() => {{ const cy = {CY}; return [cy.$id('AVAL').style('border-width'),"
+        f" cy.$id('PVCL').style('opacity'), cy.$id('{stranger}').style('opacity')]; }}"
+    )
+    assert style[0] == "3px" and float(style[1]) == 1 and float(style[2]) < 1
+    # clicking a partner in the panel selects it
+    first_out = partners.loc[partners["direction"] == "out", "partner"].iloc[0]
+    page.locator('#explore-panel .wl-partners[data-direction="out"] button').first.click()
+    expect(page.locator("#explore-panel h3").first).to_have_text(first_out)
+    shot("aval")
+    assert console_errors == []
+
+
+def test_thresholds_change_the_drawn_edges_as_the_api_counts(page, live_app, console_errors, shot):
+    open_explore(page, live_app)
+    page.fill("#explore-min-chem", "5")
+    page.press("#explore-min-chem", "Enter")
+    wait_for_counts(page, api_counts(min_chem=5))
+    page.fill("#explore-min-gap", "10")
+    page.press("#explore-min-gap", "Enter")
+    expected = api_counts(min_chem=5, min_gap=10)
+    wait_for_counts(page, expected)
+    summary = page.locator("#explore-summary")
+    expect(summary).to_contain_text(f"{expected['chem']} chemical synapses")
+    expect(summary).to_contain_text(f"{expected['gap']} gap junctions")
+    assert "chem=5" in page.url and "gap=10" in page.url
+    shot("thresholds")
+    # neighbourhood of the selection: only AVAL's partners over the drawn edges
+    search(page, "aval")
+    choose(page, "explore-show", "selection + 1 hop")
+    c = connectome.load("cook2019")
+    nodes, edges = network.visible_network(
+        c, min_chemical=5, min_electrical=10, focus=["AVAL"], hops=1
+    )
+    chem = int((edges["kind"] == "chemical").sum())
+    wait_for_counts(page, {"nodes": len(nodes), "chem": chem, "gap": len(edges) - chem})
+    shot("aval-1-hop")
+    # clicking a node on the graph selects it
+    box = page.locator("#explore-graph").bounding_box()
+    name, at = page.evaluate(
+        f"""() => {{ const cy = {CY}; const nodes = cy.nodes().not('#AVAL');
+        const apart = nodes.filter(n => nodes.every(m => m === n ||
+            Math.hypot(m.renderedPosition().x - n.renderedPosition().x,
+                       m.renderedPosition().y - n.renderedPosition().y) > 25));
+        const n = apart[0]; return [n.id(), n.renderedPosition()]; }}"""
+    )
+    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+    expect(page.locator("#explore-panel h3").first).to_have_text(name)
+    assert console_errors == []
+
+
+def test_path_finder_draws_and_lists_the_strongest_paths(page, live_app, console_errors, shot):
+    open_explore(page, live_app)
+    page.fill("#explore-path-from", "PLM")
+    page.fill("#explore-path-to", "AVA")
+    page.click("#explore-path-go")
+    c = connectome.load("cook2019")
+    rows = connectome.strongest_paths(c, "PLM", "AVA", n=5)
+    items = page.locator("#explore-path-list li .wl-path")
+    expect(items).to_have_text([" → ".join(r["path"]) for r in rows])
+    pairs = {pair for r in rows for pair in itertools.pairwise(r["path"])}
+    wait_for_counts(page, {"path": len(pairs)})
+    shot("strongest-paths")
+
+    page.locator("#explore-path-mode label", has_text="fewest synapses").click()
+    rows = network.shortest_paths(c, "PLM", "AVA", n=5)
+    expect(items).to_have_text([" → ".join(r["path"]) for r in rows])
+
+    page.fill("#explore-path-to", "AVX")
+    page.press("#explore-path-to", "Enter")
+    expect(page.locator("#explore-path-list")).to_contain_text("unknown neuron 'AVX'")
+    wait_for_counts(page, {"path": 0})
+
+    open_explore(page, live_app, "?dataset=varshney2011&from=AVA&to=VC6")
+    expect(page.locator("#explore-path-list")).to_contain_text("No path from AVA to VC6")
+    shot("no-path")
+    assert console_errors == []
+
+
+def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
+    page, live_app, console_errors, shot, timings
+):
+    open_explore(page, live_app)
+    wait_for_counts(page, api_counts())
+    mark = "() => { window.__switch = performance.now(); }"
+    for option, key in [("witvliet2021_8", "witvliet2021_8"), ("cook2019 ", "cook2019")]:
+        choose(page, "explore-dataset", option, before_click=mark)
+        wait_for_counts(page, api_counts(key), timeout=30_000)
+        took = page.evaluate(AFTER_PAINT) - page.evaluate("() => window.__switch")
+        timings.setdefault("dataset_switch_ms", {})[key] = round(took)
+
+    choose(page, "explore-dataset", "witvliet2021_8")
+    page.locator("#explore-level label", has_text="classes").click()
+    page.locator("#explore-view label", has_text="layered").click()
+    page.locator("#explore-color label", has_text="transmitter").click()
+    page.fill("#explore-min-chem", "3")
+    page.press("#explore-min-chem", "Enter")
+    search(page, "AVA")
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVA")
+    classes = connectome.load("witvliet2021_8").to_classes()
+    nodes, edges = network.visible_network(classes, min_chemical=3)
+    chem = int((edges["kind"] == "chemical").sum())
+    expected = {"nodes": len(nodes), "chem": chem, "gap": len(edges) - chem}
+    wait_for_counts(page, expected)
+    page.wait_for_function("() => window.location.search.includes('select=AVA')")
+    link = page.url
+    for part in ("dataset=witvliet2021_8", "level=class", "view=layered", "chem=3"):
+        assert part in link
+    # the navigation bar's Explore link comes back to this view from the other pages
+    nav = page.get_attribute("#app-nav-explore", "href")
+    assert nav.endswith(link[link.index("?") :])
+    positions = f"() => Object.fromEntries({CY}.nodes().map(n => [n.id(), n.position()]))"
+    before = page.evaluate(positions)
+    shot("before-reload")
+
+    page.goto("about:blank")
+    open_explore(page, link)
+    wait_for_counts(page, expected)
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVA")
+    expect(page.locator("#explore-dataset")).to_contain_text("witvliet2021_8")
+    assert page.locator("#explore-level input[value=class]").is_checked()
+    assert page.locator("#explore-color input[value=transmitter]").is_checked()
+    assert page.input_value("#explore-min-chem") == "3"
+    after = page.evaluate(positions)
+    assert after == before
+    shot("after-reload")
+    assert console_errors == []
+
+
+def test_compare_mode_and_adjacency_heatmap(page, live_app, console_errors, shot):
+    open_explore(page, live_app, "?dataset=witvliet2021_1&compare=witvliet2021_8")
+    a, b = connectome.load("witvliet2021_1"), connectome.load("witvliet2021_8")
+    table = connectome.compare(a, b)
+    expected = table["change"].value_counts().to_dict()
+    drawn = page.evaluate(
+        f"() => {{ const cy = {CY}; const out = {{}};"
+        " for (const k of ['gained', 'lost', 'changed', 'same'])"
+        " out[k] = cy.edges('.' + k).length; return out; }"
+    )
+    assert drawn == {k: expected.get(k, 0) for k in drawn}
+    expect(page.locator("#explore-summary")).to_contain_text(f"{expected['gained']} gained")
+    shot("compare")
+
+    page.locator("#explore-tab label", has_text="Adjacency matrix").click()
+    plot = page.locator("#explore-heatmap-graph .js-plotly-plot")
+    expect(plot).to_be_visible(timeout=20_000)
+    nodes, _ = network.visible_network(a, compare_to=b)
+    axes = page.evaluate(
+        "() => { const d = document.querySelector('#explore-heatmap-graph .js-plotly-plot')"
+        "._fullData[0]; return [d.x.length, d.y.length, d.z.length]; }"
+    )
+    assert axes == [len(nodes)] * 3
+    assert "tab=heatmap" in page.url
+    shot("heatmap")
+    assert console_errors == []
+
+
+def test_bad_input_gets_a_message_not_a_crash(page, live_app, console_errors, shot):
+    open_explore(page, live_app, "?dataset=nope&select=FOO&show=1&chem=abc&view=top")
+    text = messages(page)
+    for part in ("unknown dataset 'nope'", "unknown neuron 'FOO'", "Select a neuron", "'abc'"):
+        assert part in text, text
+    wait_for_counts(page, api_counts())
+    for t in network.NEURON_TYPES:
+        page.locator("#explore-types label", has_text=t).click()
+    expect(page.locator("#explore-message")).to_contain_text("No synapse passes")
+    wait_for_counts(page, {"nodes": 0})
+    shot("messages")
+    assert console_errors == []
+
+
+def test_exports_and_use_as_circuit(page, live_app, console_errors, shot):
+    open_explore(page, live_app, "?select=AVAL&show=1&chem=10&gap=10")
+    c = connectome.load("cook2019")
+    nodes, edges = network.visible_network(
+        c, min_chemical=10, min_electrical=10, focus=["AVAL"], hops=1
+    )
+    wait_for_counts(page, {"nodes": len(nodes)})
+    with page.expect_download() as info:
+        page.click("#explore-export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert len(rows) == len(edges)
+    assert {(r["pre"], r["post"], r["kind"]) for r in rows} == set(
+        zip(edges["pre"], edges["post"], edges["kind"], strict=True)
+    )
+    with page.expect_download() as info:
+        page.click("#explore-export-png")
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    page.click("#explore-use-circuit")
+    page.wait_for_url("**/circuit")
+    stored = json.loads(page.evaluate("() => window.sessionStorage.getItem('store-selection')"))
+    assert stored == {"dataset": "cook2019", "level": "neuron", "names": nodes}
+    shot("circuit-page")
+    assert console_errors == []

@@ -1,0 +1,367 @@
+"""The Simulate page in a real browser (Debian chromium via pytest-playwright).
+
+What is plotted is read back from plotly and checked against the simulator run in this
+process on the same inputs (the PLM experiment of Kunert et al. 2014 on Varshney 2011: the
+motor neurons oscillate; ablating PVC stops them). The time from clicking Run to the traces
+being drawn for 5 s of the graded model on the whole Cook 2019 connectome, and the size of
+what the server sends, are measured (not asserted) and written to
+tests/browser/artifacts/simulate-timings.json.
+"""
+
+import json
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+import connectome
+from sim.analysis import dominant_period, oscillation_summary, response_summary
+from sim.compile import compile
+from sim.simulate import simulate
+from sim.stimulus import step
+from webapp.pages import simulate as page_module
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+PLOT = """(id) => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    if (!g || !g._fullData || !g.layout) return null;
+    const arr = (a) => (a && a.length !== undefined) ? Array.from(a) : null;
+    return {
+        meta: g.layout.meta || null,
+        title: (g.layout.title && g.layout.title.text) || '',
+        traces: g._fullData.map(t => ({
+            name: t.name, x: arr(t.x), y: arr(t.y), x0: t.x0, dx: t.dx,
+            color: t.marker ? arr(t.marker.color) : null,
+            dash: t.line ? t.line.dash : null,
+        })),
+    };
+}"""
+RUN_OF = """(id) => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    return (g && g.layout && g.layout.meta && g.layout.meta.run) || null;
+}"""
+NEW_RUN = """([id, old]) => {
+    const g = document.querySelector('#' + id + ' .js-plotly-plot');
+    if (!g || !g.layout || !g.layout.meta || !g.layout.meta.run || g.layout.meta.run === old)
+        return false;
+    const drawn = g.querySelectorAll('.scatterlayer .trace').length;
+    return drawn === g._fullData.length ? performance.now() : false;
+}"""
+NETWORK_READY = """() => {
+    const e = document.getElementById('simulate-network');
+    return !!(e && e._cyreg && e._cyreg.cy && e._cyreg.cy.nodes().length > 0);
+}"""
+CY = "document.getElementById('simulate-network')._cyreg.cy"
+
+
+def pid(**parts):
+    """CSS selector of a pattern-matching component id."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    return f"[id='{text}']"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm(live_app):
+    """The server runs in this process: get the simulator's kernels ready, as start-up
+    does (webapp.app.warm_up)."""
+    page_module.warm_up()
+    return live_app
+
+
+@pytest.fixture(scope="module")
+def timings():
+    found = {}
+    yield found
+    if found:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "simulate-timings.json").write_text(json.dumps(found, indent=2))
+        print("\nSimulate timings and sizes:", json.dumps(found))
+
+
+def open_simulate(page, url, query=""):
+    page.goto(url + "/simulate" + query)
+    page.wait_for_function(NETWORK_READY, timeout=30_000)
+
+
+def wait_new_run(page, graph, old, timeout=30_000):
+    """Wait until ``graph`` shows a run other than ``old``; the browser's time then (ms)."""
+    handle = page.wait_for_function(NEW_RUN, arg=[graph, old], timeout=timeout)
+    return handle.json_value()
+
+
+def wait_results(page, old=None):
+    """Wait for a new run's traces, heatmap and phase portrait; return the run id."""
+    wait_new_run(page, "simulate-traces", old)
+    run = page.evaluate(RUN_OF, "simulate-traces")
+    for graph in ("simulate-heatmap", "simulate-pca"):
+        page.wait_for_function(
+            "([id, run]) => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
+            " return !!(g && g.layout && g.layout.meta && g.layout.meta.run === run); }",
+            arg=[graph, run],
+            timeout=30_000,
+        )
+    return run
+
+
+def tall_shot(page, shot, name):
+    """A screenshot of the whole page: the page scrolls inside its panels, so the window is
+    made tall enough to hold them first."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1500, "height": 2300})
+    page.wait_for_timeout(400)  # plotly redraws at the new size
+    shot(name)
+    page.set_viewport_size(size)
+
+
+def plotted(page, graph):
+    return page.evaluate(PLOT, graph)
+
+
+def plm_reference(ablate=()):
+    """The PLM experiment run here: 2000 pA into PLML and PLMR, Varshney 2011, 8 s."""
+    cc = compile(connectome.load("varshney2011"), "graded", ablate=list(ablate))
+    r = simulate(cc, step("PLM", 2000.0), duration=8.0, dt=1e-4, record_every=10)
+    motor = page_module.motor_neurons(cc)
+    return r, oscillation_summary(r, motor, start=8.0 / 3)
+
+
+def pick_trace(page, name):
+    page.click("#simulate-trace-pick")
+    page.keyboard.type(name)
+    page.locator(".dash-dropdown-option", has_text=name).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console_errors, shot):
+    open_simulate(page, live_app)
+    page.get_by_role("button", name="PLM touch").click()
+    run = wait_results(page)
+    expect(page.locator("#simulate-status")).to_contain_text("280 neurons")
+    expect(page.locator("#simulate-dataset")).to_contain_text("varshney2011")
+
+    # traces: the stimulated neurons (dashed) and the strongest responders
+    traces = plotted(page, "simulate-traces")["traces"]
+    names = [t["name"] for t in traces]
+    assert names[:2] == ["PLML", "PLMR"] and len(names) == page_module.N_TRACES
+    assert traces[0]["dash"] == "dash" and traces[2]["dash"] == "solid"
+    ref, osc = plm_reference()
+    assert osc.strength > 0.9 and 0.5 < osc.period < 3.0  # the published limit cycle
+    # the plotted PLML trace is the simulator's, sampled
+    y = np.array(traces[0]["y"])
+    t = traces[0]["x0"] + traces[0]["dx"] * np.arange(len(y))
+    k = np.rint(t / 1e-3).astype(int)
+    np.testing.assert_allclose(y, ref.trace("PLML")[k], rtol=1e-5, atol=1e-3)
+
+    # the phase portrait: its plotted mode 1 has the simulator's period
+    pca = plotted(page, "simulate-pca")
+    assert pca["meta"]["run"] == run
+    x, tt = np.array(pca["traces"][0]["x"]), np.array(pca["traces"][0]["color"])
+    est = dominant_period(x, float(np.median(np.diff(tt))))
+    assert est.period == pytest.approx(osc.period, rel=0.02)
+    assert np.ptp(x) > 5.0  # mV
+    expect(page.locator("#simulate-oscillation")).to_contain_text("oscillate with period")
+
+    # a ventral cord motor neuron's plotted trace oscillates with the same period
+    pick_trace(page, "DA9")
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#simulate-traces .js-plotly-plot');"
+        " return !!(g && g._fullData && g._fullData.some(t => t.name === 'DA9')); }"
+    )
+    da9 = next(t for t in plotted(page, "simulate-traces")["traces"] if t["name"] == "DA9")
+    y = np.array(da9["y"])
+    t = da9["x0"] + da9["dx"] * np.arange(len(y))
+    late = t >= 8.0 / 3
+    est = dominant_period(y[late], da9["dx"])
+    assert est.period == pytest.approx(osc.period, rel=0.02)
+
+    # the network is coloured by activity: PLML (depolarised by volts) in the reddest colour
+    colour = page.evaluate(f"() => {CY}.$id('PLML').style('background-color')")
+    assert colour == "rgb(178,24,43)"
+    label = page.locator("#simulate-time-label").inner_text()
+    page.get_by_role("button", name="▶ Play").click()
+    expect(page.locator("#simulate-time-label")).not_to_have_text(label, timeout=5_000)
+    page.get_by_role("button", name="❚❚ Pause").click()
+    tall_shot(page, shot, "plm")
+
+    # the response table and its CSV hold the simulator's peaks
+    with page.expect_download() as download:
+        page.click("#simulate-csv-summary")
+    table = pd.read_csv(download.value.path(), index_col=0)
+    ref_peaks = response_summary(ref, onset=0.0)["peak"]
+    assert list(table.index) == list(ref.names)
+    np.testing.assert_allclose(table["peak"], ref_peaks, rtol=1e-5)
+    assert table.loc["PLML", "stimulated"] and not table.loc["DA9", "stimulated"]
+    first = page.locator("#simulate-summary-table tbody tr").first.inner_text().split()
+    assert first[0] == ref_peaks.abs().idxmax() == "PLML"
+
+    # ablating PVC stops the oscillation, here as in the simulator
+    page.fill("#simulate-ablate", "PVC")
+    page.keyboard.press("Tab")
+    page.click("#simulate-run")
+    wait_results(page, run)
+    expect(page.locator("#simulate-status")).to_contain_text("278 neurons")
+    expect(page.locator("#simulate-oscillation")).to_contain_text("do not oscillate")
+    _, osc_pvc = plm_reference(["PVC"])
+    assert not np.isfinite(osc_pvc.period) and osc_pvc.amplitude < 1.0
+    x = np.array(plotted(page, "simulate-pca")["traces"][0]["x"])
+    assert np.ptp(x) < 1.0  # mV: the limit cycle is gone
+    assert page.evaluate(f"() => {CY}.$id('PVCL').style('opacity')") == "0.25"
+    tall_shot(page, shot, "plm-pvc-ablated")
+    assert console_errors == []
+
+
+def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, shot):
+    open_simulate(page, live_app)
+    row = page.locator(".simulate-stim-row").first
+    row.locator(pid(index=0, key="amp", type="simulate-stim-par")).fill("nan")
+    page.fill("#simulate-duration", "-1")
+    page.fill("#simulate-ablate", "AVX")
+    page.fill(pid(key="Gc", type="simulate-param"), "abc")
+    page.click("#simulate-stim-add")  # a second stimulus without a target
+    expect(page.locator(".simulate-stim-row")).to_have_count(2)
+    page.click("#simulate-run")
+    expect(page.locator(pid(index=0, key="amp", type="simulate-stim-err"))).to_have_text(
+        "must be a finite number, not nan"
+    )
+    expect(page.locator(pid(index=1, key="target", type="simulate-stim-err"))).to_contain_text(
+        "pick a neuron or class"
+    )
+    expect(page.locator("#simulate-duration-msg")).to_have_text("must be > 0 (got -1)")
+    expect(page.locator(pid(key="Gc", type="simulate-param-err"))).to_have_text(
+        "'abc' is not a number"
+    )
+    expect(page.locator("#simulate-ablate-msg")).to_have_text(
+        "unknown neuron 'AVX' in cook2019; did you mean AVA, AVB, AVD?"
+    )
+    expect(page.locator("#simulate-status")).to_contain_text("Nothing was run")
+    tall_shot(page, shot, "bad-fields")
+
+    # fixed fields but the ablation: the unknown neuron is still named next to it
+    row.locator(pid(index=0, key="amp", type="simulate-stim-par")).fill("2000")
+    page.fill("#simulate-duration", "1")
+    page.fill(pid(key="Gc", type="simulate-param"), "10")
+    page.locator(pid(index=1, type="simulate-stim-remove")).click()
+    expect(page.locator(".simulate-stim-row")).to_have_count(1)
+    page.click("#simulate-run")
+    expect(page.locator("#simulate-duration-msg")).to_have_text("")
+    expect(page.locator("#simulate-ablate-msg")).to_contain_text("unknown neuron 'AVX'")
+    expect(page.locator(pid(index=0, key="amp", type="simulate-stim-err"))).to_have_text("")
+
+    # a run over the limit names the limit
+    page.fill("#simulate-ablate", "")
+    page.fill("#simulate-duration", "1000")
+    page.click("#simulate-run")
+    expect(page.locator("#simulate-duration-msg")).to_contain_text(
+        f"limit (duration x neurons / dt) is {page_module.MAX_NEURON_STEPS:.3g}"
+    )
+
+    # the protocol decides the fields; clicking a neuron in the network stimulates it
+    page.locator(pid(index=0, type="simulate-stim-kind")).click()
+    page.locator(".dash-dropdown-option", has_text="sine").first.click()
+    expect(page.locator(pid(index=0, key="freq", type="simulate-stim-par"))).to_have_value("1")
+    expect(row.locator(pid(index=0, key="amp", type="simulate-stim-par"))).to_have_value("2000")
+    # (in the layered view no two neurons share a place, as AVAL and AVAR do in the side view)
+    page.get_by_label("layered").check()
+    page.wait_for_function(
+        f"() => {{ const c = {CY}; return c.$id('AVAL').position('x') !== "
+        f"c.$id('AVAR').position('x') || c.$id('AVAL').position('y') !== "
+        f"c.$id('AVAR').position('y'); }}"
+    )
+    page.wait_for_timeout(300)  # the preset layout fits the view after the new elements
+    point = page.evaluate(
+        f"() => {{ const c = {CY}; c.zoom(1.5); c.center(c.$id('AVAL'));"
+        " const p = c.$id('AVAL').renderedPosition(); return [p.x, p.y]; }"
+    )
+    box = page.locator("#simulate-network").bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    expect(page.locator(".simulate-stim-row")).to_have_count(2)
+    expect(page.locator(".simulate-stim-row").nth(1)).to_contain_text("AVAL")
+    assert "Traceback" not in page.content()
+    assert console_errors == []
+
+
+def test_two_browsers_simulating_at_once_get_their_own_results(browser, live_app):
+    """Two users (browser contexts) press Run at the same time with different stimuli; each
+    sees the simulation of its own inputs."""
+    pages, errors = [], []
+    contexts = [browser.new_context() for _ in range(2)]
+    for ctx in contexts:
+        p = ctx.new_page()
+        p.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        p.on("pageerror", lambda exc: errors.append(str(exc)))
+        open_simulate(p, live_app, "?duration=2")
+        pages.append(p)
+    a, b = pages
+    a.locator(pid(index=0, key="amp", type="simulate-stim-par")).fill("1500")
+    b.fill("#simulate-ablate", "PVC")
+    b.locator(pid(index=0, key="amp", type="simulate-stim-par")).fill("500")
+    for p in pages:
+        p.keyboard.press("Tab")
+    a.click("#simulate-run")
+    b.click("#simulate-run")
+    for p in pages:
+        wait_new_run(p, "simulate-traces", None)
+    cook = connectome.load("cook2019")
+    for p, amp, ablate, n in ((a, 1500.0, [], 302), (b, 500.0, ["PVC"], 300)):
+        expect(p.locator("#simulate-status")).to_contain_text(f"{n} neurons")
+        ref = simulate(
+            compile(cook, "graded", ablate=ablate), step("PLM", amp), duration=2.0,
+            record_every=10,
+        )  # fmt: skip
+        trace = plotted(p, "simulate-traces")["traces"][0]
+        assert trace["name"] == "PLML"
+        y = np.array(trace["y"])
+        k = np.rint((trace["x0"] + trace["dx"] * np.arange(len(y))) / 1e-3).astype(int)
+        np.testing.assert_allclose(y, ref.trace("PLML")[k], rtol=1e-5, atol=1e-3)
+    for ctx in contexts:
+        ctx.close()
+    assert errors == []
+
+
+def test_time_from_run_to_traces_cook2019(page, live_app, console_errors, timings):
+    """5 s of the graded model on the whole Cook 2019 connectome (measured, not asserted).
+    Each run changes the amplitude, so the simulation runs every time while the compiled
+    connectome comes from the cache."""
+    sizes = {}
+
+    def on_response(response):
+        if "_dash-update-component" not in response.url:
+            return
+        try:
+            output = json.loads(response.request.post_data or "{}").get("output", "")
+        except ValueError:
+            return
+        for key, marker in (("run", "simulate-result.data"), ("results", "simulate-heatmap")):
+            if marker in output:
+                try:
+                    sizes.setdefault(key, []).append(len(response.body()))
+                except Exception:  # the page moved on before the body was read
+                    pass
+
+    page.on("response", on_response)
+    open_simulate(page, live_app)
+    expect(page.locator("#simulate-duration")).to_have_value("5")
+    amp = page.locator(pid(index=0, key="amp", type="simulate-stim-par"))
+    times, old = [], None
+    for i in range(4):
+        amp.fill(str(2000 + i))
+        page.keyboard.press("Tab")
+        page.evaluate(
+            "() => document.getElementById('simulate-run').addEventListener('click',"
+            " () => { window.__runClick = performance.now(); }, {once: true})"
+        )
+        page.click("#simulate-run")
+        drawn = wait_new_run(page, "simulate-traces", old)
+        times.append(drawn - page.evaluate("window.__runClick"))
+        old = wait_results(page, old)
+    expect(page.locator("#simulate-status")).to_contain_text("302 neurons")
+    expect(page.locator("#simulate-status")).to_contain_text("50,000 steps")
+    timings["run_to_traces_ms"] = [round(x) for x in times]
+    timings["run_to_traces_median_ms"] = round(statistics.median(times))
+    for key, values in sizes.items():
+        timings[f"{key}_response_bytes"] = values[-1]
+    assert console_errors == []

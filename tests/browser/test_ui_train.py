@@ -1,0 +1,226 @@
+"""The Train page in a real browser: from the Explore page to a trained, downloaded CartPole
+controller; cancelling a run keeps its best controller; two browsers training at once see
+only their own progress; an uploaded controller is evaluated and animated."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+import connectome
+from sim.control import Controller
+from sim.train import evaluate, train
+
+TAP_CLASSES = "PLM,AVM,ALM,PVD,AVD,PVC,DVA,AVA,AVB"
+
+# Records every state the progress bar and its text go through (Dash updates them between
+# polls of the background job), so a test can tell that the bar advanced.
+WATCH_PROGRESS = """
+() => {
+  window.__progress = [];
+  const bar = document.querySelector('#train-progress');
+  const text = document.querySelector('#train-progress-text');
+  const note = () => window.__progress.push(
+      [Number(bar.getAttribute('value')), text.textContent, performance.now()]);
+  const obs = new MutationObserver(note);
+  obs.observe(bar, {attributes: true});
+  obs.observe(text, {childList: true, subtree: true, characterData: true});
+}
+"""
+GENERATION = re.compile(r"generation (\d+) of at most \d+ · best (-?[\d.]+)")
+
+
+def generations(states):
+    """Generation numbers seen in the recorded progress texts, in order."""
+    return [int(m.group(1)) for _, text, _ in states if (m := GENERATION.search(text))]
+
+
+def pick(page, dropdown_id, *labels):
+    """Tick options of a (multi) dcc.Dropdown by their labels, then close it."""
+    page.click(f"#{dropdown_id}")
+    for label in labels:
+        page.get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+
+
+def choose(page, dropdown_id, label):
+    """Pick one option of a single-value dcc.Dropdown."""
+    page.click(f"#{dropdown_id}")
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def fill(page, input_id, value):
+    page.fill(f"#{input_id}", str(value))
+
+
+def test_explore_to_trained_cartpole(page, live_app, console_errors, shot, tmp_path):
+    """A newcomer's path: Explore -> Use as circuit -> roles -> Train -> 500 -> download."""
+    # Explore: draw the nine tap-withdrawal classes and send them to the Circuit page
+    page.goto(f"{live_app}/?level=class&select={TAP_CLASSES}&show=0")
+    page.click("#explore-use-circuit")
+    expect(page).to_have_url(re.compile(r"/circuit$"))
+    expect(page.locator("#circuit-ops")).to_contain_text("Explore selection (9 classes")
+    # AVA and AVB are interneurons by type: the page says the circuit has no output yet
+    expect(page.locator("#circuit-warning")).to_contain_text("no motor (output) neuron")
+    page.click("text=Roles")
+    pick(page, "circuit-role-motor", "AVA", "AVB")
+    page.click("#circuit-roles")
+    expect(page.locator("#circuit-ok")).to_be_visible()
+    expect(page.locator("#circuit-summary")).to_contain_text("2 motor")
+
+    page.click("text=Train this circuit as a controller")
+    expect(page).to_have_url(re.compile(r"/train$"))
+    expect(page.locator("#train-circuit")).to_contain_text("Circuit page: 9 neurons")
+    expect(page.locator("#train-io-text")).to_contain_text("v[AVB] \u2212 v[AVA]")
+    fill(page, "train-seed", 0)
+    page.evaluate(WATCH_PROGRESS)
+    page.click("#train-run")
+    expect(page.locator("#train-cancel")).to_be_enabled()
+    expect(page.locator("#train-progress-text")).to_contain_text(
+        "done: target reached", timeout=60_000
+    )
+    states = page.evaluate("window.__progress")
+    values = [v for v, _, _ in states]
+    assert values[-1] == 100, states
+    assert values == sorted(values), f"the progress bar went backwards: {states}"
+    gens = generations(states)
+    assert gens and gens == sorted(gens) and gens[-1] >= 1, states
+    expect(page.locator("#train-run")).to_be_enabled()
+    expect(page.locator("#train-cancel")).to_be_disabled()
+    # the final progress state stays on screen after the job ends
+    page.wait_for_timeout(1000)
+    expect(page.locator("#train-progress-text")).to_contain_text("done: target reached")
+    assert page.get_attribute("#train-progress", "value") == "100"
+
+    expect(page.locator("#train-evaluation")).to_contain_text(
+        "mean 500.0, min 500.0, max 500.0 over 20 episodes"
+    )
+    expect(page.locator("#train-animation .slider-container")).to_be_visible()
+    weights = page.evaluate("document.querySelector('#train-weights')._cyreg.cy.edges().length")
+    assert weights > 0
+    page.locator("#train-animation .updatemenu-button").first.click()  # Play
+    page.wait_for_timeout(600)  # the animation runs without errors
+
+    with page.expect_download() as info:
+        page.click("#train-download-btn")
+    path = tmp_path / "controller.json"
+    info.value.save_as(path)
+    ctrl = Controller.from_dict(json.loads(path.read_text()))
+    assert ctrl.env.env_id == "CartPole-v1"
+    assert ctrl.provenance["score"] == 500.0 and ctrl.provenance["seed"] == 0
+    assert list(ctrl.motor) == ["AVA", "AVB"]
+    assert evaluate(ctrl, episodes=20, seed=0).mean == 500.0  # gymnasium's own env
+    print("screenshot:", shot("trained"))
+    assert console_errors == []
+
+
+def _start_run(page, live_app, env_label, seed, seconds, generations=100000, evaluations=20):
+    page.goto(f"{live_app}/train")
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    choose(page, "train-env", env_label)
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    fill(page, "train-seed", seed)
+    fill(page, "train-seconds", seconds)
+    fill(page, "train-generations", generations)
+    fill(page, "train-eval-episodes", evaluations)
+    page.fill("#train-target", "")
+    page.evaluate(WATCH_PROGRESS)
+    page.click("#train-run")
+
+
+def test_cancel_keeps_best_so_far(page, live_app, console_errors, shot, tmp_path):
+    _start_run(page, live_app, "Pendulum-v1", seed=3, seconds=120)
+    # wait until the bar has advanced through several generations, then cancel
+    page.wait_for_function(
+        "() => window.__progress.filter(s => /generation ([5-9]|\\d\\d+) /.test(s[1])).length > 0",
+        timeout=60_000,
+    )
+    page.click("#train-cancel")
+    expect(page.locator("#train-progress-text")).to_contain_text("done: cancelled", timeout=60_000)
+    states = page.evaluate("window.__progress")
+    gens = generations(states)
+    assert len(set(gens)) >= 2 and gens == sorted(gens), states
+    final = GENERATION.search(page.inner_text("#train-progress-text"))
+    last_gen, best = int(final.group(1)), float(final.group(2))
+    assert last_gen < 100, "the run did not stop when cancelled"
+    expect(page.locator("#train-result-reason")).to_contain_text(
+        "cancelled: kept the best controller found so far"
+    )
+    expect(page.locator("#train-result-reason")).to_contain_text(f"after {last_gen} generations")
+    expect(page.locator("#train-evaluation")).to_contain_text("In gymnasium's Pendulum-v1")
+    with page.expect_download() as info:
+        page.click("#train-download-btn")
+    path = tmp_path / "pendulum.json"
+    info.value.save_as(path)
+    ctrl = Controller.from_dict(json.loads(path.read_text()))
+    assert ctrl.provenance["generations"] == last_gen
+    assert round(ctrl.provenance["score"], 1) == best
+    shot("cancelled")
+    assert console_errors == []
+
+
+def test_two_browsers_train_at_once(browser, live_app):
+    contexts = [browser.new_context(), browser.new_context()]
+    pages = [c.new_page() for c in contexts]
+    errors = []
+    for p in pages:
+        p.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    # no target: both train for their whole time budget, at the same time
+    runs = [("Pendulum-v1", 1), ("CartPole-v1", 2)]
+    try:
+        for p, (env, seed) in zip(pages, runs, strict=True):
+            _start_run(p, live_app, env, seed=seed, seconds=5, evaluations=5)
+        for p in pages:
+            p.wait_for_function(
+                "() => /done:|error/.test(document.querySelector('#train-progress-text')"
+                ".textContent)",
+                timeout=90_000,
+            )
+            assert "done:" in p.inner_text("#train-progress-text"), p.inner_text("#train-msg")
+        for p, (env, seed) in zip(pages, runs, strict=True):
+            states = p.evaluate("window.__progress")
+            texts = [t for _, t, _ in states if "generation" in t]
+            t0 = states[0][2]
+            print([(round((ms - t0) / 1000, 1), t[:60]) for _, t, ms in states])
+            assert len(generations(states)) >= 2, states
+            assert all(t.startswith(f"{env}, seed {seed}:") for t in texts), texts
+            expect(p.locator("#train-evaluation")).to_contain_text(f"In gymnasium's {env}")
+    finally:
+        for c in contexts:
+            c.close()
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def cartpole_controller(tmp_path_factory):
+    tw = connectome.presets.tap_withdrawal()
+    ctrl = train(tw, "CartPole-v1", seed=4, generations=2, validation_episodes=4).controller
+    path = tmp_path_factory.mktemp("ctrl") / "cartpole.json"
+    ctrl.save(path)
+    return ctrl, path
+
+
+def test_upload_controller(page, live_app, console_errors, cartpole_controller):
+    ctrl, path = cartpole_controller
+    page.goto(f"{live_app}/train")
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    bad = json.loads(path.read_text())
+    bad["env"]["env_id"] = "os:system"
+    page.set_input_files(
+        "#train-upload input[type=file]",
+        {"name": "bad.json", "mimeType": "application/json", "buffer": json.dumps(bad).encode()},
+    )
+    expect(page.locator("#train-upload-msg")).to_contain_text("env.env_id is 'os:system'")
+    page.set_input_files("#train-upload input[type=file]", str(path))
+    expect(page.locator("#train-upload-msg")).to_contain_text("Loaded cartpole.json")
+    ev = evaluate(ctrl, episodes=20, seed=0)
+    expect(page.locator("#train-evaluation")).to_contain_text(
+        f"mean {ev.mean:.1f}, min {ev.min:.1f}, max {ev.max:.1f} over 20 episodes"
+    )
+    title = page.locator("#train-animation .gtitle")
+    expect(title).to_contain_text(f"return {ev.returns[0]:.1f}")
+    assert np.isfinite(ev.mean)
+    assert console_errors == []

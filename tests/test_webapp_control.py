@@ -1,0 +1,474 @@
+"""Circuit and Train pages without a browser: the figure functions (webapp.figures.control)
+and the page helpers (webapp.pages.circuit, webapp.pages.train), checked against the
+connectome layer, gymnasium and ncps."""
+
+import base64
+import json
+import math
+import os
+from io import StringIO
+
+import gymnasium
+import numpy as np
+import pandas as pd
+import pytest
+
+import connectome
+from connectome import Circuit, io
+from connectome.errors import CircuitError, ControllerError, WiringFormatError
+from sim.control import Controller
+from sim.train import evaluate
+from webapp.figures import control as figs
+from webapp.pages import circuit as cpage
+from webapp.pages import train as tpage
+
+
+@pytest.fixture(scope="module")
+def net():
+    return connectome.load("cook2019")
+
+
+@pytest.fixture(scope="module")
+def tw(net):
+    return connectome.presets.tap_withdrawal(net)
+
+
+def random_controller(circuit, env_id, seed):
+    """A controller with parameters drawn uniformly from its unit cube."""
+    ctrl = Controller.from_circuit(circuit, env_id)
+    rng = np.random.default_rng(seed)
+    return ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
+
+
+def data_url(payload: bytes) -> str:
+    return "data:application/json;base64," + base64.b64encode(payload).decode()
+
+
+NO_FIELDS = {key: None for key, _, _ in cpage._OP_FIELDS}
+
+
+# ------------------------------------------------------------------ circuit graph
+def _layers(elements):
+    nodes = [e for e in elements if "source" not in e["data"]]
+    return {e["data"]["id"]: (e["data"]["role"], e["position"]["x"]) for e in nodes}
+
+
+def test_circuit_elements_are_layered_by_role(tw):
+    els = figs.circuit_elements(tw)
+    layers = _layers(els)
+    assert set(layers) == set(tw.neurons.index)
+    assert {n: r for n, (r, _) in layers.items()} == tw.roles
+    xs = {role: [x for r, x in layers.values() if r == role] for role in ("sensory", "inter")}
+    xs["motor"] = [x for r, x in layers.values() if r == "motor"]
+    assert max(xs["sensory"]) < min(xs["inter"]) and max(xs["inter"]) < min(xs["motor"])
+    edges = [e for e in els if "source" in e["data"]]
+    assert len(edges) == len(tw.edges)
+    chem = [e for e in edges if e["data"]["kind"] == "chemical"]
+    assert all("exc" in e["classes"].split() for e in chem)  # Cook 2019 TW: all excitatory
+    assert sum(e["classes"] == "gap" for e in edges) == (tw.edges["kind"] == "electrical").sum()
+
+
+def test_circuit_elements_mark_inhibitory_synapses(tw):
+    signed = tw.set_sign(["AVA"], -1)
+    edges = [e for e in figs.circuit_elements(signed) if "source" in e["data"]]
+    for e in edges:
+        if e["data"]["kind"] == "chemical":
+            expected = "inh" if e["data"]["source"] == "AVA" else "exc"
+            assert expected in e["classes"].split(), e
+            assert e["data"]["sign"] == (-1 if expected == "inh" else 1)
+
+
+def test_circuit_elements_from_wiring_dict_match_the_circuit(tw):
+    from_circuit = figs.circuit_elements(tw)
+    from_dict = figs.circuit_elements(io.to_dict(tw))
+
+    def edge_set(els):
+        return {
+            (e["data"]["source"], e["data"]["target"], e["classes"], e["data"]["w"])
+            for e in els
+            if "source" in e["data"]
+        }
+
+    assert edge_set(from_circuit) == edge_set(from_dict)
+    assert {n: r for n, (r, _) in _layers(from_dict).items()} == tw.roles
+
+
+def test_trained_elements_show_trained_conductances(tw):
+    ctrl = random_controller(tw, "CartPole-v1", seed=1)
+    d = ctrl.to_dict()
+    els = figs.circuit_elements(d, trained=d)
+    chem = [e["data"] for e in els if e["data"].get("kind") == "chemical"]
+    by_pair = {(s["pre"], s["post"]): s for s in d["synapses"]}
+    assert len(chem) == len(d["synapses"])
+    for e in chem:
+        s = by_pair[(e["source"], e["target"])]
+        assert (e["tw"], e["mu"], e["sigma"]) == (s["w"], s["mu"], s["sigma"])
+    order = sorted(chem, key=lambda e: e["tw"])
+    widths = [e["wd"] for e in order]
+    assert widths == sorted(widths) and widths[0] < widths[-1]
+    nodes = {e["data"]["id"]: e["data"] for e in els if "source" not in e["data"]}
+    p = ctrl.parameters
+    for i, name in enumerate(ctrl.neurons):
+        assert nodes[name]["cm"] == p["cm"][i] and nodes[name]["vleak"] == p["vleak"][i]
+
+
+def test_circuit_stylesheet_colours_signs():
+    sheet = figs.circuit_stylesheet(["AVA"])
+    styles = {rule["selector"]: rule["style"] for rule in sheet}
+    assert styles["edge.inh"]["target-arrow-shape"] == "tee"
+    assert styles["edge.exc"]["line-color"] != styles["edge.inh"]["line-color"]
+    assert 'node[id = "AVA"]' in styles
+
+
+def test_stats_figure_counts(tw):
+    s = tw.set_sign(["AVD"], -1).summary()
+    fig = figs.circuit_stats_figure(s)
+    roles, synapses = fig.data
+    assert list(roles.x) == [s["sensory"], s["inter"], s["motor"]]
+    assert list(synapses.x) == [s["excitatory"], s["inhibitory"], s["electrical"]]
+    assert s["inhibitory"] > 0
+
+
+# ------------------------------------------------------------------ learning curve
+def test_learning_curve_traces_follow_history():
+    history = [
+        {"generation": g, "best": 10.0 * g, "mean": 5.0 * g, "gen_best": 8.0 * g}
+        for g in range(1, 6)
+    ]
+    fig = figs.learning_curve_figure(history, target=50.0)
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["best (validated)"].y) == [10.0 * g for g in range(1, 6)]
+    assert list(by_name["generation mean"].y) == [5.0 * g for g in range(1, 6)]
+    assert list(by_name["generation best"].x) == list(range(1, 6))
+    assert fig.layout.shapes[0].y0 == 50.0
+    empty = figs.learning_curve_figure([])
+    assert not empty.data and "learning curve" in empty.layout.annotations[0].text
+
+
+# ------------------------------------------------------------------ episode animations
+def test_cartpole_geometry():
+    states = np.array([[0.5, 0.0, 0.1, 0.0], [0.6, 0.0, -0.2, 0.0]])
+    fig = figs.episode_figure("CartPole-v1", states, rewards=[1.0])
+    assert [f.name for f in fig.frames] == ["0", "1"]
+    cart, pole, label = fig.frames[1].data
+    assert np.allclose(pole.x, [0.6, 0.6 + math.sin(-0.2)])
+    assert np.allclose(pole.y, [0.15, 0.15 + math.cos(-0.2)])
+    assert np.isclose(np.mean(cart.x[:4]), 0.6)
+    assert label.text[0] == "step 1   return 1.0"
+
+
+def test_acrobot_tip_above_the_line_exactly_when_gymnasium_terminates():
+    env = gymnasium.make("Acrobot-v1").unwrapped
+    rng = np.random.default_rng(0)
+    states = np.zeros((300, 4))
+    states[:, :2] = rng.uniform(-np.pi, np.pi, (300, 2))
+    fig = figs.episode_figure("Acrobot-v1", states, max_frames=300)
+    assert len(fig.frames) == 300
+    terminal = []
+    for s, frame in zip(states, fig.frames, strict=True):
+        env.state = s
+        terminal.append(env._terminal())
+        assert (frame.data[0].y[2] > 1.0) == terminal[-1], s
+    assert 0 < sum(terminal) < 300
+
+
+def test_pendulum_and_mountain_car_geometry():
+    fig = figs.episode_figure("Pendulum-v1", [[0.0, 0.0], [math.pi / 2, 0.0]])
+    rod = fig.frames[1].data[0]
+    assert np.allclose([rod.x[1], rod.y[1]], [-1.0, 0.0])  # counter-clockwise for theta > 0
+    assert np.allclose(fig.frames[0].data[0].y, [0.0, 1.0])  # upright at theta = 0
+    fig = figs.episode_figure("MountainCarContinuous-v0", [[-0.5, 0.0], [0.45, 0.01]])
+    car = fig.frames[1].data[0]
+    centre = (np.mean(car.x[:4]), np.mean(car.y[:4]))
+    hill = math.sin(3 * 0.45) * 0.45 + 0.55
+    assert abs(centre[0] - 0.45) < 0.06 and 0 < centre[1] - hill < 0.06
+
+
+def test_episode_figure_subsamples_and_rejects_unknown_envs():
+    states = np.zeros((501, 4))
+    fig = figs.episode_figure("CartPole-v1", states, max_frames=100)
+    names = [int(f.name) for f in fig.frames]
+    assert len(names) <= 101 and names[0] == 0 and names[-1] == 500
+    assert len(fig.layout.sliders[0].steps) == len(names)
+    with pytest.raises(ValueError, match="no animation"):
+        figs.episode_figure("LunarLander-v3", states)
+    with pytest.raises(ValueError, match="shape"):
+        figs.episode_figure("CartPole-v1", [1.0, 2.0])
+
+
+def test_recorded_episode_matches_gymnasium_evaluation(tw):
+    ctrl = random_controller(tw, "Acrobot-v1", seed=2)
+    ep = tpage.record_episode(ctrl, seed=11)
+    ev = evaluate(ctrl, seeds=[11])
+    assert ep["return"] == ev.returns[0]
+    assert len(ep["states"]) == len(ep["rewards"]) + 1 == ev.lengths[0] + 1
+    env = gymnasium.make("Acrobot-v1")
+    env.reset(seed=11)
+    assert np.array_equal(ep["states"][0], np.asarray(env.unwrapped.state, np.float64))
+    fig = figs.episode_figure("Acrobot-v1", ep["states"], ep["rewards"])
+    assert fig.frames[-1].name == str(len(ep["rewards"]))
+
+
+# ------------------------------------------------------------------ circuit page helpers
+def test_parse_names():
+    assert cpage.parse_names(" ava, AVB  plm") == ["ava", "AVB", "plm"]
+    assert cpage.parse_names("") == [] and cpage.parse_names(None) == []
+
+
+def test_every_operation_is_described(net, tw):
+    c = Circuit.from_neurons(net, ["PLML", "PLMR", "AVAL", "AVAR", "PVCL", "PVCR"])
+    c = c.add(["AVBL"]).ablate(["AVBL"]).expand(1, "electrical", "in")
+    c = c.add_paths(["PLML"], ["AVAL"], 2).threshold(chemical=2.0).top_k_inputs(3, "chemical")
+    c = c.set_sign(["AVAL"], -1).merge_classes().set_roles(sensory=["PLM"], motor=["AVA"])
+    text = [cpage.describe_op(op) for op in c.ops]
+    assert text[0].startswith("Start: 6 neurons of cook2019: PLML, PLMR")
+    assert text[1:3] == ["Add AVBL", "Ablate AVBL"]
+    assert text[3] == "Expand by 1 hop (electrical synapses, direction in)"
+    assert text[4] == "Add paths of at most 2 synapses from PLML to AVAL"
+    assert text[5] == "Threshold: keep chemical weight \u2265 2"
+    assert text[6] == "Keep each neuron's 3 heaviest chemical inputs"
+    assert text[7] == "Make chemical synapses from AVAL inhibitory"
+    assert text[8] == "Merge neurons into classes"
+    assert text[9] == "Roles: sensory PLM; motor AVA"
+    long = cpage.describe_op({"op": "ablate", "names": [f"N{i}" for i in range(12)]})
+    assert long.endswith("\u2026 (+4 more)")
+
+
+def step(state, trigger, **fields):
+    """One page action through the page's own state transition."""
+    new, *messages = cpage._update_state(
+        trigger, state, None, None, None, None, None, {**NO_FIELDS, **fields}
+    )
+    return new, [str(m) for m in messages if m]
+
+
+def test_page_operations_rebuild_the_same_circuit(tw):
+    state = cpage.state_from_preset("tap_withdrawal", "cook2019")
+    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw)
+    expected = tw
+    actions = [
+        ("circuit-add", {"names": "rim, AIB"}, lambda c: c.add(["RIM", "AIB"])),
+        ("circuit-ablate", {"names": "DVA"}, lambda c: c.ablate(["DVA"])),
+        (
+            "circuit-expand",
+            {"expand_k": 1, "expand_kind": "electrical", "expand_direction": "both"},
+            lambda c: c.expand(1, "electrical", "both"),
+        ),
+        (
+            "circuit-paths",
+            {"paths_from": "", "paths_to": "", "paths_length": 2, "paths_kind": "any"},
+            lambda c: c.add_paths(c.sensory, c.motor, 2, None),
+        ),
+        ("circuit-threshold", {"th_chemical": 3}, lambda c: c.threshold(chemical=3.0)),
+        ("circuit-topk", {"topk_k": 4, "topk_kind": "any"}, lambda c: c.top_k_inputs(4)),
+        (
+            "circuit-sign",
+            {"sign_names": "AVD", "sign_value": -1},
+            lambda c: c.set_sign(["AVD"], -1),
+        ),
+        (
+            "circuit-roles",
+            {"role_sensory": ["PLM", "AVM"], "role_motor": ["AVA"]},
+            lambda c: c.set_roles(sensory=["PLM", "AVM"], motor=["AVA"]),
+        ),
+    ]
+    for trigger, fields, op in actions:
+        state, messages = step(state, trigger, **fields)
+        expected = op(expected)
+        assert "Done: " in messages[0], messages
+        assert io.to_json(cpage.build_circuit(state)) == io.to_json(expected), trigger
+    # undo steps back one operation at a time, down to the preset's first operation
+    for n in range(len(actions) + 1, 0, -1):
+        state, _ = step(state, "circuit-undo")
+        assert len(state["ops"]) == n
+    assert io.to_json(cpage.build_circuit(state)) == io.to_json(Circuit.replay(tw.ops[:1]))
+    same, messages = step(state, "circuit-undo")
+    assert same is cpage.no_update and "Nothing to undo" in messages[0]
+
+
+def test_page_operation_errors_name_the_field(tw):
+    state = cpage.state_from_preset("tap_withdrawal", "cook2019")
+    checks = [
+        ("circuit-add", {"names": "AVAX"}, "unknown neuron 'AVAX'"),
+        ("circuit-add", {"names": ""}, "Neurons or classes: type one or more names"),
+        ("circuit-expand", {"expand_k": None}, "Hops k: enter a number"),
+        ("circuit-threshold", {"th_chemical": -1}, "Chemical weight: must be"),
+        ("circuit-topk", {"topk_k": 1.5}, "Top k: 1.5 is not a whole number"),
+        ("circuit-merge", {}, "already at class level"),
+        ("circuit-roles", {"role_sensory": ["AVA"], "role_motor": ["AVA"]}, "both sensory"),
+        ("circuit-ablate", {"names": ",".join(tw.neurons.index)}, "empty circuit"),
+    ]
+    for trigger, fields, text in checks:
+        new, messages = step(state, trigger, **fields)
+        assert new is cpage.no_update
+        assert text in messages[0], (trigger, messages)
+
+
+def test_start_from_selection_and_initial_load(net):
+    selection = {"dataset": "cook2019", "level": "neuron", "names": ["PLML", "AVAL"]}
+    state = cpage._update_state(None, None, selection, None, "cook2019", None, None, NO_FIELDS)[0]
+    assert state["seen"] == selection
+    assert io.to_json(cpage.build_circuit(state)) == io.to_json(
+        Circuit.from_neurons(net, ["PLML", "AVAL"])
+    )
+    # a reload with the same selection keeps the user's circuit
+    again = cpage._update_state(None, state, selection, None, None, None, None, NO_FIELDS)
+    assert again[0] is cpage.no_update
+    # without any selection the page starts from the tap-withdrawal preset
+    fresh = cpage._update_state(None, None, None, None, "cook2019", None, None, NO_FIELDS)[0]
+    assert fresh["ops"] == list(connectome.presets.tap_withdrawal(net).ops)
+    with pytest.raises(CircuitError, match="no selection"):
+        cpage.state_from_selection({"names": []})
+
+
+def test_upload_validation(tw):
+    good = io.to_dict(tw)
+    state = cpage.state_from_upload(data_url(io.to_json(tw).encode()), "tw.json")
+    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw)
+    state, _ = step(state, "circuit-ablate", names="DVA")
+    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw.ablate(["DVA"]))
+    state, _ = step(state, "circuit-undo")
+    same, messages = step(state, "circuit-undo")
+    assert same is cpage.no_update  # an upload is where its circuit starts
+    bad = json.loads(json.dumps(good))
+    bad["neurons"][0]["role"] = "boss"
+    with pytest.raises(WiringFormatError, match=r"neurons\[0\]\.role: bad value 'boss'"):
+        cpage.state_from_upload(data_url(json.dumps(bad).encode()), "bad.json")
+    with pytest.raises(WiringFormatError, match="not valid JSON"):
+        cpage.state_from_upload(data_url(b"{nope"), "x.json")
+    with pytest.raises(WiringFormatError, match="file too large"):
+        cpage.decode_upload(data_url(b" " * (io.MAX_BYTES + 10)))
+    with pytest.raises(WiringFormatError, match="could not be decoded"):
+        cpage.decode_upload("data:application/json;base64,@@@@")
+    ctrl = random_controller(tw, "CartPole-v1", 0).to_dict()
+    with pytest.raises(WiringFormatError, match="evaluate it on the Train page"):
+        cpage.state_from_upload(data_url(json.dumps(ctrl).encode()), "ctrl.json")
+    # the page shows the problem by the upload field and keeps the circuit
+    new, _start, upload_msg, _op = cpage._update_state(
+        "circuit-upload", state, None, None, None, data_url(b"[]"), "list.json", NO_FIELDS
+    )
+    assert new is cpage.no_update
+    assert "Upload list.json: the file must hold a JSON object" in str(upload_msg)
+
+
+def test_exports_round_trip_and_load_in_ncps(tw):
+    import ncps.torch
+    import ncps.wirings
+    import torch
+
+    files = {fmt: cpage.export_file(tw, fmt) for fmt in ("json", "ncps", "graphml", "csv")}
+    assert len({f["filename"] for f in files.values()}) == 4
+    assert io.to_json(io.from_json(files["json"]["content"])) == io.to_json(tw)
+    assert io.to_json(io.from_graphml(files["graphml"]["content"])) == io.to_json(tw)
+    table = pd.read_csv(StringIO(files["csv"]["content"]))
+    assert table[["pre", "post", "kind"]].values.tolist() == (
+        tw.edges[["pre", "post", "kind"]].values.tolist()
+    )
+    config = json.loads(files["ncps"]["content"])
+    wiring = ncps.wirings.Wiring.from_config(config)
+    assert (wiring.input_dim, wiring.output_dim) == (len(tw.sensory), len(tw.motor))
+    model = ncps.torch.LTC(len(tw.sensory), wiring, batch_first=True)
+    out, _ = model(torch.zeros(1, 3, len(tw.sensory)))
+    assert out.shape == (1, 3, len(tw.motor))
+    with pytest.raises(WiringFormatError, match="sensory"):
+        cpage.export_file(connectome.presets.locomotion(), "ncps")
+
+
+# ------------------------------------------------------------------ train page helpers
+def test_default_io(net, tw):
+    io_ = tpage.default_io(tw, "CartPole-v1")
+    assert io_["input_map"] == "dense" and io_["output_map"] == "difference"
+    assert io_["output_neurons"] == ["AVB", "AVA"]
+    chemo = connectome.presets.chemotaxis(net)
+    assert tpage.default_io(chemo, "Pendulum-v1")["output_map"] == "dense"
+    eight = Circuit.from_neurons(
+        net, ["ASEL", "ASER", "AWCL", "AWCR", "AFDL", "AFDR", "ASHL", "ASHR", "AVAL", "AVBL"]
+    ).set_roles(motor=["AVAL", "AVBL"])
+    io_ = tpage.default_io(eight, "CartPole-v1")
+    assert io_["input_map"] == "pairs"
+    assert io_["pairs"] == [[0, "ASEL", "ASER"], [1, "AWCL", "AWCR"], [2, "AFDL", "AFDR"],
+                            [3, "ASHL", "ASHR"]]  # fmt: skip
+    ctrl = Controller.from_circuit(eight, "CartPole-v1", **tpage.io_options(io_))
+    assert ctrl.input_map["kind"] == "pairs"
+    assert "pole angle \u2192 AFDL (+) / AFDR (\u2212)" in tpage.describe_io(
+        eight, "CartPole-v1", io_
+    )
+
+
+def test_io_options_errors():
+    with pytest.raises(ControllerError, match="component 1 needs both"):
+        tpage.io_options({"input_map": "pairs", "pairs": [[0, "A", "B"], [1, "C", None]]})
+    with pytest.raises(ControllerError, match="at least one"):
+        tpage.io_options({"input_map": "pairs", "pairs": [[0, None, None]]})
+    with pytest.raises(ControllerError, match="two motor neurons"):
+        tpage.io_options({"output_map": "difference", "output_neurons": ["AVA", None]})
+
+
+def test_training_config_errors_name_the_field(tw):
+    values = {
+        "circuit": "tap_withdrawal", "store_circuit": None, "dataset": "cook2019",
+        "env": "CartPole-v1", "seconds": 10, "generations": 5, "target": 500, "episodes": 4,
+        "seed": 0, "eval_episodes": 5, "io": tpage.default_io(tw, "CartPole-v1"),
+    }  # fmt: skip
+    config = tpage._config(values)
+    assert config["wiring"] == io.to_dict(tw) and config["target"] == 500.0
+    for key, bad, text in [
+        ("seed", -1, "Seed: must be a whole number"),
+        ("seconds", "x", "Seconds: 'x' is not a number"),
+        ("generations", 2.5, "Generations"),
+        ("circuit", "locomotion", "Circuit: no sensory"),
+        ("circuit", "current", "Circuit: there is no circuit from the Circuit page"),
+        ("env", "os:system", "Environment: pick one of"),
+    ]:
+        with pytest.raises((ControllerError, WiringFormatError), match=text):
+            tpage._config({**values, key: bad})
+
+
+def test_controller_upload_validation(tw):
+    ctrl = random_controller(tw, "Pendulum-v1", 3)
+    d = ctrl.to_dict()
+    back = tpage.controller_from_upload(data_url(json.dumps(d).encode()))
+    assert np.array_equal(back.theta, ctrl.theta) and back.env.env_id == "Pendulum-v1"
+    for change, text in [
+        (lambda x: x["env"].update(env_id="os:system"), "env.env_id is 'os:system'"),
+        (lambda x: x["env"].update(env_id="Acrobot-v1"), "3 observations, gymnasium's has 6"),
+        (lambda x: x.update(format="wormlab-wiring"), "circuit wiring file"),
+        (lambda x: x.pop("neurons"), "malformed"),
+    ]:
+        bad = json.loads(json.dumps(d))
+        change(bad)
+        with pytest.raises((WiringFormatError, ControllerError), match=text):
+            tpage.controller_from_upload(data_url(json.dumps(bad).encode()))
+    with pytest.raises(WiringFormatError, match="file too large"):
+        tpage.controller_from_upload(data_url(b" " * (io.MAX_BYTES + 10)))
+
+
+def test_progress_state():
+    value, vmax, text = tpage.progress_state("CartPole-v1", 3, 10, 100, 60.0, 250.0, 100.0, 30.0)
+    assert (value, vmax) == (50, 100)  # the time fraction (30 of 60 s) leads
+    assert text.startswith("CartPole-v1, seed 3: generation 10 of at most 100 \u00b7 best 250.0")
+    value, _, _ = tpage.progress_state("CartPole-v1", 3, 80, 100, None, 1.0, 1.0, 99.0, "x")
+    assert value == 80
+
+
+def test_a_cancelled_run_returns_its_best_controller(tw, tmp_path):
+    """The training process stops after one generation when the stop mark is there, and its
+    best controller is evaluated in gymnasium like a finished run."""
+    stop = tmp_path / "stop"
+    stop.write_text("stop\n")
+    config = {
+        "wiring": io.to_dict(tw), "env_id": "CartPole-v1",
+        "io": tpage.default_io(tw, "CartPole-v1"), "seed": 5, "generations": 50,
+        "seconds": 60.0, "target": None, "episodes": 2, "eval_episodes": 3,
+    }  # fmt: skip
+    seen = []
+    out = tpage.run_training(config, seen.append, str(stop))
+    assert out["kind"] == "result", out
+    assert out["reason"] == "stopped" and out["generations"] == 1
+    assert [m["generation"] for m in seen if m["kind"] == "progress"] == [1]
+    ctrl = Controller.from_dict(out["controller"])
+    ev = evaluate(ctrl, episodes=3, seed=5)
+    assert out["evaluation"]["returns"] == list(ev.returns)
+    assert out["episode"]["return"] == ev.returns[0]
+    assert ctrl.provenance["generations"] == 1 and ctrl.provenance["seed"] == 5
+    assert os.path.exists(stop)  # the job, not the worker, removes the stop mark

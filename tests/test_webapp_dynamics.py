@@ -1,0 +1,387 @@
+"""The Simulate page's figures and helpers, without a browser: what is plotted is the
+simulator's data (decimated exactly as documented), every bad field gets its own message,
+the caches are keyed by content, and the page's analysis is sim.analysis's."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from dash import html
+from plotly.io.json import to_json_plotly
+
+import connectome
+from connectome import io as wiring_io
+from connectome.errors import SimulationError
+from sim.analysis import oscillation_summary, response_summary
+from sim.compile import compile
+from sim.simulate import simulate
+from sim.stimulus import step
+from webapp.figures.dynamics import (
+    CODE_CHARS,
+    activity_colors,
+    activity_frames,
+    bin_mean,
+    decimate,
+    heatmap_figure,
+    phase_portrait_figure,
+    robust_scale,
+    traces_figure,
+)
+from webapp.pages import simulate as sp
+
+COOK = sp.dataset_source("cook2019")
+VARSHNEY = sp.dataset_source("varshney2011")
+
+
+def parse(model="graded", *, params=None, rows=None, ablate="", **timing):
+    """read_form on the default form with some fields changed."""
+    form = sp.default_form(model)
+    p = dict(form["params"], **(params or {}))
+    rows = form["rows"] if rows is None else rows
+    t = {k: timing.get(k, form[k]) for k in ("duration", "dt", "record")}
+    return sp.read_form(model, p, rows, ablate, t["duration"], t["dt"], t["record"])
+
+
+def row(index=0, target="PLM", kind="step", **values):
+    return {"index": index, "target": target, "kind": kind,
+            "values": dict(sp.default_form()["rows"][0]["values"], **values)}  # fmt: skip
+
+
+def form_errors(**kwargs):
+    with pytest.raises(sp.FormError) as info:
+        parse(**kwargs)
+    return info.value.errors
+
+
+# ===================================================================== figures
+def test_decimate_keeps_every_kth_record():
+    t = np.arange(2501) * 1e-3
+    V = np.random.default_rng(0).standard_normal((2501, 3))
+    td, vd = decimate(t, V, 1000)
+    assert len(td) <= 1000 and vd.dtype == np.float32
+    np.testing.assert_array_equal(td, t[::3])
+    np.testing.assert_array_equal(vd, V[::3].astype(np.float32))
+    td, vd = decimate(t[:10], V[:10], 1000)  # nothing to drop
+    np.testing.assert_array_equal(td, t[:10])
+
+
+def test_bin_mean_averages_blocks_with_a_short_last_one():
+    t = np.arange(7.0)
+    V = np.stack([t, 10 * t], axis=1)
+    tb, vb = bin_mean(t, V, 3)  # blocks of 3: [0 1 2] [3 4 5] [6]
+    np.testing.assert_allclose(tb, [1.0, 4.0, 6.0])
+    np.testing.assert_allclose(vb, [[1, 10], [4, 40], [6, 60]])
+
+
+def test_traces_figure_stacked_and_overlaid():
+    t = np.arange(3001) * 1e-3
+    V = np.stack([np.sin(t), 100 * np.cos(t)], axis=1)
+    fig = traces_figure(t, V, ["A", "B"], highlight=["B"], meta={"run": "x"})
+    assert isinstance(fig, go.Figure) and fig.layout.meta == {"run": "x"}
+    k = 4  # ceil(3001 / 1000)
+    for j, tr in enumerate(fig.data):
+        assert tr.x is None and tr.yaxis == ("y" if j == 0 else "y2")
+        times = tr.x0 + tr.dx * np.arange(len(tr.y))
+        np.testing.assert_allclose(times, t[::k], atol=1e-12)
+        np.testing.assert_array_equal(tr.y, V[::k, j].astype(np.float32))
+    assert [tr.line.dash for tr in fig.data] == ["solid", "dash"]
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # A above B
+    assert fig.layout.yaxis2.title.text == "B"
+    over = traces_figure(t, V, ["A", "B"], stacked=False)
+    assert {tr.yaxis for tr in over.data} == {"y"} and "yaxis2" not in over.layout
+    with pytest.raises(ValueError):
+        traces_figure(t, V, ["A"])
+
+
+def test_heatmap_figure_rows_groups_and_colour_range():
+    t = np.arange(1000) * 1e-3
+    dV = np.zeros((1000, 5))
+    dV[:, 0] = 500.0  # a stimulated neuron: far beyond the rest
+    dV[:, 1:] = np.linspace(1, 4, 4)[None, :] * np.sin(2 * np.pi * t)[:, None]
+    names = ["S1", "S2", "I1", "M1", "M2"]
+    groups = ["sensory", "sensory", "interneuron", "motor", "motor"]
+    fig = heatmap_figure(t, dV, names, groups)
+    heat = fig.data[0]
+    z = np.asarray(heat.z)
+    tb, vb = bin_mean(t, dV)
+    assert z.shape == (5, len(tb)) and z.dtype == np.float32
+    np.testing.assert_array_equal(z, vb.T)
+    assert list(heat.y) == names and fig.layout.yaxis.autorange == "reversed"
+    peaks = np.abs(vb).max(axis=0)
+    assert heat.zmax == pytest.approx(np.percentile(peaks, 90)) and heat.zmin == -heat.zmax
+    assert heat.zmax < 500  # the stimulated neuron saturates instead of washing out
+    assert [a.text for a in fig.layout.annotations] == ["sensory (2)", "interneuron (1)",
+                                                        "motor (2)"]  # fmt: skip
+    assert [s.y0 for s in fig.layout.shapes] == [1.5, 2.5]
+
+
+def test_phase_portrait_plots_the_projections():
+    t = np.arange(2000) * 1e-3
+    proj = np.stack([np.cos(t), np.sin(t), t], axis=1)
+    fig = phase_portrait_figure(t, proj, explained=[0.7, 0.2], period=1.25, note="x")
+    path = fig.data[0]
+    np.testing.assert_array_equal(path.x, proj[::2, 0].astype(np.float32))
+    np.testing.assert_array_equal(path.y, proj[::2, 1].astype(np.float32))
+    np.testing.assert_allclose(path.marker.color, t[::2], rtol=1e-6)
+    assert "period 1.25 s" in fig.layout.title.text and fig.layout.title.text.endswith("x")
+    assert fig.layout.xaxis.title.text == "mode 1 (70.0%) (mV)"
+    no_period = phase_portrait_figure(t, proj, explained=[1.0], period=float("nan"))
+    assert "period" not in no_period.layout.title.text
+    with pytest.raises(ValueError):
+        phase_portrait_figure(t, proj[:, :1], explained=[1.0])
+
+
+def test_activity_colors_and_frames():
+    assert activity_colors(3) == ["#2166ac", "#f7f7f7", "#b2182b"]
+    assert len(activity_colors(21)) == 21
+    with pytest.raises(ValueError):
+        activity_colors(4)
+    t = np.arange(11) * 0.1
+    V = np.zeros((11, 3))
+    V[:, 0] = -70 + 10 * t  # rises by 10 at the end
+    V[:, 1] = 5 - 20 * t  # falls by 20
+    frames = activity_frames(t, V, ["a", "b", "c"], n_frames=6, levels=5, scale=10.0)
+    json.dumps(frames)  # JSON-ready
+    assert frames["t"] == pytest.approx(list(t[::2]))
+    assert frames["codes"][0] == "222"  # everything at rest at t = 0
+    # dV / scale = (1, -2 -> -1, 0) at the end -> levels (4, 0, 2)
+    assert frames["codes"][-1] == CODE_CHARS[4] + CODE_CHARS[0] + CODE_CHARS[2]
+    # level of a in the middle frame: dV = 4, (0.4 + 1) / 2 * 4 = 2.8 -> 3
+    assert frames["codes"][2][0] == "3"
+    default = activity_frames(t, V, ["a", "b", "c"])
+    assert default["scale"] == pytest.approx(robust_scale([10.0, 20.0, 0.0], q=90.0))
+
+
+# ===================================================================== the form
+def test_default_form_parses():
+    form = parse()
+    assert form["model"] == "graded" and form["params"] == ()  # defaults are not repeated
+    # the protocol's defaults (start 0, stop never) are left out: one experiment, one key
+    assert form["stimuli"] == (("PLM", "step", (("amp", 2000.0),)),)
+    timed = parse(rows=[row(0, start="0.5", stop="2")])["stimuli"][0][2]
+    assert timed == (("amp", 2000.0), ("start", 0.5), ("stop", 2.0))
+    assert (form["duration"], form["dt"], form["record_every"]) == (5.0, 1e-4, 10)
+    ltc = parse("ltc")
+    assert ltc["dt"] == 1.0 and ltc["stimuli"][0][2][0] == ("amp", 1.0)
+
+
+def test_every_bad_field_gets_its_own_message():
+    errors = form_errors(
+        params={"Gc": "abc", "C": "-1", "beta": "inf"},
+        rows=[row(0, amp="nan"), row(1, target=None), row(2, "AVA", "pulse", width="2",
+                                                            period="1")],
+        duration="-1",
+        record="2.5",
+    )  # fmt: skip
+    assert errors == {
+        "param:Gc": "'abc' is not a number",
+        "param:C": "must be > 0",
+        "param:beta": "must be a finite number, not inf",
+        "stim:0:amp": "must be a finite number, not nan",
+        "stim:1:target": "pick a neuron or class (or click one in the network)",
+        "stim:2:row": "pulse width must not exceed the period",
+        "duration": "must be > 0 (got -1)",
+        "record": "must be a whole number, not 2.5",
+    }
+    assert form_errors(rows=[]) == {
+        "stimulus": "add at least one stimulus (the network without input stays at rest)"
+    }
+    assert form_errors(duration="1.00005") == {
+        "duration": "must be a whole number of steps of dt = 0.0001; use 1 or 1.0001"
+    }
+    ramp = form_errors(rows=[row(0, kind="ramp", stop="")])
+    assert ramp == {"stim:0:stop": "required"}
+    assert form_errors(rows=[row(0, kind="noise", std="-1", seed="0.5")]) == {
+        "stim:0:std": "must be >= 0 (got -1)",
+        "stim:0:seed": "must be a whole number, not 0.5",
+    }
+    assert form_errors(params={"threshold": "sometimes"}) == {
+        "param:threshold": "choose one of input, rest"
+    }
+
+
+def test_names_limits_and_ablation_are_checked_against_the_source():
+    with pytest.raises(sp.FormError) as info:
+        sp.check_request(COOK, parse(ablate="AVX, PVC"))
+    assert info.value.errors == {
+        "ablate": "unknown neuron 'AVX' in cook2019; did you mean AVA, AVB, AVD?"
+    }
+    with pytest.raises(sp.FormError) as info:
+        sp.check_request(COOK, parse(ablate="plm"))
+    assert info.value.errors == {
+        "stim:0:target": "unknown neuron 'PLM' in cook2019 (it was ablated before compiling)"
+    }
+    rows = [row(0, "AVLA"), row(3, target=None), row(4, "pln")]
+    assert sp.check_names(COOK, rows, "AVA") == {
+        "stim:0:target": "unknown neuron 'AVLA' in cook2019; did you mean AVAL, ALA, AVA?"
+    }
+    with pytest.raises(sp.FormError) as info:
+        sp.check_request(COOK, parse(duration="1000"))
+    (msg,) = info.value.errors.values()
+    assert list(info.value.errors) == ["duration"]
+    assert "302 neurons x 10,000,000 steps" in msg and f"{sp.MAX_NEURON_STEPS:.3g}" in msg
+    with pytest.raises(sp.FormError) as info:
+        sp.check_request(COOK, parse(duration="10", record="1"))
+    assert list(info.value.errors) == ["record"]
+    assert f"the limit is {sp.MAX_RECORDED_VALUES:.3g}" in info.value.errors["record"]
+    everything = " ".join(connectome.load("varshney2011").neurons.index)
+    with pytest.raises(sp.FormError) as info:
+        sp.check_request(VARSHNEY, parse(ablate=everything))
+    assert info.value.errors == {"ablate": "nothing left to simulate: every neuron is ablated"}
+
+
+def test_runs_are_the_simulators_and_cached_by_content():
+    form = parse(duration="0.5", ablate="AVA")
+    request = sp.check_request(COOK, form)
+    assert request.ablate == ("AVAL", "AVAR") and request.n_steps == 5000
+    hits = sp.compiled.cache_info().hits
+    again = sp.check_request(COOK, parse(duration="0.5", ablate="AVAR, avaL"))
+    assert again == request and hash(again) == hash(request)
+    assert sp.compiled.cache_info().hits > hits
+    assert sp.compiled(COOK, "graded", (), request.ablate) is sp.compiled(
+        COOK, "graded", (), ("AVAL", "AVAR")
+    )
+    result = sp.simulated(request)
+    assert sp.simulated(again) is result
+    ref = simulate(
+        compile(connectome.load("cook2019"), "graded", ablate=["AVA"]),
+        step("PLM", 2000.0),
+        duration=0.5,
+        record_every=10,
+    )
+    assert result.names == ref.names
+    np.testing.assert_array_equal(result.V, ref.V)
+    # a changed parameter is another compiled circuit, with that parameter
+    other = sp.check_request(COOK, parse(duration="0.5", params={"gsyn": "50"}))
+    assert other.params == (("gsyn", 50.0),)
+    assert sp.compiled(COOK, "graded", other.params, ()).params.gsyn == 50.0
+
+
+def browser_json(data):
+    """``data`` after a trip to the browser and back (Dash's encoder: inf becomes null)."""
+    return json.loads(to_json_plotly(data))
+
+
+def test_request_round_trip_and_changed_circuit():
+    request = sp.check_request(
+        COOK, parse(duration="0.5", rows=[row(0, kind="sine", amp="3", stop="", phase="0.1")])
+    )
+    data = browser_json(request.to_json())
+    assert sp.Request.from_json(data) == request
+    circuit = connectome.presets.tap_withdrawal(connectome.load("cook2019"))
+    wiring = wiring_io.to_dict(circuit)
+    source = sp.circuit_source(wiring)
+    request = sp.check_request(source, parse(duration="0.5"))
+    data = browser_json(request.to_json())
+    assert len(json.dumps(data)) < 1000  # the wiring stays out of the browser's store
+    assert sp.Request.from_json(data, wiring) == request
+    changed = dict(wiring, synapses=wiring["synapses"][:-1])
+    with pytest.raises(SimulationError, match="circuit changed"):
+        sp.Request.from_json(data, changed)
+    # a class-level circuit: its PLM is one node, and its motor neurons are its roles
+    result = sp.simulated(request)
+    assert sp.stimulated_neurons(result, request) == ["PLM"]
+    assert sp.motor_neurons(result.circuit) == circuit.motor
+
+
+def test_default_traces_and_response_size():
+    request = sp.check_request(COOK, parse(duration="0.5", rows=[row(0, start="0.1")]))
+    result = sp.simulated(request)
+    assert sp.onset_of(result, request) == 0.1
+    size = sp.response_size(result, 0.1)
+    summary = response_summary(result, onset=0.1)
+    np.testing.assert_allclose(size, summary["peak"].abs().to_numpy(), rtol=1e-6)
+    picks = sp.default_traces(result.names, size, ["PLML", "PLMR"])
+    assert picks[:2] == ["PLML", "PLMR"] and len(picks) == sp.N_TRACES
+    rest = summary.drop(index=["PLML", "PLMR"])["peak"].abs()
+    assert set(picks[2:]) == set(rest.nlargest(sp.N_TRACES - 2).index)
+
+
+def test_plm_preset_analysis_is_sim_analysis():
+    form = sp.preset_form("plm")
+    assert form["dataset"] == "varshney2011"
+    fields = {k: form[k] for k in ("duration", "dt", "record")}
+    parsed = sp.read_form("graded", form["params"], form["rows"], "", **fields)
+    request = sp.check_request(VARSHNEY, parsed)
+    result = sp.simulated(request)
+    info = sp.analyse(result, request)
+    motor = info["motor"]
+    assert {result.circuit.neurons.loc[n, "class"] for n in motor} <= set(sp.VENTRAL_CORD)
+    osc = oscillation_summary(result, motor, start=info["window"])
+    assert info["period"].period == osc.period and 0.5 < osc.period < 3.0
+    assert info["pca"].explained[0] == osc.explained[0]
+    assert info["stimulated"] == ["PLML", "PLMR"] and info["onset"] == 0.0
+    pd.testing.assert_frame_equal(info["summary"], response_summary(result, onset=0.0))
+    text = sp.summary_csv(result, request)
+    table = pd.read_csv(pd.io.common.StringIO(text), index_col=0)
+    assert table.loc["PLML", "stimulated"] and not table.loc["AVAL", "stimulated"]
+    np.testing.assert_allclose(table["peak"], info["summary"]["peak"], rtol=1e-5)
+    csv = sp.traces_csv(result)
+    head = csv.splitlines()[0].split(",")
+    assert head[0] == "t (s)" and head[1] == f"{result.names[0]} (mV)"
+    assert len(csv.splitlines()) == len(result.t) + 1
+
+
+@pytest.mark.parametrize("name", sorted(sp.PRESETS))
+def test_presets_are_valid_experiments(name):
+    form = sp.preset_form(name, "cook2019")
+    fields = {k: form[k] for k in ("duration", "dt", "record")}
+    parsed = sp.read_form(form["model"], form["params"], form["rows"], "", **fields)
+    request = sp.check_request(sp.dataset_source(form["dataset"]), parsed)
+    assert request.stimuli and "doi:" in form["note"]
+
+
+def test_ava_and_ase_presets_show_what_their_notes_say():
+    def peaks(name):
+        form = sp.preset_form(name, "cook2019")
+        fields = {k: form[k] for k in ("duration", "dt", "record")}
+        parsed = sp.read_form("graded", form["params"], form["rows"], "", **fields)
+        request = sp.check_request(COOK, parsed)
+        result = sp.simulated(request)
+        return response_summary(result, onset=sp.onset_of(result, request))["peak"]
+
+    ava = peaks("ava")  # A-type motor neurons depolarise more than B-type ones
+    classes = connectome.load("cook2019").neurons["class"]
+    mean = ava.groupby(classes.loc[ava.index]).mean()
+    assert min(mean["VA"], mean["DA"]) > 2 * max(mean["VB"], mean["DB"]) > 0
+    ase = peaks("ase")  # a salt up-step: ASEL (ON) depolarised, ASER (OFF) hyperpolarised
+    assert ase["ASEL"] > 0 > ase["ASER"]
+
+
+def test_layout_reads_the_query():
+    def ids(component, found=None):
+        found = {} if found is None else found
+        if getattr(component, "id", None) is not None:
+            found[json.dumps(component.id, sort_keys=True)] = component
+        children = getattr(component, "children", None)
+        for child in children if isinstance(children, list | tuple) else [children]:
+            if hasattr(child, "to_plotly_json"):
+                ids(child, found)
+        return found
+
+    page = ids(sp.layout())
+    assert page['"simulate-duration"'].value == "5"
+    assert page['"simulate-dataset"'].value == "cook2019"
+    page = ids(sp.layout(preset="plm"))
+    assert page['"simulate-dataset"'].value == "varshney2011"
+    assert page['"simulate-duration"'].value == "8"
+    page = ids(sp.layout(stim="AVA:sine:amp=5,freq=2;PLM:step", ablate="PVC", model="ltc"))
+    key = json.dumps({"index": 0, "key": "freq", "type": "simulate-stim-par"}, sort_keys=True)
+    assert page[key].value == "2"
+    target = json.dumps({"index": 1, "type": "simulate-stim-target"}, sort_keys=True)
+    assert page[target].value == "PLM"
+    assert page['"simulate-ablate"'].value == "PVC" and page['"simulate-dt"'].value == "1"
+    assert isinstance(page['"simulate-page"'], html.Div)
+
+
+def test_apps_register_the_page_twice():
+    from webapp.app import create_app
+
+    maps = [create_app().callback_map for _ in range(2)]
+    for callbacks in maps:
+        outputs = " ".join(callbacks)
+        for prop in ("simulate-result.data", "simulate-heatmap.figure",
+                     "simulate-network.stylesheet", "simulate-download.data"):  # fmt: skip
+            assert prop in outputs

@@ -1,0 +1,1341 @@
+"""The Explore page: browse a wiring diagram, find neurons and paths, compare datasets.
+
+The page state (dataset, selection, filters, view, path ends, tab) lives in the URL query
+string, so a copied link reopens the same view: :class:`ExploreState` reads and writes it
+(``?dataset=witvliet2021_8&level=class&select=AVA&chem=3``; defaults are left out).
+
+The network is drawn by dash-cytoscape with positions from :mod:`webapp.network`. Its
+elements travel in the ``explore-elements`` store (packed in columns) and are applied to
+the graph by ``assets/explore.js`` rather than through the component's ``elements``
+property, whose write-back races with quick successive updates (see that file). The first
+drawing comes with the page layout; callbacks send new elements only when what is drawn
+changes (a digest of it is kept in ``explore-drawn``) and restyle the graph otherwise
+(colours, highlighted neurons). Every callback turns errors into a message in the page.
+"""
+
+import dataclasses
+import functools
+import hashlib
+import logging
+import math
+from types import MappingProxyType
+from urllib.parse import urlencode
+
+import dash_cytoscape as cyto
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
+
+import connectome
+from connectome.errors import WormlabError
+from webapp import network
+from webapp.figures.network import adjacency_heatmap
+
+__all__ = [
+    "PATH",
+    "NAME",
+    "ORDER",
+    "ExploreState",
+    "layout",
+    "register_callbacks",
+    "render",
+    "warm_up",
+]
+
+PATH = "/"
+NAME = "Explore"
+ORDER = 0
+
+log = logging.getLogger(__name__)
+
+SHOW = ("all", "0", "1", "2", "3")
+PATH_MODES = ("strongest", "shortest")
+TABS = ("network", "heatmap")
+LEVELS = ("neuron", "class")
+MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
+MAX_PANELS = 3  # detail panels shown at once; more selected neurons are listed by name
+MAX_PARTNERS = 12  # partner rows per table before "n more"
+N_PATHS = 5
+
+
+# ------------------------------------------------------------------ state
+def _number(raw, name, default, problems):
+    if raw is None or raw == "":
+        problems.append(f"the minimum {name} weight is empty; using {default:g}")
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        problems.append(f"the minimum {name} weight {raw!r} is not a number; using {default:g}")
+        return default
+    if not math.isfinite(value) or value < 0:
+        problems.append(
+            f"the minimum {name} weight must be 0 or more, not {raw}; using {default:g}"
+        )
+        return default
+    return value
+
+
+def _choice(raw, allowed, default, what, problems):
+    if raw is None or raw == "":
+        return default
+    if raw not in allowed:
+        problems.append(f"unknown {what} {raw!r}; use one of {', '.join(allowed)}")
+        return default
+    return raw
+
+
+def _names(raw) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    return tuple(dict.fromkeys(str(n).strip() for n in raw if str(n).strip()))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExploreState:
+    """Everything that defines one view of the Explore page.
+
+    Attributes
+    ----------
+    dataset : str
+        A shipped dataset key (:func:`connectome.datasets`).
+    level : {"neuron", "class"}
+        Draw neurons, or classes (L/R and numbered members merged).
+    view : {"anatomical", "layered"}
+    color : {"type", "transmitter"}
+    select : tuple of str
+        Selected neurons or classes, as typed (resolved when drawn).
+    show : {"all", "0", "1", "2", "3"}
+        The whole network, or only the selection and its k-hop neighbourhood.
+    chem, gap : float
+        Minimum chemical / gap-junction weight drawn (the dataset's unit).
+    types : tuple of str
+        Neuron types drawn.
+    cells : bool
+        Also draw muscles and other non-neuron cells.
+    compare : str
+        "" or a second dataset: edges are coloured by how they change from ``dataset``.
+    source, target : str
+        Path finder ends (neurons or classes, comma separated).
+    paths : {"strongest", "shortest"}
+    tab : {"network", "heatmap"}
+    """
+
+    dataset: str = "cook2019"
+    level: str = "neuron"
+    view: str = "anatomical"
+    color: str = "type"
+    select: tuple = ()
+    show: str = "all"
+    chem: float = 1.0
+    gap: float = 1.0
+    types: tuple = network.NEURON_TYPES
+    cells: bool = False
+    compare: str = ""
+    source: str = ""
+    target: str = ""
+    paths: str = "strongest"
+    tab: str = "network"
+
+    #: query key -> field name (the URL is short and readable)
+    QUERY = MappingProxyType(
+        {
+            "dataset": "dataset",
+            "level": "level",
+            "view": "view",
+            "color": "color",
+            "select": "select",
+            "show": "show",
+            "chem": "chem",
+            "gap": "gap",
+            "types": "types",
+            "cells": "cells",
+            "compare": "compare",
+            "from": "source",
+            "to": "target",
+            "paths": "paths",
+            "tab": "tab",
+        }
+    )
+
+    @classmethod
+    def parse(cls, values: dict) -> tuple["ExploreState", list[str]]:
+        """A valid state from raw control or query values, and what had to be corrected.
+
+        Unknown or malformed values fall back to the defaults; each fallback is explained
+        in the returned list of messages.
+        """
+        problems: list[str] = []
+        default = cls()
+        datasets = tuple(connectome.datasets().index)
+        dataset = str(values.get("dataset") or default.dataset).strip().lower()
+        if dataset not in datasets:
+            problems.append(f"unknown dataset {values.get('dataset')!r}; showing {default.dataset}")
+            dataset = default.dataset
+        compare = str(values.get("compare") or "").strip().lower()
+        if compare and compare not in datasets:
+            problems.append(f"unknown dataset to compare with {values.get('compare')!r}")
+            compare = ""
+        if compare == dataset:
+            compare = ""
+        types = values.get("types")
+        if types is None:
+            types = default.types
+        else:
+            types = _names(types)
+            bad = [t for t in types if t not in network.NEURON_TYPES]
+            if bad:
+                problems.append(
+                    f"unknown neuron type(s) {', '.join(bad)}; types are "
+                    + ", ".join(network.NEURON_TYPES)
+                )
+            types = tuple(t for t in network.NEURON_TYPES if t in types)
+        cells = values.get("cells")
+        cells = cells if isinstance(cells, bool) else str(cells or "").lower() in ("1", "true")
+        state = cls(
+            dataset=dataset,
+            level=_choice(values.get("level"), LEVELS, default.level, "level", problems),
+            view=_choice(values.get("view"), network.VIEWS, default.view, "view", problems),
+            color=_choice(
+                values.get("color"), network.COLOR_BY, default.color, "colouring", problems
+            ),
+            select=_names(values.get("select")),
+            show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
+            chem=_number(values.get("chem", default.chem), "chemical", default.chem, problems),
+            gap=_number(values.get("gap", default.gap), "gap-junction", default.gap, problems),
+            types=types,
+            cells=cells,
+            compare=compare,
+            source=str(values.get("source") or "").strip(),
+            target=str(values.get("target") or "").strip(),
+            paths=_choice(values.get("paths"), PATH_MODES, default.paths, "path mode", problems),
+            tab=_choice(values.get("tab"), TABS, default.tab, "tab", problems),
+        )
+        return state, problems
+
+    @classmethod
+    def from_query(cls, query: dict) -> tuple["ExploreState", list[str]]:
+        """Parse the URL query (as Dash pages passes it: str, or a list for repeated keys)."""
+        values = {}
+        for key, field in cls.QUERY.items():
+            if key in query:
+                raw = query[key]
+                values[field] = raw[-1] if isinstance(raw, list) else raw
+        return cls.parse(values)
+
+    def to_query(self) -> str:
+        """The URL query string ("?dataset=...", or "" for the default view); only the
+        values that differ from the defaults are written."""
+        default = ExploreState()
+        out = {}
+        for key, field in self.QUERY.items():
+            value = getattr(self, field)
+            if value == getattr(default, field):
+                continue
+            if isinstance(value, tuple):
+                value = ",".join(value)
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            elif isinstance(value, float):
+                value = f"{value:g}"
+            out[key] = value
+        return "?" + urlencode(out, safe=",") if out else ""
+
+
+# ------------------------------------------------------------------ data
+def _network(dataset: str, level: str):
+    c = connectome.load(dataset)
+    return c if level == "neuron" else c.to_classes()
+
+
+@functools.cache
+def _neuron_class(dataset: str) -> dict:
+    """Neuron name (lower case) -> class name, for class-level lookups of neuron names."""
+    neurons = connectome.load(dataset).neurons
+    cls = neurons["class"].where(neurons["class"] != "", neurons.index.to_series())
+    return {name.lower(): c for name, c in zip(neurons.index, cls, strict=True)}
+
+
+def _resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
+    """Node names for what a user typed, and a message for each name that matched nothing.
+
+    Neurons and classes resolve case-insensitively; at class level a neuron name means its
+    class; muscles and other cells are matched by their exact name.
+    """
+    net = _network(dataset, level)
+    table = network.node_table(net)
+    lower = {n.lower(): n for n in table.index}
+    nodes: dict[str, None] = {}
+    problems = []
+    for raw in _names(names):
+        try:
+            nodes.update(dict.fromkeys(net.resolve(raw)))
+            continue
+        except WormlabError as err:
+            miss = err
+        key = raw.lower()
+        if level == "class" and key in _neuron_class(dataset):
+            nodes[_neuron_class(dataset)[key]] = None
+        elif key in lower:
+            nodes[lower[key]] = None
+        else:
+            problems.append(str(miss))
+    return list(nodes), problems
+
+
+def _path_rows(state: ExploreState) -> tuple[list[dict], str]:
+    """The paths the path finder asks for, and a message when there are none."""
+    if not state.source and not state.target:
+        return [], ""
+    if not state.source or not state.target:
+        return [], "Enter both ends of the path: a neuron or class in From and in To."
+    net = _network(state.dataset, state.level)
+    src, bad_src = _resolve(state.dataset, state.level, state.source)
+    dst, bad_dst = _resolve(state.dataset, state.level, state.target)
+    if bad_src or bad_dst:
+        return [], "; ".join(bad_src + bad_dst)
+    names = set(net.neurons.index)
+    src, dst = [n for n in src if n in names], [n for n in dst if n in names]
+    if not src or not dst:
+        return [], "Paths run between neurons; muscles and other cells cannot be ends."
+    if state.paths == "strongest":
+        rows = connectome.strongest_paths(net, src, dst, n=N_PATHS)
+    else:
+        rows = network.shortest_paths(net, src, dst, n=N_PATHS)
+    if not rows:
+        if set(src) == set(dst):
+            return [], "From and To name the same neurons: choose two different ones."
+        return [], (
+            f"No path from {state.source} to {state.target} in {state.dataset}: no chain of "
+            "synapses links them."
+        )
+    return rows, ""
+
+
+def _fmt(w) -> str:
+    w = float(w)
+    return f"{w:.0f}" if w.is_integer() else f"{w:.3g}"
+
+
+def render(state: ExploreState, paths=()) -> dict:
+    """Everything drawn for one state: cytoscape elements and stylesheet, legend, counts.
+
+    Parameters
+    ----------
+    state : ExploreState
+    paths : list of list of str
+        Paths to draw on the graph (node names at the state's level).
+
+    Returns
+    -------
+    dict
+        ``elements, stylesheet, legend (list of (label, colour, shape)), summary (str),
+        problems (list of str), nodes (list), edges (DataFrame), selected (list)``.
+    """
+    net = _network(state.dataset, state.level)
+    other = _network(state.compare, state.level) if state.compare else None
+    selected, problems = _resolve(state.dataset, state.level, state.select)
+    if len(selected) > MAX_HIGHLIGHT:
+        problems.append(
+            f"{len(selected)} nodes are selected; the first {MAX_HIGHLIGHT} are highlighted."
+        )
+        selected = selected[:MAX_HIGHLIGHT]
+    table = network.node_table(net)
+    paths = [list(p) for p in paths if all(n in table.index for n in p)]
+    path_nodes = list(dict.fromkeys(n for p in paths for n in p))
+    hops = None if state.show == "all" else int(state.show)
+    if hops is not None and not selected:
+        problems.append(
+            "Select a neuron to show only its neighbourhood; showing the whole network."
+        )
+        hops = None
+    nodes, edges = network.visible_network(
+        net,
+        min_chemical=state.chem,
+        min_electrical=state.gap,
+        types=state.types,
+        show_cells=state.cells,
+        focus=selected,
+        hops=hops,
+        keep=selected + path_nodes,
+        compare_to=other,
+    )
+    drawn = set(nodes)
+    selected = [n for n in selected if n in drawn]
+    els = network.elements(net, nodes, edges, state.view)
+    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
+    sel = set(selected)
+    touching = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
+    partners = sorted((set(touching["pre"]) | set(touching["post"])) - sel)
+    sheet = network.stylesheet(
+        state.color,
+        selected,
+        partners,
+        path_nodes,
+        compare=other is not None,
+        scale=network.view_scale(net, state.view),
+    )
+    n_chem = int((edges["kind"] == "chemical").sum())
+    n_gap = len(edges) - n_chem
+    n_neurons = int(table.loc[nodes, "type"].isin(network.NEURON_TYPES).sum())
+    what = "classes" if state.level == "class" else "neurons"
+    summary = f"{n_neurons} {what}"
+    if len(nodes) > n_neurons:
+        summary += f", {len(nodes) - n_neurons} muscles and other cells"
+    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions drawn"
+    if other is not None:
+        counts = edges["change"].value_counts()
+        summary += " — " + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("gained", "lost", "changed", "same")
+        )
+        summary += f" from {state.dataset} to {state.compare}"
+    if not len(edges):
+        problems.append(
+            "No synapse passes these filters: lower the minimum weights or tick more types."
+        )
+    return {
+        "elements": els,
+        "stylesheet": sheet,
+        "legend": network.legend(state.color, table.loc[nodes]),
+        "summary": summary,
+        "problems": problems,
+        "nodes": nodes,
+        "edges": edges,
+        "selected": selected,
+    }
+
+
+# ------------------------------------------------------------------ pieces of layout
+def _dataset_options():
+    table = connectome.datasets()
+    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]
+
+
+def _dataset_note(dataset: str):
+    info = connectome.dataset_info(dataset)
+    return [
+        html.Strong(info["title"] + ". "),
+        html.Span("Weight: " + info["weight_meaning"].split(".")[0] + ". "),
+        html.A("doi:" + info["doi"], href=f"https://doi.org/{info['doi']}", target="_blank"),
+    ]
+
+
+@functools.cache
+def _search_options(dataset: str, level: str) -> tuple:
+    """Dropdown options: every node, plus (at neuron level) classes with several members."""
+    net = _network(dataset, level)
+    table = network.node_table(net)
+    options = []
+    for name, t in zip(table.index, table["type"], strict=True):
+        options.append({"label": f"{name} · {t}", "value": name})
+    if level == "neuron":
+        members: dict[str, list[str]] = {}
+        for name, cls, t in zip(table.index, table["class"], table["type"], strict=True):
+            if t in network.NEURON_TYPES:
+                members.setdefault(cls, []).append(name)
+        for cls, names in members.items():
+            if len(names) > 1 or (cls not in table.index):
+                options.append({"label": f"{cls} · class of {len(names)}", "value": cls})
+    return tuple(options)
+
+
+def _messages(problems, kind="warning"):
+    if not problems:
+        return []
+    return [html.Div(p, className=f"wl-message wl-{kind}", role="alert") for p in problems]
+
+
+def _legend(items, compare: bool):
+    if compare:
+        items = [("neuron", network.COMPARE_NODE_COLOR, "circle")]
+    chips = [
+        html.Span(
+            [html.Span(className=f"wl-swatch wl-{shape}", style={"background": colour}), label],
+            className="wl-legend-item",
+        )
+        for label, colour, shape in items
+    ]
+    if compare:
+        edges = [
+            html.Span(
+                [html.Span(className="wl-line", style={"background": c}), ch],
+                className="wl-legend-item",
+            )
+            for ch, c in network.CHANGE_COLORS.items()
+        ]
+    else:
+        edges = [
+            html.Span(
+                [html.Span(className="wl-line wl-chem"), "chemical →"], className="wl-legend-item"
+            ),
+            html.Span(
+                [html.Span(className="wl-line wl-gap"), "gap junction"], className="wl-legend-item"
+            ),
+            html.Span("width ∝ log(weight)", className="wl-legend-item wl-muted"),
+        ]
+    return [html.Div(chips, className="wl-legend-row"), html.Div(edges, className="wl-legend-row")]
+
+
+def _partner_table(rows, direction: str, title: str):
+    body = [
+        html.Tr(
+            [
+                html.Td(
+                    html.Button(
+                        p,
+                        id={"type": "explore-partner", "name": p},
+                        className="wl-link",
+                        title=f"select {p}",
+                    )
+                ),
+                html.Td(_fmt(w), className="wl-num"),
+            ]
+        )
+        for p, w in rows[:MAX_PARTNERS]
+    ]
+    if len(rows) > MAX_PARTNERS:
+        body.append(
+            html.Tr(html.Td(f"… {len(rows) - MAX_PARTNERS} more", colSpan=2, className="wl-muted"))
+        )
+    if not rows:
+        body = [html.Tr(html.Td("none", colSpan=2, className="wl-muted"))]
+    return html.Div(
+        [
+            html.H4(f"{title} ({len(rows)})"),
+            html.Table(
+                [html.Thead(html.Tr([html.Th("partner"), html.Th("weight")])), html.Tbody(body)],
+                className="wl-partners",
+                **{"data-direction": direction},
+            ),
+        ]
+    )
+
+
+def _node_panel(dataset: str, level: str, name: str):
+    net = _network(dataset, level)
+    table = network.node_table(net)
+    row = table.loc[name]
+    if row["type"] in network.NEURON_TYPES:
+        info = net.neurons.loc[name]
+        p = connectome.partners(net, name)
+        ganglion = info["ganglion"] or "not recorded in this dataset"
+        facts = [
+            ("class", info["class"] or name),
+            ("type", info["type"]),
+            ("neurotransmitter", info["transmitter"] or "not known"),
+            ("ganglion", ganglion),
+        ]
+        if math.isnan(row["x"]):
+            facts.append(("position", "not known"))
+        else:
+            facts.append(("position", f"x {row['x']:.1f}, y {row['y']:.1f}, z {row['z']:.1f} µm"))
+        facts.append(("description", info["description"] or "—"))
+        # a gap junction between two members of one class is a self-pair at class level,
+        # listed from both ends: show it once
+        p = p[~((p["direction"] == "gap") & (p["partner"] == name) & p.duplicated())]
+        groups = {
+            d: list(
+                zip(
+                    p.loc[p["direction"] == d, "partner"],
+                    p.loc[p["direction"] == d, "weight"],
+                    strict=True,
+                )
+            )
+            for d in ("in", "out", "gap")
+        }
+    else:
+        cells = net.cells
+        facts = [
+            ("type", row["type"] if row["type"] == "muscle" else "other cell"),
+            ("description", cells.loc[name, "description"] or "—"),
+        ]
+        e = net.edges
+        groups = {
+            "in": list(
+                e.loc[(e["post"] == name) & (e["kind"] == "chemical"), ["pre", "weight"]]
+                .sort_values("weight", ascending=False)
+                .itertuples(index=False, name=None)
+            ),
+            "out": [],
+            "gap": list(
+                e.loc[(e["post"] == name) & (e["kind"] == "electrical"), ["pre", "weight"]]
+                .sort_values("weight", ascending=False)
+                .itertuples(index=False, name=None)
+            ),
+        }
+    return html.Section(
+        [
+            html.H3(name),
+            html.Dl([item for k, v in facts for item in (html.Dt(k), html.Dd(v))]),
+            _partner_table(groups["in"], "in", "Inputs (chemical)"),
+            _partner_table(groups["out"], "out", "Outputs (chemical)"),
+            _partner_table(groups["gap"], "gap", "Gap junctions"),
+        ],
+        className="wl-node",
+        **{"data-name": name},
+    )
+
+
+def _panel(state: ExploreState):
+    nodes, problems = _resolve(state.dataset, state.level, state.select)
+    if not nodes:
+        hint = html.P(
+            "Search for a neuron or class, or click a node, to see its partners.",
+            className="wl-muted",
+        )
+        return _messages(problems) + [hint]
+    out = _messages(problems) + [
+        _node_panel(state.dataset, state.level, n) for n in nodes[:MAX_PANELS]
+    ]
+    if len(nodes) > MAX_PANELS:
+        out.append(html.P(f"Also selected: {', '.join(nodes[MAX_PANELS:])}", className="wl-muted"))
+    return out
+
+
+def _path_list(rows, message: str, state: ExploreState):
+    if message:
+        return _messages([message])
+    if not rows:
+        return []
+    unit = "synapse" if state.level == "neuron" else "connection"
+    items = [
+        html.Li(
+            [
+                html.Span(" → ".join(r["path"]), className="wl-path"),
+                html.Span(
+                    f" {r['length']} {unit}{'s' if r['length'] != 1 else ''}, "
+                    f"weakest link {_fmt(r['bottleneck'])}",
+                    className="wl-muted",
+                ),
+            ]
+        )
+        for r in rows
+    ]
+    return [html.Ol(items, className="wl-paths")]
+
+
+def _control(label, component, help_text=None):
+    children = [html.Label(label, htmlFor=component.id), component]
+    if help_text:
+        children.append(html.Small(help_text, className="wl-muted"))
+    return html.Div(children, className="wl-control")
+
+
+def layout(**query):
+    """The Explore page for a URL query (see :class:`ExploreState` for the keys)."""
+    state, url_problems = ExploreState.from_query(query)
+    # names in the link that this dataset does not know: say so once, and leave them out of
+    # the search box (which only holds known names)
+    options = {o["value"].lower(): o["value"] for o in _search_options(state.dataset, state.level)}
+    known = []
+    for name in state.select:
+        found, problems = _resolve(state.dataset, state.level, name)
+        url_problems += problems
+        if name.lower() in options:  # the spelling the search box knows
+            known.append(options[name.lower()])
+        else:  # e.g. a neuron name at class level: its class
+            known += found
+    state = dataclasses.replace(state, select=tuple(dict.fromkeys(known)))
+    rows, path_message = _path_rows_safe(state)
+    view = _render_safe(state, [r["path"] for r in rows])
+    datasets = _dataset_options()
+    neuron_types = [{"label": t, "value": t} for t in network.NEURON_TYPES]
+    sidebar = html.Aside(
+        [
+            html.Section(
+                [
+                    html.H2("Data"),
+                    _control(
+                        "Dataset",
+                        dcc.Dropdown(
+                            id="explore-dataset",
+                            options=datasets,
+                            value=state.dataset,
+                            clearable=False,
+                            searchable=False,
+                        ),
+                    ),
+                    html.Div(
+                        _dataset_note(state.dataset), id="explore-dataset-note", className="wl-note"
+                    ),
+                    _control(
+                        "Compare with",
+                        dcc.Dropdown(
+                            id="explore-compare",
+                            options=[{"label": "no comparison", "value": ""}] + datasets,
+                            value=state.compare,
+                            clearable=False,
+                            searchable=False,
+                        ),
+                        "edges coloured by gain, loss or change",
+                    ),
+                ],
+                className="wl-section",
+            ),
+            html.Section(
+                [
+                    html.H2("Drawing"),
+                    _control(
+                        "Nodes",
+                        dcc.RadioItems(
+                            id="explore-level",
+                            options=[
+                                {"label": "neurons", "value": "neuron"},
+                                {"label": "classes", "value": "class"},
+                            ],
+                            value=state.level,
+                            inline=True,
+                        ),
+                    ),
+                    _control(
+                        "Layout",
+                        dcc.RadioItems(
+                            id="explore-view",
+                            options=[
+                                {"label": "anatomical", "value": "anatomical"},
+                                {"label": "layered", "value": "layered"},
+                            ],
+                            value=state.view,
+                            inline=True,
+                        ),
+                    ),
+                    _control(
+                        "Colour by",
+                        dcc.RadioItems(
+                            id="explore-color",
+                            options=[
+                                {"label": "type", "value": "type"},
+                                {"label": "transmitter", "value": "transmitter"},
+                            ],
+                            value=state.color,
+                            inline=True,
+                        ),
+                    ),
+                ],
+                className="wl-section",
+            ),
+            html.Section(
+                [
+                    html.H2("Filters"),
+                    _control(
+                        "Show",
+                        dcc.Dropdown(
+                            id="explore-show",
+                            options=[
+                                {"label": "the whole network", "value": "all"},
+                                {"label": "the selection only", "value": "0"},
+                                {"label": "selection + 1 hop", "value": "1"},
+                                {"label": "selection + 2 hops", "value": "2"},
+                                {"label": "selection + 3 hops", "value": "3"},
+                            ],
+                            value=state.show,
+                            clearable=False,
+                            searchable=False,
+                        ),
+                    ),
+                    html.Div(
+                        [
+                            _control(
+                                "Min. chemical",
+                                dcc.Input(
+                                    id="explore-min-chem",
+                                    type="number",
+                                    min=0,
+                                    step=1,
+                                    value=state.chem,
+                                    debounce=True,
+                                ),
+                            ),
+                            _control(
+                                "Min. gap junction",
+                                dcc.Input(
+                                    id="explore-min-gap",
+                                    type="number",
+                                    min=0,
+                                    step=1,
+                                    value=state.gap,
+                                    debounce=True,
+                                ),
+                            ),
+                        ],
+                        className="wl-row",
+                    ),
+                    _control(
+                        "Neuron types",
+                        dcc.Checklist(
+                            id="explore-types",
+                            options=neuron_types,
+                            value=list(state.types),
+                            inline=True,
+                        ),
+                    ),
+                    dcc.Checklist(
+                        id="explore-cells",
+                        options=[{"label": "show muscles and other cells", "value": "show"}],
+                        value=["show"] if state.cells else [],
+                    ),
+                ],
+                className="wl-section",
+            ),
+            html.Section(
+                [
+                    html.H2("Path finder"),
+                    html.Div(
+                        [
+                            _control(
+                                "From",
+                                dcc.Input(
+                                    id="explore-path-from",
+                                    value=state.source,
+                                    placeholder="e.g. PLM",
+                                    debounce=True,
+                                ),
+                            ),
+                            _control(
+                                "To",
+                                dcc.Input(
+                                    id="explore-path-to",
+                                    value=state.target,
+                                    placeholder="e.g. AVA",
+                                    debounce=True,
+                                ),
+                            ),
+                        ],
+                        className="wl-row",
+                    ),
+                    html.Div(
+                        [
+                            dcc.RadioItems(
+                                id="explore-path-mode",
+                                options=[
+                                    {"label": "strongest", "value": "strongest"},
+                                    {"label": "fewest synapses", "value": "shortest"},
+                                ],
+                                value=state.paths,
+                                inline=True,
+                            ),
+                            html.Button(
+                                "Find paths", id="explore-path-go", className="wl-button wl-primary"
+                            ),
+                        ],
+                        className="wl-stack",
+                    ),
+                    html.Div(_path_list(rows, path_message, state), id="explore-path-list"),
+                ],
+                className="wl-section",
+            ),
+            html.Section(
+                [
+                    html.H2("Export"),
+                    html.Div(
+                        [
+                            html.Button(
+                                "PNG image", id="explore-export-png", className="wl-button"
+                            ),
+                            html.Button(
+                                "Edges CSV", id="explore-export-csv", className="wl-button"
+                            ),
+                            html.Button(
+                                "Use as circuit",
+                                id="explore-use-circuit",
+                                className="wl-button wl-primary",
+                                title="send the drawn neurons to the Circuit page",
+                            ),
+                            html.Span(
+                                [
+                                    dcc.Clipboard(id="explore-copy-link", className="wl-clip"),
+                                    " copy link",
+                                ],
+                                className="wl-button wl-clip-box",
+                                title="copy a link to this view",
+                            ),
+                        ],
+                        className="wl-buttons",
+                    ),
+                    html.Div(id="explore-export-message"),
+                    dcc.Download(id="explore-download"),
+                ],
+                className="wl-section",
+            ),
+        ],
+        className="wl-sidebar",
+    )
+    main = html.Main(
+        [
+            html.Div(
+                [
+                    dcc.Dropdown(
+                        id="explore-search",
+                        options=list(_search_options(state.dataset, state.level)),
+                        value=list(state.select),
+                        multi=True,
+                        placeholder="Search a neuron or class (e.g. AVA, aval, PLM)…",
+                        className="wl-search",
+                        maxHeight=320,
+                    ),
+                    dcc.RadioItems(
+                        id="explore-tab",
+                        options=[
+                            {"label": "Network", "value": "network"},
+                            {"label": "Adjacency matrix", "value": "heatmap"},
+                        ],
+                        value=state.tab,
+                        inline=True,
+                        className="wl-tabs",
+                    ),
+                ],
+                className="wl-toolbar",
+            ),
+            html.Div(_messages(url_problems), id="explore-url-message"),
+            html.Div(_messages(view["problems"]), id="explore-message"),
+            html.Div(view["summary"], id="explore-summary", className="wl-summary"),
+            html.Div(
+                [
+                    # elements arrive through the explore-elements store (see assets/explore.js)
+                    cyto.Cytoscape(
+                        id="explore-graph",
+                        elements=[],
+                        stylesheet=view["stylesheet"],
+                        layout={"name": "preset", "fit": True, "padding": 24},
+                        minZoom=0.05,
+                        maxZoom=8,
+                        autoungrabify=True,
+                        boxSelectionEnabled=False,
+                        className="wl-graph",
+                        style={"width": "100%", "height": "100%"},
+                    ),
+                    html.Div(
+                        [
+                            dcc.RadioItems(
+                                id="explore-heatmap-kind",
+                                options=[
+                                    {"label": "chemical synapses", "value": "chemical"},
+                                    {"label": "gap junctions", "value": "electrical"},
+                                ],
+                                value="chemical",
+                                inline=True,
+                            ),
+                            # the graph is created when the tab opens: plotly.js loads only then
+                            dcc.Loading(html.Div(id="explore-heatmap")),
+                        ],
+                        id="explore-heatmap-box",
+                        className="wl-overlay",
+                        style={"display": "block" if state.tab == "heatmap" else "none"},
+                    ),
+                ],
+                className="wl-stage",
+            ),
+            html.Div(
+                _legend(view["legend"], bool(state.compare)),
+                id="explore-legend",
+                className="wl-legend",
+            ),
+            html.Div(id="explore-edge-info", className="wl-muted"),
+        ],
+        className="wl-main",
+    )
+    panel = html.Aside(_panel_safe(state), id="explore-panel", className="wl-panel")
+    return html.Div(
+        [
+            sidebar,
+            main,
+            panel,
+            dcc.Store(
+                id="explore-paths",
+                data={"key": [state.dataset, state.level], "paths": [r["path"] for r in rows]},
+            ),
+            dcc.Store(id="explore-elements", data=network.pack(view["elements"])),
+            dcc.Store(id="explore-applied"),
+            dcc.Store(id="explore-query", data=state.to_query()),
+            dcc.Store(
+                id="explore-drawn", data=_fingerprint(state, view, [r["path"] for r in rows])
+            ),
+            dcc.Location(id="explore-goto", refresh="callback-nav"),
+        ],
+        className="wl-explore",
+        id="explore-page",
+    )
+
+
+# ------------------------------------------------------------------ safety nets
+def _failure(err: Exception) -> str:
+    log.exception("explore: unexpected error")
+    return f"Something went wrong ({type(err).__name__}: {err}). The view was left as it was."
+
+
+def _render_safe(state, paths):
+    try:
+        return render(state, paths)
+    except WormlabError as err:
+        problem = str(err)
+    except Exception as err:  # noqa: BLE001 - shown in the page, never as a traceback
+        problem = _failure(err)
+    return {
+        "elements": [],
+        "stylesheet": network.stylesheet(),
+        "legend": [],
+        "summary": "",
+        "problems": [problem],
+        "nodes": [],
+        "edges": None,
+        "selected": [],
+    }
+
+
+def _path_rows_safe(state):
+    try:
+        return _path_rows(state)
+    except WormlabError as err:
+        return [], str(err)
+    except Exception as err:  # noqa: BLE001
+        return [], _failure(err)
+
+
+def _panel_safe(state):
+    try:
+        return _panel(state)
+    except Exception as err:  # noqa: BLE001
+        return _messages([str(err) if isinstance(err, WormlabError) else _failure(err)])
+
+
+# ------------------------------------------------------------------ callbacks
+#: control id -> (property, state field)
+CONTROLS = {
+    "explore-dataset": ("value", "dataset"),
+    "explore-compare": ("value", "compare"),
+    "explore-level": ("value", "level"),
+    "explore-view": ("value", "view"),
+    "explore-color": ("value", "color"),
+    "explore-search": ("value", "select"),
+    "explore-show": ("value", "show"),
+    "explore-min-chem": ("value", "chem"),
+    "explore-min-gap": ("value", "gap"),
+    "explore-types": ("value", "types"),
+    "explore-cells": ("value", "cells"),
+    "explore-path-from": ("value", "source"),
+    "explore-path-to": ("value", "target"),
+    "explore-path-mode": ("value", "paths"),
+    "explore-tab": ("value", "tab"),
+}
+
+
+def _fingerprint(state: ExploreState, view: dict, paths) -> str:
+    """A digest of what the elements depend on: unchanged digest, unchanged elements."""
+    key = (
+        state.dataset,
+        state.level,
+        state.view,
+        state.compare,
+        state.chem,
+        state.gap,
+        state.types,
+        state.cells,
+        tuple(view["nodes"]),
+        tuple(tuple(p) for p in paths),
+        len(view["elements"]),
+    )
+    return hashlib.sha1(repr(key).encode()).hexdigest()
+
+
+PATH_IDS = ("explore-path-from", "explore-path-to", "explore-path-mode")
+#: controls that change what is drawn on the graph
+DRAW_IDS = tuple(cid for cid in CONTROLS if cid not in (*PATH_IDS, "explore-tab"))
+
+
+def _deps(kind, ids) -> dict:
+    """``{control id: Input/State(control id, property)}`` for a callback's dict signature."""
+    return {cid: kind(cid, CONTROLS[cid][0]) for cid in ids}
+
+
+def _state(values: dict) -> tuple[ExploreState, list[str]]:
+    """An ExploreState from control values keyed by control id (missing ones: defaults)."""
+    raw = {}
+    for cid, value in values.items():
+        if cid == "explore-cells":
+            value = "show" in (value or [])
+        elif cid == "explore-types":
+            value = list(value or [])
+        raw[CONTROLS[cid][1]] = value
+    return ExploreState.parse(raw)
+
+
+def _stored_paths(stored, state: ExploreState) -> list:
+    """The paths in the explore-paths store, if they were found for this dataset and level."""
+    stored = stored or {}
+    return stored.get("paths", []) if stored.get("key") == [state.dataset, state.level] else []
+
+
+def register_callbacks(app) -> None:
+    """Attach the Explore page's callbacks to ``app``."""
+
+    @app.callback(
+        output=[
+            Output("explore-elements", "data"),
+            Output("explore-drawn", "data"),
+            Output("explore-graph", "stylesheet"),
+            Output("explore-legend", "children"),
+            Output("explore-summary", "children"),
+            Output("explore-message", "children"),
+        ],
+        inputs={"controls": _deps(Input, DRAW_IDS), "stored": Input("explore-paths", "data")},
+        state={
+            "others": _deps(State, (*PATH_IDS, "explore-tab")),
+            "drawn_key": State("explore-drawn", "data"),
+        },
+        prevent_initial_call=True,
+    )
+    def _redraw(controls, stored, others, drawn_key):
+        state, problems = _state({**controls, **others})
+        paths = _stored_paths(stored, state)
+        view = _render_safe(state, paths)
+        key = _fingerprint(state, view, paths)
+        elements = network.pack(view["elements"]) if key != drawn_key else no_update
+        return (
+            elements,
+            key,
+            view["stylesheet"],
+            _legend(view["legend"], bool(state.compare)),
+            view["summary"],
+            _messages(problems + view["problems"]),
+        )
+
+    @app.callback(
+        Output("explore-search", "options"),
+        Output("explore-dataset-note", "children"),
+        Input("explore-dataset", "value"),
+        Input("explore-level", "value"),
+        prevent_initial_call=True,
+    )
+    def _options(dataset, level):
+        state, _ = ExploreState.parse({"dataset": dataset, "level": level})
+        options = list(_search_options(state.dataset, state.level))
+        return options, _dataset_note(state.dataset)
+
+    @app.callback(
+        Output("explore-search", "value", allow_duplicate=True),
+        Input("explore-level", "value"),
+        State("explore-search", "value"),
+        State("explore-dataset", "value"),
+        prevent_initial_call=True,
+    )
+    def _selection_to_level(level, selected, dataset):
+        """Going to class level, a selected neuron becomes its class."""
+        if level != "class" or not selected:
+            return no_update
+        state, _ = ExploreState.parse({"dataset": dataset})
+        classes = _neuron_class(state.dataset)
+        return list(dict.fromkeys(classes.get(str(n).lower(), n) for n in selected))
+
+    @app.callback(
+        Output("explore-search", "value"),
+        Input("explore-graph", "tapNodeData"),
+        Input({"type": "explore-partner", "name": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _select_clicked(node, _clicks):
+        trigger = ctx.triggered_id
+        if trigger == "explore-graph":
+            return [node["id"]] if node and node.get("id") else no_update
+        if isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
+            return [trigger["name"]]
+        return no_update
+
+    @app.callback(
+        Output("explore-edge-info", "children"),
+        Input("explore-graph", "tapEdgeData"),
+        prevent_initial_call=True,
+    )
+    def _edge_info(edge):
+        if not edge or "w" not in edge:
+            return ""
+        kind = "chemical synapse" if edge["id"].startswith("c|") else "gap junction"
+        arrow = "→" if kind == "chemical synapse" else "↔"
+        return f"{edge['source']} {arrow} {edge['target']}: {kind}, weight {_fmt(edge['w'])}"
+
+    @app.callback(
+        Output("explore-panel", "children"),
+        Input("explore-dataset", "value"),
+        Input("explore-level", "value"),
+        Input("explore-search", "value"),
+        prevent_initial_call=True,
+    )
+    def _update_panel(dataset, level, selected):
+        state, _ = ExploreState.parse({"dataset": dataset, "level": level, "select": selected})
+        return _panel_safe(state)
+
+    @app.callback(
+        Output("explore-paths", "data"),
+        Output("explore-path-list", "children"),
+        Input("explore-path-go", "n_clicks"),
+        Input("explore-path-from", "n_submit"),
+        Input("explore-path-to", "n_submit"),
+        Input("explore-path-mode", "value"),
+        Input("explore-dataset", "value"),
+        Input("explore-level", "value"),
+        State("explore-path-from", "value"),
+        State("explore-path-to", "value"),
+        prevent_initial_call=True,
+    )
+    def _find_paths(_go, _s1, _s2, mode, dataset, level, source, target):
+        state, _ = ExploreState.parse(
+            {"paths": mode, "dataset": dataset, "level": level, "source": source, "target": target}
+        )
+        if ctx.triggered_id == "explore-path-go" and not state.source and not state.target:
+            message = "Enter a neuron or class in From and in To, then find paths."
+            return {"key": [state.dataset, state.level], "paths": []}, _messages([message])
+        rows, message = _path_rows_safe(state)
+        data = {"key": [state.dataset, state.level], "paths": [r["path"] for r in rows]}
+        return data, _path_list(rows, message, state)
+
+    @app.callback(
+        output=Output("explore-query", "data"),
+        inputs={"controls": _deps(Input, CONTROLS)},
+        prevent_initial_call=True,
+    )
+    def _query(controls):
+        state, _ = _state(controls)
+        return state.to_query()
+
+    app.clientside_callback(
+        """
+        function(query) {
+            var url = window.location.pathname + (query || "") + window.location.hash;
+            if (url !== window.location.pathname + window.location.search + window.location.hash) {
+                window.history.replaceState(window.history.state, "", url);
+            }
+            return query || "";
+        }
+        """,
+        Output("app-explore-query", "data"),
+        Input("explore-query", "data"),
+    )
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="wormlab", function_name="applyElements"),
+        Output("explore-applied", "data"),
+        Input("explore-elements", "data"),
+        State("explore-graph", "id"),
+    )
+
+    app.clientside_callback(
+        """
+        function(n) { return window.location.href; }
+        """,
+        Output("explore-copy-link", "content"),
+        Input("explore-copy-link", "n_clicks"),
+        prevent_initial_call=True,
+    )
+
+    app.clientside_callback(
+        """
+        function(tab) {
+            return {"display": tab === "heatmap" ? "block" : "none"};
+        }
+        """,
+        Output("explore-heatmap-box", "style"),
+        Input("explore-tab", "value"),
+    )
+
+    @app.callback(
+        output=Output("explore-heatmap", "children"),
+        inputs={
+            "kind": Input("explore-heatmap-kind", "value"),
+            "controls": _deps(Input, (*DRAW_IDS, "explore-tab")),
+        },
+    )
+    def _heatmap(kind, controls):
+        state, _ = _state(controls)
+        if state.tab != "heatmap":
+            return no_update
+        try:
+            view = render(state)
+            if not view["nodes"]:
+                return _messages(["Nothing to show: no neuron passes the filters."])
+            what = "classes" if state.level == "class" else "neurons"
+            pair = state.dataset + (f" → {state.compare}" if state.compare else "")
+            figure = adjacency_heatmap(
+                _network(state.dataset, state.level),
+                view["nodes"],
+                view["edges"],
+                kind or "chemical",
+                title=f"Adjacency of the drawn {what}, {pair}",
+            )
+        except WormlabError as err:
+            return _messages([str(err)])
+        except Exception as err:  # noqa: BLE001
+            return _messages([_failure(err)], "error")
+        return dcc.Graph(id="explore-heatmap-graph", figure=figure, config={"displaylogo": False})
+
+    @app.callback(
+        Output("explore-graph", "generateImage"),
+        Input("explore-export-png", "n_clicks"),
+        State("explore-dataset", "value"),
+        prevent_initial_call=True,
+    )
+    def _png(_n, dataset):
+        return {
+            "type": "png",
+            "action": "download",
+            "filename": f"wormlab-{dataset}",
+            "options": {"bg": "#ffffff", "scale": 2},
+        }
+
+    @app.callback(
+        output=[Output("explore-download", "data"), Output("explore-export-message", "children")],
+        inputs={"_clicks": Input("explore-export-csv", "n_clicks")},
+        state={"controls": _deps(State, CONTROLS), "stored": State("explore-paths", "data")},
+        prevent_initial_call=True,
+    )
+    def _csv(_clicks, controls, stored):
+        state, _ = _state(controls)
+        view = _render_safe(state, _stored_paths(stored, state))
+        if view["edges"] is None:
+            return no_update, _messages(view["problems"])
+        edges = view["edges"]
+        name = f"wormlab-{state.dataset}-{state.level}-edges.csv"
+        return dcc.send_data_frame(edges.to_csv, name, index=False), _messages(
+            [f"{len(edges)} edges exported to {name}."], "info"
+        )
+
+    @app.callback(
+        output=[
+            Output("store-selection", "data"),
+            Output("explore-goto", "pathname"),
+            Output("explore-goto", "search"),
+            Output("explore-export-message", "children", allow_duplicate=True),
+        ],
+        inputs={"n_clicks": Input("explore-use-circuit", "n_clicks")},
+        state={"controls": _deps(State, CONTROLS), "stored": State("explore-paths", "data")},
+        prevent_initial_call=True,
+    )
+    def _use_as_circuit(n_clicks, controls, stored):
+        # fires when the page is inserted (its first output lives in the app shell)
+        if not n_clicks:
+            return no_update, no_update, no_update, no_update
+        state, _ = _state(controls)
+        view = _render_safe(state, _stored_paths(stored, state))
+        table = network.node_table(_network(state.dataset, state.level))
+        names = [n for n in view["nodes"] if table.loc[n, "type"] in network.NEURON_TYPES]
+        if not names:
+            message = "No neuron is drawn: nothing to send to the Circuit page."
+            return no_update, no_update, no_update, _messages([message])
+        selection = {"dataset": state.dataset, "level": state.level, "names": names}
+        return selection, app.get_relative_path("/circuit"), "", []
+
+    @app.callback(
+        Output("store-dataset", "data"),
+        Input("explore-dataset", "value"),
+    )
+    def _dataset_store(dataset):
+        state, _ = ExploreState.parse({"dataset": dataset})
+        return state.dataset
+
+
+def warm_up() -> None:
+    """Compute the default view once (positions, node tables, search options)."""
+    state = ExploreState()
+    render(state)
+    _search_options(state.dataset, state.level)
+    for view in network.VIEWS:
+        network.positions(_network(state.dataset, "neuron"), view)
+        network.positions(_network(state.dataset, "class"), view)
