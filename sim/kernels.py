@@ -215,8 +215,8 @@ def ltc_step(
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def graded_step(
-    v, s, current, indptr, pre, g, erev, gindptr, gpre, gw, cm, gc, ec, beta, vth, ar, ad, dt,
-    unfolds, work,
+    v, s, current, indptr, pre, g, ge, gindptr, gpre, gw, gsum, cm, gc, ec, beta, vth, ar, ad,
+    dt, unfolds, work,
 ):  # fmt: skip
     """One fused semi-implicit step of the graded model for one state; see
     :func:`graded_step_lanes` for the equations and arguments (here ``v, s, current, vth, work``
@@ -233,7 +233,7 @@ def graded_step(
         for i in range(n):
             cmt = cm[i] / h
             n0 = cmt * work[i] + gc[i] * ec[i] + current[i]
-            d0 = cmt + gc[i]
+            d0 = cmt + gc[i] + gsum[i]
             n1 = 0.0
             d1 = 0.0
             k = indptr[i]
@@ -241,31 +241,26 @@ def graded_step(
             while k + 1 < k1:
                 sa = s[pre[k]]
                 sb = s[pre[k + 1]]
-                n0 += g[k] * erev[k] * sa
+                n0 += ge[k] * sa
                 d0 += g[k] * sa
-                n1 += g[k + 1] * erev[k + 1] * sb
+                n1 += ge[k + 1] * sb
                 d1 += g[k + 1] * sb
                 k += 2
             if k < k1:
                 sa = s[pre[k]]
-                n0 += g[k] * erev[k] * sa
+                n0 += ge[k] * sa
                 d0 += g[k] * sa
             n2 = 0.0
-            d2 = 0.0
             n3 = 0.0
-            d3 = 0.0
             k = gindptr[i]
             k1 = gindptr[i + 1]
             while k + 1 < k1:
                 n2 += gw[k] * work[gpre[k]]
-                d2 += gw[k]
                 n3 += gw[k + 1] * work[gpre[k + 1]]
-                d3 += gw[k + 1]
                 k += 2
             if k < k1:
                 n2 += gw[k] * work[gpre[k]]
-                d2 += gw[k]
-            v[i] = ((n0 + n1) + (n2 + n3)) / ((d0 + d1) + (d2 + d3))
+            v[i] = ((n0 + n1) + (n2 + n3)) / (d0 + d1)
         for i in range(n):
             phi = h * ar[i] * sigmoid(beta[i] * (work[i] - vth[i]))
             s[i] = (s[i] + phi) / (1.0 + phi + h * ad[i])
@@ -273,8 +268,8 @@ def graded_step(
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def graded_step_lanes(
-    v, s, current, indptr, pre, g, erev, gindptr, gpre, gw, cm, gc, ec, beta, vth, ar, ad, dt,
-    unfolds, work, num, den,
+    v, s, current, indptr, pre, g, ge, gindptr, gpre, gw, gsum, cm, gc, ec, beta, vth, ar, ad,
+    dt, unfolds, work, num, den,
 ):  # fmt: skip
     """One fused semi-implicit step of the Kunert et al. 2014 graded model for ``lanes`` states.
 
@@ -289,10 +284,12 @@ def graded_step_lanes(
         Potentials (mV) and synaptic activations, advanced in place.
     current : ndarray, shape (n, lanes)
         External current (fA).
-    indptr, pre, g, erev
-        Chemical synapses (CSR by postsynaptic neuron): conductance (pS) and reversal (mV).
-    gindptr, gpre, gw
-        Gap junctions (pS), both directions stored.
+    indptr, pre, g, ge
+        Chemical synapses (CSR by postsynaptic neuron): conductance ``g`` (pS) and ``ge = g E``,
+        the conductance times the reversal potential (pS mV), precomputed once per run.
+    gindptr, gpre, gw, gsum
+        Gap junctions (pS), both directions stored, and ``gsum`` (n,), each neuron's total gap
+        conductance (pS), precomputed once per run (it only enters the denominator).
     cm, gc, ec, beta, ar, ad : ndarray, shape (n,)
         Capacitance (pF), leak conductance (pS), leak potential (mV), sigmoid slope (1/mV),
         activation rise and decay rates (1/s).
@@ -312,23 +309,23 @@ def graded_step_lanes(
         for i in range(n):
             cmt = cm[i] / h
             base = gc[i] * ec[i]
+            d = cmt + gc[i] + gsum[i]
             for q in range(lanes):
                 num[q] = cmt * work[i, q] + base + current[i, q]
-                den[q] = cmt + gc[i]
+                den[q] = d
             for k in range(indptr[i], indptr[i + 1]):
                 j = pre[k]
                 gk = g[k]
-                ge = gk * erev[k]
+                gek = ge[k]
                 for q in range(lanes):
                     sj = s[j, q]
-                    num[q] += ge * sj
+                    num[q] += gek * sj
                     den[q] += gk * sj
             for k in range(gindptr[i], gindptr[i + 1]):
                 j = gpre[k]
                 gk = gw[k]
                 for q in range(lanes):
                     num[q] += gk * work[j, q]
-                    den[q] += gk
             for q in range(lanes):
                 v[i, q] = num[q] / den[q]
         for i in range(n):
@@ -433,6 +430,13 @@ def _run_chunk(
     p = npar[prow]
     sp = spar[prow]
     gw = gpar[prow]
+    ge = np.empty(0)
+    gsum = np.zeros(n)
+    if model == MODEL_GRADED:
+        ge = sp[0] * sp[1]  # g E per synapse, and the gap conductance of each neuron: constant
+        for i in range(n):
+            for k in range(gindptr[i], gindptr[i + 1]):
+                gsum[i] += gw[k]
     for step in range(step0, step0 + nsteps):
         t = step * dt  # the step runs from t to t + dt under the input at t
         _fill_current(
@@ -461,12 +465,12 @@ def _run_chunk(
                         th[i, q] = vth[e, i]
             if lanes == 1:
                 graded_step(
-                    v1, s1, cur1, indptr, pre, sp[0], sp[1], gindptr, gpre, gw,
+                    v1, s1, cur1, indptr, pre, sp[0], ge, gindptr, gpre, gw, gsum,
                     p[0], p[1], p[2], p[3], th1, p[4], p[5], dt, unfolds, work1,
                 )  # fmt: skip
             else:
                 graded_step_lanes(
-                    x[0], x[1], cur, indptr, pre, sp[0], sp[1], gindptr, gpre, gw,
+                    x[0], x[1], cur, indptr, pre, sp[0], ge, gindptr, gpre, gw, gsum,
                     p[0], p[1], p[2], p[3], th, p[4], p[5], dt, unfolds, work, num, den,
                 )  # fmt: skip
         for q in range(lanes):  # first non-finite potential: step (1-based) and neuron

@@ -219,17 +219,21 @@ def test_graded_step_equals_reference(n, density, gap_density):
     v1, s1 = v[:, 0].copy(), s[:, 0].copy()
     vr, sr = v.copy(), s.copy()
     dt = 1e-4
+    ge = csr_g * csr_e
+    ends = csr["gindptr"]
+    gsum = np.array([gw[a:b].sum() for a, b in zip(ends[:-1], ends[1:], strict=True)])
     for k in range(50):
         cur = rng.normal(0, 1e4, (n, lanes))
         kernels.graded_step_lanes(
-            vl, sl, cur, csr["indptr"], csr["pre"], csr_g, csr_e, csr["gindptr"], csr["gpre"],
-            gw, npar["C"], npar["Gc"], npar["Ec"], npar["beta"], np.repeat(vth[:, None], lanes, 1),
-            npar["ar"], npar["ad"], dt, 1, np.empty((n, lanes)), np.empty(lanes), np.empty(lanes),
+            vl, sl, cur, csr["indptr"], csr["pre"], csr_g, ge, csr["gindptr"], csr["gpre"],
+            gw, gsum, npar["C"], npar["Gc"], npar["Ec"], npar["beta"],
+            np.repeat(vth[:, None], lanes, 1), npar["ar"], npar["ad"], dt, 1,
+            np.empty((n, lanes)), np.empty(lanes), np.empty(lanes),
         )  # fmt: skip
         kernels.graded_step(
-            v1, s1, cur[:, 0].copy(), csr["indptr"], csr["pre"], csr_g, csr_e, csr["gindptr"],
-            csr["gpre"], gw, npar["C"], npar["Gc"], npar["Ec"], npar["beta"], vth, npar["ar"],
-            npar["ad"], dt, 1, np.empty(n),
+            v1, s1, cur[:, 0].copy(), csr["indptr"], csr["pre"], csr_g, ge, csr["gindptr"],
+            csr["gpre"], gw, gsum, npar["C"], npar["Gc"], npar["Ec"], npar["beta"], vth,
+            npar["ar"], npar["ad"], dt, 1, np.empty(n),
         )  # fmt: skip
         for q in range(lanes):
             vr[:, q], sr[:, q] = graded_reference_step(
@@ -258,7 +262,7 @@ def test_graded_fixed_point_is_exact():
             kernels.graded_step_lanes(
                 vv, ss, np.zeros((n, 1)), np.array([0, 0, 1]), np.array([0]), np.array([g]),
                 np.array([0.0]), np.zeros(3, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                np.full(n, C), np.full(n, Gc), np.full(n, Ec), np.full(n, 0.125), vth,
+                np.zeros(n), np.full(n, C), np.full(n, Gc), np.full(n, Ec), np.full(n, 0.125), vth,
                 np.ones(n), np.full(n, 5.0), dt, 1, np.empty((n, 1)), np.empty(1), np.empty(1),
             )  # fmt: skip
         np.testing.assert_allclose(vv, v, rtol=0, atol=1e-12)
