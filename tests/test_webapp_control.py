@@ -18,9 +18,9 @@ from connectome import Circuit, io
 from connectome.errors import CircuitError, ControllerError, WiringFormatError
 from sim.control import Controller
 from sim.train import evaluate
+from webapp import training as training
 from webapp.figures import control as figs
 from webapp.pages import circuit as cpage
-from webapp.pages import train as tpage
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +198,7 @@ def test_episode_figure_subsamples_and_rejects_unknown_envs():
 
 def test_recorded_episode_matches_gymnasium_evaluation(tw):
     ctrl = random_controller(tw, "Acrobot-v1", seed=2)
-    ep = tpage.record_episode(ctrl, seed=11)
+    ep = training.record_episode(ctrl, seed=11)
     ev = evaluate(ctrl, seeds=[11])
     assert ep["return"] == ev.returns[0]
     assert len(ep["states"]) == len(ep["rewards"]) + 1 == ev.lengths[0] + 1
@@ -376,41 +376,41 @@ def test_exports_round_trip_and_load_in_ncps(tw):
 
 # ------------------------------------------------------------------ train page helpers
 def test_default_io(net, tw):
-    io_ = tpage.default_io(tw, "CartPole-v1")
+    io_ = training.default_io(tw, "CartPole-v1")
     assert io_["input_map"] == "dense" and io_["output_map"] == "difference"
     assert io_["output_neurons"] == ["AVB", "AVA"]
     chemo = connectome.presets.chemotaxis(net)
-    assert tpage.default_io(chemo, "Pendulum-v1")["output_map"] == "dense"
+    assert training.default_io(chemo, "Pendulum-v1")["output_map"] == "dense"
     eight = Circuit.from_neurons(
         net, ["ASEL", "ASER", "AWCL", "AWCR", "AFDL", "AFDR", "ASHL", "ASHR", "AVAL", "AVBL"]
     ).set_roles(motor=["AVAL", "AVBL"])
-    io_ = tpage.default_io(eight, "CartPole-v1")
+    io_ = training.default_io(eight, "CartPole-v1")
     assert io_["input_map"] == "pairs"
     assert io_["pairs"] == [[0, "ASEL", "ASER"], [1, "AWCL", "AWCR"], [2, "AFDL", "AFDR"],
                             [3, "ASHL", "ASHR"]]  # fmt: skip
-    ctrl = Controller.from_circuit(eight, "CartPole-v1", **tpage.io_options(io_))
+    ctrl = Controller.from_circuit(eight, "CartPole-v1", **training.io_options(io_))
     assert ctrl.input_map["kind"] == "pairs"
-    assert "pole angle \u2192 AFDL (+) / AFDR (\u2212)" in tpage.describe_io(
+    assert "pole angle \u2192 AFDL (+) / AFDR (\u2212)" in training.describe_io(
         eight, "CartPole-v1", io_
     )
 
 
 def test_io_options_errors():
     with pytest.raises(ControllerError, match="component 1 needs both"):
-        tpage.io_options({"input_map": "pairs", "pairs": [[0, "A", "B"], [1, "C", None]]})
+        training.io_options({"input_map": "pairs", "pairs": [[0, "A", "B"], [1, "C", None]]})
     with pytest.raises(ControllerError, match="at least one"):
-        tpage.io_options({"input_map": "pairs", "pairs": [[0, None, None]]})
+        training.io_options({"input_map": "pairs", "pairs": [[0, None, None]]})
     with pytest.raises(ControllerError, match="two motor neurons"):
-        tpage.io_options({"output_map": "difference", "output_neurons": ["AVA", None]})
+        training.io_options({"output_map": "difference", "output_neurons": ["AVA", None]})
 
 
 def test_training_config_errors_name_the_field(tw):
     values = {
         "circuit": "tap_withdrawal", "store_circuit": None, "dataset": "cook2019",
         "env": "CartPole-v1", "seconds": 10, "generations": 5, "target": 500, "episodes": 4,
-        "seed": 0, "eval_episodes": 5, "io": tpage.default_io(tw, "CartPole-v1"),
+        "seed": 0, "eval_episodes": 5, "io": training.default_io(tw, "CartPole-v1"),
     }  # fmt: skip
-    config = tpage._config(values)
+    config = training._config(values)
     assert config["wiring"] == io.to_dict(tw) and config["target"] == 500.0
     for key, bad, text in [
         ("seed", -1, "Seed: must be a whole number"),
@@ -421,13 +421,13 @@ def test_training_config_errors_name_the_field(tw):
         ("env", "os:system", "Environment: pick one of"),
     ]:
         with pytest.raises((ControllerError, WiringFormatError), match=text):
-            tpage._config({**values, key: bad})
+            training._config({**values, key: bad})
 
 
 def test_controller_upload_validation(tw):
     ctrl = random_controller(tw, "Pendulum-v1", 3)
     d = ctrl.to_dict()
-    back = tpage.controller_from_upload(data_url(json.dumps(d).encode()))
+    back = training.controller_from_upload(data_url(json.dumps(d).encode()))
     assert np.array_equal(back.theta, ctrl.theta) and back.env.env_id == "Pendulum-v1"
     for change, text in [
         (lambda x: x["env"].update(env_id="os:system"), "env.env_id is 'os:system'"),
@@ -438,16 +438,16 @@ def test_controller_upload_validation(tw):
         bad = json.loads(json.dumps(d))
         change(bad)
         with pytest.raises((WiringFormatError, ControllerError), match=text):
-            tpage.controller_from_upload(data_url(json.dumps(bad).encode()))
+            training.controller_from_upload(data_url(json.dumps(bad).encode()))
     with pytest.raises(WiringFormatError, match="file too large"):
-        tpage.controller_from_upload(data_url(b" " * (io.MAX_BYTES + 10)))
+        training.controller_from_upload(data_url(b" " * (io.MAX_BYTES + 10)))
 
 
 def test_progress_state():
-    value, vmax, text = tpage.progress_state("CartPole-v1", 3, 10, 100, 60.0, 250.0, 100.0, 30.0)
+    value, vmax, text = training.progress_state("CartPole-v1", 3, 10, 100, 60.0, 250.0, 100.0, 30.0)
     assert (value, vmax) == (50, 100)  # the time fraction (30 of 60 s) leads
     assert text.startswith("CartPole-v1, seed 3: generation 10 of at most 100 \u00b7 best 250.0")
-    value, _, _ = tpage.progress_state("CartPole-v1", 3, 80, 100, None, 1.0, 1.0, 99.0, "x")
+    value, _, _ = training.progress_state("CartPole-v1", 3, 80, 100, None, 1.0, 1.0, 99.0, "x")
     assert value == 80
 
 
@@ -458,11 +458,11 @@ def test_a_cancelled_run_returns_its_best_controller(tw, tmp_path):
     stop.write_text("stop\n")
     config = {
         "wiring": io.to_dict(tw), "env_id": "CartPole-v1",
-        "io": tpage.default_io(tw, "CartPole-v1"), "seed": 5, "generations": 50,
+        "io": training.default_io(tw, "CartPole-v1"), "seed": 5, "generations": 50,
         "seconds": 60.0, "target": None, "episodes": 2, "eval_episodes": 3,
     }  # fmt: skip
     seen = []
-    out = tpage.run_training(config, seen.append, str(stop))
+    out = training.run_training(config, seen.append, str(stop))
     assert out["kind"] == "result", out
     assert out["reason"] == "stopped" and out["generations"] == 1
     assert [m["generation"] for m in seen if m["kind"] == "progress"] == [1]

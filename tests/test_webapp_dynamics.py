@@ -18,6 +18,7 @@ from sim.analysis import oscillation_summary, response_summary
 from sim.compile import compile
 from sim.simulate import simulate
 from sim.stimulus import step
+from webapp import simulation as sp
 from webapp.figures.dynamics import (
     CODE_CHARS,
     activity_colors,
@@ -29,7 +30,6 @@ from webapp.figures.dynamics import (
     robust_scale,
     traces_figure,
 )
-from webapp.pages import simulate as sp
 
 COOK = sp.dataset_source("cook2019")
 VARSHNEY = sp.dataset_source("varshney2011")
@@ -351,6 +351,8 @@ def test_ava_and_ase_presets_show_what_their_notes_say():
 
 
 def test_layout_reads_the_query():
+    from webapp.pages import simulate as simulate_page
+
     def ids(component, found=None):
         found = {} if found is None else found
         if getattr(component, "id", None) is not None:
@@ -361,13 +363,15 @@ def test_layout_reads_the_query():
                 ids(child, found)
         return found
 
-    page = ids(sp.layout())
+    page = ids(simulate_page.layout())
     assert page['"simulate-duration"'].value == "5"
     assert page['"simulate-dataset"'].value == "cook2019"
-    page = ids(sp.layout(preset="plm"))
+    page = ids(simulate_page.layout(preset="plm"))
     assert page['"simulate-dataset"'].value == "varshney2011"
     assert page['"simulate-duration"'].value == "8"
-    page = ids(sp.layout(stim="AVA:sine:amp=5,freq=2;PLM:step", ablate="PVC", model="ltc"))
+    page = ids(
+        simulate_page.layout(stim="AVA:sine:amp=5,freq=2;PLM:step", ablate="PVC", model="ltc")
+    )
     key = json.dumps({"index": 0, "key": "freq", "type": "simulate-stim-par"}, sort_keys=True)
     assert page[key].value == "2"
     target = json.dumps({"index": 1, "type": "simulate-stim-target"}, sort_keys=True)

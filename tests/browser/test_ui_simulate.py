@@ -22,7 +22,7 @@ from sim.analysis import dominant_period, oscillation_summary, response_summary
 from sim.compile import compile
 from sim.simulate import simulate
 from sim.stimulus import step
-from webapp.pages import simulate as page_module
+from webapp import simulation as simulation
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -68,7 +68,7 @@ def pid(**parts):
 def warm(live_app):
     """The server runs in this process: get the simulator's kernels ready, as start-up
     does (webapp.app.warm_up)."""
-    page_module.warm_up()
+    simulation.warm_up()
     return live_app
 
 
@@ -125,7 +125,7 @@ def plm_reference(ablate=()):
     """The PLM experiment run here: 2000 pA into PLML and PLMR, Varshney 2011, 8 s."""
     cc = compile(connectome.load("varshney2011"), "graded", ablate=list(ablate))
     r = simulate(cc, step("PLM", 2000.0), duration=8.0, dt=1e-4, record_every=10)
-    motor = page_module.motor_neurons(cc)
+    motor = simulation.motor_neurons(cc)
     return r, oscillation_summary(r, motor, start=8.0 / 3)
 
 
@@ -146,7 +146,7 @@ def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console
     # traces: the stimulated neurons (dashed) and the strongest responders
     traces = plotted(page, "simulate-traces")["traces"]
     names = [t["name"] for t in traces]
-    assert names[:2] == ["PLML", "PLMR"] and len(names) == page_module.N_TRACES
+    assert names[:2] == ["PLML", "PLMR"] and len(names) == simulation.N_TRACES
     assert traces[0]["dash"] == "dash" and traces[2]["dash"] == "solid"
     ref, osc = plm_reference()
     assert osc.strength > 0.9 and 0.5 < osc.period < 3.0  # the published limit cycle
@@ -256,7 +256,7 @@ def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, sh
     page.fill("#simulate-duration", "1000")
     page.click("#simulate-run")
     expect(page.locator("#simulate-duration-msg")).to_contain_text(
-        f"limit (duration x neurons / dt) is {page_module.MAX_NEURON_STEPS:.3g}"
+        f"limit (duration x neurons / dt) is {simulation.MAX_NEURON_STEPS:.3g}"
     )
 
     # the protocol decides the fields; clicking a neuron in the network stimulates it

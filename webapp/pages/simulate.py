@@ -11,33 +11,16 @@ added), a heatmap of every neuron ordered by type, a phase portrait of the motor
 their first two principal components, the network coloured by activity with a time slider and
 a play button, a table of each neuron's peak and latency, and CSV downloads.
 
-How a run is served
--------------------
-Runs are short (5 s of the graded model on the whole Cook 2019 connectome is 50 000 steps,
-well under a second), so they run in the request, in the server process, never in a forked
-worker. Numba compiles nothing in a request: the kernels are compiled (or loaded from numba's
-on-disk cache, ``cache=True``) by :func:`warm_up` at start-up. Everything a run needs is in
-its :class:`Request` (hashable, content only), and two bounded caches keyed by content make
-repeated work free: :func:`compiled` (the source's arrays for a model, parameters and
-ablation) and :func:`simulated` (the result of a request). Nothing about a user lives in the
-server: the browser keeps the request (a ``dcc.Store``) and the server recomputes a result
-that has left the cache, identically, so two users (or two server workers) never see each
-other's runs.
-
-Limits (:data:`MAX_NEURON_STEPS`, :data:`MAX_RECORDED_VALUES`) bound the work and memory of one
-request; the message names the limit. Every field is checked before anything runs and each
-problem is shown next to its field; the page never shows a traceback.
+This module holds the layout and the callbacks; the request model, the content-keyed caches,
+the analysis and the CSV builders are in :mod:`webapp.simulation` (how a run is served is
+described there). Every field is checked before anything runs and each problem is shown next
+to its field; the page never shows a traceback.
 """
 
-import contextlib
 import functools
-import hashlib
-import json
 import logging
-import math
 import time
 import uuid
-from dataclasses import dataclass
 
 import dash_cytoscape as cyto
 import numpy as np
@@ -46,19 +29,9 @@ from dash.exceptions import PreventUpdate
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import (
-    DivergenceError,
-    SimulationError,
-    UnknownNeuronError,
-    WiringFormatError,
-    WormlabError,
-)
-from sim.analysis import dominant_period, pca, response_summary
-from sim.compile import compile as compile_circuit
-from sim.models import WEIGHT_MAPS, default_params
-from sim.simulate import simulate
-from sim.stimulus import KINDS, Stimulus
-from webapp import network
+from connectome.errors import DivergenceError, WormlabError
+from sim.models import default_params
+from webapp import network, simulation
 from webapp.figures.control import empty_figure
 from webapp.figures.dynamics import (
     CODE_CHARS,
@@ -67,41 +40,41 @@ from webapp.figures.dynamics import (
     phase_portrait_figure,
     traces_figure,
 )
+from webapp.simulation import (
+    CHOICES,
+    FIELDS,
+    PARAMS,
+    PRESETS,
+    PROTOCOLS,
+    STIM_DEFAULTS,
+    TIMING,
+    VENTRAL_CORD,
+    FormError,
+    Request,
+    analyse,
+    check_names,
+    check_request,
+    dataset_source,
+    default_traces,
+    field_text,
+    form_from_query,
+    form_row,
+    load_source,
+    onset_of,
+    oscillation_period,
+    preset_form,
+    read_form,
+    response_size,
+    simulated,
+    source_tag,
+    source_text,
+    stimulated_neurons,
+    summary_csv,
+    traces_csv,
+    units_of,
+)
 
-__all__ = [
-    "PATH",
-    "NAME",
-    "ORDER",
-    "MAX_NEURON_STEPS",
-    "MAX_RECORDED_VALUES",
-    "PROTOCOLS",
-    "PRESETS",
-    "VENTRAL_CORD",
-    "Request",
-    "FormError",
-    "layout",
-    "register_callbacks",
-    "warm_up",
-    "dataset_source",
-    "circuit_source",
-    "load_source",
-    "read_form",
-    "resolve_ablation",
-    "check_names",
-    "check_request",
-    "compiled",
-    "simulated",
-    "motor_neurons",
-    "default_traces",
-    "preset_form",
-    "default_form",
-    "analyse",
-    "traces_csv",
-    "summary_csv",
-    "stimulated_neurons",
-    "onset_of",
-    "response_size",
-]
+__all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -109,711 +82,12 @@ PATH = "/simulate"
 NAME = "Simulate"
 ORDER = 1
 
-#: Largest (neurons x integration steps) of one run: 20 s of 300 neurons at dt = 0.1 ms,
-#: a few seconds of computing.
-MAX_NEURON_STEPS = 60_000_000
-#: Largest (neurons x recorded samples) of one run: 40 MB of float32 kept on the server.
-MAX_RECORDED_VALUES = 10_000_000
-N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
 SUMMARY_ROWS = 60  # rows of the response table (all neurons are in its CSV)
 MAX_EDGES = 1000  # synapses drawn in the activity view (the strongest)
-#: Ventral cord motor neuron classes (the phase portrait's neurons when present).
-VENTRAL_CORD = ("VA", "VB", "DA", "DB", "VD", "DD", "AS", "VC")
-
-PROTOCOLS = {
-    "step": "step",
-    "pulse": "pulse train",
-    "sine": "sine",
-    "ramp": "ramp",
-    "noise": "noise",
-}
-#: Fields of each protocol: (key, label, unit kind); unit kinds: I current, t time, f frequency.
-_FIELDS = {
-    "step": (("amp", "amplitude", "I"), ("start", "start", "t"), ("stop", "stop", "t")),
-    "pulse": (
-        ("amp", "amplitude", "I"),
-        ("period", "period", "t"),
-        ("width", "width", "t"),
-        ("start", "start", "t"),
-        ("stop", "stop", "t"),
-    ),
-    "sine": (
-        ("amp", "amplitude", "I"),
-        ("freq", "frequency", "f"),
-        ("phase", "phase", "rad"),
-        ("offset", "offset", "I"),
-        ("start", "start", "t"),
-        ("stop", "stop", "t"),
-    ),
-    "ramp": (
-        ("amp0", "from", "I"),
-        ("amp1", "to", "I"),
-        ("start", "start", "t"),
-        ("stop", "stop", "t"),
-    ),
-    "noise": (
-        ("mean", "mean", "I"),
-        ("std", "std", "I"),
-        ("sample_dt", "held for", "t"),
-        ("seed", "seed", ""),
-        ("start", "start", "t"),
-        ("stop", "stop", "t"),
-    ),
-}
-#: The protocols' optional parameters and their defaults (sim.stimulus).
-_OPTIONAL = {kind: dict(KINDS[kind][1]) for kind in _FIELDS}
-#: Fields that may be left blank, and what blank means.
-_BLANK = {"stop": math.inf, "start": 0.0, "phase": 0.0, "offset": 0.0, "mean": 0.0, "seed": 0,
-          "sample_dt": None, "amp0": 0.0}  # fmt: skip
-_UNITS = {
-    "graded": {"I": "pA", "t": "s", "f": "Hz", "rad": "rad", "": "", "V": "mV"},
-    "ltc": {"I": "", "t": "τ", "f": "1/τ", "rad": "rad", "": "", "V": ""},
-}
-#: Default stimulus values per model (strings, as the fields hold them).
-_STIM_DEFAULTS = {
-    "graded": {"amp": "1000", "start": "0", "stop": "", "period": "0.5", "width": "0.1",
-               "freq": "1", "phase": "0", "offset": "0", "amp0": "0", "amp1": "1000",
-               "mean": "0", "std": "500", "sample_dt": "0.01", "seed": "0"},
-    "ltc": {"amp": "1", "start": "0", "stop": "", "period": "20", "width": "5", "freq": "0.05",
-            "phase": "0", "offset": "0", "amp0": "0", "amp1": "1", "mean": "0", "std": "0.5",
-            "sample_dt": "", "seed": "0"},
-}  # fmt: skip
-#: Model parameters shown: (field, unit, help). Defaults from sim.models (papers cited there).
-_PARAMS = {
-    "graded": (
-        ("C", "pF", "membrane capacitance"),
-        ("Gc", "pS", "leak conductance"),
-        ("Ec", "mV", "leak reversal potential"),
-        ("ggap", "pS/junction", "conductance per gap-junction count"),
-        ("gsyn", "pS/synapse", "conductance per synapse count"),
-        ("ar", "1/s", "synaptic activation rate"),
-        ("ad", "1/s", "synaptic deactivation rate"),
-        ("beta", "1/mV", "slope of the presynaptic sigmoid"),
-        ("E_exc", "mV", "excitatory reversal potential"),
-        ("E_inh", "mV", "inhibitory (GABAergic) reversal potential"),
-    ),
-    "ltc": (
-        ("cm", "", "membrane capacitance"),
-        ("gleak", "", "leak conductance"),
-        ("vleak", "", "leak potential"),
-        ("w_scale", "/synapse", "synaptic weight per synapse count"),
-        ("gap_scale", "/junction", "gap-junction conductance per count"),
-        ("mu", "", "half-activation presynaptic potential"),
-        ("sigma", "", "slope of the synaptic sigmoid"),
-        ("erev_exc", "", "excitatory reversal potential"),
-        ("erev_inh", "", "inhibitory reversal potential"),
-        ("unfolds", "sub-steps", "semi-implicit sub-steps per step"),
-    ),
-}
-_CHOICES = {
-    "graded": (
-        ("threshold", ("input", "rest"), "Vth: recomputed for the constant input (Neural "
-         "Interactome) or the network's at rest"),
-        ("weight_map", WEIGHT_MAPS, "how synapse counts become conductances"),
-    ),
-    "ltc": (("weight_map", WEIGHT_MAPS, "how synapse counts become weights"),),
-}  # fmt: skip
-_TIMING = {
-    "graded": {"duration": "5", "dt": "0.0001", "record": "10"},
-    "ltc": {"duration": "100", "dt": "1", "record": "1"},
-}
-
-#: One-click experiments. Amplitudes in pA (graded model).
-PRESETS = {
-    "plm": {
-        "label": "PLM touch",
-        "dataset": "varshney2011",
-        "model": "graded",
-        "stimuli": [("PLM", "step", {"amp": "2000", "start": "0", "stop": ""})],
-        "duration": "8",
-        "note": "Kunert, Shlizerman & Kutz 2014 (Phys Rev E 89:052805, "
-        "doi:10.1103/PhysRevE.89.052805): a constant 2000 pA into PLML and PLMR (the Neural "
-        "Interactome's 0.2) drives the ventral cord motor neurons of the Varshney 2011 wiring "
-        "into a two-mode oscillation (period about 1.2 s). On Cook 2019 the same input settles "
-        "to a fixed point.",
-    },
-    "ava": {
-        "label": "AVA activation",
-        "dataset": None,
-        "model": "graded",
-        "stimuli": [("AVA", "step", {"amp": "1000", "start": "0.5", "stop": ""})],
-        "duration": "3",
-        "note": "AVA commands reversals (Chalfie et al. 1985, J Neurosci 5:956, "
-        "doi:10.1523/JNEUROSCI.05-04-00956.1985): 1000 pA into AVAL and AVAR from 0.5 s; "
-        "the A-type motor neurons (VA, DA) depolarise more than the B-type (VB, DB).",
-    },
-    "ase": {
-        "label": "ASE salt step",
-        "dataset": None,
-        "model": "graded",
-        "stimuli": [
-            ("ASEL", "step", {"amp": "100", "start": "1", "stop": ""}),
-            ("ASER", "step", {"amp": "-100", "start": "1", "stop": ""}),
-        ],
-        "duration": "4",
-        "note": "A salt up-step excites ASEL (an ON cell) and inhibits ASER (an OFF cell) "
-        "(Suzuki et al. 2008, Nature 454:114, doi:10.1038/nature06927): +100 pA into ASEL "
-        "and -100 pA into ASER from 1 s; watch AIY, AIZ, AIB.",
-    },
-}
-
 _ERR_STYLE = {"color": "#b3261e", "fontSize": "12px", "minHeight": "0", "marginTop": "1px"}
 _LABEL = {"fontWeight": 600, "fontSize": "12.5px", "display": "block", "marginBottom": "2px"}
 _INPUT = {"width": "100%", "padding": "4px 6px", "border": "1px solid #dde2e7",
           "borderRadius": "5px", "fontSize": "13px"}  # fmt: skip
-
-
-# ===================================================================== requests
-@dataclass(frozen=True)
-class Request:
-    """Everything one run depends on (hashable: the key of :func:`simulated`).
-
-    Attributes
-    ----------
-    source : str
-        :func:`dataset_source` or :func:`circuit_source` text.
-    model : str
-    params : tuple of (str, value)
-        The model parameters that differ from the model's defaults, sorted by name.
-    stimuli : tuple of (str, str, tuple of (str, value))
-        (target, kind, parameters) per stimulus row.
-    ablate : tuple of str
-        Neurons to remove (resolved names, sorted).
-    duration, dt : float
-        Model time unit (s for graded).
-    record_every : int
-        Integration steps between recorded samples.
-    """
-
-    source: str
-    model: str
-    params: tuple
-    stimuli: tuple
-    ablate: tuple
-    duration: float
-    dt: float
-    record_every: int
-
-    @property
-    def n_steps(self):
-        """Integration steps."""
-        return int(round(self.duration / self.dt))
-
-    def to_json(self):
-        """The request for the browser (a circuit source is replaced by its sha256)."""
-        data = {
-            "source": self.source if _dataset_of(self.source) else {"sha": _sha(self.source)},
-            "model": self.model,
-            "params": [list(p) for p in self.params],
-            "stimuli": [[t, k, [list(p) for p in ps]] for t, k, ps in self.stimuli],
-            "ablate": list(self.ablate),
-            "duration": self.duration,
-            "dt": self.dt,
-            "record_every": self.record_every,
-        }
-        return data
-
-    @classmethod
-    def from_json(cls, data, circuit=None):
-        """Rebuild from :meth:`to_json` data (``circuit``: the store-circuit data when the
-        source was a circuit; its hash must match).
-
-        Raises
-        ------
-        SimulationError
-            When the circuit changed since the run.
-        """
-        source = data["source"]
-        if isinstance(source, dict):
-            text = circuit_source(circuit) if circuit else ""
-            if _sha(text) != source["sha"]:
-                raise SimulationError("the circuit changed since this run; run it again")
-            source = text
-
-        def pairs(items):
-            return tuple((str(k), v) for k, v in items)
-
-        return cls(
-            source=source,
-            model=data["model"],
-            params=pairs(data["params"]),
-            stimuli=tuple((t, k, pairs(ps)) for t, k, ps in data["stimuli"]),
-            ablate=tuple(data["ablate"]),
-            duration=float(data["duration"]),
-            dt=float(data["dt"]),
-            record_every=int(data["record_every"]),
-        )
-
-
-class FormError(WormlabError):
-    """Problems with the form: ``errors`` maps a field key to its message (see
-    :func:`read_form` for the keys)."""
-
-    def __init__(self, errors):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
-
-
-def _sha(text):
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-_DATASET_PREFIX = "dataset:"
-
-
-def dataset_source(dataset):
-    """Source text of a shipped dataset's whole connectome: ``"dataset:<key>"``."""
-    return _DATASET_PREFIX + str(dataset)
-
-
-def circuit_source(wiring):
-    """Source text of a circuit (``connectome.io.to_dict`` data): its canonical JSON."""
-    return json.dumps(wiring, sort_keys=True, separators=(",", ":"))
-
-
-def _dataset_of(source):
-    """The dataset key of a dataset source, else None (a circuit's JSON starts with "{")."""
-    return source[len(_DATASET_PREFIX) :] if source.startswith(_DATASET_PREFIX) else None
-
-
-@functools.lru_cache(maxsize=8)
-def load_source(source):
-    """The Connectome or Circuit a source text names (circuits cached by content).
-
-    Raises
-    ------
-    UnknownDatasetError, WiringFormatError
-        For an unknown dataset or a circuit that does not read.
-    """
-    dataset = _dataset_of(source)
-    if dataset is not None:
-        return connectome.load(dataset)
-    try:
-        data = json.loads(source)
-    except ValueError as err:
-        raise WiringFormatError(f"the circuit is not valid JSON ({err})") from err
-    return wiring_io.from_dict(data)
-
-
-def _source_tag(source):
-    """A short name of a source: the dataset key, or ``circuit:<hash>``."""
-    return _dataset_of(source) or "circuit:" + _sha(source)[:16]
-
-
-def _number(text, key, errors, *, blank="required", integer=False, positive=False,
-            non_negative=False):  # fmt: skip
-    """Parse one field; on a problem, record it in ``errors[key]`` and return None."""
-    s = "" if text is None else str(text).strip()
-    if s == "":
-        if blank == "required":
-            errors[key] = "required"
-            return None
-        return blank
-    try:
-        x = float(s)
-    except ValueError:
-        errors[key] = f"{s!r} is not a number"
-        return None
-    if not math.isfinite(x):
-        errors[key] = f"must be a finite number, not {s}"
-        return None
-    if integer:
-        if x != round(x):
-            errors[key] = f"must be a whole number, not {s}"
-            return None
-        x = int(round(x))
-    if positive and x <= 0:
-        errors[key] = f"must be > 0 (got {s})"
-        return None
-    if non_negative and x < 0:
-        errors[key] = f"must be >= 0 (got {s})"
-        return None
-    return x
-
-
-def read_form(model, params, rows, ablate, duration, dt, record):
-    """Parse the form into the parts of a :class:`Request` (without the source).
-
-    Parameters
-    ----------
-    model : str
-    params : dict of str to str
-        Parameter field -> text (and the choice fields).
-    rows : list of dict
-        ``{"index": int, "target": str or None, "kind": str, "values": {key: text}}``.
-    ablate : str
-        Comma- or space-separated neuron or class names.
-    duration, dt, record : str
-        Duration and step (model time unit), steps between recorded samples.
-
-    Returns
-    -------
-    dict
-        ``model``, ``params`` (the fields that differ from the model's defaults), ``stimuli``,
-        ``rows`` (the row index of each stimulus), ``ablate`` (names as typed), ``duration``,
-        ``dt``, ``record_every``.
-
-    Raises
-    ------
-    FormError
-        With one message per bad field. Keys: ``param:<name>``, ``stim:<index>:<key>``
-        (key ``target``, a parameter, or ``row`` for a problem between fields), ``stimulus``
-        (no stimulus at all), ``ablate``, ``duration``, ``dt``, ``record``, ``model``.
-    """
-    errors = {}
-    if model not in _PARAMS:
-        raise FormError({"model": f"unknown model {model!r}; use graded or ltc"})
-    values = {}
-    for key, _, _ in _PARAMS[model]:
-        x = _number(params.get(key), f"param:{key}", errors, integer=key == "unfolds")
-        if x is not None:
-            try:
-                default_params(model, **{key: x})
-            except WormlabError as err:
-                errors[f"param:{key}"] = _plain(err, key)
-                continue
-            values[key] = x
-    for key, choices, _ in _CHOICES[model]:
-        v = params.get(key)
-        if v not in choices:
-            errors[f"param:{key}"] = f"choose one of {', '.join(choices)}"
-        else:
-            values[key] = v
-    stimuli, indices = [], []
-    if not rows:
-        errors["stimulus"] = "add at least one stimulus (the network without input stays at rest)"
-    for row in rows:
-        i, kind = row["index"], row.get("kind")
-        target = (row.get("target") or "").strip()
-        if not target:
-            errors[f"stim:{i}:target"] = "pick a neuron or class (or click one in the network)"
-        if kind not in _FIELDS:
-            errors[f"stim:{i}:kind"] = f"choose a protocol: {', '.join(PROTOCOLS)}"
-            continue
-        vals, ok = {}, True
-        for key, _, _ in _FIELDS[kind]:
-            blank = _BLANK.get(key, "required")
-            if kind == "ramp" and key == "stop":
-                blank = "required"
-            x = _number(
-                row["values"].get(key),
-                f"stim:{i}:{key}",
-                errors,
-                blank=blank,
-                integer=key == "seed",
-                positive=key in ("period", "width", "freq", "sample_dt"),
-                non_negative=key == "std",
-            )
-            if x is None and blank == "required":
-                ok = False
-            elif x is not None and x != _OPTIONAL[kind].get(key, "required"):
-                vals[key] = x  # the protocol's defaults are left out: one request, one key
-        if ok and target:
-            try:
-                Stimulus(target, kind, vals)
-            except WormlabError as err:
-                errors[f"stim:{i}:row"] = str(err)
-                continue
-            stimuli.append((target, kind, tuple(sorted(vals.items()))))
-            indices.append(i)
-    names = _split_names(ablate)
-    d = _number(duration, "duration", errors, positive=True)
-    h = _number(dt, "dt", errors, positive=True)
-    k = _number(record, "record", errors, integer=True, positive=True)
-    if d is not None and h is not None:
-        x = d / h
-        if abs(x - round(x)) > 1e-6 * max(1.0, x) or round(x) < 1:
-            lo, hi = max(1, math.floor(x)) * h, max(1, math.ceil(x)) * h
-            errors["duration"] = (
-                f"must be a whole number of steps of dt = {h:g}; use {lo:.10g} or {hi:.10g}"
-            )
-    if errors:
-        raise FormError(errors)
-    defaults = default_params(model).as_dict()
-    return {
-        "model": model,
-        "params": tuple(sorted((k_, v) for k_, v in values.items() if v != defaults[k_])),
-        "stimuli": tuple(stimuli),
-        "rows": tuple(indices),
-        "ablate": tuple(names),
-        "duration": float(d),
-        "dt": float(h),
-        "record_every": int(k),
-    }
-
-
-def _plain(err, key=None):
-    msg = str(err)
-    if key and msg.startswith(f"parameter {key} = "):
-        msg = msg[len(f"parameter {key} = ") :]
-        msg = msg.split(" ", 1)[1] if " " in msg else msg
-    return msg
-
-
-@functools.lru_cache(maxsize=8)
-def compiled(source, model, params, ablate):
-    """The source compiled for ``model`` (a bounded cache keyed by content).
-
-    Parameters
-    ----------
-    source : str
-        :func:`dataset_source` / :func:`circuit_source` text.
-    model : str
-    params : tuple of (str, value)
-        Parameter overrides.
-    ablate : tuple of str
-        Resolved neuron names to remove.
-    """
-    p = default_params(model, **dict(params))
-    return compile_circuit(load_source(source), model, p, ablate=list(ablate))
-
-
-def resolve_ablation(net, names):
-    """``(sorted resolved names, errors)`` of the ablation field's names (key ``ablate``)."""
-    gone, errors = set(), {}
-    for name in names:
-        try:
-            gone.update(net.resolve([name]))
-        except UnknownNeuronError as err:
-            errors["ablate"] = str(err)
-    if len(gone) >= len(net.neurons):
-        errors["ablate"] = "nothing left to simulate: every neuron is ablated"
-    return tuple(sorted(gone)), errors
-
-
-def check_names(source, rows, ablate):
-    """Unknown names in the form, found without parsing the rest: errors keyed as in
-    :func:`read_form` (``stim:<index>:target``, ``ablate``; ``source`` if unreadable)."""
-    try:
-        net = load_source(source)
-    except WormlabError as err:
-        return {"source": str(err)}
-    errors = resolve_ablation(net, _split_names(ablate))[1]
-    for row in rows:
-        target = (row.get("target") or "").strip()
-        if target:
-            try:
-                net.resolve([target])
-            except UnknownNeuronError as err:
-                errors[f"stim:{row['index']}:target"] = str(err)
-    return errors
-
-
-def _split_names(text):
-    return [s for s in str(text or "").replace(",", " ").split() if s]
-
-
-def check_request(source, form):
-    """Resolve names and apply the limits: the :class:`Request` of a parsed form.
-
-    Raises
-    ------
-    FormError
-        Unknown or ablated neurons (keys ``ablate``, ``stim:<index>:target``), a run over
-        :data:`MAX_NEURON_STEPS` (``duration``) or :data:`MAX_RECORDED_VALUES` (``record``),
-        a source that cannot be read (``source``).
-    """
-    try:
-        net = load_source(source)
-    except WormlabError as err:
-        raise FormError({"source": str(err)}) from err
-    gone, errors = resolve_ablation(net, form["ablate"])
-    if errors:
-        raise FormError(errors)
-    cc = compiled(source, form["model"], form["params"], gone)
-    for (target, _, _), row in zip(form["stimuli"], form["rows"], strict=True):
-        try:
-            cc.resolve([target])
-        except UnknownNeuronError as err:
-            errors[f"stim:{row}:target"] = str(err)
-    request = Request(
-        source=source,
-        model=form["model"],
-        params=form["params"],
-        stimuli=form["stimuli"],
-        ablate=gone,
-        duration=form["duration"],
-        dt=form["dt"],
-        record_every=form["record_every"],
-    )
-    steps, records = request.n_steps, request.n_steps // request.record_every + 1
-    if cc.n * steps > MAX_NEURON_STEPS:
-        errors["duration"] = (
-            f"too long: {cc.n} neurons x {steps:,} steps = {cc.n * steps:.3g} neuron-steps; the "
-            f"limit (duration x neurons / dt) is {MAX_NEURON_STEPS:.3g}, about "
-            f"{MAX_NEURON_STEPS / 300 * 1e-4:g} s of 300 neurons at dt = 0.1 ms. Shorten the "
-            "run, raise dt or simulate a smaller circuit."
-        )
-    elif cc.n * records > MAX_RECORDED_VALUES:
-        errors["record"] = (
-            f"too many samples: {cc.n} neurons x {records:,} recorded steps = "
-            f"{cc.n * records:.3g} values; the limit is {MAX_RECORDED_VALUES:.3g}. Record "
-            "less often or shorten the run."
-        )
-    if errors:
-        raise FormError(errors)
-    return request
-
-
-@functools.lru_cache(maxsize=4)
-def simulated(request):
-    """The :class:`sim.simulate.SimResult` of a request (a bounded cache keyed by content).
-
-    Raises
-    ------
-    DivergenceError, SimulationError
-        From :func:`sim.simulate.simulate`.
-    """
-    cc = compiled(request.source, request.model, request.params, request.ablate)
-    stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
-    return simulate(
-        cc,
-        stims,
-        duration=request.duration,
-        dt=request.dt,
-        record_every=request.record_every,
-        max_bytes=MAX_RECORDED_VALUES * 4 + 1,
-    )
-
-
-def motor_neurons(cc):
-    """The neurons of a phase portrait: the ventral cord motor classes when at least three
-    of their neurons are present, else every motor neuron (type, or role in a circuit)."""
-    table = cc.neurons
-    vc = [n for n, c in zip(cc.names, table["class"], strict=True) if c in VENTRAL_CORD]
-    if len(vc) >= 3:
-        return vc
-    kind = table["role"] if "role" in table.columns else table["type"]
-    return [n for n, k in zip(cc.names, kind, strict=True) if k == "motor"]
-
-
-def stimulated_neurons(result, request):
-    """Names of the stimulated neurons of a run, in stimulus order."""
-    cc = result.circuit
-    return list(dict.fromkeys(n for t, _, _ in request.stimuli for n in cc.resolve([t])))
-
-
-def onset_of(result, request):
-    """The earliest stimulus start (at most the last-but-one record time)."""
-    starts = [dict(ps).get("start", 0.0) or 0.0 for _, _, ps in request.stimuli]
-    onset = min(starts) if starts else 0.0
-    return min(onset, float(result.t[-2])) if len(result.t) > 1 else 0.0
-
-
-def response_size(result, onset):
-    """Each neuron's largest ``|V(t) - V(onset)|`` after ``onset`` (the size of the ``peak``
-    of :func:`sim.analysis.response_summary`, in one vectorised pass), shape (N,)."""
-    t = result.t
-    base = result.V[np.flatnonzero(t <= onset)[-1]]
-    after = result.V[t > onset]
-    return np.abs(after - base).max(axis=0) if len(after) else np.zeros(len(result.names))
-
-
-def default_traces(names, size, stimulated, n=N_TRACES):
-    """The stimulated neurons (at most half of ``n``), then the largest ``size`` (ties in
-    name order) up to ``n`` in all.
-
-    >>> default_traces(["A", "B", "C", "D"], [0.0, 3.0, 1.0, 2.0], ["A"], 3)
-    ['A', 'B', 'D']
-    """
-    first = list(dict.fromkeys(stimulated))[: max(1, n // 2)]
-    order = np.argsort(-np.asarray(size, dtype=np.float64), kind="stable")
-    rest = [names[i] for i in order if names[i] not in set(first)]
-    return first + rest[: n - len(first)]
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread: its threads fight for the cores on a busy server (an SVD of
-    3000 x 80 takes about 1 s with them instead of 20 ms). A no-op without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with numpy's usual stacks
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def analyse(result, request):
-    """What the results panel shows: stimulated neurons, onset, response summary, the
-    motor neurons' principal components and the dominant period of the first one.
-
-    Returns
-    -------
-    dict
-        ``stimulated`` (names), ``onset`` (earliest stimulus start), ``summary``
-        (:func:`sim.analysis.response_summary` from the onset), ``motor`` (names),
-        ``window`` (start of the PCA window: the first third of the run is left out as
-        transient), ``pca`` (:func:`sim.analysis.pca` of the motor neurons over the window,
-        two modes, or None), ``period`` (:func:`sim.analysis.dominant_period` of mode 1, as
-        :func:`sim.analysis.oscillation_summary` computes it, or None).
-    """
-    cc = result.circuit
-    stimulated = stimulated_neurons(result, request)
-    onset = onset_of(result, request)
-    motor = motor_neurons(cc)
-    window = float(result.t[-1]) / 3.0
-    p = period = None
-    with _one_blas_thread():
-        summary = response_summary(result, onset=onset)
-        if len(motor) >= 2 and np.count_nonzero(result.t >= window) >= 8:
-            p = pca(result, motor, start=window, n_components=2)
-            if p.projections.shape[1] < 2:
-                p = None
-            else:
-                dt = float(np.median(np.diff(p.t)))
-                period = dominant_period(p.projections[:, 0], dt)
-    return {
-        "stimulated": stimulated,
-        "onset": onset,
-        "summary": summary,
-        "motor": motor,
-        "pca": p,
-        "period": period,
-        "window": window,
-    }
-
-
-# ===================================================================== forms
-def _fmt(x):
-    if x is None or (isinstance(x, float) and math.isinf(x)):
-        return ""
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def _row(index, target=None, kind="step", values=None, model="graded"):
-    base = dict(_STIM_DEFAULTS[model])
-    base.update(values or {})
-    return {"index": index, "target": target, "kind": kind, "values": base}
-
-
-def default_form(model="graded", dataset="cook2019"):
-    """The page's form before any change (PLM, a step of 2000 pA, 5 s)."""
-    return {
-        "source": "dataset",
-        "dataset": dataset,
-        "model": model,
-        "params": {k: _fmt(v) for k, v in default_params(model).as_dict().items()},
-        "rows": [_row(0, "PLM", "step", {"amp": "2000"} if model == "graded" else {}, model)],
-        "ablate": "",
-        **_TIMING[model],
-        "note": "",
-    }
-
-
-def preset_form(name, dataset="cook2019"):
-    """The form of a preset (:data:`PRESETS`), on ``dataset`` unless the preset names one."""
-    p = PRESETS[name]
-    form = default_form(p["model"], p["dataset"] or dataset)
-    form["rows"] = [
-        _row(i, target, kind, values, p["model"])
-        for i, (target, kind, values) in enumerate(p["stimuli"])
-    ]
-    form["duration"] = p["duration"]
-    form["note"] = p["note"]
-    return form
-
-
-def _units(model):
-    return _UNITS[model]
 
 
 def _field(label, control, err_id, unit="", title=None, width=None):
@@ -830,7 +104,7 @@ def _field(label, control, err_id, unit="", title=None, width=None):
 
 def _param_fields(model, values):
     fields = []
-    for key, unit, help_ in _PARAMS[model]:
+    for key, unit, help_ in PARAMS[model]:
         fields.append(
             _field(
                 key,
@@ -847,7 +121,7 @@ def _param_fields(model, values):
                 width="31%",
             )
         )
-    for key, choices, help_ in _CHOICES[model]:
+    for key, choices, help_ in CHOICES[model]:
         fields.append(
             _field(
                 key,
@@ -867,9 +141,9 @@ def _param_fields(model, values):
 
 
 def _stim_params(index, kind, values, model):
-    units = _units(model)
+    units = units_of(model)
     out = []
-    for key, label, unit in _FIELDS[kind]:
+    for key, label, unit in FIELDS[kind]:
         hint = "blank: never" if key == "stop" and kind != "ramp" else None
         hint = "blank: every step" if key == "sample_dt" else hint
         out.append(
@@ -976,20 +250,10 @@ def _target_options(source):
 
 def _options_for(source_kind, dataset, circuit):
     try:
-        src = _source_text(source_kind, dataset, circuit)
+        src = source_text(source_kind, dataset, circuit)
         return list(_target_options(src))
     except (WormlabError, ValueError, KeyError):
         return []
-
-
-def _source_text(source_kind, dataset, circuit):
-    if source_kind == "circuit":
-        if not circuit:
-            raise SimulationError(
-                "no circuit yet: make one on the Circuit page, or simulate a dataset"
-            )
-        return circuit_source(circuit)
-    return dataset_source(dataset or "cook2019")
 
 
 def _rows_to_form(ids, targets, kinds, par_ids, par_values):
@@ -1013,42 +277,12 @@ def _section(title, children, **style):
     return html.Div([html.H2(title), *children], className="wl-section", style=style or None)
 
 
-def _form_from_query(query):
-    dataset = query.get("dataset") or "cook2019"
-    preset = query.get("preset")
-    if preset in PRESETS:
-        return preset_form(preset, dataset)
-    form = default_form(query.get("model") if query.get("model") in _PARAMS else "graded", dataset)
-    if query.get("stim"):
-        rows = []
-        for i, spec in enumerate(str(query["stim"]).split(";")):
-            parts = spec.split(":")
-            if len(parts) < 2:
-                continue
-            values = dict(
-                item.split("=", 1)
-                for item in (parts[2].split(",") if len(parts) > 2 else [])
-                if "=" in item
-            )
-            kind = parts[1].strip().lower()
-            rows.append(
-                _row(
-                    i, parts[0].strip(), kind if kind in _FIELDS else "step", values, form["model"]
-                )
-            )
-        form["rows"] = rows
-    for key in ("ablate", "duration", "dt"):
-        if query.get(key):
-            form[key] = str(query[key])
-    return form
-
-
 def layout(**query):
     """The page. Query keys: ``preset`` (plm, ava, ase), ``dataset``, ``model``, ``stim``
     (``TARGET:kind:key=value,...`` separated by ``;``), ``ablate``, ``duration``, ``dt``."""
-    form = _form_from_query(query)
+    form = form_from_query(query)
     model = form["model"]
-    units = _units(model)
+    units = units_of(model)
     src = dataset_source(form["dataset"])
     options = list(_target_options(src)) if form["dataset"] in _dataset_keys() else []
     presets = html.Div(
@@ -1411,25 +645,6 @@ def _dataset_keys():
 
 
 # ===================================================================== results
-def traces_csv(result):
-    """Every recorded potential as CSV: one row per recorded time, one column per neuron
-    (6 significant digits; the header names the units)."""
-    units = _units(result.model)
-    df = result.to_dataframe()
-    df.index.name = f"t ({units['t']})"
-    df.columns = [f"{c} ({units['V']})" if units["V"] else c for c in df.columns]
-    return df.to_csv(float_format="%.6g")
-
-
-def summary_csv(result, request):
-    """Every neuron's response (:func:`sim.analysis.response_summary` from the stimulus
-    onset) as CSV, with a column marking the stimulated neurons."""
-    with _one_blas_thread():
-        summary = response_summary(result, onset=onset_of(result, request))
-    summary = summary.assign(stimulated=summary.index.isin(stimulated_neurons(result, request)))
-    return summary.to_csv(float_format="%.6g")
-
-
 def _summary_table(summary, stimulated, unit, time_unit, rows=SUMMARY_ROWS):
     """The neurons with the largest responses (stimulated ones marked), as an html table."""
     df = summary.assign(mag=summary["peak"].abs()).sort_values("mag", ascending=False)
@@ -1464,7 +679,7 @@ def _summary_table(summary, stimulated, unit, time_unit, rows=SUMMARY_ROWS):
 
 def _traces(result, names, highlight, run_id, stacked=True):
     idx = result.indices(names) if names else np.zeros(0, dtype=np.int64)
-    units = _units(result.model)
+    units = units_of(result.model)
     return traces_figure(
         result.t,
         result.V[:, idx],
@@ -1481,7 +696,7 @@ def _traces(result, names, highlight, run_id, stacked=True):
 def _figures(result, request, info, run_id, base_source):
     """Heatmap, phase portrait and network frames of a run."""
     cc = result.circuit
-    units = _units(result.model)
+    units = units_of(result.model)
     vunit, tunit = units["V"], units["t"]
     net = load_source(request.source)
     order = network.ordered_nodes(net, cc.names)
@@ -1496,7 +711,7 @@ def _figures(result, request, info, run_id, base_source):
         p = info["pca"]
         classes = set(cc.neurons.loc[info["motor"], "class"])
         label = "ventral cord motor neurons" if classes <= set(VENTRAL_CORD) else "motor neurons"
-        period = _period(info)
+        period = oscillation_period(info)
         swing = float(np.ptp(p.projections[:, 0]))
         note = "" if period is not None else f"no oscillation; mode 1 swings {swing:.2g} {vunit}"
         portrait = phase_portrait_figure(
@@ -1521,17 +736,6 @@ def _figures(result, request, info, run_id, base_source):
         run=run_id,
     )
     return heat, portrait, frames
-
-
-def _period(info, min_swing=1e-3):
-    """Dominant period of the motor neurons' first mode when they oscillate (a clear
-    autocorrelation peak and a swing above ``min_swing``, mV for graded), else None."""
-    est, p = info["period"], info["pca"]
-    if est is None or p is None or not np.isfinite(est.period) or est.strength < 0.5:
-        return None
-    if np.ptp(p.projections[:, 0]) < min_swing:
-        return None
-    return float(est.period)
 
 
 def _colour_key(frames):
@@ -1671,13 +875,13 @@ def register_callbacks(app):
     )
     def _draw_network(source_kind, dataset, circuit, view, target_ids):
         try:
-            src = _source_text(source_kind, dataset, circuit)
+            src = source_text(source_kind, dataset, circuit)
             net = load_source(src)
             nodes, edges, m = _activity_network(net)
             els = network.elements(net, nodes, edges, view or "anatomical")
         except (WormlabError, ValueError, KeyError) as err:
             return [], None, "", str(err), [[] for _ in target_ids]
-        base = {"source": _source_tag(src), "sheet": network.stylesheet("type")}
+        base = {"source": source_tag(src), "sheet": network.stylesheet("type")}
         caption = f"{len(nodes)} neurons; synapses with weight ≥ {m} drawn ({len(edges)})"
         options = list(_target_options(src))
         return els, base, caption, "", [options for _ in target_ids]
@@ -1774,7 +978,7 @@ def register_callbacks(app):
                 raise PreventUpdate
             rows = [r for r in rows if r["index"] != trig["index"]]
         elif trig == "simulate-stim-add":
-            rows.append(_row(next_index, None, "step", None, model))
+            rows.append(form_row(next_index, None, "step", None, model))
         elif trig == "simulate-network":
             name = (tap or {}).get("id")
             if not name:
@@ -1788,14 +992,14 @@ def register_callbacks(app):
             if empty:
                 empty[0]["target"] = name
             else:
-                rows.append(_row(next_index, name, "step", None, model))
+                rows.append(form_row(next_index, name, "step", None, model))
         elif trig == "simulate-model":
-            rows = [_row(r["index"], r["target"], r["kind"], None, model) for r in rows]
+            rows = [form_row(r["index"], r["target"], r["kind"], None, model) for r in rows]
             out.update(
-                params=_param_fields(model, {k: _fmt(v) for k, v in
+                params=_param_fields(model, {k: field_text(v) for k, v in
                                              default_params(model).as_dict().items()}),
                 note=f"Model {model}: parameters, timing and stimulus sizes set to its defaults.",
-                **_TIMING[model],
+                **TIMING[model],
             )  # fmt: skip
         else:
             raise PreventUpdate
@@ -1803,7 +1007,7 @@ def register_callbacks(app):
         dataset = out["dataset"] if out["dataset"] is not no_update else s["dataset"]
         options = _options_for(source, dataset, s["circuit"])
         out["rows"] = [_stim_row(r, form_model, options) for r in rows]
-        out["unit"] = f"duration and dt in {_units(form_model)['t']}"
+        out["unit"] = f"duration and dt in {units_of(form_model)['t']}"
         return out
 
     @app.callback(
@@ -1816,9 +1020,9 @@ def register_callbacks(app):
     )
     def _change_kind(kind, ids, values, model):
         index = ctx.triggered_id["index"]
-        keep = dict(_STIM_DEFAULTS.get(model, _STIM_DEFAULTS["graded"]))
+        keep = dict(STIM_DEFAULTS.get(model, STIM_DEFAULTS["graded"]))
         keep.update({i["key"]: v for i, v in zip(ids, values, strict=True)})
-        return _stim_params(index, kind if kind in _FIELDS else "step", keep, model)
+        return _stim_params(index, kind if kind in FIELDS else "step", keep, model)
 
     # ------------------------------------------------------------ running
     err_ids = {
@@ -1993,7 +1197,7 @@ def _run_request(s, errors):
     param_values = {i["key"]: v for i, v in zip(s["param_ids"], s["params"], strict=True)}
     rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
     try:
-        source = _source_text(s["source"], s["dataset"], s["circuit"])
+        source = source_text(s["source"], s["dataset"], s["circuit"])
     except WormlabError as err:
         source, errors["source"] = None, str(err)
     try:
@@ -2015,7 +1219,7 @@ def _run_request(s, errors):
     size = response_size(result, onset_of(result, request))
     picks = default_traces(result.names, size, stimulated)
     run_id = uuid.uuid4().hex
-    units = _units(result.model)
+    units = units_of(result.model)
     status = (
         f"Simulated {request.duration:g} {units['t']} of {result.circuit.n} neurons "
         f"({request.model}, dt {request.dt:g}, {request.n_steps:,} steps)"
@@ -2026,7 +1230,7 @@ def _run_request(s, errors):
             "run": run_id,
             "request": request.to_json(),
             "stimulated": stimulated,
-            "source": _source_tag(source),
+            "source": source_tag(source),
         },
         "traces": _traces(result, picks, stimulated, run_id, s["layout"] != "overlaid"),
         "pick_options": list(result.names),
@@ -2041,8 +1245,8 @@ def _result_panels(result, circuit):
     res = simulated(request)
     info = analyse(res, request)
     heat, portrait, frames = _figures(res, request, info, result["run"], result["source"])
-    units = _units(res.model)
-    period = _period(info)
+    units = units_of(res.model)
+    period = oscillation_period(info)
     note = (
         f"The motor neurons oscillate with period {period:.3g} {units['t']}."
         if period is not None
@@ -2064,11 +1268,6 @@ def _result_panels(result, circuit):
 
 
 def warm_up():
-    """Compile (or load from numba's on-disk cache) every simulation kernel, and compile the
-    default dataset for the graded model, so that no request waits for numba."""
-    from sim.simulate import warmup
-
-    warmup()
-    form = default_form()
-    compiled(dataset_source(form["dataset"]), "graded", (), ())
-    network.positions(load_source(dataset_source(form["dataset"])), "anatomical")
+    """Get the page's first request ready: the simulation kernels and the default network
+    (:func:`webapp.simulation.warm_up`)."""
+    simulation.warm_up()
