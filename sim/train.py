@@ -13,7 +13,10 @@ Ostermeier 2001, doi:10.1162/106365601750190398; the ``cma`` package). Each gene
 4. the generation's best candidate, when its training mean is at least the best validation
    score so far, is scored on a fixed validation set of start states; the best validated
    controller is the run's result (and its score);
-5. a checkpoint is written atomically.
+5. a run that stagnates (no better validation score for ``patience`` generations) restarts
+   ``cma`` from a random point with its own sampler stream, up to ``restarts`` times
+   (per-env defaults, :data:`ENV_DEFAULTS`);
+6. a checkpoint is written atomically.
 
 Reproducibility and resume
 --------------------------
@@ -21,8 +24,9 @@ Reproducibility and resume
 ``randn`` option), never from numpy's global generator, and episode seeds come from
 ``numpy.random.SeedSequence(seed, spawn_key=...)``; a run is therefore a deterministic function
 of its configuration. The checkpoint (JSON, never pickle) stores that configuration and the
-fitness values told to ``cma`` in every generation. Resuming rebuilds ``cma`` from the seed and
-replays ``ask``/``tell`` with the stored fitness values (no rollouts): the sampler's state and
+fitness values told to ``cma`` in every generation, and the generations at which restarts began.
+Resuming rebuilds ``cma`` from the seed (a new strategy at each stored restart) and replays
+``ask``/``tell`` with the stored fitness values (no rollouts): the sampler's state and
 the strategy's state (mean, step size, covariance, paths) are reconstructed exactly, which is
 then checked bit for bit against the mean stored in the checkpoint. A run interrupted at any
 point (Ctrl-C, kill) and resumed gives the same result as an uninterrupted run with the same
@@ -39,6 +43,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -53,6 +58,7 @@ from sim.control import (
 
 __all__ = [
     "CHECKPOINT_FORMAT",
+    "ENV_DEFAULTS",
     "TrainResult",
     "EvalResult",
     "episode_seeds",
@@ -66,6 +72,18 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "wormlab-train-checkpoint"
 _CHECKPOINT_VERSION = 1
+# Configuration keys added after version 1 was written, with the value older runs had.
+_CONFIG_DEFAULTS = {"restarts": 0, "patience": 0}
+
+# Training defaults per environment (train()'s sigma0, restarts and patience given as None).
+# Pendulum-v1 needs exploration: its runs settle in a basin that only balances near the top
+# unless the step size is large and stagnating runs restart elsewhere (measured with
+# benchmarks/bench_train.py, 5 seeds, 60 s: median 100-episode mean -847 with 0.25 and no
+# restarts, -219 with these).
+_GENERIC_DEFAULTS = MappingProxyType({"sigma0": 0.25, "restarts": 0, "patience": 100})
+ENV_DEFAULTS = MappingProxyType(
+    {"Pendulum-v1": MappingProxyType({"sigma0": 0.5, "restarts": 100, "patience": 100})}
+)
 
 # SeedSequence spawn keys of the random streams of one run.
 _STREAM_VALIDATION = 0
@@ -265,6 +283,8 @@ class TrainResult:
         Training wall time in s (summed over resumed sessions; replay excluded).
     reason : str
         Why it stopped: 'target', 'generations', 'time', 'stopped'.
+    restarts : tuple of int
+        Generations after which a stagnating ``cma`` run was restarted.
     history : tuple of dict
         Per generation: generation, best (validated, so far), gen_best and mean (training
         returns of this generation), sigma, elapsed.
@@ -276,6 +296,7 @@ class TrainResult:
     elapsed: float
     reason: str
     history: tuple = field(repr=False)
+    restarts: tuple = ()
 
 
 def _limit_blas_threads():
@@ -292,10 +313,13 @@ def _versions():
     return {"cma": cma.__version__, "numpy": np.__version__}
 
 
-def _make_es(x0, sigma0, popsize, seed, extra):
+def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
+    """A ``cma`` strategy whose sampler is seeded by the run seed (and the restart number:
+    restart 0 keeps the stream of runs without restarts)."""
     import cma
 
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(_STREAM_CMA,)))
+    key = (_STREAM_CMA,) if restart == 0 else (_STREAM_CMA, int(restart))
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
 
     def randn(*shape):
         return rng.standard_normal(shape)
@@ -338,9 +362,9 @@ def _check_int(name, value, lo):
 
 def train(
     controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
-    sigma0=0.25, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
+    sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
-    **controller_options,
+    restarts=None, patience=None, **controller_options,
 ):  # fmt: skip
     """Train a controller with CMA-ES.
 
@@ -361,8 +385,9 @@ def train(
         Candidates per generation (default ``cma``'s ``4 + 3 ln(n)``).
     episodes : int
         Episodes per candidate per generation (the same start states for every candidate).
-    sigma0 : float
-        Initial step size in the unit cube.
+    sigma0 : float, optional
+        Initial step size in the unit cube (default: :data:`ENV_DEFAULTS` for the env, else
+        0.25).
     target : float, optional
         Stop once the best validation score reaches it.
     validation_episodes : int
@@ -386,6 +411,15 @@ def train(
     cma_options : dict, optional
         Extra ``cma`` options (JSON values, e.g. ``{"CMA_diagonal": True}``); bounds, popsize,
         the sampler and verbosity are the trainer's.
+    restarts : int, optional
+        How many times a stagnating run may restart (default: :data:`ENV_DEFAULTS` for the
+        env, else 0). A restart begins a new ``cma`` run with the same population and
+        ``sigma0`` from a random point of the cube's middle ``[0.25, 0.75]`` (its own random
+        stream); the best validated controller is kept across restarts.
+    patience : int, optional
+        Stagnation: the current ``cma`` run has lasted at least ``patience`` generations and
+        the best validation score has not improved in the last ``patience`` (default:
+        :data:`ENV_DEFAULTS` for the env, else 100).
 
     Returns
     -------
@@ -415,6 +449,11 @@ def train(
     generations = _check_int("generations", generations, 1)
     episodes = _check_int("episodes", episodes, 1)
     validation_episodes = _check_int("validation_episodes", validation_episodes, 1)
+    defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
+    sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
+    restarts = _check_int("restarts", defaults["restarts"] if restarts is None else restarts, 0)
+    patience = defaults["patience"] if patience is None else patience
+    patience = _check_int("patience", patience, 1) if restarts else 0
     if popsize is None:
         popsize = 4 + int(3 * math.log(template.n_free))
     popsize = _check_int("popsize", popsize, 2)
@@ -431,6 +470,8 @@ def train(
         "sigma0": float(sigma0),
         "validation_episodes": validation_episodes,
         "cma_options": dict(cma_options or {}),
+        "restarts": restarts,
+        "patience": patience,
         "template": base.to_dict(),
     }
     state = None
@@ -473,11 +514,17 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
          should_stop):  # fmt: skip
     """The generation loop of :func:`train` (arguments checked)."""
     seed, episodes = config["seed"], config["episodes"]
-    es = _make_es(base.to_unit(), config["sigma0"], config["popsize"], seed, config["cma_options"])
+    segments = [[0, config["popsize"]]]  # [first generation, popsize] of every cma run
     fitness, history, best, best_ctrl, elapsed0 = [], [], None, None, 0.0
     if state is not None:  # replay the stored generations: no rollouts, the same cma state
-        for fit in state["fitness"]:
+        segments = state["segments"]
+        starts = {start: k for k, (start, _) in enumerate(segments)}
+        for g_old, fit in enumerate(state["fitness"]):
+            if g_old in starts:
+                es = _segment_es(base, config, starts[g_old], segments[starts[g_old]][1])
             es.tell(es.ask(), fit)
+        if segments[-1][0] == len(state["fitness"]):  # a restart after the last generation
+            es = _segment_es(base, config, len(segments) - 1, segments[-1][1])
         if not np.array_equal(es.mean, np.asarray(state["mean"])):
             raise ControllerError(
                 "the checkpoint cannot be resumed exactly: replaying cma from the seed gave "
@@ -486,6 +533,8 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         fitness, history, best = state["fitness"], state["history"], state["best"]
         best_ctrl = Controller.from_dict(best["controller"]) if best else None
         elapsed0 = state["elapsed"]
+    else:
+        es = _segment_es(base, config, 0, config["popsize"])
     val_seeds = episode_seeds(seed, _STREAM_VALIDATION, config["validation_episodes"])
     t0 = time.perf_counter()
     g = len(fitness)
@@ -533,6 +582,11 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         )
         if target is not None and best["score"] >= target:
             reason = "target"
+        elif len(segments) <= config["restarts"] and _stagnant(
+            history, segments[-1][0], config["patience"]
+        ):
+            segments.append([g, segments[-1][1]])
+            es = _segment_es(base, config, len(segments) - 1, segments[-1][1])
         best_ctrl = best_ctrl.with_theta(best_ctrl.theta, provenance=_provenance(config, best, g))
         best["controller"] = best_ctrl.to_dict()
         if checkpoint is not None:
@@ -545,6 +599,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
                     "config": config,
                     "generation": g,
                     "fitness": fitness,
+                    "segments": segments,
                     "mean": es.mean.tolist(),
                     "history": history,
                     "best": best["controller"],
@@ -569,7 +624,31 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         elapsed=history[-1]["elapsed"] if history else 0.0,
         reason=reason,
         history=tuple(history),
+        restarts=tuple(start for start, _ in segments[1:]),
     )
+
+
+def _segment_es(base, config, k, popsize):
+    """The ``cma`` strategy of restart ``k`` (0: the first run) with ``popsize`` candidates.
+
+    Run 0 starts at the template's parameters; restart ``k`` at a point drawn uniformly from
+    the middle of the unit cube, ``[0.25, 0.75]``, by its own random stream (restarts from
+    random points as in Auger & Hansen 2005, doi:10.1109/CEC.2005.1554902, without their
+    growing population: doubling it left too few generations in a 60 s budget).
+    """
+    x0 = base.to_unit()
+    if k > 0:
+        ss = np.random.SeedSequence(config["seed"], spawn_key=(_STREAM_CMA, int(k), 1))
+        x0 = np.random.default_rng(ss).uniform(0.25, 0.75, size=x0.shape[0])
+    return _make_es(x0, config["sigma0"], popsize, config["seed"], config["cma_options"], k)
+
+
+def _stagnant(history, start, patience) -> bool:
+    """True when the run that began at generation ``start`` has run ``patience`` generations
+    and the best validation score has not improved in the last ``patience`` of them."""
+    if len(history) - start < patience:
+        return False
+    return history[-patience]["best"] == history[-1]["best"]
 
 
 def _provenance(config, best, generations) -> dict:
@@ -590,7 +669,7 @@ def _provenance(config, best, generations) -> dict:
 
 def _resume_state(path, config) -> dict:
     d = load_checkpoint(path)
-    old = d["config"]
+    old = {**_CONFIG_DEFAULTS, **d["config"]}  # checkpoints from before restarts existed
     diff = [k for k in config if old.get(k) != config[k]]
     if diff:
         raise ControllerError(
@@ -608,6 +687,7 @@ def _resume_state(path, config) -> dict:
     return {
         "generation": int(d["generation"]),
         "fitness": [list(map(float, f)) for f in d["fitness"]],
+        "segments": [[int(a), int(b)] for a, b in d.get("segments", [[0, old["popsize"]]])],
         "mean": d["mean"],
         "history": d["history"],
         "best": best,
@@ -662,6 +742,8 @@ def _cmd_train(args) -> int:
             popsize=args.popsize,
             episodes=args.episodes,
             sigma0=args.sigma0,
+            restarts=args.restarts,
+            patience=args.patience,
             target=args.target,
             validation_episodes=args.validation_episodes,
             max_seconds=args.seconds,
@@ -751,7 +833,24 @@ def add_cli(subparsers):
     p.add_argument("--popsize", type=int, default=None)
     p.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
     p.add_argument("--validation-episodes", type=int, default=32)
-    p.add_argument("--sigma0", type=float, default=0.25)
+    p.add_argument(
+        "--sigma0",
+        type=float,
+        default=None,
+        help="initial step size (default: 0.5 for Pendulum, else 0.25)",
+    )
+    p.add_argument(
+        "--restarts",
+        type=int,
+        default=None,
+        help="restarts of a stagnating run (default: 100 for Pendulum, else 0)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="generations with no better validation score before a restart",
+    )
     p.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
     p.add_argument("--output-map", choices=("auto", "difference", "dense"), default="auto")
     p.add_argument("--output", "-o", required=True, help="controller JSON to write")

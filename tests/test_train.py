@@ -211,3 +211,48 @@ def test_command_line(tw, tmp_path, capsys):
     args = parser.parse_args(["evaluate", str(tmp_path / "missing.json")])
     assert args.func(args) == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_restarts_resume_exactly(tw, tmp_path):
+    """A stagnating run restarts (same population, its own sampler stream, a new start);
+    stopping at any point (also right at a restart) and resuming replays cma exactly."""
+    run = dict(RUN, generations=16, popsize=6, restarts=2, patience=2)
+    fresh = train(tw, "Pendulum-v1", **run)
+    assert len(fresh.restarts) == 2 and fresh.restarts[0] < fresh.restarts[1]
+    for start in fresh.restarts:  # no better validation score in the last `patience` gens
+        assert fresh.history[start - 2]["best"] == fresh.history[start - 1]["best"]
+    ckpt = tmp_path / "r.json"
+    for stop_at in (fresh.restarts[0], fresh.restarts[0] + 1, fresh.restarts[1] + 1):
+        ckpt.unlink(missing_ok=True)
+        done = []
+        train(tw, "Pendulum-v1", checkpoint=ckpt, progress=lambda *a, d=done: d.append(a),
+              should_stop=lambda d=done, n=stop_at: len(d) >= n, **run)  # fmt: skip
+        saved = json.loads(ckpt.read_text())
+        assert saved["generation"] == stop_at
+        assert [s for s, _ in saved["segments"]][1:] == [r for r in fresh.restarts if r <= stop_at]
+        same_run(train(tw, "Pendulum-v1", checkpoint=ckpt, resume=True, **run), fresh)
+    # Without restarts the same seed runs on: the first run's generations are the same.
+    plain = train(tw, "Pendulum-v1", **dict(run, restarts=0))
+    assert plain.restarts == ()
+    first = fresh.restarts[0]
+    strip = [{k: v for k, v in h.items() if k != "elapsed"} for h in plain.history[:first]]
+    assert strip == [{k: v for k, v in h.items() if k != "elapsed"} for h in fresh.history[:first]]
+    assert plain.history[first]["mean"] != fresh.history[first]["mean"]
+
+
+def test_env_defaults_and_old_checkpoints(tw, tmp_path):
+    """Pendulum's defaults (larger step size, restarts) are recorded in the checkpoint; a
+    checkpoint written before restarts existed (no such keys) still resumes."""
+    ckpt = tmp_path / "c.json"
+    train(tw, "CartPole-v1", checkpoint=ckpt, **dict(RUN, generations=2))
+    d = json.loads(ckpt.read_text())
+    assert d["config"]["sigma0"] == 0.25 and d["config"]["restarts"] == 0
+    for key in ("restarts", "patience"):
+        del d["config"][key]
+    del d["segments"]
+    ckpt.write_text(json.dumps(d))
+    resumed = train(tw, "CartPole-v1", checkpoint=ckpt, resume=True, **dict(RUN, generations=3))
+    same_run(resumed, train(tw, "CartPole-v1", **dict(RUN, generations=3)))
+    train(tw, "Pendulum-v1", checkpoint=ckpt, **dict(RUN, generations=1))
+    cfg = json.loads(ckpt.read_text())["config"]
+    assert (cfg["sigma0"], cfg["restarts"], cfg["patience"]) == (0.5, 100, 100)
