@@ -8,20 +8,8 @@ import gymnasium
 import numpy as np
 import pytest
 
-import connectome
 from connectome.errors import ControllerError, WiringFormatError
 from sim.control import DEFAULT_RANGES, Controller, ParamRange, load_controller
-
-
-@pytest.fixture(scope="module")
-def tw():
-    return connectome.presets.tap_withdrawal(connectome.load("cook2019"))
-
-
-def random_controller(ctrl, seed):
-    """The controller with parameters drawn uniformly from its unit cube."""
-    rng = np.random.default_rng(seed)
-    return ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
 
 
 def reference_step(ctrl, obs, v):
@@ -105,7 +93,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("env_id", "options"), CASES)
-def test_step_matches_numpy_reference(tw, env_id, options):
+def test_step_matches_numpy_reference(tw, env_id, options, random_controller):
     ctrl = random_controller(Controller.from_circuit(tw, env_id, **options), seed=3)
     rng = np.random.default_rng(4)
     env = gymnasium.make(env_id)
@@ -149,7 +137,7 @@ def test_unit_cube_decoding(tw):
 
 
 @pytest.mark.parametrize(("env_id", "options"), [CASES[0], CASES[3], CASES[4], CASES[6]])
-def test_save_and_load_give_the_same_actions(tw, tmp_path, env_id, options):
+def test_save_and_load_give_the_same_actions(tw, tmp_path, env_id, options, random_controller):
     ctrl = random_controller(Controller.from_circuit(tw, env_id, **options), seed=7)
     ctrl = ctrl.with_theta(ctrl.theta, provenance={"env": env_id, "seed": 7, "score": 1.5})
     path = tmp_path / "ctrl.json"

@@ -5,12 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from connectome import Circuit, WiringFormatError, io, load, presets
-
-
-@pytest.fixture(scope="module")
-def tw():
-    return presets.tap_withdrawal(load("cook2019"))
+from connectome import Circuit, WiringFormatError, io, load
 
 
 @pytest.fixture(scope="module")

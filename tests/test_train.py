@@ -24,16 +24,6 @@ from sim.train import add_cli, episode_seeds, evaluate, rollout, train
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def tw():
-    return connectome.presets.tap_withdrawal(connectome.load("cook2019"))
-
-
-def random_controller(ctrl, seed):
-    rng = np.random.default_rng(seed)
-    return ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
-
-
 def same_run(a, b):
     """Two TrainResults are the same run (wall times aside)."""
     np.testing.assert_array_equal(a.controller.theta, b.controller.theta)
@@ -44,7 +34,7 @@ def same_run(a, b):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 @pytest.mark.parametrize("output_map", ["auto", "dense"])
-def test_gymnasium_replay_equals_numba_rollout(tw, env_id, output_map):
+def test_gymnasium_replay_equals_numba_rollout(tw, env_id, output_map, random_controller):
     ctrl = random_controller(Controller.from_circuit(tw, env_id, output_map=output_map), seed=5)
     seeds = [0, 1, 12345, 2**31 - 2]
     returns, lengths = rollout(ctrl, seeds)
@@ -54,7 +44,7 @@ def test_gymnasium_replay_equals_numba_rollout(tw, env_id, output_map):
     assert ev.mean == np.mean(ev.returns) and ev.min == min(ev.returns)
 
 
-def test_python_adapter_equals_numba_rollout(tw):
+def test_python_adapter_equals_numba_rollout(tw, random_controller):
     """The Python loop over gymnasium (used for envs without a numba port) gives the numba
     kernel's returns when pointed at an env that has a port."""
     for env_id in ("Pendulum-v1", "CartPole-v1"):

@@ -30,6 +30,7 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import WormlabError
 from connectome.neurons import as_name_list
+from webapp import components as ui
 from webapp.figures.control import (
     ROLE_COLORS,
     circuit_elements,
@@ -281,28 +282,6 @@ def _card(title, *children, **style):
     )
 
 
-def _msg(id_):
-    return html.Div(id=id_, role="status", style={"fontSize": "13px", "marginTop": "4px"})
-
-
-def _label(text, child):
-    return html.Label(
-        [html.Span(text, style={"display": "block", "fontSize": "12px", "color": "#495057"}),
-         child],
-        style={"display": "inline-block", "marginRight": "10px", "verticalAlign": "top"},
-    )  # fmt: skip
-
-
-def _button(text, id_, primary=False):
-    return html.Button(
-        text,
-        id=id_,
-        n_clicks=0,
-        className="wl-button wl-primary" if primary else "wl-button",
-        style={"marginRight": "6px", "marginTop": "4px"},
-    )
-
-
 def _num(id_, value, min_, max_=None, step=1, width=80):
     return dcc.Input(
         id=id_, type="number", value=value, min=min_, max=max_, step=step,
@@ -331,56 +310,60 @@ def _op_tabs():
     tab_style = {"padding": "4px 8px", "fontSize": "13px"}
     tabs = [
         ("Neurons", [
-            _label("Neurons or classes", _text("circuit-names", "e.g. AVA, PVC, DVA")),
-            html.Div([_button("Add", "circuit-add"), _button("Ablate (remove)", "circuit-ablate")]),
+            ui.label("Neurons or classes", _text("circuit-names", "e.g. AVA, PVC, DVA")),
+            html.Div(
+                [ui.button("Add", "circuit-add"), ui.button("Ablate (remove)", "circuit-ablate")]
+            ),
         ]),
         ("Expand", [
-            _label("Hops k", _num("circuit-expand-k", 1, 1, 3)),
-            _label("Along", _kind("circuit-expand-kind")),
-            _label("Direction", dcc.Dropdown(
+            ui.label("Hops k", _num("circuit-expand-k", 1, 1, 3)),
+            ui.label("Along", _kind("circuit-expand-kind")),
+            ui.label("Direction", dcc.Dropdown(
                 id="circuit-expand-direction", clearable=False, value="both",
                 options=[{"label": "both", "value": "both"},
                          {"label": "inputs (presynaptic)", "value": "in"},
                          {"label": "outputs (postsynaptic)", "value": "out"}],
                 style={"width": "190px"})),
-            html.Div(_button("Expand", "circuit-expand")),
+            html.Div(ui.button("Expand", "circuit-expand")),
         ]),
         ("Paths", [
-            _label("From (sensory set)",
+            ui.label("From (sensory set)",
                    _text("circuit-paths-from", "default: the sensory neurons", 220)),
-            _label("To (motor set)",
+            ui.label("To (motor set)",
                    _text("circuit-paths-to", "default: the motor neurons", 220)),
-            _label("Max synapses", _num("circuit-paths-length", 2, 1, 4)),
-            _label("Along", _kind("circuit-paths-kind")),
-            html.Div(_button("Add paths", "circuit-paths")),
+            ui.label("Max synapses", _num("circuit-paths-length", 2, 1, 4)),
+            ui.label("Along", _kind("circuit-paths-kind")),
+            html.Div(ui.button("Add paths", "circuit-paths")),
         ]),
         ("Prune", [
-            _label("Chemical weight \u2265", _num("circuit-th-chemical", None, 0, step="any")),
-            _label("Electrical weight \u2265", _num("circuit-th-electrical", None, 0, step="any")),
-            html.Div(_button("Apply thresholds", "circuit-threshold")),
+            ui.label("Chemical weight \u2265", _num("circuit-th-chemical", None, 0, step="any")),
+            ui.label(
+                "Electrical weight \u2265", _num("circuit-th-electrical", None, 0, step="any")
+            ),
+            html.Div(ui.button("Apply thresholds", "circuit-threshold")),
             html.Hr(style={"margin": "8px 0"}),
-            _label("Top k inputs per neuron", _num("circuit-topk-k", 3, 0, 50)),
-            _label("Among", _kind("circuit-topk-kind")),
-            html.Div(_button("Keep top k", "circuit-topk")),
+            ui.label("Top k inputs per neuron", _num("circuit-topk-k", 3, 0, 50)),
+            ui.label("Among", _kind("circuit-topk-kind")),
+            html.Div(ui.button("Keep top k", "circuit-topk")),
         ]),
         ("Classes & signs", [
-            html.Div([_button("Merge into classes", "circuit-merge"),
+            html.Div([ui.button("Merge into classes", "circuit-merge"),
                       html.Span(" L/R and numbered members become one node; weights add up.",
                                 style={"fontSize": "12px", "color": "#495057"})]),
             html.Hr(style={"margin": "8px 0"}),
-            _label("Presynaptic neurons", _text("circuit-sign-names", "e.g. AVA", 180)),
-            _label("Their chemical synapses", dcc.RadioItems(
+            ui.label("Presynaptic neurons", _text("circuit-sign-names", "e.g. AVA", 180)),
+            ui.label("Their chemical synapses", dcc.RadioItems(
                 id="circuit-sign-value", value=-1, inline=True,
                 options=[{"label": " inhibitory ", "value": -1},
                          {"label": " excitatory", "value": 1}])),
-            html.Div(_button("Set sign", "circuit-sign")),
+            html.Div(ui.button("Set sign", "circuit-sign")),
         ]),
         ("Roles", [
-            _label("Sensory (inputs)", dcc.Dropdown(id="circuit-role-sensory", multi=True,
+            ui.label("Sensory (inputs)", dcc.Dropdown(id="circuit-role-sensory", multi=True,
                                                     style={"width": "300px"})),
-            _label("Motor (outputs)", dcc.Dropdown(id="circuit-role-motor", multi=True,
+            ui.label("Motor (outputs)", dcc.Dropdown(id="circuit-role-motor", multi=True,
                                                    style={"width": "300px"})),
-            html.Div(_button("Apply roles", "circuit-roles")),
+            html.Div(ui.button("Apply roles", "circuit-roles")),
         ]),
     ]  # fmt: skip
     return dcc.Tabs(
@@ -423,7 +406,7 @@ def layout(**_query):
                 "1. Start",
                 html.Div(
                     [
-                        _label(
+                        ui.label(
                             "Preset",
                             dcc.Dropdown(
                                 id="circuit-preset",
@@ -433,7 +416,7 @@ def layout(**_query):
                                 style={"width": "270px"},
                             ),
                         ),
-                        _label(
+                        ui.label(
                             "Dataset",
                             dcc.Dropdown(
                                 id="circuit-dataset",
@@ -445,8 +428,8 @@ def layout(**_query):
                         ),
                     ]
                 ),  # fmt: skip
-                _button("Start from preset", "circuit-preset-load", primary=True),
-                _button("Start from the Explore selection", "circuit-from-selection"),
+                ui.button("Start from preset", "circuit-preset-load", primary=True),
+                ui.button("Start from the Explore selection", "circuit-from-selection"),
                 html.Div(
                     id="circuit-selection-info",
                     style={"fontSize": "12px", "color": "#495057", "marginTop": "4px"},
@@ -466,17 +449,17 @@ def layout(**_query):
                         "cursor": "pointer",
                     },
                 ),
-                _msg("circuit-upload-msg"),
-                _msg("circuit-start-msg"),
+                ui.status("circuit-upload-msg"),
+                ui.status("circuit-start-msg"),
             ),
-            _card("2. Operations", _op_tabs(), _msg("circuit-op-msg")),
+            _card("2. Operations", _op_tabs(), ui.status("circuit-op-msg")),
             _card(
                 "Steps",
                 html.Ol(
                     id="circuit-ops",
                     style={"paddingLeft": "22px", "margin": "0", "fontSize": "13px"},
                 ),
-                _button("Undo last step", "circuit-undo"),
+                ui.button("Undo last step", "circuit-undo"),
             ),  # fmt: skip
         ],
         style={"flex": "0 0 560px", "minWidth": "0"},
@@ -511,9 +494,9 @@ def layout(**_query):
             _card(
                 "3. Download",
                 html.Div(
-                    [_button(label, f"circuit-dl-{fmt}") for fmt, (label, _) in _EXPORTS.items()]
+                    [ui.button(label, f"circuit-dl-{fmt}") for fmt, (label, _) in _EXPORTS.items()]
                 ),
-                _msg("circuit-dl-msg"),
+                ui.status("circuit-dl-msg"),
                 dcc.Download(id="circuit-download"),
                 html.Div(
                     dcc.Link("Train this circuit as a controller \u2192", href="/train"),
@@ -541,12 +524,6 @@ def layout(**_query):
 
 
 # ------------------------------------------------------------------------ callbacks
-def _error(text):
-    return html.Div(text, className="wl-message wl-error")
-
-
-def _ok(text):
-    return html.Div(text, className="wl-message wl-info")
 
 
 def _kind_arg(value):
@@ -656,40 +633,40 @@ def _update_state(trigger, state, selection, preset, dataset, upload, filename, 
             )
             if fresh:
                 new = state_from_selection(selection)
-                return new, _ok(f"Started from the {new['start']['label']}."), "", ""
+                return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
             if state:
                 build_circuit(state)
                 return none
             return state_from_preset("tap_withdrawal", dataset or "cook2019", selection), "", "", ""
         if trigger == "circuit-preset-load":
             new = state_from_preset(preset, dataset or "cook2019", selection)
-            return new, _ok(f"Started from the {new['start']['label']}."), "", ""
+            return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
         if trigger == "circuit-from-selection":
             new = state_from_selection(selection)
-            return new, _ok(f"Started from the {new['start']['label']}."), "", ""
+            return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
         if trigger == "circuit-upload":
             new = state_from_upload(upload, filename, selection)
-            return new, "", _ok(f"Loaded {filename}: {new['start']['label']}."), ""
+            return new, "", ui.info(f"Loaded {filename}: {new['start']['label']}."), ""
     except (WormlabError, ValueError, TypeError) as err:
         where = 2 if trigger == "circuit-upload" else 1
         out = ["", "", ""]
         prefix = f"Upload {filename or ''}: " if where == 2 else ""
-        out[where - 1] = _error(prefix + str(err))
+        out[where - 1] = ui.error(prefix + str(err))
         return (no_update, *out)
     if trigger == "circuit-undo":
         floor = 1 if state and state["start"]["kind"] == "ops" else 0
         if not state or len(state["ops"]) <= floor:
-            return no_update, "", "", _error("Nothing to undo: this is where the circuit starts.")
+            return no_update, "", "", ui.error("Nothing to undo: this is where the circuit starts.")
         undone = state["ops"][-1]
         new = dict(state, ops=state["ops"][:-1])
-        return new, "", "", _ok(f"Undid: {describe_op(undone)}")
+        return new, "", "", ui.info(f"Undid: {describe_op(undone)}")
     try:
         circuit = build_circuit(state)
         result = _operation(trigger, circuit, values)
     except (WormlabError, ValueError, TypeError) as err:
-        return no_update, "", "", _error(str(err))
+        return no_update, "", "", ui.error(str(err))
     new = dict(state, ops=[*state["ops"], dict(result.ops[-1])])
-    return new, "", "", _ok(f"Done: {describe_op(result.ops[-1])}")
+    return new, "", "", ui.info(f"Done: {describe_op(result.ops[-1])}")
 
 
 def _graph_info(node, edge, trigger):
@@ -762,7 +739,7 @@ def register_callbacks(app) -> None:
         try:
             circuit = build_circuit(state)
         except WormlabError as err:
-            problem = html.Div(_error(f"This circuit cannot be rebuilt: {err}"))
+            problem = html.Div(ui.error(f"This circuit cannot be rebuilt: {err}"))
             return ([], no_update, empty_figure("", 190), "", problem, [], [], [], [], [],
                     no_update)  # fmt: skip
         wiring = wiring_io.to_dict(circuit)
@@ -826,7 +803,7 @@ def register_callbacks(app) -> None:
         try:
             return export_file(build_circuit(state), fmt), ""
         except (WormlabError, ValueError) as err:
-            return no_update, _error(f"{_EXPORTS[fmt][0]}: {err}")
+            return no_update, ui.error(f"{_EXPORTS[fmt][0]}: {err}")
 
     @app.callback(
         Output("circuit-dataset", "value"),

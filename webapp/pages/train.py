@@ -21,6 +21,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WormlabError
+from webapp import components as ui
 from webapp import training
 from webapp.figures.control import (
     ANIMATED_ENVS,
@@ -74,37 +75,11 @@ def _card(title, *children, **style):
     )
 
 
-def _label(text, child, width=None):
-    style = {"display": "inline-block", "marginRight": "10px", "verticalAlign": "top"}
-    if width:
-        style["width"] = width
-    return html.Label(
-        [html.Span(text, style={"display": "block", "fontSize": "12px", "color": "#495057"}),
-         child],
-        style=style,
-    )  # fmt: skip
-
-
 def _num(id_, value, min_, max_=None, step=1, width=90):
     return dcc.Input(
         id=id_, type="number", value=value, min=min_, max=max_, step=step,
         style={"width": f"{width}px"},
     )  # fmt: skip
-
-
-def _button(text, id_, primary=False, disabled=False):
-    return html.Button(
-        text,
-        id=id_,
-        n_clicks=0,
-        disabled=disabled,
-        className="wl-button wl-primary" if primary else "wl-button",
-        style={"marginRight": "6px", "marginTop": "6px"},
-    )
-
-
-def _msg(id_):
-    return html.Div(id=id_, role="status", style={"fontSize": "13px", "marginTop": "4px"})
 
 
 def layout(**_query):
@@ -114,7 +89,7 @@ def layout(**_query):
         "1. What to train",
         html.Div(
             [
-                _label(
+                ui.label(
                     "Circuit",
                     dcc.Dropdown(
                         id="train-circuit",
@@ -124,7 +99,7 @@ def layout(**_query):
                         style={"width": "330px"},
                     ),
                 ),
-                _label(
+                ui.label(
                     "Environment",
                     dcc.Dropdown(
                         id="train-env",
@@ -142,7 +117,7 @@ def layout(**_query):
         ),  # fmt: skip
         html.Div(
             [
-                _label(
+                ui.label(
                     "Input map",
                     dcc.RadioItems(
                         id="train-input-map",
@@ -154,7 +129,7 @@ def layout(**_query):
                         ],
                     ),
                 ),
-                _label(
+                ui.label(
                     "Output map",
                     dcc.RadioItems(
                         id="train-output-map",
@@ -171,11 +146,11 @@ def layout(**_query):
         html.Div(id="train-pairs", style={"marginTop": "4px"}),
         html.Div(
             [
-                _label(
+                ui.label(
                     "Output a",
                     dcc.Dropdown(id="train-out-a", clearable=False, style={"width": "140px"}),
                 ),
-                _label(
+                ui.label(
                     "minus b",
                     dcc.Dropdown(id="train-out-b", clearable=False, style={"width": "140px"}),
                 ),
@@ -185,23 +160,23 @@ def layout(**_query):
         html.Div(
             id="train-io-text", style={"fontSize": "12px", "color": "#495057", "marginTop": "6px"}
         ),  # fmt: skip
-        _msg("train-io-msg"),
+        ui.status("train-io-msg"),
     )
     budget = _card(
         "2. Budget",
-        _label("Seconds", _num("train-seconds", 60, 1, 3600)),
-        _label("Generations", _num("train-generations", 300, 1, 100000)),
-        _label("Stop at return", _num("train-target", 500, None, None, "any", 110)),
-        _label("Episodes / candidate", _num("train-episodes", 8, 1, 100)),
-        _label("Seed", _num("train-seed", 0, 0, 2**31 - 1)),
-        _label("Evaluation episodes", _num("train-eval-episodes", 20, 1, MAX_EVAL_EPISODES)),
+        ui.label("Seconds", _num("train-seconds", 60, 1, 3600)),
+        ui.label("Generations", _num("train-generations", 300, 1, 100000)),
+        ui.label("Stop at return", _num("train-target", 500, None, None, "any", 110)),
+        ui.label("Episodes / candidate", _num("train-episodes", 8, 1, 100)),
+        ui.label("Seed", _num("train-seed", 0, 0, 2**31 - 1)),
+        ui.label("Evaluation episodes", _num("train-eval-episodes", 20, 1, MAX_EVAL_EPISODES)),
         html.Div(
             [
-                _button("Train", "train-run", primary=True),
-                _button("Cancel", "train-cancel", disabled=True),
+                ui.button("Train", "train-run", primary=True),
+                ui.button("Cancel", "train-cancel", disabled=True),
             ]
         ),
-        _msg("train-msg"),
+        ui.status("train-msg"),
     )
     progress = _card(
         "3. Progress",
@@ -218,7 +193,7 @@ def layout(**_query):
                  style={"fontSize": "14px"}),
         html.Div(
             [
-                _button("Download controller JSON", "train-download-btn", disabled=True),
+                ui.button("Download controller JSON", "train-download-btn", disabled=True),
                 dcc.Download(id="train-download"),
             ]
         ),
@@ -232,7 +207,7 @@ def layout(**_query):
                    "textAlign": "center", "marginTop": "8px", "fontSize": "13px",
                    "cursor": "pointer"},
         ),  # fmt: skip
-        _msg("train-upload-msg"),
+        ui.status("train-upload-msg"),
         dcc.Graph(id="train-animation", figure=empty_figure("The episode appears here.", 360),
                   config={"displayModeBar": False}, style={"height": "360px"}),
         html.Div("Trained weights: line width grows with the synapse's maximum conductance w "
@@ -277,12 +252,6 @@ def layout(**_query):
 
 
 # ------------------------------------------------------------------------ callbacks
-def _error(text):
-    return html.Div(text, className="wl-message wl-error")
-
-
-def _ok(text):
-    return html.Div(text, className="wl-message wl-info")
 
 
 def _io_from_fields(input_map, pair_values, pair_ids, output_map, out_a, out_b):
@@ -403,7 +372,7 @@ def register_callbacks(app) -> None:
             circuit = circuit_choice(choice, store_circuit, dataset)
             io = default_io(circuit, env_id)
         except (WormlabError, ValueError) as err:
-            return (*blank, "", _error(str(err)))
+            return (*blank, "", ui.error(str(err)))
         sens = [{"label": n, "value": n} for n in circuit.sensory]
         mot = [{"label": n, "value": n} for n in circuit.motor]
         labels = OBS_LABELS[env_id]
@@ -469,7 +438,7 @@ def register_callbacks(app) -> None:
             text = describe_io(circuit, env_id, io)
             make_controller(circuit, env_id, io)
         except (WormlabError, ValueError, TypeError) as err:
-            return show_pairs, show_out, "", _error(str(err))
+            return show_pairs, show_out, "", ui.error(str(err))
         return show_pairs, show_out, text, ""
 
     progress_outputs = [
@@ -531,7 +500,7 @@ def register_callbacks(app) -> None:
                 }
             )  # fmt: skip
         except (WormlabError, ValueError, TypeError) as err:
-            return (no_update, _error(str(err)), *nothing)
+            return (no_update, ui.error(str(err)), *nothing)
         stop_file = stop_path(run_id)
         history = []
         state = {"note": "starting the trainer"}
@@ -567,7 +536,7 @@ def register_callbacks(app) -> None:
             clear_stop(stop_file)
         if out["kind"] == "error":
             final = show("stopped by an error")
-            return (no_update, _error(out["text"]), *final)
+            return (no_update, ui.error(out["text"]), *final)
         history = out["history"]
         reason = {
             "target": "target reached",
@@ -588,7 +557,7 @@ def register_callbacks(app) -> None:
             "evaluation": out["evaluation"],
             "episode": out["episode"],
         }
-        return (result, _ok(f"Done: {reason}."), *final)
+        return (result, ui.info(f"Done: {reason}."), *final)
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
@@ -603,7 +572,7 @@ def register_callbacks(app) -> None:
         try:
             path = stop_path(job_id(session, n_run))
         except ControllerError as err:
-            return _error(str(err))
+            return ui.error(str(err))
         request_stop(path)
         return "Cancelling: the trainer stops after this generation and keeps its best."
 
@@ -626,10 +595,10 @@ def register_callbacks(app) -> None:
             ctrl = controller_from_upload(contents)
             done = evaluate_controller(ctrl, episodes, seed)
         except (WormlabError, ValueError, TypeError) as err:
-            return no_update, _error(f"Upload {filename or ''}: {err}"), None
+            return no_update, ui.error(f"Upload {filename or ''}: {err}"), None
         result = {"source": "uploaded", "filename": filename, "controller": ctrl.to_dict(),
                   **done}  # fmt: skip
-        return result, _ok(f"Loaded {filename}."), None
+        return result, ui.info(f"Loaded {filename}."), None
 
     @app.callback(
         Output("train-result-text", "children"),
@@ -643,7 +612,7 @@ def register_callbacks(app) -> None:
         try:
             return _result_view(result)
         except (KeyError, TypeError, ValueError) as err:
-            return (_error(f"The stored result cannot be shown ({err}); train again."),
+            return (ui.error(f"The stored result cannot be shown ({err}); train again."),
                     empty_figure("", 360), [], circuit_stylesheet(), True)  # fmt: skip
 
     @app.callback(

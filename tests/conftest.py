@@ -1,0 +1,23 @@
+"""Fixtures shared by the test modules."""
+
+import numpy as np
+import pytest
+
+import connectome
+
+
+@pytest.fixture(scope="session")
+def tw():
+    """The tap-withdrawal preset of Cook 2019 (class level)."""
+    return connectome.presets.tap_withdrawal(connectome.load("cook2019"))
+
+
+@pytest.fixture
+def random_controller():
+    """make(ctrl, seed): the controller with parameters drawn uniformly from its unit cube."""
+
+    def make(ctrl, seed):
+        rng = np.random.default_rng(seed)
+        return ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
+
+    return make
