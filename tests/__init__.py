@@ -1,0 +1,1 @@
+"""wormlab test suite."""
