@@ -3,9 +3,38 @@
 Pure functions returning Dash components; styling lives in ``assets/wormlab.css``.
 """
 
-from dash import html
+from dash import dcc, html
 
-__all__ = ["label", "button", "status", "error", "info"]
+__all__ = ["card", "label", "number", "button", "status", "error", "info"]
+
+
+def card(title, *children, **style):
+    """A titled panel; ``style`` adds to or overrides the panel's style."""
+    return html.Div(
+        [html.H4(title, style={"margin": "0 0 8px 0", "fontSize": "15px"}), *children],
+        style={
+            "border": "1px solid #dee2e6",
+            "borderRadius": "6px",
+            "padding": "10px 12px",
+            "marginBottom": "10px",
+            "background": "#fff",
+            **style,
+        },
+    )
+
+
+def number(id_, value, min_, max_=None, step=1, width=90, debounce=False):
+    """A number input ``width`` pixels wide (``debounce``: report on Enter or blur)."""
+    return dcc.Input(
+        id=id_,
+        type="number",
+        value=value,
+        min=min_,
+        max=max_,
+        step=step,
+        style={"width": f"{width}px"},
+        debounce=debounce,
+    )
 
 
 def label(text, child, width=None):

@@ -268,25 +268,9 @@ def export_file(circuit, fmt: str) -> dict:
 
 
 # ------------------------------------------------------------------------ layout
-def _card(title, *children, **style):
-    return html.Div(
-        [html.H4(title, style={"margin": "0 0 8px 0", "fontSize": "15px"}), *children],
-        style={
-            "border": "1px solid #dee2e6",
-            "borderRadius": "6px",
-            "padding": "10px 12px",
-            "marginBottom": "10px",
-            "background": "#fff",
-            **style,
-        },
-    )
-
-
-def _num(id_, value, min_, max_=None, step=1, width=80):
-    return dcc.Input(
-        id=id_, type="number", value=value, min=min_, max=max_, step=step,
-        style={"width": f"{width}px"}, debounce=True,
-    )  # fmt: skip
+def _num(id_, value, min_, max_=None, step=1):
+    """The Circuit page's number inputs: narrow, and reported on Enter or blur."""
+    return ui.number(id_, value, min_, max_, step, width=80, debounce=True)
 
 
 def _text(id_, placeholder, width=260):
@@ -402,7 +386,7 @@ def layout(**_query):
     )  # fmt: skip
     left = html.Div(
         [
-            _card(
+            ui.card(
                 "1. Start",
                 html.Div(
                     [
@@ -452,8 +436,8 @@ def layout(**_query):
                 ui.status("circuit-upload-msg"),
                 ui.status("circuit-start-msg"),
             ),
-            _card("2. Operations", _op_tabs(), ui.status("circuit-op-msg")),
-            _card(
+            ui.card("2. Operations", _op_tabs(), ui.status("circuit-op-msg")),
+            ui.card(
                 "Steps",
                 html.Ol(
                     id="circuit-ops",
@@ -466,7 +450,7 @@ def layout(**_query):
     )
     right = html.Div(
         [
-            _card(
+            ui.card(
                 "Circuit",
                 html.Div(id="circuit-summary", style={"fontSize": "13px", "marginBottom": "4px"}),
                 html.Div(id="circuit-problems"),
@@ -491,7 +475,7 @@ def layout(**_query):
                     style={"height": "190px"},
                 ),
             ),
-            _card(
+            ui.card(
                 "3. Download",
                 html.Div(
                     [ui.button(label, f"circuit-dl-{fmt}") for fmt, (label, _) in _EXPORTS.items()]

@@ -61,31 +61,12 @@ ORDER = 3
 
 
 # ------------------------------------------------------------------------ layout
-def _card(title, *children, **style):
-    return html.Div(
-        [html.H4(title, style={"margin": "0 0 8px 0", "fontSize": "15px"}), *children],
-        style={
-            "border": "1px solid #dee2e6",
-            "borderRadius": "6px",
-            "padding": "10px 12px",
-            "marginBottom": "10px",
-            "background": "#fff",
-            **style,
-        },
-    )
-
-
-def _num(id_, value, min_, max_=None, step=1, width=90):
-    return dcc.Input(
-        id=id_, type="number", value=value, min=min_, max=max_, step=step,
-        style={"width": f"{width}px"},
-    )  # fmt: skip
 
 
 def layout(**_query):
     """The Train page (query parameters are ignored)."""
     envs = [{"label": e, "value": e} for e in ENVS]
-    settings = _card(
+    settings = ui.card(
         "1. What to train",
         html.Div(
             [
@@ -162,14 +143,14 @@ def layout(**_query):
         ),  # fmt: skip
         ui.status("train-io-msg"),
     )
-    budget = _card(
+    budget = ui.card(
         "2. Budget",
-        ui.label("Seconds", _num("train-seconds", 60, 1, 3600)),
-        ui.label("Generations", _num("train-generations", 300, 1, 100000)),
-        ui.label("Stop at return", _num("train-target", 500, None, None, "any", 110)),
-        ui.label("Episodes / candidate", _num("train-episodes", 8, 1, 100)),
-        ui.label("Seed", _num("train-seed", 0, 0, 2**31 - 1)),
-        ui.label("Evaluation episodes", _num("train-eval-episodes", 20, 1, MAX_EVAL_EPISODES)),
+        ui.label("Seconds", ui.number("train-seconds", 60, 1, 3600)),
+        ui.label("Generations", ui.number("train-generations", 300, 1, 100000)),
+        ui.label("Stop at return", ui.number("train-target", 500, None, None, "any", 110)),
+        ui.label("Episodes / candidate", ui.number("train-episodes", 8, 1, 100)),
+        ui.label("Seed", ui.number("train-seed", 0, 0, 2**31 - 1)),
+        ui.label("Evaluation episodes", ui.number("train-eval-episodes", 20, 1, MAX_EVAL_EPISODES)),
         html.Div(
             [
                 ui.button("Train", "train-run", primary=True),
@@ -178,7 +159,7 @@ def layout(**_query):
         ),
         ui.status("train-msg"),
     )
-    progress = _card(
+    progress = ui.card(
         "3. Progress",
         html.Progress(id="train-progress", value="0", max="100",
                       style={"width": "100%", "height": "18px"}),
@@ -187,7 +168,7 @@ def layout(**_query):
         dcc.Graph(id="train-curve", figure=learning_curve_figure([]),
                   config={"displayModeBar": False}, style={"height": "260px"}),
     )  # fmt: skip
-    results = _card(
+    results = ui.card(
         "4. Result",
         html.Div(id="train-result-text", children="Train a controller or upload one.",
                  style={"fontSize": "14px"}),
