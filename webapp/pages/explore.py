@@ -530,9 +530,6 @@ def _node_panel(dataset: str, level: str, name: str):
         else:
             facts.append(("position", f"x {row['x']:.1f}, y {row['y']:.1f}, z {row['z']:.1f} µm"))
         facts.append(("description", info["description"] or "—"))
-        # a gap junction between two members of one class is a self-pair at class level,
-        # listed from both ends: show it once
-        p = p[~((p["direction"] == "gap") & (p["partner"] == name) & p.duplicated())]
         groups = {
             d: list(
                 zip(
