@@ -2,6 +2,8 @@
 
 Layers: :mod:`sim.models` (parameters), :mod:`sim.compile` (circuit -> arrays),
 :mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.simulate`, :mod:`sim.analysis`;
+sweeps and lesion screens: :mod:`sim.sweeps`, :mod:`sim.screens` (run in-process or on dask by
+:mod:`sim.distributed`, resumable through :mod:`sim.sweepstore`);
 controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`.
 """
 
@@ -17,8 +19,10 @@ from sim.analysis import (
 )
 from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
 from sim.models import GradedParams, LTCParams, default_params, map_weights
+from sim.screens import screen
 from sim.simulate import SimResult, simulate, simulate_batch
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
+from sim.sweeps import SweepSpec, sweep, sweep_spec
 
 __all__ = [
     "CompiledCircuit",
@@ -29,6 +33,7 @@ __all__ = [
     "PeriodEstimate",
     "SimResult",
     "Stimulus",
+    "SweepSpec",
     "Wiring",
     "array",
     "compile",
@@ -46,8 +51,11 @@ __all__ = [
     "response_summary",
     "simulate",
     "simulate_batch",
+    "screen",
     "sine",
     "step",
+    "sweep",
+    "sweep_spec",
     "warmup",
 ]
 

@@ -9,7 +9,8 @@ Examples
     python -m sim run --circuit tw.json --model ltc --stim PLM:pulse:amp=1,period=20,width=5 \\
         --ablate AVD --duration 200 --out tw.csv
 
-The training subcommands (``train``, ``evaluate``) come from :mod:`sim.train`.
+The training subcommands (``train``, ``evaluate``) come from :mod:`sim.train`; ``sweep`` and
+``screen`` from :mod:`sim.sweep_cli`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 import numpy as np
 
 from connectome.errors import SimulationError
-from sim import train
+from sim import sweep_cli, train
 from sim.train import _cli_errors
 
 __all__ = ["main", "build_parser", "ProgressBar"]
@@ -200,6 +201,7 @@ def build_parser():
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
     warm.set_defaults(func=_cli_errors(_cmd_warmup))
     train.add_cli(sub)
+    sweep_cli.add_cli(sub, ProgressBar, _cli_errors)
     return parser
 
 
