@@ -55,6 +55,7 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 import connectome
 import sim
@@ -696,8 +697,14 @@ def run_chunk(spec, chunk):
     The task a dask worker runs; in-process runs call it too, so both do the same floating-
     point work. Every point of a chunk is on one network, compiled once per process
     (:func:`compiled_network`). A kernel call that fails is re-run point by point, so only
-    the failing points get an ``error``.
+    the failing points get an ``error``. BLAS runs on one thread (the metrics' small SVDs are
+    many times slower threaded on a busy machine, and the result must not depend on it).
     """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_chunk(spec, chunk)
+
+
+def _run_chunk(spec, chunk):
     rows, items = {}, []
     base_source, base_ablate, _, _ = _point_fields(spec, spec.points[chunk.points[0]])
     for i in chunk.points:
