@@ -170,6 +170,7 @@ def screen(
     client=None,
     out=None,
     progress=None,
+    should_stop=None,
     min_strength=0.8,
     min_amplitude=1.0,
     period_tol=0.05,
@@ -182,8 +183,9 @@ def screen(
     ----------
     source, stimulus, candidates, level, pairs, **options
         See :func:`screen_spec`.
-    workers, scheduler, client, out, progress
-        See :func:`sim.sweeps.sweep`.
+    workers, scheduler, client, out, progress, should_stop
+        See :func:`sim.sweeps.sweep` (a stopped screen ranks the points done, if the baseline
+        is among them).
     min_strength, min_amplitude, period_tol, amplitude_tol
         See :func:`rank`.
 
@@ -195,7 +197,7 @@ def screen(
     spec = screen_spec(source, stimulus, candidates=candidates, level=level, pairs=pairs, **options)
     table = sweep(
         spec=spec, workers=workers, scheduler=scheduler, client=client, out=out,
-        progress=progress,
+        progress=progress, should_stop=should_stop,
     )  # fmt: skip
     return rank(
         table,

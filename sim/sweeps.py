@@ -797,6 +797,7 @@ def sweep(
     client=None,
     out=None,
     progress=None,
+    should_stop=None,
     **options,
 ):
     """Run a sweep: one row of metrics per point, in-process or on dask.distributed.
@@ -817,6 +818,9 @@ def sweep(
         the same ``out`` skips the chunks already there (:mod:`sim.sweepstore`).
     progress : callable, optional
         Called with the fraction of points done (0..1) after each chunk.
+    should_stop : callable, optional
+        Asked after each chunk; when it returns True the sweep stops (pending dask tasks are
+        cancelled) and returns the rows done so far.
 
     Returns
     -------
@@ -848,16 +852,20 @@ def sweep(
     finished = total - sum(len(c.points) for c in todo)
     if progress is not None and todo:
         progress(finished / total)
-    for chunk, rows in distributed.execute(
-        spec, todo, workers=workers, scheduler=scheduler, client=client
-    ):
-        if store is not None:
-            store.write(chunk, rows)
-        else:
-            frames.append(rows)
-        finished += len(chunk.points)
-        if progress is not None:
-            progress(finished / total)
+    runs = distributed.execute(spec, todo, workers=workers, scheduler=scheduler, client=client)
+    try:
+        for chunk, rows in runs:
+            if store is not None:
+                store.write(chunk, rows)
+            else:
+                frames.append(rows)
+            finished += len(chunk.points)
+            if progress is not None:
+                progress(finished / total)
+            if should_stop is not None and should_stop():
+                break
+    finally:
+        runs.close()  # cancels what is still pending on dask
     if store is not None:
         frames = store.read()
     return assemble(spec, frames)

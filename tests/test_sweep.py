@@ -233,3 +233,14 @@ def test_period_metric_is_the_oscillation_summary(varshney):
     assert row["amplitude_pc1"] == osc.amplitude_pc[0]
     assert row["modes2"] == sum(osc.explained[:2])
     assert 0.5 < row["period"] < 3.0 and row["strength"] > 0.9
+
+
+def test_should_stop_returns_the_rows_done():
+    spec = sweep_spec(
+        "varshney2011", "PLM:step:amp=2000", grid={"ablate": ["", "AVBL", "DVA"]},
+        duration=0.01, metrics=["mean:AVBR"], chunk_size=1,
+    )  # fmt: skip
+    asked = []
+    part = sim.sweep(spec=spec, should_stop=lambda: asked.append(1) or len(asked) == 2)
+    assert part["point"].tolist() == [0, 1]
+    pd.testing.assert_frame_equal(part, sim.sweep(spec=spec).iloc[:2], check_exact=True)
