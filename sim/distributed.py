@@ -1,11 +1,13 @@
-"""Run a sweep's chunks in this process or as dask.distributed tasks, yielding rows as they come.
+"""Run tasks in this process or as dask.distributed tasks, yielding results as they come.
 
-Both ways call the same :func:`sim.sweeps.run_chunk` on the same chunks, so they give the same
-rows bit for bit. On dask each chunk is one task with a key made from the sweep's fingerprint
-and the chunk number; the client keeps every task until its rows are taken, so a worker that
-dies mid-sweep costs only the recomputation of its tasks (dask reschedules them, up to
-``distributed.scheduler.allowed-failures`` deaths per task). Each worker process keeps its
-compiled networks (:func:`sim.sweeps.compiled_network`) and numba's compiled kernels.
+:func:`run_tasks` is the one place wormlab hands work to dask: sweep chunks
+(:func:`sim.sweeps.run_chunk`, through :func:`execute`) and training runs
+(:mod:`sim.train_runs`). Both ways call the same function on the same arguments, so they give
+the same results bit for bit. On dask each task has a key made from a fingerprint of the work
+and its number; the client keeps every task until its result is taken, so a worker that dies
+mid-run costs only the recomputation of its tasks (dask reschedules them, up to
+``distributed.scheduler.allowed-failures`` deaths per task). Each worker process keeps what it
+caches (compiled networks: :func:`sim.sweeps.compiled_network`; numba's compiled kernels).
 
 dask is optional: ``pip install "wormlab[dask]"``.
 """
@@ -17,7 +19,7 @@ import os
 from connectome.errors import SimulationError
 from sim.sweeps import run_chunk
 
-__all__ = ["execute", "local_cluster", "require_distributed"]
+__all__ = ["execute", "run_tasks", "local_cluster", "require_distributed"]
 
 
 def require_distributed():
@@ -65,35 +67,59 @@ def local_cluster(workers, *, threads=None, **kwargs):
 
 
 def execute(spec, chunks, *, workers=None, scheduler=None, client=None, timeout=120):
-    """Run ``chunks`` of ``spec``; yield ``(chunk, rows)`` as each finishes.
+    """Run ``chunks`` of a sweep ``spec``; yield ``(chunk, rows)`` as each finishes.
+
+    See :func:`run_tasks` for ``workers``, ``scheduler``, ``client`` and ``timeout``.
+    """
+    chunks = list(chunks)
+    results = run_tasks(
+        run_chunk, [(spec, c) for c in chunks], token=f"sweep-{spec.fingerprint()[:16]}",
+        workers=workers, scheduler=scheduler, client=client, timeout=timeout,
+    )  # fmt: skip
+    try:
+        for k, rows in results:
+            yield chunks[k], rows
+    finally:
+        results.close()
+
+
+def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, timeout=120):
+    """Call ``func(*a)`` for each ``a`` of ``args``; yield ``(index, result)`` as each finishes.
 
     Parameters
     ----------
-    spec : SweepSpec
-    chunks : sequence of Chunk
+    func : callable
+        A module-level function (workers import it by name).
+    args : sequence of tuple
+        Arguments of each task.
+    token : str
+        Names the work: task keys are ``wormlab-{token}-{index}``, so the same token must mean
+        the same work.
     workers : int, optional
         Start a :func:`local_cluster` of this many workers for the run.
     scheduler : str, optional
         Address of a running scheduler (``tcp://host:8786``); its workers must be able to
         import wormlab.
     client : distributed.Client, optional
-        A client the caller manages. With none of the three, chunks run here, in order.
+        A client the caller manages. With none of the three, the tasks run here, in order.
     timeout : float
         Seconds to wait for the cluster to come up.
+
+    Closing the generator early cancels the tasks still pending.
     """
-    chunks = list(chunks)
+    args = list(args)
     given = [name for name, v in (("workers", workers), ("scheduler", scheduler),
                                   ("client", client)) if v is not None]  # fmt: skip
     if len(given) > 1:
         raise SimulationError(f"give one of workers, scheduler or client, not {given}")
-    if not chunks:
+    if not args:
         return
     if not given:
-        for chunk in chunks:
-            yield chunk, run_chunk(spec, chunk)
+        for k, a in enumerate(args):
+            yield k, func(*a)
         return
     if client is not None:
-        yield from _on_client(client, spec, chunks)
+        yield from _on_client(client, func, args, token)
         return
     distributed = require_distributed()
     if workers is not None:
@@ -101,7 +127,7 @@ def execute(spec, chunks, *, workers=None, scheduler=None, client=None, timeout=
             local_cluster(workers) as cluster,
             distributed.Client(cluster, timeout=timeout) as own,
         ):
-            yield from _on_client(own, spec, chunks)
+            yield from _on_client(own, func, args, token)
         return
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise SimulationError(f"scheduler = {scheduler!r}: give an address like tcp://host:8786")
@@ -110,24 +136,20 @@ def execute(spec, chunks, *, workers=None, scheduler=None, client=None, timeout=
     except OSError as err:
         raise SimulationError(f"cannot reach the dask scheduler at {scheduler}: {err}") from err
     with own:
-        yield from _on_client(own, spec, chunks)
+        yield from _on_client(own, func, args, token)
 
 
-def _on_client(client, spec, chunks):
+def _on_client(client, func, args, token):
     distributed = require_distributed()
-    token = spec.fingerprint()[:16]
-    futures = {
-        client.submit(run_chunk, spec, chunk, key=f"wormlab-sweep-{token}-{chunk.index}"): chunk
-        for chunk in chunks
-    }
+    futures = {client.submit(func, *a, key=f"wormlab-{token}-{k}"): k for k, a in enumerate(args)}
     pending = set(futures)
     try:
         for future in distributed.as_completed(list(futures)):
-            rows = future.result()
+            result = future.result()
             pending.discard(future)
-            chunk = futures[future]
+            k = futures[future]
             future.release()
-            yield chunk, rows
+            yield k, result
     finally:
         if pending:
             client.cancel(list(pending))
