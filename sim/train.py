@@ -724,6 +724,8 @@ def _load_circuit(args):
 
 
 def _cmd_train(args) -> int:
+    if args.seeds or args.envs or args.workers or args.scheduler or args.summary:
+        return _cmd_train_runs(args)
     ckpt = args.checkpoint or (args.output + ".ckpt.json")
     if args.resume and not os.path.exists(ckpt):
         print(f"no checkpoint at {ckpt}; starting a new run", file=sys.stderr)
@@ -769,6 +771,42 @@ def _cmd_train(args) -> int:
             f"({args.evaluate} episodes)"
         )
     return 0
+
+
+def _cmd_train_runs(args) -> int:
+    """Several runs (``--seeds``, ``--envs``) as tasks, here or on dask (sim.train_runs)."""
+    from sim.train_runs import train_runs
+
+    if args.controller or args.checkpoint or args.resume:
+        raise ControllerError(
+            "--seeds/--envs/--workers/--scheduler/--summary train circuits; each run keeps its "
+            "own checkpoint and resumes from it (no --controller, --checkpoint or --resume)"
+        )
+    seeds = []
+    for x in (x for v in (args.seeds or [str(args.seed)]) for x in v.split(",") if x.strip()):
+        if not x.strip().isdigit():
+            raise ControllerError(f"--seeds: {x!r} is not an integer >= 0")
+        seeds.append(int(x))
+    envs = [x.strip() for v in (args.envs or [args.env or "CartPole-v1"]) for x in v.split(",")]
+    options = dict(
+        generations=args.generations, popsize=args.popsize, episodes=args.episodes,
+        sigma0=args.sigma0, restarts=args.restarts, patience=args.patience, target=args.target,
+        validation_episodes=args.validation_episodes, max_seconds=args.seconds,
+        input_map=args.input_map, output_map=args.output_map,
+    )  # fmt: skip
+
+    def show(row):
+        if not args.quiet:
+            print(f"{row['env']} seed {row['seed']}: " + (row["error"] or (
+                f"{row['reason']}, {row['generations']} generations, score {row['score']:.2f}"
+            )), file=sys.stderr)  # fmt: skip
+
+    table = train_runs(
+        _load_circuit(args), [e for e in envs if e], seeds, args.output, workers=args.workers,
+        scheduler=args.scheduler, summary=args.summary, progress=show, **options,
+    )  # fmt: skip
+    print(table.drop(columns=["checkpoint"]).to_string(index=False))
+    return 0 if (table["error"] == "").all() else 2
 
 
 def _cmd_evaluate(args) -> int:
@@ -859,6 +897,13 @@ def add_cli(subparsers):
     p.add_argument("--evaluate", type=int, default=0, metavar="N",
                    help="replay the result over N gymnasium episodes")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    many = p.add_argument_group("several runs (sim.train_runs)")
+    many.add_argument("--seeds", action="append", metavar="S,S,...", help="one run per seed")
+    many.add_argument("--envs", action="append", metavar="ID,ID,...", help="one run per env")
+    where = many.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="run on a local dask cluster of N workers")
+    where.add_argument("--scheduler", help="run on a dask scheduler (tcp://host:8786)")
+    many.add_argument("--summary", help="CSV summary of the runs (rewritten as runs finish)")
     p.set_defaults(func=_cli_errors(_cmd_train))
 
     q = subparsers.add_parser(
