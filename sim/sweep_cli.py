@@ -26,15 +26,9 @@ import numpy as np
 import pandas as pd
 
 from connectome.errors import SimulationError
+from connectome.neurons import as_name_list
 
 __all__ = ["add_cli", "parse_axis", "read_spec_file"]
-
-
-def _split(values):
-    out = []
-    for v in values or ():
-        out.extend(x.strip() for x in v.split(",") if x.strip())
-    return out
 
 
 def _scalar(text):
@@ -133,11 +127,11 @@ def _options(args):
             params[key.strip()] = _scalar(value.strip())
         spec["params"] = params
     if args.ablate:
-        spec["ablate"] = _split(args.ablate)
+        spec["ablate"] = as_name_list(args.ablate)
     if args.metric:
-        spec["metrics"] = _split(args.metric)
+        spec["metrics"] = as_name_list(args.metric)
     if args.neurons:
-        spec["neurons"] = _split(args.neurons)
+        spec["neurons"] = as_name_list(args.neurons)
     circuit = spec.pop("circuit", None)
     if circuit is not None:
         with open(circuit, encoding="utf-8") as f:
@@ -187,9 +181,9 @@ def _cmd_screen(args, progress_bar):
 
     options = _options(args)
     table = screen(
-        candidates=_split(args.candidates) or None,
+        candidates=as_name_list(args.candidates or ()) or None,
         level=args.level,
-        pairs=_split(args.pairs) or None,
+        pairs=as_name_list(args.pairs or ()) or None,
         workers=args.workers,
         scheduler=args.scheduler,
         out=args.out,
