@@ -4,7 +4,8 @@ Layers: :mod:`sim.models` (parameters), :mod:`sim.compile` (circuit -> arrays),
 :mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.simulate`, :mod:`sim.analysis`;
 sweeps and lesion screens: :mod:`sim.sweeps`, :mod:`sim.screens` (run in-process or on dask by
 :mod:`sim.distributed`, resumable through :mod:`sim.sweepstore`);
-controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`.
+controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train` (many runs as tasks:
+:mod:`sim.train_runs`).
 """
 
 from sim import envs
