@@ -73,8 +73,9 @@ def execute(spec, chunks, *, workers=None, scheduler=None, client=None, timeout=
     """
     chunks = list(chunks)
     results = run_tasks(
-        run_chunk, [(spec, c) for c in chunks], token=f"sweep-{spec.fingerprint()[:16]}",
-        workers=workers, scheduler=scheduler, client=client, timeout=timeout,
+        run_chunk, [(c,) for c in chunks], shared=(spec,),
+        token=f"sweep-{spec.fingerprint()[:16]}", workers=workers, scheduler=scheduler,
+        client=client, timeout=timeout,
     )  # fmt: skip
     try:
         for k, rows in results:
@@ -83,8 +84,11 @@ def execute(spec, chunks, *, workers=None, scheduler=None, client=None, timeout=
         results.close()
 
 
-def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, timeout=120):
-    """Call ``func(*a)`` for each ``a`` of ``args``; yield ``(index, result)`` as each finishes.
+def run_tasks(
+    func, args, *, token, shared=(), workers=None, scheduler=None, client=None, timeout=120
+):
+    """Call ``func(*shared, *a)`` for each ``a`` of ``args``; yield ``(index, result)`` as each
+    finishes.
 
     Parameters
     ----------
@@ -92,6 +96,10 @@ def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, t
         A module-level function (workers import it by name).
     args : sequence of tuple
         Arguments of each task.
+    shared : tuple
+        Leading arguments common to every task, sent to each worker once (a sweep's spec
+        holds every point: sent with each of thousands of tasks it would cost more than the
+        work).
     token : str
         Names the work: task keys are ``wormlab-{token}-{index}``, so the same token must mean
         the same work.
@@ -116,10 +124,10 @@ def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, t
         return
     if not given:
         for k, a in enumerate(args):
-            yield k, func(*a)
+            yield k, func(*shared, *a)
         return
     if client is not None:
-        yield from _on_client(client, func, args, token)
+        yield from _on_client(client, func, args, token, shared)
         return
     distributed = require_distributed()
     if workers is not None:
@@ -127,7 +135,7 @@ def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, t
             local_cluster(workers) as cluster,
             distributed.Client(cluster, timeout=timeout) as own,
         ):
-            yield from _on_client(own, func, args, token)
+            yield from _on_client(own, func, args, token, shared)
         return
     if not isinstance(scheduler, str) or not scheduler.strip():
         raise SimulationError(f"scheduler = {scheduler!r}: give an address like tcp://host:8786")
@@ -136,12 +144,16 @@ def run_tasks(func, args, *, token, workers=None, scheduler=None, client=None, t
     except OSError as err:
         raise SimulationError(f"cannot reach the dask scheduler at {scheduler}: {err}") from err
     with own:
-        yield from _on_client(own, func, args, token)
+        yield from _on_client(own, func, args, token, shared)
 
 
-def _on_client(client, func, args, token):
+def _on_client(client, func, args, token, shared):
     distributed = require_distributed()
-    futures = {client.submit(func, *a, key=f"wormlab-{token}-{k}"): k for k, a in enumerate(args)}
+    # every worker holds a copy, so a worker that dies does not take the only one with it
+    common = client.scatter(list(shared), broadcast=True, hash=False) if shared else []
+    futures = {
+        client.submit(func, *common, *a, key=f"wormlab-{token}-{k}"): k for k, a in enumerate(args)
+    }
     pending = set(futures)
     try:
         for future in distributed.as_completed(list(futures)):
