@@ -1,11 +1,12 @@
 """The graph layer on the real datasets."""
 
 import networkx as nx
+import pandas as pd
 import pytest
 
 import connectome
 from connectome import UnknownDatasetError, UnknownNeuronError, load
-from connectome.datasets import read_edges
+from connectome.datasets import dataset_info, manifest, read_cells, read_edges, read_neurons
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +160,19 @@ def test_class_level_self_gap_listed_once():
     expected = e[(e["kind"] == "electrical") & (e["pre"] == "AVA") & (e["post"] == "AVA")]
     assert len(self_gap) == len(expected) == 1
     assert self_gap["weight"].item() == expected["weight"].item()
+
+
+def test_shared_connectome_tables_cannot_be_changed_by_a_caller(cook):
+    before = cook.neuron_edges.copy(deep=True)
+    edges = cook.neuron_edges
+    edges["weight"] = 0.0
+    pd.testing.assert_frame_equal(cook.neuron_edges, before)
+    for read in (read_neurons, read_cells, lambda: read_edges("cook2019")):
+        first = read().copy(deep=True)
+        table = read()
+        table.iloc[0, 0] = "changed"
+        pd.testing.assert_frame_equal(read(), first)
+    manifest()["datasets"]["cook2019"]["counts"]["neurons"] = -1
+    dataset_info("cook2019")["counts"]["neurons"] = -1
+    assert manifest()["datasets"]["cook2019"]["counts"]["neurons"] == 302
+    assert dataset_info("cook2019")["counts"]["neurons"] == 302
