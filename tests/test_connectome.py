@@ -103,6 +103,7 @@ def test_neighbourhood_inputs_only(cook):
         assert set(chem_in) == {seed} | inputs, seed
         out = connectome.neighbourhood(cook, seed, k=1, direction="out")
         both = connectome.neighbourhood(cook, seed, k=1)
+        assert set(out) == {seed} | outputs | gaps, seed
         assert set(both) == set(got) | set(out), seed
     # PLM has no chemical inputs: backwards along chemical synapses it reaches nothing
     assert connectome.neighbourhood(cook, "PLML", k=3, kind="chemical", direction="in") == ["PLML"]

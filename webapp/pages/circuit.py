@@ -1,5 +1,4 @@
-"""The Circuit page: layout and callbacks for building a circuit step by step, checking it,
-and downloading it.
+"""The Circuit page: the layout and callbacks to build, check and download a circuit.
 
 A circuit starts from a preset (tap withdrawal, locomotion, chemotaxis), from the Explore
 page's selection ("store-selection") or from an uploaded wiring JSON; operations (add,
