@@ -25,6 +25,7 @@ __all__ = [
     "DATA_DIR",
     "datasets",
     "manifest",
+    "dataset_key",
     "dataset_info",
     "read_neurons",
     "read_cells",
@@ -47,8 +48,8 @@ def _manifest() -> dict:
         return json.load(f)
 
 
-def dataset_info(name: str) -> dict:
-    """The manifest entry of one dataset, with its key under ``"name"``.
+def dataset_key(name: str) -> str:
+    """The key of a shipped dataset, whatever the case and spaces (" Cook2019" -> "cook2019").
 
     Raises
     ------
@@ -61,7 +62,19 @@ def dataset_info(name: str) -> dict:
         raise UnknownDatasetError(
             f"unknown dataset {name!r}; shipped datasets are: {', '.join(entries)}"
         )
-    return {"name": key, **copy.deepcopy(entries[key])}
+    return key
+
+
+def dataset_info(name: str) -> dict:
+    """The manifest entry of one dataset, with its key under ``"name"`` (a copy).
+
+    Raises
+    ------
+    UnknownDatasetError
+        If ``name`` is not shipped; the message lists the shipped keys.
+    """
+    key = dataset_key(name)
+    return {"name": key, **copy.deepcopy(_manifest()["datasets"][key])}
 
 
 def datasets() -> pd.DataFrame:
@@ -135,7 +148,7 @@ def read_edges(name: str) -> pd.DataFrame:
 
     Chemical rows are directed; electrical rows are one per unordered pair.
     """
-    return _read_edges(dataset_info(name)["name"]).copy(deep=False)
+    return _read_edges(dataset_key(name)).copy(deep=False)
 
 
 @functools.cache

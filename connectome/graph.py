@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from connectome.datasets import dataset_info, read_cells, read_edges, read_neurons
+from connectome.datasets import dataset_info, dataset_key, read_cells, read_edges, read_neurons
 from connectome.neurons import NameIndex, class_names
 
 __all__ = ["Connectome", "load", "merge_edges", "NEURON_COLUMNS", "EDGE_COLUMNS"]
@@ -265,7 +265,7 @@ def load(name: str = "cook2019") -> Connectome:
     >>> len(c.neurons)
     302
     """
-    return _load(dataset_info(name)["name"])
+    return _load(dataset_key(name))
 
 
 @functools.cache

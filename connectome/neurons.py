@@ -58,7 +58,10 @@ def class_names(neurons: pd.DataFrame) -> pd.Series:
     ['AVA', 'DVA']
     """
     cls = neurons["class"]
-    return cls.where(cls.notna() & (cls != ""), neurons.index.to_series()).rename("class")
+    missing = cls.isna() | (cls == "")
+    if not missing.any():
+        return cls.rename("class")
+    return cls.where(~missing, neurons.index.to_series()).rename("class")
 
 
 def as_name_list(names) -> list[str]:
@@ -105,15 +108,15 @@ class NameIndex:
         self.where = where
         self.names = tuple(neurons.index)
         self._by_lower = {name.lower(): name for name in self.names}
+        class_of = class_names(neurons)
         classes: dict[str, list[str]] = {}
-        for name, cls in zip(neurons.index, class_names(neurons), strict=True):
+        for name, cls in zip(neurons.index, class_of, strict=True):
             classes.setdefault(str(cls).lower(), []).append(name)
         self._class_members = {
             key: tuple(sorted(members, key=natural_key)) for key, members in classes.items()
         }
-        first = class_names(neurons)
         self._class_names = {
-            key: str(first[members[0]]) for key, members in self._class_members.items()
+            key: str(class_of[members[0]]) for key, members in self._class_members.items()
         }
 
     def __contains__(self, name) -> bool:
