@@ -16,6 +16,7 @@ aggregates the edges the circuit has at that point and starts afresh at class
 level.
 """
 
+import copy
 import functools
 import inspect
 from collections.abc import Mapping
@@ -63,7 +64,7 @@ class Circuit:
             .sort_values(["kind", "pre", "post"], kind="stable")
             .reset_index(drop=True)
         )
-        self.ops = tuple(ops)
+        self._ops = tuple(copy.deepcopy(dict(op)) for op in ops)
         self._filters = tuple(filters)
 
     # ----------------------------------------------------------------- views
@@ -81,6 +82,12 @@ class Circuit:
     @property
     def name(self) -> str:
         return self.source.name
+
+    @property
+    def ops(self) -> tuple[dict, ...]:
+        """The operations that made this circuit, first to last (copies: a circuit is shared
+        read-only, e.g. by the web app's cache)."""
+        return copy.deepcopy(self._ops)
 
     @property
     def dataset(self) -> str:
@@ -178,7 +185,7 @@ class Circuit:
             nodes if nodes is not None else self._nodes,
             roles if roles is not None else self._roles,
             edges if edges is not None else self._edges,
-            self.ops + (op,),
+            self._ops + (op,),
             filters if filters is not None else self._filters,
         )
 

@@ -8,6 +8,7 @@ EM serial-section counts for Cook 2019, synapse counts for Varshney 2011) and
 sign from its transmitter; +1 for gap junctions).
 """
 
+import copy
 import functools
 
 import networkx as nx
@@ -48,7 +49,7 @@ class Connectome:
     def __init__(self, name, neurons, edges, cells=None, level="neuron", info=None):
         self.name = name
         self.level = level
-        self.info = dict(info or {})
+        self._info = copy.deepcopy(dict(info or {}))
         self._neurons = neurons[NEURON_COLUMNS]
         self._edges = edges[EDGE_COLUMNS].reset_index(drop=True)
         if cells is None:
@@ -65,6 +66,11 @@ class Connectome:
             f"{len(self._cells)} other cells, {counts.get('chemical', 0)} chemical and "
             f"{counts.get('electrical', 0)} electrical edges>"
         )
+
+    @property
+    def info(self) -> dict:
+        """The dataset's manifest entry: citation, DOI, what a weight means (a copy)."""
+        return copy.deepcopy(self._info)
 
     @property
     def neurons(self) -> pd.DataFrame:
@@ -213,7 +219,7 @@ def _aggregate_classes(c: Connectome) -> Connectome:
         index=first.index.rename("name"),
     )
     edges = merge_edges(c._edges, dict(zip(neurons.index, cls, strict=True)))
-    return Connectome(f"{c.name}:classes", classes, edges, c._cells, "class", c.info)
+    return Connectome(f"{c.name}:classes", classes, edges, c._cells, "class", c._info)
 
 
 def _neuron_table(edges: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:

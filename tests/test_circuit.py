@@ -302,3 +302,17 @@ def test_replay_refuses_what_is_not_a_record_of_operations(cook):
     assert Circuit.replay(
         [{k: v for k, v in good[0].items() if k != "dataset"}], cook
     ).edges.equals(Circuit.replay(good).edges)
+
+
+def test_a_circuit_is_read_only(cook):
+    """Circuits are shared (the web app caches them for every session): nothing a caller
+    gets from one changes it."""
+    c = Circuit.from_neurons(cook, "PLM AVA").set_roles(sensory="PLM", motor="AVA")
+    text = connectome.io.to_json(c)
+    c.ops[0]["neurons"].append("DVA")
+    c.ops[-1]["motor"] = ["PLML"]
+    edges, neurons = c.edges, c.neurons
+    edges["weight"] = 0.0
+    neurons["role"] = "motor"
+    c.roles["AVAL"] = "sensory"
+    assert connectome.io.to_json(c) == text

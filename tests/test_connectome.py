@@ -217,3 +217,5 @@ def test_shared_connectome_tables_cannot_be_changed_by_a_caller(cook):
     dataset_info("cook2019")["counts"]["neurons"] = -1
     assert manifest()["datasets"]["cook2019"]["counts"]["neurons"] == 302
     assert dataset_info("cook2019")["counts"]["neurons"] == 302
+    cook.info["counts"]["neurons"] = -1
+    assert cook.info["counts"]["neurons"] == cook.to_classes().info["counts"]["neurons"] == 302
