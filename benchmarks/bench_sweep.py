@@ -1,7 +1,7 @@
 """Lesion-screen throughput in-process against a dask LocalCluster, in one run.
 
     python benchmarks/bench_sweep.py [--dataset varshney2011] [--points 12] [--duration 2]
-                                     [--workers 2] [--full]
+                                     [--workers 2] [--full] [--batch N]
 
 1. A single-ablation screen (graded model, 2000 pA into PLML and PLMR, ``duration`` s at
    0.1 ms per point) of the first ``points`` neurons plus the baseline: in this process, then
@@ -13,6 +13,9 @@
    the difference is dask's overhead per point (task, transfer, result).
 3. On paper: the 45,451 pair ablations of all 302 neurons at the measured CPU-seconds per
    point (10 s of model time), on 1, 8 and 64 workers.
+4. ``--batch N``: an amplitude sweep of N points on one network (Cook 2019), which runs as
+   one batch, with 8 lanes per kernel thread against 1 (each item alone), in synapse updates
+   per CPU-second (benchmarks/bench_sim.py compares the kernels with a NumPy/SciPy peer).
 
 ``--full`` screens every neuron of Cook 2019 and of Varshney 2011 for 10 s each (long).
 """
@@ -25,12 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import connectome  # noqa: E402
 from sim.distributed import local_cluster, require_distributed  # noqa: E402
+from sim.models import default_params  # noqa: E402
 from sim.screens import screen_spec  # noqa: E402
-from sim.sweeps import sweep  # noqa: E402
+from sim.sweeps import compiled_network, sweep, sweep_spec  # noqa: E402
 
 MOTOR = ["VA", "VB", "DA", "DB", "VD", "DD", "AS"]
 PLM = "PLM:step:amp=2000"
@@ -71,6 +76,25 @@ def report(label, n, wall, cpu):
     )
 
 
+def batched_rate(points, duration):
+    """Section 4: synapse updates per CPU-second of a batched sweep, 8 lanes against 1."""
+    cc = compiled_network("cook2019", "graded", default_params("graded"), ())
+    updates = (cc.n_synapses + cc.n_gap) * round(duration / 1e-4) * points
+    amps = [float(a) for a in np.linspace(1000.0, 3000.0, points)]
+    print(f"load average {os.getloadavg()}; cook2019 amplitude sweep, {points} points")
+    rates = {}
+    for lanes in (8, 1):
+        spec = sweep_spec(
+            "cook2019", PLM, grid={"stim.0.amp": amps}, duration=duration, record_every=10,
+            metrics=["mean:AVBL"], lanes=lanes, chunk_size=points,
+        )  # fmt: skip
+        _, wall, cpu = in_process(spec)
+        rates[lanes] = updates / cpu
+        print(f"  lanes {lanes}: wall {wall:.2f} s, CPU {cpu:.2f} s, "
+              f"{rates[lanes]:.3g} synapse updates per CPU-second")  # fmt: skip
+    print(f"  batched / single per core: {rates[8] / rates[1]:.2f}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="varshney2011")
@@ -78,7 +102,11 @@ def main(argv=None):
     ap.add_argument("--duration", type=float, default=2.0, help="model time per point, s")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--full", action="store_true", help="every neuron, cook2019 and varshney2011")
+    ap.add_argument("--batch", type=int, default=0, help="amplitude-sweep points (section 4)")
     args = ap.parse_args(argv)
+    if args.batch:
+        batched_rate(args.batch, args.duration)
+        return
     distributed = require_distributed()
     print(f"load average {os.getloadavg()}, {os.cpu_count()} cores")
     runs = (
