@@ -111,7 +111,8 @@ class SweepSpec:
     ablate : tuple of str
         Base ablation (neurons or classes).
     duration, dt, record_every
-        As for :func:`sim.simulate` (``dt`` None: the model's; s for graded).
+        As for :func:`sim.simulate` (``dt``: the model's when not given; None when ``dt`` is
+        an axis, each point's own; s for graded).
     axes : tuple of str
         The axes the points vary.
     points : tuple of tuple
@@ -453,6 +454,8 @@ def sweep_spec(
         raise SimulationError(f"metric name(s) {clash} repeat a metric or an axis")
     duration = _number("duration", duration, positive=True)
     dt = _number("dt", dt, allow_none=True, positive=True)
+    if dt is not None and "dt" in axes:
+        raise SimulationError("dt is an axis of the sweep: leave the base dt out")
     start = _number("start", start, allow_none=True)
     if start is not None and not 0 <= start < duration:
         raise SimulationError(f"start = {start!r} must lie in [0, duration = {duration})")
@@ -463,7 +466,7 @@ def sweep_spec(
         params=tuple(sorted(dict(params or {}).items())),
         ablate=_names(ablate, "ablate"),
         duration=duration,
-        dt=float(base.dt) if dt is None else dt,
+        dt=None if "dt" in axes else float(base.dt) if dt is None else dt,
         record_every=_positive_int("record_every", record_every),
         axes=axes,
         points=rows,

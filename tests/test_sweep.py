@@ -244,3 +244,16 @@ def test_should_stop_returns_the_rows_done():
     part = sim.sweep(spec=spec, should_stop=lambda: asked.append(1) or len(asked) == 2)
     assert part["point"].tolist() == [0, 1]
     pd.testing.assert_frame_equal(part, sim.sweep(spec=spec).iloc[:2], check_exact=True)
+
+
+def test_dt_axis_runs_each_point_at_its_own_step(varshney):
+    df = sim.sweep(
+        "varshney2011", "PLM:step:amp=2000", grid={"dt": [1e-4, 5e-5, 7e-4]}, duration=0.03,
+        metrics=["mean:AVBL"], record_every=1,
+    )  # fmt: skip
+    for dt, value in zip([1e-4, 5e-5], df["mean:AVBL"], strict=False):
+        r = sim.simulate(varshney, "PLM:step:amp=2000", duration=0.03, dt=dt)
+        assert value == float(r.trace("AVBL")[r.t >= 0.01].astype(np.float64).mean())
+    assert "not a whole number of steps" in df["error"].iloc[2]
+    with pytest.raises(SimulationError, match="dt is an axis"):
+        sweep_spec("varshney2011", (), grid={"dt": [1e-4]}, dt=1e-4)
