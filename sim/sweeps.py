@@ -710,8 +710,8 @@ def run_chunk(spec, chunk):
 def _run_chunk(spec, chunk):
     rows, items = {}, []
     base_source, base_ablate, _, _ = _point_fields(spec, spec.points[chunk.points[0]])
-    for i in chunk.points:
-        source, ablate, over, stim = _point_fields(spec, spec.points[i])
+    for i in chunk.points:  # every point of a chunk is on the same network (see plan)
+        _, _, over, stim = _point_fields(spec, spec.points[i])
         try:
             params = default_params(spec.model, **over)
             stimuli = _stimuli(spec, stim)
