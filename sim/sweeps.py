@@ -354,8 +354,8 @@ def sweep_spec(
     neurons=(),
     start=None,
     onset=0.0,
-    lanes=8,
-    chunk_size=16,
+    lanes=16,
+    chunk_size=32,
 ):
     """Check and freeze the description of a sweep (no data is read but the dataset list).
 
@@ -379,8 +379,11 @@ def sweep_spec(
         Start of the analysis window (default a third of the run); onset of the input for
         ``peak:`` and ``latency:``.
     lanes, chunk_size : int
-        Items per kernel thread; points per task. Both shape the floating-point work, so the
-        same values give the same table everywhere.
+        Items per kernel thread (16); points per task (32). Both shape the floating-point
+        work, so the same values give the same table everywhere. Lanes pay on points that
+        share a network and parameters (an amplitude sweep of 64 points on Cook 2019: 2.0x
+        the synapse updates per CPU-second of lone runs with 8 lanes, 2.65x with 32;
+        ``benchmarks/bench_sweep.py --batch``).
 
     Returns
     -------
