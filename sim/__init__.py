@@ -1,7 +1,7 @@
 """wormlab's simulator: numba neuron models, stimulation, analysis and controllers.
 
-Layers: :mod:`sim.models` (parameters), :mod:`sim.compile` (circuit -> arrays),
-:mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.simulate`, :mod:`sim.analysis`;
+Layers: :mod:`sim.models` (parameters), :mod:`sim.compiler` (circuit -> arrays),
+:mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.runner`, :mod:`sim.analysis`;
 controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`.
 """
 
@@ -15,9 +15,9 @@ from sim.analysis import (
     pca,
     response_summary,
 )
-from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
+from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.models import GradedParams, LTCParams, default_params, map_weights
-from sim.simulate import SimResult, simulate, simulate_batch
+from sim.runner import SimResult, simulate, simulate_batch
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "Stimulus",
     "Wiring",
     "array",
-    "compile",
+    "compile_circuit",
     "default_params",
     "dominant_period",
     "envs",
@@ -54,7 +54,7 @@ __all__ = [
 
 def warmup() -> None:
     """Compile every numba kernel once (from the on-disk cache when it is warm)."""
-    from sim.simulate import warmup as warm_simulator
+    from sim.runner import warmup as warm_simulator
 
     warm_simulator()
     envs.warmup()

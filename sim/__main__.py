@@ -30,7 +30,7 @@ __all__ = ["main", "build_parser", "ProgressBar"]
 class ProgressBar:
     """A one-line text progress bar on a stream, shown only once a run has taken ``delay`` s.
 
-    Call it with the fraction done (0..1), as :func:`sim.simulate.simulate`'s ``progress``.
+    Call it with the fraction done (0..1), as :func:`sim.runner.simulate`'s ``progress``.
     """
 
     def __init__(self, stream=None, delay=2.0, width=30):
@@ -88,9 +88,9 @@ def _source(args):
 def _cmd_run(args):
     import numba
 
-    from sim.compile import compile
+    from sim.compiler import compile_circuit
     from sim.models import default_params
-    from sim.simulate import simulate
+    from sim.runner import simulate
 
     if args.threads:
         numba.set_num_threads(args.threads)
@@ -104,7 +104,7 @@ def _cmd_run(args):
     if args.out and not args.out.endswith((".csv", ".parquet")):
         raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
     source = _source(args)
-    cc = compile(source, args.model, params, ablate=_names(args.ablate))
+    cc = compile_circuit(source, args.model, params, ablate=_names(args.ablate))
     bar = None if args.quiet else ProgressBar()
     tic = time.perf_counter()
     result = simulate(

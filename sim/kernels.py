@@ -1,7 +1,7 @@
 """Numba kernels of the two neuron models, the stimulus protocols and the batched time loop.
 
 Only ``@njit(cache=True)`` functions over arrays and scalars live here; every check of shapes,
-units and names is done by the Python layer (:mod:`sim.compile`, :mod:`sim.simulate`).
+units and names is done by the Python layer (:mod:`sim.compiler`, :mod:`sim.runner`).
 
 Layout
 ------

@@ -6,15 +6,15 @@ import pytest
 
 from connectome.errors import SimulationError
 from sim.analysis import dominant_period, oscillation_summary, pca, response_summary
-from sim.compile import Wiring, compile
-from sim.simulate import SimResult, simulate
+from sim.compiler import Wiring, compile_circuit
+from sim.runner import SimResult, simulate
 from sim.stimulus import step
 
 
 def fake_result(t, v, names):
     """A SimResult around given traces (its circuit only resolves the names)."""
     edges = pd.DataFrame(columns=["pre", "post", "kind", "weight", "sign"])
-    cc = compile(Wiring(names, edges, "fake"), "ltc")
+    cc = compile_circuit(Wiring(names, edges, "fake"), "ltc")
     return SimResult(
         t=t, V=v.astype(np.float32), names=tuple(names), model="ltc", params=cc.params,
         stimulus=(), dt=float(t[1] - t[0]), record_every=1, final_state=v[-1:].astype(float),
@@ -70,7 +70,7 @@ def test_response_summary_exact_for_leaky_neuron():
     edges = pd.DataFrame(
         {"pre": ["A"], "post": ["B"], "kind": ["chemical"], "weight": [1.0], "sign": [1]}
     )
-    cc = compile(Wiring(["A", "B"], edges, "pair"), "ltc").with_arrays(w=0.0)
+    cc = compile_circuit(Wiring(["A", "B"], edges, "pair"), "ltc").with_arrays(w=0.0)
     r = simulate(cc, step("A", 1.0, start=2.0), duration=20.0, dt=0.5)
     df = response_summary(r, onset=2.0)
     cm, gleak, h = 0.5, 0.5, 0.5 / 6

@@ -8,9 +8,9 @@ import pytest
 
 import connectome
 from connectome.errors import DivergenceError, SimulationError, UnknownNeuronError
-from sim.compile import Wiring, compile, graded_thresholds
+from sim.compiler import Wiring, compile_circuit, graded_thresholds
 from sim.models import GradedParams, LTCParams
-from sim.simulate import simulate, simulate_batch
+from sim.runner import simulate, simulate_batch
 from sim.stimulus import array, noise, pulse_train, ramp, sine, step
 
 
@@ -44,7 +44,7 @@ def small_wiring():
 
 
 def test_compile_structure_matches_edges(cook):
-    cc = compile(cook, "graded")
+    cc = compile_circuit(cook, "graded")
     names = set(cook.neurons.index)
     e = cook.edges[cook.edges.pre.isin(names) & cook.edges.post.isin(names)]
     chem = e[e.kind == "chemical"]
@@ -63,8 +63,8 @@ def test_compile_structure_matches_edges(cook):
 
 
 def test_ablation_removes_neurons_and_their_synapses(cook):
-    full = compile(cook, "graded")
-    cc = compile(cook, "graded", ablate=["AVA", "PVCL"])
+    full = compile_circuit(cook, "graded")
+    cc = compile_circuit(cook, "graded", ablate=["AVA", "PVCL"])
     assert cc.n == full.n - 3 and not {"AVAL", "AVAR", "PVCL"} & set(cc.names)
     assert cc.ablated == ("AVAL", "AVAR", "PVCL") and "AVA" in cc.ablated_classes
     keep = [full.names.index(x) for x in cc.names]
@@ -78,10 +78,10 @@ def test_ablation_removes_neurons_and_their_synapses(cook):
 
 def test_ablation_equals_circuit_without_the_neurons():
     w = small_wiring()
-    ablated = compile(w, "ltc", ablate=["B"])
+    ablated = compile_circuit(w, "ltc", ablate=["B"])
     keep = ["A", "C", "D"]
     e = w.edges[w.edges.pre.isin(keep) & w.edges.post.isin(keep)]
-    direct = compile(Wiring(w.neurons.loc[keep], e, "small"), "ltc")
+    direct = compile_circuit(Wiring(w.neurons.loc[keep], e, "small"), "ltc")
     stim = [sine("A", 0.5, 0.2)]
     a = simulate(ablated, stim, duration=20.0)
     b = simulate(direct, stim, duration=20.0)
@@ -91,9 +91,9 @@ def test_ablation_equals_circuit_without_the_neurons():
 def test_unknown_model_and_params():
     w = small_wiring()
     with pytest.raises(SimulationError, match="unknown model"):
-        compile(w, "hodgkin")
+        compile_circuit(w, "hodgkin")
     with pytest.raises(SimulationError, match="takes GradedParams"):
-        compile(w, "graded", LTCParams())
+        compile_circuit(w, "graded", LTCParams())
     with pytest.raises(SimulationError, match="unknown parameter"):
         GradedParams().replace(Cm=2.0)
     with pytest.raises(SimulationError, match="must be > 0"):
@@ -105,27 +105,27 @@ def test_unknown_model_and_params():
 
 @pytest.mark.parametrize("duration", [0.0, -1.0, math.nan, math.inf, 0.01234567])
 def test_bad_durations(duration):
-    cc = compile(small_wiring(), "graded")
+    cc = compile_circuit(small_wiring(), "graded")
     with pytest.raises(SimulationError, match="duration"):
         simulate(cc, duration=duration, dt=1e-3)
 
 
 @pytest.mark.parametrize("dt", [-1e-4, 0.0, math.nan])
 def test_bad_dt(dt):
-    cc = compile(small_wiring(), "graded")
+    cc = compile_circuit(small_wiring(), "graded")
     with pytest.raises(SimulationError, match="dt"):
         simulate(cc, duration=0.1, dt=dt)
 
 
 def test_unknown_neuron_in_stimulus(varshney):
-    cc = compile(varshney, "graded")
+    cc = compile_circuit(varshney, "graded")
     with pytest.raises(UnknownNeuronError, match="did you mean") as err:
         simulate(cc, "PLMX:step:amp=10", duration=0.01)
     assert "PLM" in str(err.value)
 
 
 def test_nan_stimulus_is_refused():
-    cc = compile(small_wiring(), "ltc")
+    cc = compile_circuit(small_wiring(), "ltc")
     with pytest.raises(SimulationError, match="finite"):
         simulate(cc, step("A", math.nan), duration=1.0)
     with pytest.raises(SimulationError, match="finite"):
@@ -135,7 +135,7 @@ def test_nan_stimulus_is_refused():
 
 
 def test_memory_refused_up_front_with_size(cook):
-    cc = compile(cook, "graded")
+    cc = compile_circuit(cook, "graded")
     with pytest.raises(SimulationError, match=r"would need 1\.13 GiB"):
         simulate(cc, duration=100.0, dt=1e-4, max_bytes=2**30)
     with pytest.raises(SimulationError, match="would need"):
@@ -144,7 +144,7 @@ def test_memory_refused_up_front_with_size(cook):
 
 def test_divergence_names_step_and_neuron():
     w = small_wiring()
-    cc = compile(w, "ltc").with_arrays(cm=-0.3)  # negative capacitance: v grows ~7x a step
+    cc = compile_circuit(w, "ltc").with_arrays(cm=-0.3)  # negative capacitance: v grows ~7x a step
     with pytest.raises(DivergenceError) as err:
         simulate(cc, step("A", 1.0), duration=2000.0)
     e = err.value
@@ -159,7 +159,7 @@ def test_divergence_names_step_and_neuron():
 
 
 def test_record_every_and_dataframe():
-    cc = compile(small_wiring(), "graded")
+    cc = compile_circuit(small_wiring(), "graded")
     r = simulate(cc, step("CD", 50.0), duration=0.1, dt=1e-4, record_every=10)
     assert r.V.dtype == np.float32 and r.V.shape == (101, 4)
     np.testing.assert_allclose(r.t, np.arange(101) * 1e-3)
@@ -171,7 +171,7 @@ def test_record_every_and_dataframe():
 
 
 def test_class_stimulus_drives_its_members():
-    cc = compile(small_wiring(), "ltc")
+    cc = compile_circuit(small_wiring(), "ltc")
     by_class = simulate(cc, step("CD", 1.0), duration=10.0)
     by_names = simulate(cc, [step("C", 1.0), step("D", 1.0)], duration=10.0)
     np.testing.assert_array_equal(by_class.V, by_names.V)
@@ -179,7 +179,7 @@ def test_class_stimulus_drives_its_members():
 
 
 def test_noise_is_seeded():
-    cc = compile(small_wiring(), "ltc")
+    cc = compile_circuit(small_wiring(), "ltc")
     a = simulate(cc, noise("A", 0.5, seed=3), duration=10.0, dt=0.1)
     b = simulate(cc, noise("A", 0.5, seed=3), duration=10.0, dt=0.1)
     c = simulate(cc, noise("A", 0.5, seed=4), duration=10.0, dt=0.1)
@@ -189,7 +189,7 @@ def test_noise_is_seeded():
 
 
 def test_given_initial_state_and_continuation():
-    cc = compile(small_wiring(), "graded")
+    cc = compile_circuit(small_wiring(), "graded")
     stim = [pulse_train("A", 100.0, 0.05, 0.01)]
     whole = simulate(cc, stim, duration=0.2, dt=1e-4)
     first = simulate(cc, stim, duration=0.1, dt=1e-4)
@@ -204,7 +204,9 @@ def test_given_initial_state_and_continuation():
 
 def test_progress_is_reported(varshney):
     seen = []
-    simulate(compile(varshney, "graded"), duration=0.5, record_every=100, progress=seen.append)
+    simulate(
+        compile_circuit(varshney, "graded"), duration=0.5, record_every=100, progress=seen.append
+    )
     assert seen and seen[-1] == 1.0 and all(a < b for a, b in zip(seen, seen[1:], strict=False))
 
 
@@ -214,7 +216,7 @@ def test_progress_is_reported(varshney):
 @pytest.mark.parametrize("model", ["graded", "ltc"])
 def test_batch_equals_one_by_one(model):
     w = small_wiring()
-    cc = compile(w, model)
+    cc = compile_circuit(w, model)
     dt = cc.params.dt
     amp = 100.0 if model == "graded" else 1.0
     stims = [
@@ -244,7 +246,7 @@ def test_batch_equals_one_by_one(model):
 
 
 def test_batch_on_real_connectome_equals_singles(varshney):
-    cc = compile(varshney, "graded")
+    cc = compile_circuit(varshney, "graded")
     stims = [[step("PLM", a)] for a in (500.0, 1000.0, 2000.0)] + [[sine("ALM", 300.0, 2.0)]]
     batch = simulate_batch(cc, stims, duration=0.3, record_every=50)
     for b, s in enumerate(stims):
@@ -253,7 +255,7 @@ def test_batch_on_real_connectome_equals_singles(varshney):
 
 
 def test_batch_length_mismatch():
-    cc = compile(small_wiring(), "ltc")
+    cc = compile_circuit(small_wiring(), "ltc")
     with pytest.raises(SimulationError, match="equal numbers"):
         simulate_batch(cc, [[], []], params=[cc.params] * 3, duration=1.0)
 
@@ -262,7 +264,7 @@ def test_batch_length_mismatch():
 
 
 def test_graded_rest_is_fixed_point_and_thresholds(varshney):
-    cc = compile(varshney, "graded")
+    cc = compile_circuit(varshney, "graded")
     r = simulate(cc, duration=1.0, record_every=100)
     vth = graded_thresholds(cc)
     np.testing.assert_allclose(r.V[0], vth.astype(np.float32))
@@ -275,7 +277,7 @@ def test_graded_convergence(varshney):
     """Fixed step justified: the semi-implicit step is first order; from dt = 0.1 ms, halving
     dt changes the 2 s trajectory (onset transient of hundreds of mV, then oscillation) by less
     than 1% of its largest excursion, and the error against dt/8 shrinks in proportion to dt."""
-    cc = compile(varshney, "graded")
+    cc = compile_circuit(varshney, "graded")
     stim = [step("PLM", 2000.0)]
     runs = {
         dt: simulate(cc, stim, duration=2.0, dt=dt, record_every=round(1e-3 / dt)).V.astype(float)
@@ -295,7 +297,7 @@ def test_graded_convergence(varshney):
 def test_graded_stiff_cook_is_stable(cook, dt):
     """Cook 2019's heavy gap junctions (fastest rate ~1.7e5/s) need dt < 1.2e-5 s with explicit
     Euler; the semi-implicit step stays bounded at 0.1 ms and 1 ms."""
-    cc = compile(cook, "graded")
+    cc = compile_circuit(cook, "graded")
     r = simulate(cc, step("PLM", 2000.0), duration=1.0, dt=dt, record_every=10)
     assert np.all(np.isfinite(r.V))
     assert np.abs(r.V).max() < 1e4

@@ -41,9 +41,9 @@ from connectome.errors import (
     WormlabError,
 )
 from sim.analysis import dominant_period, pca, response_summary
-from sim.compile import compile as compile_circuit
+from sim.compiler import compile_circuit
 from sim.models import WEIGHT_MAPS, default_params
-from sim.simulate import simulate
+from sim.runner import simulate
 from sim.stimulus import KINDS, Stimulus
 from webapp import network
 
@@ -649,12 +649,12 @@ def check_request(source, form):
 
 @functools.lru_cache(maxsize=4)
 def simulated(request):
-    """The :class:`sim.simulate.SimResult` of a request (a bounded cache keyed by content).
+    """The :class:`sim.runner.SimResult` of a request (a bounded cache keyed by content).
 
     Raises
     ------
     DivergenceError, SimulationError
-        From :func:`sim.simulate.simulate`.
+        From :func:`sim.runner.simulate`.
     """
     cc = compiled(request.source, request.model, request.params, request.ablate)
     stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
@@ -879,7 +879,7 @@ def summary_csv(result, request):
 def warm_up():
     """Compile (or load from numba's on-disk cache) every simulation kernel, and compile the
     default dataset for the graded model, so that no request waits for numba."""
-    from sim.simulate import warmup
+    from sim.runner import warmup
 
     warmup()
     form = default_form()

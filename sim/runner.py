@@ -18,7 +18,7 @@ import pandas as pd
 
 from connectome.errors import DivergenceError, SimulationError
 from sim import kernels
-from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
+from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
 
 __all__ = ["SimResult", "simulate", "simulate_batch", "warmup", "memory_available"]
@@ -152,13 +152,13 @@ def _prepare(circuit, model, params, ablate):
     if isinstance(circuit, CompiledCircuit):
         if params is not None or (ablate is not None and len(ablate)):
             raise SimulationError(
-                "circuit is already compiled: give params/ablate to sim.compile, "
+                "circuit is already compiled: give params/ablate to sim.compile_circuit, "
                 "or use cc.with_params(...)"
             )
         if model is not None and model != circuit.model:
             raise SimulationError(f"circuit was compiled for {circuit.model!r}, not {model!r}")
         return circuit
-    return compile(circuit, model or "graded", None, ablate=ablate or ())
+    return compile_circuit(circuit, model or "graded", None, ablate=ablate or ())
 
 
 def _initial_state(cc, initial, vth_rest):
@@ -218,7 +218,7 @@ def simulate(
     model : {"graded", "ltc"}, optional
         For an uncompiled source ("graded" when omitted).
     params, ablate
-        For an uncompiled source: see :func:`sim.compile.compile`.
+        For an uncompiled source: see :func:`sim.compiler.compile_circuit`.
     record_every : int
         Keep every k-th step (and the initial state).
     initial : "rest", array (N,) or tuple (V, s)
@@ -482,12 +482,12 @@ def warmup():
         array("C", [0.0, 1.0], sample_dt=0.1, interp="hold"),
     ]
     for model in ("graded", "ltc"):
-        cc = compile(wiring, model)
+        cc = compile_circuit(wiring, model)
         dt = cc.params.dt
         simulate(cc, stims, duration=4 * dt, dt=dt)
         simulate_batch(cc, [stims, stims[:1]], duration=4 * dt, dt=dt, lanes=2)
     v = np.zeros(3)
-    cc = compile(wiring, "ltc")
+    cc = compile_circuit(wiring, "ltc")
     npar, spar, gw = cc.kernel_arrays()
     kernels.ltc_step(
         v, np.zeros(3), cc.indptr, cc.pre, spar[0], spar[1], spar[2], spar[3], cc.gindptr,

@@ -1,6 +1,6 @@
 """Turn a circuit or connectome into the arrays the kernels integrate, once.
 
-:func:`compile` fixes one neuron order (the source's) and builds two CSR structures with rows =
+:func:`compile_circuit` fixes one neuron order (the source's) and builds two CSR structures with rows =
 postsynaptic neuron: chemical synapses (conductance or weight, reversal potential and, for the
 ltc model, each synapse's sigmoid) and gap junctions (both directions of each pair). Ablated
 neurons are removed before the arrays are built, with every synapse they make or receive.
@@ -25,7 +25,7 @@ __all__ = [
     "NEURON_PARAMS",
     "SYNAPSE_PARAMS",
     "CompiledCircuit",
-    "compile",
+    "compile_circuit",
     "graded_thresholds",
 ]
 
@@ -37,7 +37,7 @@ SYNAPSE_PARAMS = {"ltc": ("w", "erev", "mu", "sigma"), "graded": ("g", "erev")}
 
 class Wiring:
     """A minimal wiring source built from two tables, for circuits that come from no dataset
-    (tests, user files): satisfies the protocol :func:`compile` reads.
+    (tests, user files): satisfies the protocol :func:`compile_circuit` reads.
 
     Parameters
     ----------
@@ -53,7 +53,7 @@ class Wiring:
     >>> import pandas as pd
     >>> w = Wiring(["A", "B"], pd.DataFrame({"pre": ["A"], "post": ["B"], "kind": ["chemical"],
     ...                                      "weight": [2.0], "sign": [1]}))
-    >>> compile(w, "ltc").n_synapses
+    >>> compile_circuit(w, "ltc").n_synapses
     1
     """
 
@@ -83,7 +83,7 @@ def _readonly(a, dtype=np.float64):
 
 @dataclass(frozen=True, eq=False)
 class CompiledCircuit:
-    """A circuit as arrays, in one fixed neuron order (see :func:`compile`).
+    """A circuit as arrays, in one fixed neuron order (see :func:`compile_circuit`).
 
     Attributes
     ----------
@@ -323,7 +323,7 @@ def _csr(post, pre, n):
     return order, indptr
 
 
-def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
+def compile_circuit(source, model="graded", params=None, *, ablate=()):
     """Compile a circuit or connectome into a :class:`CompiledCircuit` for ``model``.
 
     Parameters
@@ -356,7 +356,7 @@ def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
     Examples
     --------
     >>> import connectome
-    >>> cc = compile(connectome.load("cook2019"), "graded", ablate=["AVA"])
+    >>> cc = compile_circuit(connectome.load("cook2019"), "graded", ablate=["AVA"])
     >>> cc.n, "AVAL" in cc.names
     (300, False)
     """
