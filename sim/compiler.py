@@ -1,9 +1,10 @@
 """Turn a circuit or connectome into the arrays the kernels integrate, once.
 
-:func:`compile_circuit` fixes one neuron order (the source's) and builds two CSR structures with rows =
-postsynaptic neuron: chemical synapses (conductance or weight, reversal potential and, for the
-ltc model, each synapse's sigmoid) and gap junctions (both directions of each pair). Ablated
-neurons are removed before the arrays are built, with every synapse they make or receive.
+:func:`compile_circuit` fixes one neuron order (the source's) and builds two CSR structures
+with rows = postsynaptic neuron: chemical synapses (conductance or weight, reversal potential
+and, for the ltc model, each synapse's sigmoid) and gap junctions (both directions of each
+pair). Ablated neurons are removed before the arrays are built, with every synapse they make
+or receive.
 """
 
 from __future__ import annotations
@@ -316,8 +317,8 @@ def _model_arrays(model, p, n, count, sign, gcount):
     return npar, spar, _readonly(gw)
 
 
-def _csr(post, pre, n):
-    order = np.lexsort((pre, post))
+def _csr(post, pre, n, *ties):
+    order = np.lexsort((*ties, pre, post))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=indptr[1:])
     return order, indptr
@@ -343,8 +344,8 @@ def compile_circuit(source, model="graded", params=None, *, ablate=()):
     -------
     CompiledCircuit
         Neurons in the source's order; chemical synapses with the same pre, post and sign
-        merged (weights added); gap-junction pairs stored in both directions, self-pairs
-        dropped (they carry no current).
+        merged (weights added), in CSR order (by post, then pre, then sign); gap-junction
+        pairs stored in both directions, self-pairs dropped (they carry no current).
 
     Raises
     ------
@@ -380,10 +381,11 @@ def compile_circuit(source, model="graded", params=None, *, ablate=()):
     chem = chem.groupby(["pre", "post", "sign"], as_index=False, sort=False)["weight"].sum()
     c_pre = chem["pre"].map(pos).to_numpy(np.int64)
     c_post = chem["post"].map(pos).to_numpy(np.int64)
-    order, indptr = _csr(c_post, c_pre, n)
+    c_sign = chem["sign"].to_numpy(np.int64)
+    order, indptr = _csr(c_post, c_pre, n, c_sign)
     pre = c_pre[order]
     count = chem["weight"].to_numpy(np.float64)[order]
-    sign = chem["sign"].to_numpy(np.int64)[order]
+    sign = c_sign[order]
 
     gap = edges.loc[edges["kind"] == "electrical"]
     a = gap["pre"].map(pos).to_numpy(np.int64)

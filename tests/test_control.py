@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from connectome.errors import ControllerError, WiringFormatError
-from sim.control import DEFAULT_RANGES, Controller, ParamRange, load_controller
+from sim.control import Controller, load_controller
+from sim.ranges import DEFAULT_RANGES, ParamRange
 
 
 def reference_step(ctrl, obs, v):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import connectome
-from sim.__main__ import ProgressBar, main
+from sim.cli import ProgressBar, main
 
 
 def test_run_writes_csv_and_summary(tmp_path, capsys):

@@ -17,7 +17,7 @@ import connectome
 from connectome import Circuit, io
 from connectome.errors import CircuitError, ControllerError, WiringFormatError
 from sim.control import Controller
-from sim.train import evaluate
+from sim.evaluation import evaluate
 from webapp import training as training
 from webapp.figures import control as figs
 from webapp.pages import circuit as cpage

@@ -2,7 +2,7 @@
 
 Pick the circuit (the Circuit page's, or a preset), an environment, the io mapping
 (observation -> sensory neurons, motor neurons -> action), a budget and a seed. Training
-(:func:`sim.train.train`, CMA-ES) runs as a Dash background callback with a progress bar, a
+(:func:`sim.trainer.train`, CMA-ES) runs as a Dash background callback with a progress bar, a
 live learning curve and a Cancel button; the result is replayed in gymnasium's own env
 (mean, min and max return over N episodes), one episode is animated, the trained weights are
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
