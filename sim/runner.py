@@ -21,14 +21,14 @@ from sim import kernels
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
 
-__all__ = ["SimResult", "simulate", "simulate_batch", "warmup", "memory_available"]
+__all__ = ["SimResult", "simulate", "simulate_batch", "count_steps", "warmup", "memory_available"]
 
 _LANES = 32  # batch items integrated side by side in one chunk (see benchmarks/bench_sim.py)
 
 
 @dataclass(frozen=True, eq=False)
 class SimResult:
-    """The recorded trajectory of one run.
+    """The recorded trajectory of one run; its arrays are read-only (results are shared).
 
     Attributes
     ----------
@@ -137,15 +137,38 @@ def _steps(duration, dt):
         raise SimulationError(f"dt = {dt!r} must be > 0")
     if duration <= 0:
         raise SimulationError(f"duration = {duration!r} must be > 0")
+    nsteps, nearest = count_steps(duration, dt)
+    if nearest is not None:
+        raise SimulationError(
+            f"duration = {duration!r} is not a whole number of steps of dt = {dt!r}; "
+            f"use {nearest[0]:.10g} or {nearest[1]:.10g}"
+        )
+    return nsteps
+
+
+def count_steps(duration, dt):
+    """Steps of ``dt`` in ``duration`` (both > 0), and whether that is a whole number.
+
+    Returns
+    -------
+    nsteps : int
+        ``duration / dt`` rounded.
+    nearest : None or (float, float)
+        None when ``duration`` is a whole number (>= 1) of steps to a relative 1e-6; else the
+        two nearest durations that are.
+
+    Examples
+    --------
+    >>> count_steps(1.0, 1e-4)
+    (10000, None)
+    >>> n, (lo, hi) = count_steps(1.00005, 1e-4); f"{lo:.10g} {hi:.10g}"
+    '1 1.0001'
+    """
     x = duration / dt
     nsteps = round(x)
     if nsteps < 1 or abs(x - nsteps) > 1e-6 * max(1.0, x):
-        lo, hi = max(1, math.floor(x)) * dt, max(1, math.ceil(x)) * dt
-        raise SimulationError(
-            f"duration = {duration!r} is not a whole number of steps of dt = {dt!r}; "
-            f"use {lo:.10g} or {hi:.10g}"
-        )
-    return nsteps
+        return nsteps, (max(1, math.floor(x)) * dt, max(1, math.ceil(x)) * dt)
+    return nsteps, None
 
 
 def _prepare(circuit, model, params, ablate):
@@ -437,6 +460,9 @@ def simulate_batch(
             + "; check the parameters and input sizes, or use a smaller dt",
         )
     t = np.arange(records) * (record_every * dt)
+    # results are shared (caches hand one result to many sessions): nobody may change them
+    for a in (t, out, state):
+        a.setflags(write=False)
     return [
         SimResult(
             t=t,
@@ -447,7 +473,7 @@ def simulate_batch(
             stimulus=stim_list[b],
             dt=dt,
             record_every=int(record_every),
-            final_state=state[b].copy(),
+            final_state=state[b],
             circuit=variants[prow[b]],
         )
         for b in range(batch)
