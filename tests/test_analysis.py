@@ -1,5 +1,7 @@
 """sim.analysis on signals with known answers."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -80,8 +82,13 @@ def test_response_summary_exact_for_leaky_neuron():
     assert df.loc["A", "peak"] == pytest.approx(v[-1], rel=1e-6)
     np.testing.assert_allclose(r.V[r.t > 2.0, 0], v, rtol=1e-6)
     assert df.loc["A", "peak_time"] > 15.0  # flat at v_inf in float32 from there on
-    first = np.flatnonzero(v >= 0.1 * v[-1])[0]
-    assert df.loc["A", "latency"] == pytest.approx((first + 1) * 0.5)
+    # latency, exactly: the first record after k* = log(1 - level (1 - r^K)) / log(r)
+    # sub-steps (K = 216 at the peak), i.e. record ceil(k* / 6), 0.5 apart
+    for level, record in [(0.1, 1), (0.5, 2), (0.9, 5)]:
+        k_star = math.log(1 - level * (1 - rate**216)) / math.log(rate)
+        assert math.ceil(k_star / 6) == record  # (k* / 6 is far from a whole number)
+        got = response_summary(r, onset=2.0, level=level).loc["A", "latency"]
+        assert got == 0.5 * record, f"level {level}"
     assert df.loc["A", "baseline"] == 0.0
     assert np.isnan(df.loc["B", "latency"]) and df.loc["B", "peak"] == 0.0
 
