@@ -1,5 +1,10 @@
 """Environment descriptions (one per env) and the classic-control envs in numba, bit for bit.
 
+Every environment wormlab trains on has one :class:`EnvSpec`: id, observation layout and
+scaling, action space, stop-at score, episode length, labels (:func:`env_spec` for the numba
+ports, :func:`env_info` for any gymnasium id, :func:`gym_env_spec` read from gymnasium's own
+spaces for the Python-loop adapter).
+
 Four tasks from ``gymnasium.envs.classic_control`` run inside numba kernels so
 that a batched rollout never leaves compiled code. Each kernel reproduces
 gymnasium's arithmetic: the same float32 casts, the same order of operations,

@@ -2,7 +2,7 @@
 worker process, the stop-file protocol, and controller building and evaluation.
 
 The page (:mod:`webapp.pages.train`) builds a configuration from its fields with
-:func:`_config`, runs it with :func:`run_training` from a Dash background callback, and
+:func:`training_config`, runs it with :func:`run_training` from a Dash background callback, and
 evaluates uploads with :func:`controller_from_upload` and :func:`evaluate_controller`.
 
 How a run is wired
@@ -63,6 +63,7 @@ __all__ = [
     "request_stop",
     "clear_stop",
     "run_training",
+    "training_config",
 ]
 
 #: The environments the page trains on, and their labels and stop-at scores (sim.envs).
@@ -341,7 +342,7 @@ def int_field(value, field, lo, hi):
     return int(number)
 
 
-def _config(values) -> dict:
+def training_config(values) -> dict:
     """The training configuration from the page's fields (raises ControllerError/
     WormlabError with the field's name)."""
     circuit = circuit_choice(values["circuit"], values["store_circuit"], values["dataset"])
