@@ -50,6 +50,18 @@ def test_map_totals_match_the_data(nmj_rows):
         assert row[(r.neuron, r.muscle)] == r.weight
 
 
+def test_map_counts_match_the_manifest():
+    from connectome.datasets import manifest
+
+    entry = manifest()["neuromuscular"]
+    nmj = neuromuscular_map(entry["dataset"])
+    assert entry["junctions"] == int((nmj.counts > 0).sum())
+    assert entry["sections"] == nmj.counts.sum()
+    assert entry["neurons"] == len(nmj.neurons) and entry["muscles"] == len(nmj.muscles)
+    assert entry["excitatory_sections"] == nmj.counts[:, nmj.sign > 0].sum()
+    assert entry["inhibitory_sections"] == nmj.counts[:, nmj.sign < 0].sum()
+
+
 def test_map_signs_gaba_inhibitory_cholinergic_excitatory():
     nmj = neuromuscular_map()
     sign = dict(zip(nmj.neurons, nmj.sign, strict=True))
