@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import connectome  # noqa: E402
+from sim import simulate  # noqa: E402
 from sim.body import drive_body, run_body, travelling_wave  # noqa: E402
-from sim.simulate import simulate  # noqa: E402
 
 
 def best(func, repeats):

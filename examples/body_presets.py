@@ -18,6 +18,7 @@ import numpy as np
 
 import connectome
 from sim.body import PRESETS, BodyParams, simulate_body
+from sim.muscles import MuscleParams
 
 
 def save_png(path, key, dataset, net, worm):
@@ -70,6 +71,12 @@ def main(argv=None):
     parser.add_argument("--friction", default="agar", choices=("agar", "water"))
     parser.add_argument("--record-every", type=int, default=1)
     parser.add_argument("--preset", action="append", choices=sorted(PRESETS))
+    parser.add_argument(
+        "--reference",
+        default="threshold",
+        choices=("threshold", "rest"),
+        help="motor neuron drive measured from Vth of the input (modWorm) or at rest",
+    )
     parser.add_argument("--out", default="out")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -84,9 +91,11 @@ def main(argv=None):
             duration=args.duration,
             record_every=args.record_every,
             body=BodyParams(friction=args.friction),
+            muscles=MuscleParams(reference=args.reference),
         )
         wall = time.perf_counter() - tic
-        png = out / f"body_{key}_{args.dataset}_{args.friction}.png"
+        tag = f"{args.dataset}_{args.friction}" + ("_rest" if args.reference == "rest" else "")
+        png = out / f"body_{key}_{tag}.png"
         save_png(png, key, args.dataset, net, worm)
         s = worm.summary()
         rows[key] = {**s, "wall_s": wall, "png": str(png), "missing": list(worm.missing)}
@@ -95,7 +104,8 @@ def main(argv=None):
             f"{s['mean_forward_speed']:+.4f} mm/s, displacement {s['displacement']:.3f} mm, "
             f"max |curvature| {s['max_curvature']:.2f}/mm ({wall:.1f} s) -> {png}"
         )
-    (out / f"body_{args.dataset}_{args.friction}.json").write_text(json.dumps(rows, indent=1))
+    tag = f"{args.dataset}_{args.friction}" + ("_rest" if args.reference == "rest" else "")
+    (out / f"body_{tag}.json").write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Layers: :mod:`sim.models` (parameters), :mod:`sim.compile` (circuit -> arrays),
 :mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.simulate`, :mod:`sim.analysis`;
-controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`.
+controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`; the body (optional
+extra ``wormlab[body]``): :mod:`sim.muscles`, :mod:`sim.body`.
 """
 
 from sim import envs
@@ -15,15 +16,21 @@ from sim.analysis import (
     pca,
     response_summary,
 )
+from sim.body import BodyParams, BodyResult, drive_body, simulate_body
 from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
 from sim.models import GradedParams, LTCParams, default_params, map_weights
+from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.simulate import SimResult, simulate, simulate_batch
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
 
 __all__ = [
+    "BodyParams",
+    "BodyResult",
     "CompiledCircuit",
     "GradedParams",
     "LTCParams",
+    "MuscleParams",
+    "NeuromuscularMap",
     "OscillationSummary",
     "PCAResult",
     "PeriodEstimate",
@@ -34,9 +41,11 @@ __all__ = [
     "compile",
     "default_params",
     "dominant_period",
+    "drive_body",
     "envs",
     "graded_thresholds",
     "map_weights",
+    "neuromuscular_map",
     "noise",
     "oscillation_summary",
     "parse_stimulus",
@@ -45,6 +54,7 @@ __all__ = [
     "ramp",
     "response_summary",
     "simulate",
+    "simulate_body",
     "simulate_batch",
     "sine",
     "step",

@@ -62,6 +62,7 @@ __all__ = [
     "simulate_body",
     "travelling_wave",
     "describe",
+    "warmup",
 ]
 
 #: ElegansBot's friction coefficients (perpendicular bT, parallel bII), µg/s.
@@ -369,7 +370,7 @@ def neuron_drive(result, neurons=None, reference="threshold"):
     -------
     ndarray, shape (T, n)
     """
-    from sim.compile import graded_thresholds
+    from sim import graded_thresholds
     from sim.stimulus import constant_epochs
 
     cc = result.circuit
@@ -469,7 +470,7 @@ def simulate_body(circuit, stimulus=(), *, duration, body=None, muscles=None, nm
     >>> net, worm = simulate_body(connectome.load("varshney2011"), "PLM:step:amp=2000",
     ...                           duration=0.2, record_every=10)   # doctest: +SKIP
     """
-    from sim.simulate import simulate
+    from sim import simulate
 
     kw.setdefault("record_every", 1)
     result = simulate(circuit, stimulus, duration=duration, **kw)
@@ -492,3 +493,19 @@ def describe(worm):
             + (" ..." if len(worm.missing) > 12 else "")
         )
     return "\n".join(lines)
+
+
+def warmup():
+    """Compile the muscle kernel and, when ElegansBot is installed, the body kernel (from
+    numba's on-disk cache when it is warm). Returns whether the body is available.
+
+    >>> isinstance(warmup(), bool)
+    True
+    """
+    muscle_activation(np.zeros((2, 1)), 1e-3)
+    try:
+        import elegansbot  # noqa: F401
+    except ImportError:
+        return False
+    run_body(np.zeros((1, N_JOINTS)), BodyParams().dt, BodyParams(record_dt=BodyParams().dt))
+    return True

@@ -153,25 +153,20 @@ def test_bad_timing():
         BodyParams(friction="honey")
 
 
-def test_cli_body(capsys):
-    from sim.__main__ import main
-
-    code = main(
-        [
-            "run",
-            "--dataset",
-            "varshney2011",
-            "--stim",
-            "PLM:step:amp=2000",
-            "--duration",
-            "0.2",
-            "--record-every",
-            "10",
-            "--quiet",
-            "--body",
-        ]
+def test_cli_body(tmp_path):
+    out_csv = tmp_path / "body.csv"
+    args = "run --dataset varshney2011 --stim PLM:step:amp=2000 --duration 0.2 "
+    args += f"--record-every 10 --quiet --body --body-out {out_csv}"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args.split()],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "body (agar, step 5e-05 s, control every 0.001 s):" in out
-    assert any(w in out for w in ("forward", "backward", "none"))
+    assert proc.returncode == 0, proc.stderr
+    assert "body (agar, step 5e-05 s, control every 0.001 s):" in proc.stdout
+    assert any(w in proc.stdout for w in ("forward", "backward", "none"))
+    import pandas as pd
+
+    table = pd.read_csv(out_csv, index_col="t")
+    assert len(table) == 21 and "forward_speed" in table and "k23" in table

@@ -89,10 +89,9 @@ def test_map_rows_and_sides():
 
 def test_map_applies_by_name_to_another_dataset():
     import connectome
-    from sim.compile import compile as compile_circuit
 
     nmj = neuromuscular_map()
-    names = compile_circuit(connectome.load("varshney2011"), "graded").names
+    names = tuple(connectome.load("varshney2011").neurons.index)
     idx, weights, missing = nmj.columns(names)
     assert len(idx) + len(missing) == len(nmj.neurons)
     assert weights.shape == (95, len(idx))
