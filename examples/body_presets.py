@@ -55,7 +55,11 @@ def save_png(path, key, dataset, net, worm):
     ax2.set_xlabel("x (mm)")
     ax2.set_ylabel("y (mm)")
     s = worm.summary()
-    ax2.set_title(f"{s['direction']}: {s['mean_forward_speed']:+.3f} mm/s along the body")
+    ax2.set_title(
+        f"{s['direction']}: {s['steady_forward_speed']:+.3f} mm/s along the body (2nd half), "
+        f"{s['mean_forward_speed']:+.3f} (run)",
+        fontsize=10,
+    )
     ax2.legend(loc="best", fontsize=8)
     stim = ", ".join(PRESETS[key]["stimuli"])
     fig.suptitle(f"{PRESETS[key]['label']} ({stim}) on {dataset}, {worm.params.friction}")
@@ -101,8 +105,10 @@ def main(argv=None):
         rows[key] = {**s, "wall_s": wall, "png": str(png), "missing": list(worm.missing)}
         print(
             f"{PRESETS[key]['label']:15s} {s['direction']:8s} forward speed "
-            f"{s['mean_forward_speed']:+.4f} mm/s, displacement {s['displacement']:.3f} mm, "
-            f"max |curvature| {s['max_curvature']:.2f}/mm ({wall:.1f} s) -> {png}"
+            f"{s['steady_forward_speed']:+.4f} mm/s (2nd half), {s['mean_forward_speed']:+.4f} "
+            f"(run), displacement {s['displacement']:.3f} mm, "
+            f"max |curvature| {s['max_curvature']:.2f}/mm, swing {s['curvature_swing']:.2f}/mm "
+            f"({wall:.1f} s) -> {png}"
         )
     tag = f"{args.dataset}_{args.friction}" + ("_rest" if args.reference == "rest" else "")
     (out / f"body_{tag}.json").write_text(json.dumps(rows, indent=1))

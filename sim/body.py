@@ -119,8 +119,8 @@ class BodyParams:
         Interval between recorded postures, s (0.01; rounded to a whole number of control
         intervals).
     still_speed : float
-        Mean speed along the body axis below which the worm went nowhere, mm/s (0.01; crawling
-        worms move at about 0.1-0.3 mm/s).
+        Mean speed along the body axis (over the second half of a run) below which the worm
+        went nowhere, mm/s (0.01; crawling worms move at about 0.1-0.3 mm/s).
     """
 
     friction: str = "agar"
@@ -182,7 +182,7 @@ class BodyResult:
         s = self.summary()
         return (
             f"<BodyResult {len(self.t)} postures over {self.t[-1]:g} s on "
-            f"{self.params.friction}: {s['direction']}, {s['mean_forward_speed']:+.3g} mm/s>"
+            f"{self.params.friction}: {s['direction']}, {s['steady_forward_speed']:+.3g} mm/s>"
         )
 
     @property
@@ -213,24 +213,37 @@ class BodyResult:
         return np.linalg.norm(self.velocity, axis=1)
 
     @property
+    def steady_forward_speed(self):
+        """Mean forward speed over the second half of the run (after a stimulus' transient:
+        a body that curls up and stops moves its centroid, but does not travel), mm/s."""
+        late = self.t >= self.t[-1] / 2
+        return float(np.mean(self.forward_speed[late]))
+
+    @property
     def direction(self):
-        """``"forward"``, ``"backward"`` or ``"none"``: the sign of the mean forward speed,
-        "none" when its size is below ``params.still_speed``."""
-        v = float(np.mean(self.forward_speed))
+        """``"forward"``, ``"backward"`` or ``"none"``: the sign of
+        :attr:`steady_forward_speed`, "none" when its size is below ``params.still_speed``."""
+        v = self.steady_forward_speed
         if abs(v) < self.params.still_speed:
             return "none"
         return "forward" if v > 0 else "backward"
 
     def summary(self):
-        """Direction, mean forward speed (mm/s), mean speed (mm/s), net displacement (mm),
-        path length of the centre of mass (mm), largest |curvature| (1/mm)."""
+        """Direction, forward speed over the second half and over the whole run (mm/s), mean
+        speed (mm/s), net displacement (mm), path length of the centre of mass (mm), largest
+        |curvature| (1/mm), and the curvature swing: the standard deviation over the second
+        half of each joint's curvature, averaged over joints (1/mm; near 0 for a held bend,
+        large for an undulation)."""
+        late = self.t >= self.t[-1] / 2
         return {
             "direction": self.direction,
+            "steady_forward_speed": self.steady_forward_speed,
             "mean_forward_speed": float(np.mean(self.forward_speed)),
             "mean_speed": float(np.mean(self.speed)),
             "displacement": float(np.linalg.norm(self.centroid[-1] - self.centroid[0])),
             "path_length": float(np.sum(np.linalg.norm(np.diff(self.centroid, axis=0), axis=1))),
             "max_curvature": float(np.max(np.abs(self.curvature))),
+            "curvature_swing": float(np.mean(np.std(self.curvature[late], axis=0))),
         }
 
     def to_dataframe(self):
@@ -482,9 +495,12 @@ def describe(worm):
     s = worm.summary()
     lines = [
         f"body ({worm.params.friction}, step {worm.params.dt:g} s, control every "
-        f"{worm.control_dt:g} s): {s['direction']}, mean speed along the body "
-        f"{s['mean_forward_speed']:+.4f} mm/s, centroid moved {s['displacement']:.4f} mm "
-        f"(path {s['path_length']:.4f} mm), largest |curvature| {s['max_curvature']:.3g}/mm"
+        f"{worm.control_dt:g} s): {s['direction']}, speed along the body "
+        f"{s['steady_forward_speed']:+.4f} mm/s over the second half "
+        f"({s['mean_forward_speed']:+.4f} over the run), centroid moved "
+        f"{s['displacement']:.4f} mm "
+        f"(path {s['path_length']:.4f} mm), largest |curvature| {s['max_curvature']:.3g}/mm, "
+        f"curvature swing {s['curvature_swing']:.3g}/mm"
     ]
     if worm.missing:
         lines.append(

@@ -71,6 +71,13 @@ def test_head_to_tail_wave_moves_forward_tail_to_head_backward():
     assert bwd.centroid[-1, 0] - bwd.centroid[0, 0] < -0.3
     still = run_body(np.zeros((300, 24)), 0.01)
     assert still.direction == "none" and np.all(still.centroid == 0.0)
+    # a wave bends the body back and forth; a held bend does not
+    bend = np.zeros((300, 24))
+    bend[20:] = 0.1
+    held = run_body(bend, 0.01).summary()
+    swing = fwd.summary()["curvature_swing"]
+    assert swing > 5.0  # 1/mm
+    assert held["direction"] == "none" and held["curvature_swing"] < 0.02 * swing
 
 
 def test_positive_angle_bends_dorsal_side_concave():
