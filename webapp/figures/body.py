@@ -39,16 +39,12 @@ _DIVERGING = [
 _FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", "size": 12}
 
 
+_LOOK = {"template": "none", "font": _FONT, "paper_bgcolor": "white",
+         "margin": {"l": 60, "r": 20, "t": 36, "b": 44}}  # fmt: skip
+
+
 def _layout(height, **extra):
-    layout = {
-        "template": "none",
-        "height": height,
-        "font": _FONT,
-        "paper_bgcolor": "white",
-        "margin": {"l": 60, "r": 20, "t": 36, "b": 44},
-    }
-    layout.update(extra)
-    return layout
+    return {**_LOOK, "height": height, **extra}
 
 
 def worm_outline(xy, width=0.08):
