@@ -5,8 +5,12 @@ The loop is ElegansBot's ``m_steps_numba`` with the target joint angles changing
 ``sub`` steps, so a whole run is one call instead of one Python call per control interval.
 """
 
-from elegansbot.elegansbot import step_numba
 from numba import njit
+
+try:
+    from elegansbot.elegansbot import step_numba
+except ImportError:  # without the extra, run_body stops first with the pip hint
+    step_numba = None
 
 __all__ = ["run_targets"]
 
