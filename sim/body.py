@@ -447,7 +447,12 @@ def drive_body(result, *, body=None, muscles=None, nmj=None):
     if control_dt > 0.01:
         raise SimulationError(
             f"the network was recorded every {control_dt:g} s; the body needs 0.01 s or finer "
-            "(lower record_every)"
+            "(lower record_every"
+            + (
+                "; ltc time is unitless and the body reads it as seconds: give a dt)"
+                if result.model == "ltc"
+                else ")"
+            )
         )
     if len(result.t) < 2:
         raise SimulationError("the network run has one record; simulate at least one interval")

@@ -6,16 +6,30 @@ import pytest
 from webapp.figures.body import (
     PLATE_COLOURS,
     kymogram_figure,
+    neuromuscular_figure,
     posture_figure,
     trajectory_figure,
     worm_outline,
 )
 
-pytest.importorskip("elegansbot")
+
+def test_neuromuscular_figure_is_the_map():
+    from sim.muscles import neuromuscular_map
+
+    table = neuromuscular_map().table()
+    fig = neuromuscular_figure(table)
+    z = np.asarray(fig.data[0].z)
+    assert z.shape == (162, 95) and list(fig.data[0].x)[:2] == ["MDL01", "MDL02"]
+    assert np.abs(z).sum() == table["weight"].sum()
+    assert z[z < 0].sum() == -table[table["sign"] < 0]["weight"].sum()
+    y, x = list(fig.data[0].y), list(fig.data[0].x)
+    for r in table.sample(30, random_state=1).itertuples():
+        assert z[y.index(r.neuron), x.index(r.muscle)] == r.weight * r.sign
 
 
 @pytest.fixture(scope="module")
 def worm():
+    pytest.importorskip("elegansbot")
     from sim.body import run_body, travelling_wave
 
     return run_body(travelling_wave(np.arange(150) * 0.01), 0.01)

@@ -8,7 +8,8 @@ so every function is testable without a browser and without ElegansBot.
 - :func:`posture_figure`: the worm on its plate, animated with plotly frames (Play and a time
   slider), with the head's and the centroid's tracks;
 - :func:`kymogram_figure`: curvature along the body (head at the top) against time;
-- :func:`trajectory_figure`: the centroid's path coloured by time.
+- :func:`trajectory_figure`: the centroid's path coloured by time;
+- :func:`neuromuscular_figure`: the neuron -> muscle map as a signed heatmap (for Explore).
 """
 
 import numpy as np
@@ -23,6 +24,7 @@ __all__ = [
     "posture_figure",
     "kymogram_figure",
     "trajectory_figure",
+    "neuromuscular_figure",
 ]
 
 POSTURE_FRAMES = 100  # frames of the animation sent to the browser
@@ -235,4 +237,46 @@ def trajectory_figure(t, centroid, *, height=360):
         yaxis={"title": "y (mm)", "range": yr, "scaleanchor": "x"},
         showlegend=False,
     )
+    return fig
+
+
+def neuromuscular_figure(table, *, height=640):
+    """The neuron -> body-wall-muscle map as a heatmap: one row per neuron, one column per
+    muscle (MDL, MDR, MVL, MVR, each head to tail), signed EM section counts.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``NeuromuscularMap.table()``: columns neuron, muscle, weight, sign.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One heatmap; ``z[i, j]`` = sign x sections from neuron ``y[i]`` to muscle ``x[j]``
+        (0 where there is no junction); neurons ordered by their first (most anterior) muscle
+        row, then name.
+    """
+    z = table.assign(signed=table["weight"] * table["sign"]).pivot_table(
+        index="neuron", columns="muscle", values="signed", aggfunc="sum", fill_value=0.0
+    )
+    muscles = sorted(z.columns, key=lambda m: (m[:3], int(m[3:])))
+    first = table.assign(row=table["muscle"].str[3:].astype(int)).groupby("neuron")["row"].min()
+    neurons = sorted(z.index, key=lambda n: (first[n], n))
+    z = z.loc[neurons, muscles]
+    lim = max(float(np.abs(z.to_numpy()).max()), 1.0)
+    fig = go.Figure(
+        go.Heatmap(
+            x=muscles, y=neurons, z=z.to_numpy(), zmin=-lim, zmax=lim, colorscale=_DIVERGING,
+            colorbar={"title": {"text": "sections (- inhibitory)", "side": "right"}},
+            hovertemplate="%{y} -> %{x}: %{z:g} sections<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        **_layout(
+            height, title={"text": "neuromuscular junctions", "x": 0.01, "font": {"size": 13}}
+        ),
+        xaxis={"title": "muscle (dorsal left / right, ventral left / right; head to tail)",
+               "tickfont": {"size": 8}},
+        yaxis={"title": "neuron", "autorange": "reversed", "tickfont": {"size": 8}},
+    )  # fmt: skip
     return fig
