@@ -22,6 +22,7 @@ import numpy as np
 
 from connectome.errors import SimulationError
 from sim import train
+from sim.body import add_cli_arguments, run_cli
 from sim.train import _cli_errors
 
 __all__ = ["main", "build_parser", "ProgressBar"]
@@ -126,12 +127,7 @@ def _cmd_run(args):
             df.to_csv(args.out)
     print(_summary(result, cc, wall, args.out))
     if args.body:
-        from sim.body import BodyParams, describe, drive_body
-
-        worm = drive_body(result, body=BodyParams(friction=args.friction))
-        print(describe(worm))
-        if args.body_out:
-            worm.to_dataframe().to_csv(args.body_out)
+        print(run_cli(result, args))
     return 0
 
 
@@ -203,9 +199,7 @@ def build_parser():
     run.add_argument("--out", help="output file, .csv or .parquet")
     run.add_argument("--threads", type=int, default=None, help="numba threads")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--body", action="store_true", help="drive ElegansBot's body (wormlab[body])")
-    run.add_argument("--friction", choices=("agar", "water"), default="agar", help="body medium")
-    run.add_argument("--body-out", help="with --body: centroid, speed and curvature as CSV")
+    add_cli_arguments(run)
     run.set_defaults(func=_cli_errors(_cmd_run))
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
     warm.set_defaults(func=_cli_errors(_cmd_warmup))

@@ -62,6 +62,8 @@ __all__ = [
     "simulate_body",
     "travelling_wave",
     "describe",
+    "add_cli_arguments",
+    "run_cli",
     "warmup",
 ]
 
@@ -514,6 +516,36 @@ def describe(worm):
             + (" ..." if len(worm.missing) > 12 else "")
         )
     return "\n".join(lines)
+
+
+def add_cli_arguments(parser):
+    """Add ``--body``, ``--friction``, ``--body-reference`` and ``--body-out`` to the
+    ``python -m sim run`` parser."""
+    parser.add_argument(
+        "--body", action="store_true", help="drive ElegansBot's body (pip install wormlab[body])"
+    )
+    parser.add_argument(
+        "--friction", choices=tuple(FRICTION), default="agar", help="body medium (agar)"
+    )
+    parser.add_argument(
+        "--body-reference",
+        choices=("threshold", "rest"),
+        default="threshold",
+        help="motor neuron drive measured from Vth of the input (threshold) or at rest",
+    )
+    parser.add_argument("--body-out", help="with --body: centroid, speed and curvature as CSV")
+
+
+def run_cli(result, args):
+    """Drive the body with a ``python -m sim run`` result as ``args`` ask; the report text."""
+    worm = drive_body(
+        result,
+        body=BodyParams(friction=args.friction),
+        muscles=MuscleParams(reference=args.body_reference),
+    )
+    if args.body_out:
+        worm.to_dataframe().to_csv(args.body_out)
+    return describe(worm) + (f"\nbody written to {args.body_out}" if args.body_out else "")
 
 
 def warmup():
