@@ -55,7 +55,6 @@ from dataclasses import dataclass, fields
 import numba
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 import connectome
 import sim
@@ -63,6 +62,7 @@ from connectome.errors import SimulationError, UnknownNeuronError, WormlabError
 from sim.analysis import oscillation_summary, response_summary
 from sim.models import MODELS, default_params
 from sim.stimulus import KINDS, Stimulus, parse_stimulus
+from sim.threads import one_blas_thread
 
 __all__ = [
     "OSCILLATION_METRICS",
@@ -506,7 +506,7 @@ def compiled_network(source, model, params, ablate):
     params : GradedParams or LTCParams
     ablate : tuple of str
     """
-    return sim.compile(load_source(source), model, params, ablate=ablate)
+    return sim.compile_circuit(load_source(source), model, params, ablate=ablate)
 
 
 def _point_fields(spec, values):
@@ -706,7 +706,7 @@ def run_chunk(spec, chunk):
     the failing points get an ``error``. BLAS runs on one thread (the metrics' small SVDs are
     many times slower threaded on a busy machine, and the result must not depend on it).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _run_chunk(spec, chunk)
 
 

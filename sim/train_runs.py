@@ -1,6 +1,6 @@
 """Training at scale: several training runs (seeds x envs) as tasks, with a summary table.
 
-Each run is one call of :func:`sim.train.train` with its own output controller and its own
+Each run is one call of :func:`sim.trainer.train` with its own output controller and its own
 checkpoint (written atomically after every generation by the trainer), run in this process or
 as a dask.distributed task (:func:`sim.distributed.run_tasks`). A run whose checkpoint exists
 resumes from it, so rerunning the same command after an interruption (or after a worker died
@@ -43,7 +43,7 @@ class TrainRun:
     output, checkpoint : str
         The run's controller JSON and checkpoint paths.
     options : tuple of (name, value)
-        Other :func:`sim.train.train` keyword arguments (generations, popsize, episodes, ...).
+        Other :func:`sim.trainer.train` keyword arguments (generations, popsize, episodes, ...).
     """
 
     wiring: str
@@ -74,7 +74,7 @@ def plan_runs(circuit, envs, seeds, output, **options):
         Controller JSON; with more than one run, each run writes
         ``STEM-ENV-seedSEED.json`` beside it (checkpoint: that name + ``.ckpt.json``).
     **options
-        :func:`sim.train.train` keyword arguments shared by every run.
+        :func:`sim.trainer.train` keyword arguments shared by every run.
 
     Raises
     ------
@@ -114,7 +114,7 @@ def run_training(run):
     others.
     """
     import connectome
-    from sim.train import train
+    from sim.trainer import train
 
     row = dict.fromkeys(SUMMARY_COLUMNS)
     row.update(env=run.env_id, seed=run.seed, output=run.output, checkpoint=run.checkpoint)

@@ -43,7 +43,7 @@ def test_parameter_sweep_equals_one_by_one_runs(varshney):
     ]  # fmt: skip
     for row in df.itertuples(index=False):
         params = sim.default_params("graded", gsyn=row.gsyn, E_inh=row.E_inh)
-        cc = sim.compile(varshney, "graded", params)
+        cc = sim.compile_circuit(varshney, "graded", params)
         r = sim.simulate(cc, "PLM:step:amp=2000", duration=0.3, record_every=5)
         late = r.t >= 0.1
         # one parameter set per point: each runs alone, exactly as sim.simulate does

@@ -8,8 +8,8 @@ import connectome
 from connectome.errors import ControllerError
 from sim.__main__ import main
 from sim.control import load_controller
-from sim.train import train
 from sim.train_runs import plan_runs, train_runs
+from sim.trainer import train
 
 RUN = dict(generations=2, popsize=6, episodes=2, validation_episodes=4)
 
