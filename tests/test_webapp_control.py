@@ -15,7 +15,7 @@ import pytest
 
 import connectome
 from connectome import Circuit, io
-from connectome.errors import CircuitError, ControllerError, WiringFormatError
+from connectome.errors import CircuitError, ControllerError, FieldError, WiringFormatError
 from sim.control import Controller
 from sim.train import evaluate
 from webapp import training as training
@@ -293,7 +293,7 @@ def test_page_operation_errors_name_the_field(tw):
         ("circuit-add", {"names": ""}, "Neurons or classes: type one or more names"),
         ("circuit-expand", {"expand_k": None}, "Hops k: enter a number"),
         ("circuit-threshold", {"th_chemical": -1}, "Chemical weight: must be"),
-        ("circuit-topk", {"topk_k": 1.5}, "Top k: 1.5 is not a whole number"),
+        ("circuit-topk", {"topk_k": 1.5}, "Top k: must be a whole number, not 1.5"),
         ("circuit-merge", {}, "already at class level"),
         ("circuit-roles", {"role_sensory": ["AVA"], "role_motor": ["AVA"]}, "both sensory"),
         ("circuit-ablate", {"names": ",".join(tw.neurons.index)}, "empty circuit"),
@@ -410,7 +410,7 @@ def test_training_config_errors_name_the_field(tw):
         "env": "CartPole-v1", "seconds": 10, "generations": 5, "target": 500, "episodes": 4,
         "seed": 0, "eval_episodes": 5, "io": training.default_io(tw, "CartPole-v1"),
     }  # fmt: skip
-    config = training._config(values)
+    config = training.training_config(values)
     assert config["wiring"] == io.to_dict(tw) and config["target"] == 500.0
     for key, bad, text in [
         ("seed", -1, "Seed: must be a whole number"),
@@ -420,8 +420,8 @@ def test_training_config_errors_name_the_field(tw):
         ("circuit", "current", "Circuit: there is no circuit from the Circuit page"),
         ("env", "os:system", "Environment: pick one of"),
     ]:
-        with pytest.raises((ControllerError, WiringFormatError), match=text):
-            training._config({**values, key: bad})
+        with pytest.raises((ControllerError, WiringFormatError, FieldError), match=text):
+            training.training_config({**values, key: bad})
 
 
 def test_controller_upload_validation(tw):

@@ -192,7 +192,7 @@ def test_every_bad_field_gets_its_own_message():
         "duration": "must be a whole number of steps of dt = 0.0001; use 1 or 1.0001"
     }
     ramp = form_errors(rows=[row(0, kind="ramp", stop="")])
-    assert ramp == {"stim:0:stop": "required"}
+    assert ramp == {"stim:0:stop": "enter a number"}
     assert form_errors(rows=[row(0, kind="noise", std="-1", seed="0.5")]) == {
         "stim:0:std": "must be >= 0 (got -1)",
         "stim:0:seed": "must be a whole number, not 0.5",

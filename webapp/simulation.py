@@ -35,6 +35,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import (
+    FieldError,
     SimulationError,
     UnknownNeuronError,
     WiringFormatError,
@@ -46,6 +47,7 @@ from sim.models import WEIGHT_MAPS, default_params
 from sim.simulate import simulate
 from sim.stimulus import KINDS, Stimulus
 from webapp import network
+from webapp.forms import REQUIRED, parse_number
 
 __all__ = [
     "MAX_NEURON_STEPS",
@@ -392,35 +394,22 @@ def source_tag(source):
     return _dataset_of(source) or "circuit:" + _sha(source)[:16]
 
 
-def _number(text, key, errors, *, blank="required", integer=False, positive=False,
+def _number(text, key, errors, *, blank=REQUIRED, integer=False, positive=False,
             non_negative=False):  # fmt: skip
-    """Parse one field; on a problem, record it in ``errors[key]`` and return None."""
-    s = "" if text is None else str(text).strip()
-    if s == "":
-        if blank == "required":
-            errors[key] = "required"
-            return None
-        return blank
+    """Parse one field (:func:`webapp.forms.parse_number`); on a problem, record it in
+    ``errors[key]`` and return None."""
     try:
-        x = float(s)
-    except ValueError:
-        errors[key] = f"{s!r} is not a number"
+        return parse_number(
+            text,
+            key,
+            lo=0 if positive or non_negative else None,
+            open_lo=positive,
+            integer=integer,
+            blank=blank,
+        )
+    except FieldError as err:
+        errors[key] = err.detail
         return None
-    if not math.isfinite(x):
-        errors[key] = f"must be a finite number, not {s}"
-        return None
-    if integer:
-        if x != round(x):
-            errors[key] = f"must be a whole number, not {s}"
-            return None
-        x = int(round(x))
-    if positive and x <= 0:
-        errors[key] = f"must be > 0 (got {s})"
-        return None
-    if non_negative and x < 0:
-        errors[key] = f"must be >= 0 (got {s})"
-        return None
-    return x
 
 
 def read_form(model, params, rows, ablate, duration, dt, record):
@@ -484,9 +473,9 @@ def read_form(model, params, rows, ablate, duration, dt, record):
             continue
         vals, ok = {}, True
         for key, _, _ in FIELDS[kind]:
-            blank = _BLANK.get(key, "required")
+            blank = _BLANK.get(key, REQUIRED)
             if kind == "ramp" and key == "stop":
-                blank = "required"
+                blank = REQUIRED
             x = _number(
                 row["values"].get(key),
                 f"stim:{i}:{key}",
@@ -496,7 +485,7 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 positive=key in ("period", "width", "freq", "sample_dt"),
                 non_negative=key == "std",
             )
-            if x is None and blank == "required":
+            if x is None and blank is REQUIRED:
                 ok = False
             elif x is not None and x != _OPTIONAL[kind].get(key, "required"):
                 vals[key] = x  # the protocol's defaults are left out: one request, one key

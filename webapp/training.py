@@ -2,7 +2,7 @@
 worker process, the stop-file protocol, and controller building and evaluation.
 
 The page (:mod:`webapp.pages.train`) builds a configuration from its fields with
-:func:`_config`, runs it with :func:`run_training` from a Dash background callback, and
+:func:`training_config`, runs it with :func:`run_training` from a Dash background callback, and
 evaluates uploads with :func:`controller_from_upload` and :func:`evaluate_controller`.
 
 How a run is wired
@@ -26,7 +26,6 @@ once never share a job or its progress.
 import base64
 import binascii
 import json
-import math
 import os
 import re
 import shutil
@@ -38,6 +37,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from webapp.forms import parse_number
 
 __all__ = [
     "ENVS",
@@ -55,7 +55,10 @@ __all__ = [
     "record_episode",
     "evaluate_controller",
     "controller_from_upload",
-    "int_field",
+    "MAX_SEED",
+    "eval_episodes_field",
+    "seed_field",
+    "training_config",
     "progress_state",
     "job_id",
     "stop_path",
@@ -109,6 +112,8 @@ CIRCUIT_PRESETS = MappingProxyType(
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
 #: Most evaluation episodes of one run or upload.
 MAX_EVAL_EPISODES = 200
+#: Largest seed (numpy's legacy seeding takes 32-bit seeds; gymnasium's too).
+MAX_SEED = 2**31 - 1
 
 
 def warm_up() -> None:
@@ -353,23 +358,20 @@ def controller_from_upload(contents: str):
 
 
 # ------------------------------------------------------------------------ configuration
-def int_field(value, field, lo, hi):
-    """A whole number from ``lo`` to ``hi`` typed in the field ``field``; raises
-    ControllerError naming the field otherwise."""
-    if value is None or value == "":
-        raise ControllerError(f"{field}: enter a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise ControllerError(f"{field}: {value!r} is not a number") from err
-    if not math.isfinite(number) or number != int(number) or not lo <= number <= hi:
-        raise ControllerError(f"{field}: must be a whole number from {lo} to {hi}, got {value}")
-    return int(number)
+def eval_episodes_field(value) -> int:
+    """The Evaluation episodes field: a whole number from 1 to :data:`MAX_EVAL_EPISODES`
+    (raises FieldError naming the field)."""
+    return parse_number(value, "Evaluation episodes", lo=1, hi=MAX_EVAL_EPISODES, integer=True)
 
 
-def _config(values) -> dict:
-    """The training configuration from the page's fields (raises ControllerError/
-    WormlabError with the field's name)."""
+def seed_field(value) -> int:
+    """The Seed field: a whole number from 0 to :data:`MAX_SEED` (raises FieldError)."""
+    return parse_number(value, "Seed", lo=0, hi=MAX_SEED, integer=True)
+
+
+def training_config(values) -> dict:
+    """The training configuration from the page's fields (raises a WormlabError naming the
+    field: FieldError, ControllerError, WiringFormatError)."""
     circuit = circuit_choice(values["circuit"], values["store_circuit"], values["dataset"])
     problems = [p for p in circuit.problems() if "disconnected" not in p]
     if problems:
@@ -379,33 +381,22 @@ def _config(values) -> dict:
         raise ControllerError(f"Environment: pick one of {', '.join(ENVS)}")
     io = values["io"]
     make_controller(circuit, env_id, io)  # validates the io mapping
-    target = values["target"]
-    if target in (None, ""):
-        target = None
-    else:
-        try:
-            target = float(target)
-        except (TypeError, ValueError) as err:
-            raise ControllerError(f"Stop at return: {target!r} is not a number") from err
-    seconds = values["seconds"]
-    try:
-        seconds = float(seconds)
-    except (TypeError, ValueError) as err:
-        raise ControllerError(f"Seconds: {seconds!r} is not a number") from err
-    if not 0 < seconds <= 3600:
-        raise ControllerError(f"Seconds: must be between 0 and 3600, got {seconds:g}")
+    target = parse_number(values["target"], "Stop at return", blank=None)
+    seconds = parse_number(values["seconds"], "Seconds", lo=0, hi=3600, open_lo=True)
     return {
         "wiring": wiring_io.to_dict(circuit),
         "env_id": env_id,
         "io": io,
-        "seed": int_field(values["seed"], "Seed", 0, 2**31 - 1),
-        "generations": int_field(values["generations"], "Generations", 1, 100000),
-        "episodes": int_field(values["episodes"], "Episodes / candidate", 1, 100),
-        "eval_episodes": int_field(
-            values["eval_episodes"], "Evaluation episodes", 1, MAX_EVAL_EPISODES
+        "seed": seed_field(values["seed"]),
+        "generations": parse_number(
+            values["generations"], "Generations", lo=1, hi=100000, integer=True
         ),
-        "seconds": seconds,
-        "target": target,
+        "episodes": parse_number(
+            values["episodes"], "Episodes / candidate", lo=1, hi=100, integer=True
+        ),
+        "eval_episodes": eval_episodes_field(values["eval_episodes"]),
+        "seconds": float(seconds),
+        "target": None if target is None else float(target),
     }
 
 

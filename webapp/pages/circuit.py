@@ -38,6 +38,7 @@ from webapp.figures.control import (
     circuit_stylesheet,
     empty_figure,
 )
+from webapp.forms import parse_number
 
 __all__ = [
     "PATH",
@@ -514,23 +515,6 @@ def _kind_arg(value):
     return None if value in (None, "", "any") else value
 
 
-def _number(value, field, integer=False, lo=None):
-    """A number typed in a field, or a WormlabError naming that field."""
-    if value is None or value == "":
-        raise connectome.CircuitError(f"{field}: enter a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise connectome.CircuitError(f"{field}: {value!r} is not a number") from err
-    if integer:
-        if number != int(number):
-            raise connectome.CircuitError(f"{field}: {value!r} is not a whole number")
-        number = int(number)
-    if lo is not None and number < lo:
-        raise connectome.CircuitError(f"{field}: must be \u2265 {lo}, got {value}")
-    return number
-
-
 def _operation(trigger, circuit, values):
     """The new circuit for an operation button (raises WormlabError/ValueError)."""
     if trigger in ("circuit-add", "circuit-ablate"):
@@ -539,7 +523,7 @@ def _operation(trigger, circuit, values):
             raise connectome.CircuitError("Neurons or classes: type one or more names")
         return circuit.add(names) if trigger == "circuit-add" else circuit.ablate(names)
     if trigger == "circuit-expand":
-        k = _number(values["expand_k"], "Hops k", integer=True, lo=1)
+        k = parse_number(values["expand_k"], "Hops k", integer=True, lo=1)
         return circuit.expand(k, _kind_arg(values["expand_kind"]), values["expand_direction"])
     if trigger == "circuit-paths":
         src = parse_names(values["paths_from"]) or circuit.sensory
@@ -548,17 +532,17 @@ def _operation(trigger, circuit, values):
             raise connectome.CircuitError("From: the circuit has no sensory neuron; type names")
         if not dst:
             raise connectome.CircuitError("To: the circuit has no motor neuron; type names")
-        length = _number(values["paths_length"], "Max synapses", integer=True, lo=1)
+        length = parse_number(values["paths_length"], "Max synapses", integer=True, lo=1)
         return circuit.add_paths(src, dst, length, _kind_arg(values["paths_kind"]))
     if trigger == "circuit-threshold":
         chem, elec = values["th_chemical"], values["th_electrical"]
         if chem in (None, "") and elec in (None, ""):
             raise connectome.CircuitError("Thresholds: enter a chemical or an electrical weight")
-        chem = None if chem in (None, "") else _number(chem, "Chemical weight", lo=0)
-        elec = None if elec in (None, "") else _number(elec, "Electrical weight", lo=0)
+        chem = None if chem in (None, "") else parse_number(chem, "Chemical weight", lo=0)
+        elec = None if elec in (None, "") else parse_number(elec, "Electrical weight", lo=0)
         return circuit.threshold(chemical=chem, electrical=elec)
     if trigger == "circuit-topk":
-        k = _number(values["topk_k"], "Top k", integer=True, lo=0)
+        k = parse_number(values["topk_k"], "Top k", integer=True, lo=0)
         return circuit.top_k_inputs(k, _kind_arg(values["topk_kind"]))
     if trigger == "circuit-merge":
         merged = circuit.merge_classes()

@@ -37,20 +37,21 @@ from webapp.training import (
     ENVS,
     MAX_EVAL_EPISODES,
     OBS_LABELS,
-    _config,
     circuit_choice,
     clear_stop,
     controller_from_upload,
     default_io,
     describe_io,
+    eval_episodes_field,
     evaluate_controller,
-    int_field,
     job_id,
     make_controller,
     progress_state,
     request_stop,
     run_training,
+    seed_field,
     stop_path,
+    training_config,
 )
 
 __all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks", "warm_up"]
@@ -470,7 +471,7 @@ def register_callbacks(app) -> None:
         nothing = (no_update,) * 4
         try:
             run_id = job_id(session, n_clicks)
-            config = _config(
+            config = training_config(
                 {
                     "circuit": choice, "store_circuit": store_circuit, "dataset": dataset,
                     "env": env_id, "seconds": seconds, "generations": generations,
@@ -571,8 +572,8 @@ def register_callbacks(app) -> None:
         if not contents:  # cleared below, so that the same file can be dropped again
             return no_update, no_update, no_update
         try:
-            episodes = int_field(eval_episodes, "Evaluation episodes", 1, MAX_EVAL_EPISODES)
-            seed = int_field(seed, "Seed", 0, 2**31 - 1)
+            episodes = eval_episodes_field(eval_episodes)
+            seed = seed_field(seed)
             ctrl = controller_from_upload(contents)
             done = evaluate_controller(ctrl, episodes, seed)
         except (WormlabError, ValueError, TypeError) as err:
