@@ -13,7 +13,7 @@ import pandas as pd
 
 from connectome.errors import UnknownNeuronError
 
-__all__ = ["NameIndex", "as_name_list", "default_role", "natural_key"]
+__all__ = ["NameIndex", "as_name_list", "class_by_name", "default_role", "natural_key"]
 
 #: Neuron type -> circuit role when nothing else says so.
 _TYPE_ROLE = {"sensory": "sensory", "motor": "motor"}
@@ -141,3 +141,23 @@ class NameIndex:
         if key not in self._by_lower:
             raise self._unknown(name)
         return self._by_lower[key]
+
+
+def class_by_name(neurons: pd.DataFrame) -> dict[str, str]:
+    """What each neuron name means at class level: lower-case name -> its class.
+
+    At class level (AVAL and AVAR merged into AVA) a user who types a neuron's name means
+    that neuron's class; a neuron with no class recorded stands for itself.
+
+    Parameters
+    ----------
+    neurons : DataFrame
+        Indexed by neuron name, with a ``class`` column ("" where none is recorded), as
+        ``Connectome.neurons``.
+
+    >>> t = pd.DataFrame({"class": ["AVA", "AVA", ""]}, index=["AVAL", "AVAR", "CANL"])
+    >>> class_by_name(t)
+    {'aval': 'AVA', 'avar': 'AVA', 'canl': 'CANL'}
+    """
+    cls = neurons["class"].where(neurons["class"] != "", neurons.index.to_series())
+    return {str(name).lower(): c for name, c in zip(neurons.index, cls, strict=True)}

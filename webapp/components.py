@@ -5,7 +5,18 @@ Pure functions returning Dash components; styling lives in ``assets/wormlab.css`
 
 from dash import dcc, html
 
-__all__ = ["card", "label", "number", "button", "status", "error", "info"]
+import connectome
+
+__all__ = [
+    "card",
+    "label",
+    "number",
+    "button",
+    "status",
+    "error",
+    "info",
+    "dataset_options",
+]
 
 
 def card(title, *children, **style):
@@ -71,3 +82,10 @@ def error(text):
 def info(text):
     """A neutral message (progress, done, what was loaded)."""
     return html.Div(text, className="wl-message wl-info")
+
+
+def dataset_options() -> list[dict]:
+    """Dropdown options of every shipped dataset: ``"<key> · <title>"`` (the Explore and
+    Simulate pages' dataset pickers)."""
+    table = connectome.datasets()
+    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]

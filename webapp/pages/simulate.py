@@ -31,6 +31,7 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import DivergenceError, WormlabError
 from sim.models import default_params
+from webapp import components as ui
 from webapp import network, simulation
 from webapp.figures.control import empty_figure
 from webapp.figures.dynamics import (
@@ -267,11 +268,6 @@ def _rows_to_form(ids, targets, kinds, par_ids, par_values):
     return [rows[i] for i in sorted(rows)]
 
 
-def _dataset_options():
-    table = connectome.datasets()
-    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]
-
-
 # ===================================================================== layout
 def _section(title, children, **style):
     return html.Div([html.H2(title), *children], className="wl-section", style=style or None)
@@ -321,7 +317,7 @@ def layout(**query):
                     ),
                     dcc.Dropdown(
                         id="simulate-dataset",
-                        options=_dataset_options(),
+                        options=ui.dataset_options(),
                         value=form["dataset"],
                         clearable=False,
                     ),
