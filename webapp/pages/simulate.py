@@ -204,7 +204,7 @@ def _options_for(source_kind, dataset, circuit):
     try:
         src = source_text(source_kind, dataset, circuit)
         return list(_target_options(src))
-    except (WormlabError, ValueError, KeyError):
+    except WormlabError:
         return []
 
 
@@ -608,7 +608,7 @@ def register_callbacks(app):
             net = load_source(src)
             nodes, edges, m = results.activity_network(net)
             els = network.elements(net, nodes, edges, view or "anatomical")
-        except (WormlabError, ValueError, KeyError) as err:
+        except WormlabError as err:
             return [], None, "", str(err), [[] for _ in target_ids]
         base = {"source": source_tag(src), "sheet": network.stylesheet("type")}
         caption = f"{len(nodes)} neurons; synapses with weight ≥ {m} drawn ({len(edges)})"
