@@ -1,9 +1,9 @@
 """Background jobs: one piece of long work run in a fresh Python process, with progress and stop.
 
 A page starts a job from a Dash background callback with :func:`run_job` and relays its
-progress to the page. Job kinds are named in :data:`JOBS` (training, and the evaluation of an
-uploaded controller); each is a function ``job(config, emit, should_stop) -> dict`` of plain
-JSON data.
+progress to the page. Job kinds are named in :data:`JOBS` (training, the evaluation of an
+uploaded controller, a long simulation); each is a function
+``job(config, emit, should_stop) -> dict`` of plain JSON data.
 
 How a job is wired
 ------------------
@@ -38,6 +38,7 @@ JOBS = MappingProxyType(
     {
         "train": "webapp.training:training_job",
         "evaluate": "webapp.training:evaluation_job",
+        "simulate": "webapp.simulation:simulation_job",
     }
 )
 _SESSION = re.compile(r"^[0-9a-f]{32}$")

@@ -365,3 +365,32 @@ def test_time_from_run_to_traces_cook2019(page, live_app, console_errors, timing
     for key, values in sizes.items():
         timings[f"{key}_response_bytes"] = values[-1]
     assert console_errors == []
+
+
+def test_a_long_run_is_a_background_job(page, live_app, console_errors):
+    """12 s of the graded model on Cook 2019 (36 M neuron-steps, over simulation.LONG_RUN)
+    runs as a background job with progress; what it draws is the simulator's run."""
+    open_simulate(page, live_app)
+    page.fill("#simulate-duration", "12")
+    page.keyboard.press("Tab")
+    old = page.evaluate(RUN_OF, "simulate-traces")
+    page.click("#simulate-run")
+    expect(page.locator("#simulate-job-progress")).to_contain_text(
+        "Simulating in the background", timeout=60_000
+    )
+    expect(page.locator("#simulate-run")).to_be_disabled()
+    wait_new_run(page, "simulate-traces", old, timeout=240_000)
+    wait_results(page, old)
+    status = page.locator("#simulate-status")
+    expect(status).to_contain_text("120,000 steps")
+    expect(status).to_contain_text("in the background")
+    expect(page.locator("#simulate-run")).to_be_enabled()
+    expect(page.locator("#simulate-job-progress")).to_have_text("")
+    cc = compile(connectome.load("cook2019"), "graded")
+    ref = simulate(cc, step("PLM", 2000.0), duration=12.0, dt=1e-4, record_every=10)
+    plm = plotted(page, "simulate-traces")["traces"][0]
+    assert plm["name"] == "PLML"
+    y = np.array(plm["y"])
+    k = np.rint((plm["x0"] + plm["dx"] * np.arange(len(y))) / 1e-3).astype(int)
+    np.testing.assert_allclose(y, ref.trace("PLML")[k], rtol=1e-5, atol=1e-3)
+    assert console_errors == []

@@ -32,6 +32,15 @@ WATCH_PROGRESS = """
 GENERATION = re.compile(r"generation (\d+) of at most \d+ · best (-?[\d.]+)")
 
 
+@pytest.fixture(autouse=True)
+def generous_expect():
+    """Pages here wait on server work (the Circuit page's build, background jobs) on a
+    loaded machine: every expect waits on its real condition for up to 30 s, not 5 s."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def generations(states):
     """Generation numbers seen in the recorded progress texts, in order."""
     return [int(m.group(1)) for _, text, _ in states if (m := GENERATION.search(text))]

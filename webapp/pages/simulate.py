@@ -28,7 +28,7 @@ from dash.exceptions import PreventUpdate
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import DivergenceError, WormlabError
+from connectome.errors import DivergenceError, SimulationError, WormlabError
 from sim.models import default_params
 from webapp import components as ui
 from webapp import network, simulation
@@ -52,12 +52,15 @@ from webapp.simulation import (
     field_text,
     form_from_query,
     form_row,
+    is_long,
+    job_result,
     load_source,
     onset_of,
     oscillation_period,
     preset_form,
     read_form,
     response_size,
+    run_simulation,
     simulated,
     source_tag,
     source_text,
@@ -375,6 +378,7 @@ def layout(**query):
                         ),
                         type="dot",
                     ),
+                    html.Div(id="simulate-job-progress", role="status", className="wl-sim-status"),
                 ],
             ),
             _section(
@@ -525,6 +529,7 @@ def layout(**query):
         dcc.Store(id="simulate-frames"),
         dcc.Store(id="simulate-net-base"),
         dcc.Store(id="simulate-traces-drawn"),
+        dcc.Store(id="simulate-job"),
         dcc.Store(id="simulate-autorun", data=0),
         dcc.Store(
             id="simulate-query-dataset",
@@ -771,6 +776,7 @@ def register_callbacks(app):
             "pick_options": Output("simulate-trace-pick", "options"),
             "pick": Output("simulate-trace-pick", "value"),
             "drawn": Output("simulate-traces-drawn", "data"),
+            "job": Output("simulate-job", "data"),
             "stim_errs": Output(
                 {"type": "simulate-stim-err", "index": ALL, "key": ALL}, "children"
             ),
@@ -809,7 +815,7 @@ def register_callbacks(app):
     def _run(run, autorun, **s):
         if not (run or autorun):
             raise PreventUpdate
-        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn")}
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn", "job")}
         errors = {}
         tic = time.perf_counter()
         try:
@@ -838,6 +844,66 @@ def register_callbacks(app):
         out["param_errs"] = [errors.get(f"param:{i['key']}", "") for i in s["param_err_ids"]]
         for k in err_ids:
             out[f"msg_{k}"] = errors.get(k, errors.get("model", "") if k == "source" else "")
+        return out
+
+    @app.callback(
+        output={
+            "result": Output("simulate-result", "data", allow_duplicate=True),
+            "status": Output("simulate-status", "children", allow_duplicate=True),
+            "traces": Output("simulate-traces", "figure", allow_duplicate=True),
+            "pick_options": Output("simulate-trace-pick", "options", allow_duplicate=True),
+            "pick": Output("simulate-trace-pick", "value", allow_duplicate=True),
+            "drawn": Output("simulate-traces-drawn", "data", allow_duplicate=True),
+            "dt": Output("simulate-dt-msg", "children", allow_duplicate=True),
+        },
+        inputs={"job": Input("simulate-job", "data")},
+        state={"circuit": State("store-circuit", "data")},
+        background=True,
+        progress=[Output("simulate-job-progress", "children")],
+        running=[(Output("simulate-run", "disabled"), True, False)],
+        interval=250,
+        prevent_initial_call=True,
+    )
+    def _run_job(set_progress, job, circuit):
+        """A long run, as a background job (:func:`webapp.simulation.run_simulation`)."""
+        if not job:
+            raise PreventUpdate
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn")}
+        out["dt"] = ""
+        tic = time.perf_counter()
+        try:
+            request = Request.from_json(job["request"], circuit)
+            steps = request.n_steps
+
+            def on_progress(msg):
+                done = int(round(msg["fraction"] * steps))
+                set_progress(f"Simulating in the background: {done:,} of {steps:,} steps.")
+
+            set_progress(f"Simulating in the background: starting ({steps:,} steps).")
+            ran = run_simulation(request, on_progress)
+            if ran["kind"] == "error":
+                raise SimulationError(ran["text"])
+            if "diverged" in ran:
+                out["dt"] = ran["diverged"]
+                status = html.Div(
+                    "Nothing was run: 1 field to fix (see the messages in red).",
+                    className="wl-message wl-error",
+                )
+            else:
+                out.update(_run_outputs(request, job_result(request), job["layout"], job["run"]))
+                status = html.Span(f"{out.pop('_status')} ({time.perf_counter() - tic:.2f} s, "
+                                   "in the background).", className="wl-muted")  # fmt: skip
+        except WormlabError as err:
+            status = html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
+        except Exception:  # the page must never show a traceback
+            log.exception("simulate: unexpected error in a background run")
+            status = html.Div(
+                "An unexpected error stopped the simulation (logged on the server).",
+                className="wl-message wl-error",
+            )
+        finally:
+            set_progress("")
+        out["status"] = status
         return out
 
     @app.callback(
@@ -922,7 +988,8 @@ def register_callbacks(app):
 
 
 def _run_request(s, errors):
-    """The run callback's work: parse, check, simulate, draw the traces."""
+    """The run callback's work: parse, check, then simulate and draw the traces (a long run
+    is handed to the background job instead: ``{"job": ...}``)."""
     param_values = {i["key"]: v for i, v in zip(s["param_ids"], s["params"], strict=True)}
     rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
     try:
@@ -940,14 +1007,21 @@ def _run_request(s, errors):
     if source is None:
         raise FormError(errors)
     request = check_request(source, form)
+    if is_long(request):
+        job = {"request": request.to_json(), "layout": s["layout"], "run": uuid.uuid4().hex}
+        return {"_status": f"Queued {request.n_steps:,} steps as a background job", "job": job}
     try:
         result = simulated(request)
     except DivergenceError as err:
         raise FormError({"dt": str(err)}) from err
+    return _run_outputs(request, result, s["layout"], uuid.uuid4().hex)
+
+
+def _run_outputs(request, result, layout, run_id):
+    """What a finished run shows at once: the status, the result store and the traces."""
     stimulated = stimulated_neurons(result, request)
     size = response_size(result, onset_of(result, request))
     picks = default_traces(result.names, size, stimulated)
-    run_id = uuid.uuid4().hex
     units = units_of(result.model)
     status = (
         f"Simulated {request.duration:g} {units['t']} of {result.circuit.n} neurons "
@@ -959,12 +1033,12 @@ def _run_request(s, errors):
             "run": run_id,
             "request": request.to_json(),
             "stimulated": stimulated,
-            "source": source_tag(source),
+            "source": source_tag(request.source),
         },
-        "traces": results.traces(result, picks, stimulated, run_id, s["layout"] != "overlaid"),
+        "traces": results.traces(result, picks, stimulated, run_id, layout != "overlaid"),
         "pick_options": list(result.names),
         "pick": picks,
-        "drawn": {"run": run_id, "names": picks, "layout": s["layout"]},
+        "drawn": {"run": run_id, "names": picks, "layout": layout},
     }
 
 
