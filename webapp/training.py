@@ -1,5 +1,7 @@
-"""The Train page's logic, without Dash: io maps, the training configuration, controllers,
-their evaluation, and the two job kinds (training, evaluating an upload).
+"""The Train page's logic, without Dash: io maps, configuration, controllers and their jobs.
+
+Io maps, the training configuration, controllers, their evaluation, and the two job kinds
+(training, evaluating an upload).
 
 The page (:mod:`webapp.pages.train`) builds a configuration from its fields with
 :func:`training_config` and runs it with :func:`run_training` from a Dash background

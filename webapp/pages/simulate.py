@@ -11,10 +11,12 @@ added), a heatmap of every neuron ordered by type, a phase portrait of the motor
 their first two principal components, the network coloured by activity with a time slider and
 a play button, a table of each neuron's peak and latency, and CSV downloads.
 
-This module holds the layout and the callbacks; the request model, the content-keyed caches,
-the analysis and the CSV builders are in :mod:`webapp.simulation` (how a run is served is
-described there). Every field is checked before anything runs and each problem is shown next
-to its field; the page never shows a traceback.
+This module holds the layout and thin callbacks. The request model, the content-keyed
+caches, the analysis, the background runs and the CSV builders are in
+:mod:`webapp.simulation` (how a run is served is described there); the result panels are
+built by :mod:`webapp.figures.results`; the network animation runs in the browser
+(``assets/simulate.js``); styles are in ``assets/wormlab.css``. Every field is checked before
+anything runs and each problem is shown next to its field; the page never shows a traceback.
 """
 
 import functools
@@ -831,14 +833,8 @@ def register_callbacks(app):
                 "in red).",
                 className="wl-message wl-error",
             )
-        except WormlabError as err:
-            status = html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
-        except Exception:  # the page must never show a traceback
-            log.exception("simulate: unexpected error")
-            status = html.Div(
-                "An unexpected error stopped the simulation (logged on the server).",
-                className="wl-message wl-error",
-            )
+        except Exception as err:  # noqa: BLE001 - the page must never show a traceback
+            status = _failed(err)
         out["status"] = status
         out["stim_errs"] = [errors.get(f"stim:{i['index']}:{i['key']}", "") for i in s["err_ids"]]
         out["param_errs"] = [errors.get(f"param:{i['key']}", "") for i in s["param_err_ids"]]
@@ -893,14 +889,8 @@ def register_callbacks(app):
                 out.update(_run_outputs(request, job_result(request), job["layout"], job["run"]))
                 status = html.Span(f"{out.pop('_status')} ({time.perf_counter() - tic:.2f} s, "
                                    "in the background).", className="wl-muted")  # fmt: skip
-        except WormlabError as err:
-            status = html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
-        except Exception:  # the page must never show a traceback
-            log.exception("simulate: unexpected error in a background run")
-            status = html.Div(
-                "An unexpected error stopped the simulation (logged on the server).",
-                className="wl-message wl-error",
-            )
+        except Exception as err:  # noqa: BLE001 - the page must never show a traceback
+            status = _failed(err)
         finally:
             set_progress("")
         out["status"] = status
@@ -985,6 +975,17 @@ def register_callbacks(app):
         if ctx.triggered_id == "simulate-csv-summary":
             return {"content": summary_csv(res, request), "filename": "wormlab-responses.csv"}, ""
         return {"content": traces_csv(res), "filename": "wormlab-traces.csv"}, ""
+
+
+def _failed(err):
+    """The status line of a run that ``err`` stopped (an unexpected error is logged)."""
+    if isinstance(err, WormlabError):
+        return html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
+    log.error("simulate: unexpected error", exc_info=err)
+    return html.Div(
+        "An unexpected error stopped the simulation (logged on the server).",
+        className="wl-message wl-error",
+    )
 
 
 def _run_request(s, errors):
