@@ -792,15 +792,7 @@ def register_callbacks(app) -> None:
         return state.to_query()
 
     app.clientside_callback(
-        """
-        function(query) {
-            var url = window.location.pathname + (query || "") + window.location.hash;
-            if (url !== window.location.pathname + window.location.search + window.location.hash) {
-                window.history.replaceState(window.history.state, "", url);
-            }
-            return query || "";
-        }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="syncQuery"),
         Output("app-explore-query", "data"),
         Input("explore-query", "data"),
     )
@@ -813,20 +805,14 @@ def register_callbacks(app) -> None:
     )
 
     app.clientside_callback(
-        """
-        function(n) { return window.location.href; }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="pageLink"),
         Output("explore-copy-link", "content"),
         Input("explore-copy-link", "n_clicks"),
         prevent_initial_call=True,
     )
 
     app.clientside_callback(
-        """
-        function(tab) {
-            return {"display": tab === "heatmap" ? "block" : "none"};
-        }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="heatmapBoxStyle"),
         Output("explore-heatmap-box", "style"),
         Input("explore-tab", "value"),
     )
