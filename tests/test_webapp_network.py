@@ -328,6 +328,9 @@ def test_bad_query_values_fall_back_with_a_message():
     text = " ".join(problems)
     for word in ("nope", "lots", "-2", "top", "glia"):
         assert word in text
+    # the weights are read by webapp.forms: the message names the field, the value, the range
+    assert "Minimum chemical weight: 'lots' is not a number; using 1" in problems
+    assert "Minimum gap-junction weight: must be >= 0 (got -2); using 1" in problems
 
 
 def test_render_counts_and_messages(cook):
