@@ -56,6 +56,23 @@ NETWORK_READY = """() => {
     return !!(e && e._cyreg && e._cyreg.cy && e._cyreg.cy.nodes().length > 0);
 }"""
 CY = "document.getElementById('simulate-network')._cyreg.cy"
+# True once the network's zoom and pan are the same at two polls in a row
+VIEW_STILL = f"""() => {{
+    const c = {CY};
+    const view = JSON.stringify([c.zoom(), c.pan()]);
+    const still = window.__simulateView === view;
+    window.__simulateView = view;
+    return still;
+}}"""
+
+
+@pytest.fixture(autouse=True)
+def generous_expect():
+    """Every expect here waits on a server round trip on a loaded machine: up to 30 s on its
+    real condition rather than playwright's 5 s."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 def pid(**parts):
@@ -271,7 +288,8 @@ def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, sh
         f"c.$id('AVAR').position('x') || c.$id('AVAL').position('y') !== "
         f"c.$id('AVAR').position('y'); }}"
     )
-    page.wait_for_timeout(300)  # the preset layout fits the view after the new elements
+    # the preset layout fits the view after the new elements: wait until the view holds still
+    page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
     point = page.evaluate(
         f"() => {{ const c = {CY}; c.zoom(1.5); c.center(c.$id('AVAL'));"
         " const p = c.$id('AVAL').renderedPosition(); return [p.x, p.y]; }"
