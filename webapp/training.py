@@ -11,8 +11,6 @@ fresh Python process (:mod:`webapp.jobs`, whose notes say how a job is wired and
 works): :func:`training_job` and :func:`evaluation_job` are what those processes run.
 """
 
-import base64
-import binascii
 import json
 import os
 import shutil
@@ -26,6 +24,7 @@ from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError
 from webapp.forms import parse_number
 from webapp.jobs import request_stop, run_job
+from webapp.uploads import decode_upload
 
 __all__ = [
     "ENVS",
@@ -311,17 +310,10 @@ def controller_from_upload(contents: str):
     """
     from sim.control import Controller, env_info
 
-    if not isinstance(contents, str) or "," not in contents:
-        raise WiringFormatError("the upload is empty or not a file")
-    payload = contents.partition(",")[2]
-    if len(payload) * 3 // 4 > wiring_io.MAX_BYTES + 3:
-        raise WiringFormatError(
-            f"file too large: about {len(payload) * 3 // 4:,} bytes; the limit is "
-            f"{wiring_io.MAX_BYTES:,} bytes"
-        )
+    raw = decode_upload(contents, text=True)
     try:
-        data = json.loads(base64.b64decode(payload, validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError) as err:
+        data = json.loads(raw)
+    except ValueError as err:
         raise WiringFormatError(f"not a JSON file ({err})") from err
     if isinstance(data, dict) and data.get("format") == "wormlab-wiring":
         raise WiringFormatError(

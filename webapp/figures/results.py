@@ -9,6 +9,7 @@ are called by the page's callbacks and tested without a browser.
 import numpy as np
 from dash import html
 
+import connectome
 from webapp import network
 from webapp.figures.control import empty_figure
 from webapp.figures.dynamics import (
@@ -143,7 +144,7 @@ def colour_key(frames):
 def activity_network(net):
     """Nodes and the strongest synapses (at most :data:`MAX_EDGES`) of a source."""
     for m in (1, 2, 3, 5, 8, 13, 21, 34, 55):
-        nodes, edges = network.visible_network(net, min_chemical=m, min_electrical=m)
+        nodes, edges = connectome.filter_network(net, min_chemical=m, min_electrical=m)
         if len(edges) <= MAX_EDGES:
             return nodes, edges, m
     return nodes, edges.nlargest(MAX_EDGES, "weight"), m
