@@ -15,16 +15,20 @@ does not inherit that state. The worker reads its configuration on stdin and wri
 progress and the result as JSON lines on stdout; it loads the compiled kernels from numba's
 on-disk cache. Nothing but JSON crosses between the processes.
 
-Cancel does not kill the job: it leaves a stop mark (:func:`request_stop`, a file named after
-the run in the system temp folder, :func:`stop_path`) that the trainer's ``should_stop`` hook
-looks for after every generation, so the trainer returns the best controller found so far,
-which is evaluated and kept like a finished run. Each page load has its own session id, part
-of the run id (:func:`job_id`) and of the callback's arguments, so two browsers training at
-once never share a job or its progress.
+Cancel does not kill the job: it leaves a stop mark (:func:`request_stop`, a file in the
+run's own folder inside the server's temporary folder, :func:`stop_path`) that the trainer's
+``should_stop`` hook looks for after every generation, so the trainer returns the best
+controller found so far, which is evaluated and kept like a finished run. The run's folder
+exists only while the run does (:func:`run_training` makes it, :func:`clear_stop` removes
+it), and a stop mark is left only in an existing run's folder: a client can mark only a run
+of its own session that is running, once (the mark is one file). Each page load has its own
+session id, part of the run id (:func:`job_id`) and of the callback's arguments, so two
+browsers training at once never share a job or its progress.
 """
 
 import base64
 import binascii
+import contextlib
 import json
 import math
 import os
@@ -38,6 +42,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from webapp import tempdirs
 
 __all__ = [
     "ENVS",
@@ -128,7 +133,7 @@ def warm_up() -> None:
     for env_id in ENVS:
         ctrl = make_controller(circuit, env_id, default_io(circuit, env_id))
         evaluate(ctrl, seeds=[0])
-    folder = tempfile.mkdtemp(prefix="wormlab-warmup-")
+    folder = tempdirs.make(tempdirs.WARMUP_PREFIX)
     stop = os.path.join(folder, "stop")
     try:
         request_stop(stop)
@@ -430,9 +435,10 @@ def progress_state(env_id, seed, generation, budget_generations, budget_seconds,
 
 
 # ------------------------------------------------------------------------ stop marks
-def stop_path(run_id: str) -> str:
-    """The stop mark of one run (a file in the system temp folder)."""
-    return os.path.join(tempfile.gettempdir(), "wormlab-train-stop", run_id)
+def stop_path(folder: str, run_id: str) -> str:
+    """The stop mark of one run: ``<folder>/runs/<run_id>/stop``, with ``folder`` the
+    server's temporary folder (:func:`webapp.tempdirs.app_folder`)."""
+    return os.path.join(folder, "runs", run_id, "stop")
 
 
 def job_id(session, n_clicks) -> str:
@@ -444,16 +450,31 @@ def job_id(session, n_clicks) -> str:
 
 
 def request_stop(path: str) -> None:
-    """Leave the stop mark ``path``: the trainer stops after its current generation."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("stop\n")
+    """Leave the stop mark ``path``: the trainer stops after its current generation.
+
+    Raises
+    ------
+    ControllerError
+        When the run's folder is not there: no such run is running (it has finished, or it
+        belongs to another session or to a server that has since stopped).
+    """
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("stop\n")
+    except FileNotFoundError as err:
+        raise ControllerError(
+            "Cancel: there is no running training job to cancel (it has finished, or the "
+            "server was restarted since it started)"
+        ) from err
 
 
 def clear_stop(path: str) -> None:
-    """Remove the stop mark ``path`` if it is there (once its run has ended)."""
+    """Remove the stop mark ``path`` and its run's folder if they are there (once its run
+    has ended)."""
     if os.path.exists(path):
         os.remove(path)
+    with contextlib.suppress(OSError):  # not there, or not a run folder of its own
+        os.rmdir(os.path.dirname(path))
 
 
 _MARK = "@wormlab-train "  # prefix of the worker's message lines on its stdout
@@ -530,7 +551,9 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
         or ``{"kind": "phase", "text"}``.
     stop_file : str
         Once this file exists the trainer stops after its current generation; the best
-        controller so far is then evaluated and returned.
+        controller so far is then evaluated and returned. Its folder is made here (the run
+        exists from now on: :func:`request_stop` can mark it); :func:`clear_stop` removes
+        both once the run has ended.
 
     Returns
     -------
@@ -543,6 +566,7 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
     import subprocess
     import sys
 
+    os.makedirs(os.path.dirname(stop_file), exist_ok=True)  # the run exists: Cancel can mark it
     root = str(pathlib.Path(__file__).resolve().parents[1])
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
