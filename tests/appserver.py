@@ -113,40 +113,39 @@ class AppServer:
         except urllib.error.HTTPError as err:
             return err.code, err.read().decode(errors="replace")
 
-    def output_of(self, trigger: str) -> str:
-        """The output string of the one callback triggered by ``trigger`` (``"id.prop"``),
-        from ``/_dash-dependencies``: it carries the ``@hash`` of duplicate outputs."""
-        found = [d["output"] for d in json.loads(self.get("/_dash-dependencies"))
+    def spec_of(self, trigger: str) -> dict:
+        """The ``/_dash-dependencies`` entry of the one callback triggered by ``trigger``
+        (``"id.prop"``); its output string carries the ``@hash`` of duplicate outputs."""
+        found = [d for d in json.loads(self.get("/_dash-dependencies"))
                  if trigger in (f"{i['id']}.{i['property']}" for i in d["inputs"])]  # fmt: skip
         assert len(found) == 1, f"{len(found)} callbacks triggered by {trigger}: {found}"
         return found[0]
 
-    def callback(self, output: str, inputs, state=(), timeout: float = 60, query: str = ""):
-        """Post one Dash callback as the browser does: ``output`` as in
-        ``/_dash-dependencies`` (``"id.prop"`` or ``"..id.prop...id.prop.."``), ``inputs``
-        and ``state`` as ``[(id, prop, value), ...]``, a value being a list of
-        ``(id, prop, value)`` for a pattern-matching ALL; returns (status, JSON or text)."""
+    def call(self, trigger: str, values=None, timeout: float = 60, body=None):
+        """Post the callback triggered by ``trigger`` as the browser does, with the
+        ``values`` given as ``{"id.prop": value}`` (others None; pattern-matching ones
+        ``[]``: no such components). Returns (status, decoded JSON or text). ``body``
+        replaces the JSON payload's bytes (to send something else to the same URL)."""
+        spec, values = self.spec_of(trigger), values or {}
+        output = spec["output"]
         names = output.strip(".").split("...") if output.startswith("..") else [output]
         outs = [dict(zip(("id", "property"), name.split(".", 1), strict=True)) for name in names]
 
-        def items(specs):
-            return [
-                [{"id": i, "property": p, "value": v} for i, p, v in value]
-                if isinstance(value, list) and value and isinstance(value[0], tuple)
-                else {"id": id_, "property": prop, "value": value}
-                for id_, prop, value in specs
-            ]
+        def item(dep):
+            key = f"{dep['id']}.{dep['property']}"
+            if dep["id"].startswith("{"):  # pattern-matching: a list of matches
+                return values.get(key, [])
+            return {"id": dep["id"], "property": dep["property"], "value": values.get(key)}
 
         payload = {
             "output": output,
             "outputs": outs if output.startswith("..") else outs[0],
-            "inputs": items(inputs),
-            "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
-            "state": items(state),
+            "inputs": [item(d) for d in spec["inputs"]],
+            "changedPropIds": [trigger],
+            "state": [item(d) for d in spec["state"]],
         }
-        status, text = self.post(
-            "/_dash-update-component" + query, json.dumps(payload).encode(), timeout
-        )
+        data = json.dumps(payload).encode() if body is None else body(payload)
+        status, text = self.post("/_dash-update-component", data, timeout)
         try:
             return status, json.loads(text)
         except ValueError:

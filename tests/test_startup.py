@@ -10,7 +10,7 @@ import sim
 from sim import envs, kernels
 from tests.appserver import AppServer
 
-BANNER = "..app-warmup.children...app-warmup-poll.disabled.."
+BANNER = "app-warmup-poll.n_intervals"  # the shell's banner callback
 
 
 def test_warmup_compiles_every_kernel_family():
@@ -57,13 +57,13 @@ def test_startup_prints_first_and_serves_while_compiling(tmp_path):
         while "Compiling the simulator (once)" not in banner:
             assert not server.has_line("wormlab: ready"), f"no banner seen:\n{server.output}"
             assert time.monotonic() < deadline, server.output
-            status, out = server.callback(BANNER, [("app-warmup-poll", "n_intervals", 1)])
+            status, out = server.call(BANNER, {BANNER: 1})
             assert status == 200, out
             assert out["response"]["app-warmup-poll"]["disabled"] is False  # still polling
             banner = json.dumps(out["response"]["app-warmup"]["children"])
             time.sleep(0.5)  # the page polls once a second
         server.wait_for_line("wormlab: ready", timeout=600)
-        status, out = server.callback(BANNER, [("app-warmup-poll", "n_intervals", 2)])
+        status, out = server.call(BANNER, {BANNER: 2})
         assert status == 200 and out["response"]["app-warmup"]["children"] == "", out
         assert out["response"]["app-warmup-poll"]["disabled"] is True  # polling stops
     finally:

@@ -44,20 +44,16 @@ def wait_until(condition, what, timeout=240):
 def start_training(server, session, n_clicks=1):
     """Click Train as the page does: tap withdrawal on CartPole, a budget far beyond the
     test; returns once the job's run folder is there."""
-    state = [
-        ("train-session", "data", session), ("train-circuit", "value", "tap_withdrawal"),
-        ("store-circuit", "data", None), ("store-dataset", "data", "cook2019"),
-        ("train-env", "value", "CartPole-v1"), ("train-input-map", "value", "dense"),
-        ("pair-values", "value", []), ("pair-ids", "id", []),
-        ("train-output-map", "value", "difference"), ("train-out-a", "value", "AVB"),
-        ("train-out-b", "value", "AVA"), ("train-seconds", "value", 600),
-        ("train-generations", "value", 100000), ("train-target", "value", None),
-        ("train-episodes", "value", 1), ("train-seed", "value", 0),
-        ("train-eval-episodes", "value", 1),
-    ]  # fmt: skip
-    status, out = server.callback(
-        server.output_of("train-run.n_clicks"), [("train-run", "n_clicks", n_clicks)], state
-    )
+    fields = {
+        "train-run.n_clicks": n_clicks, "train-session.data": session,
+        "train-circuit.value": "tap_withdrawal", "store-dataset.data": "cook2019",
+        "train-env.value": "CartPole-v1", "train-input-map.value": "dense",
+        "train-output-map.value": "difference", "train-out-a.value": "AVB",
+        "train-out-b.value": "AVA", "train-seconds.value": 600,
+        "train-generations.value": 100000, "train-episodes.value": 1, "train-seed.value": 0,
+        "train-eval-episodes.value": 1,
+    }  # fmt: skip
+    status, out = server.call("train-run.n_clicks", fields)
     assert status == 200 and "job" in out, out
     run = os.path.join(server_folder(server), "runs", f"{session}-{n_clicks}")
     wait_until(lambda: os.path.isdir(run), f"the run folder {run}")
@@ -65,10 +61,9 @@ def start_training(server, session, n_clicks=1):
 
 
 def cancel(server, session, n_run):
-    status, out = server.callback(
-        server.output_of("train-cancel.n_clicks"),
-        [("train-cancel", "n_clicks", 1)],
-        [("train-session", "data", session), ("train-run", "n_clicks", n_run)],
+    status, out = server.call(
+        "train-cancel.n_clicks",
+        {"train-cancel.n_clicks": 1, "train-session.data": session, "train-run.n_clicks": n_run},
     )
     assert status == 200, out
     return str(out["response"]["train-msg"]["children"])
@@ -83,41 +78,33 @@ def workers(server):
     ]
 
 
-@pytest.fixture
-def server():
-    srv = AppServer()
-    srv.wait_for_page("/")
-    yield srv
-    srv.stop()
-
-
-def test_cancel_marks_only_a_running_job_of_its_own_session_once(server):
+def test_cancel_marks_only_a_running_job_of_its_own_session_once(app_server):
     session = uuid.uuid4().hex
-    run = start_training(server, session)
+    run = start_training(app_server, session)
     runs = os.path.dirname(run)
     # another session's click (or a forged one) marks nothing
     for forged in [uuid.uuid4().hex for _ in range(20)]:
-        assert "no running training job" in cancel(server, forged, 1)
-    assert "no running training job" in cancel(server, session, 2)  # not started
+        assert "no running training job" in cancel(app_server, forged, 1)
+    assert "no running training job" in cancel(app_server, session, 2)  # not started
     assert os.listdir(runs) == [os.path.basename(run)] and os.listdir(run) == []
     # the job's own session: one mark, however often it is clicked
     for _ in range(20):
-        assert "Cancelling" in cancel(server, session, 1)
+        assert "Cancelling" in cancel(app_server, session, 1)
     assert os.listdir(runs) == [os.path.basename(run)] and os.listdir(run) == ["stop"]
     # the trainer stops at the mark: its run folder goes when the job ends
     wait_until(lambda: not os.path.exists(run), "the cancelled run's folder to go", 600)
 
 
-def test_sigterm_mid_training_removes_its_folder_and_stops_its_jobs(server):
-    folder = server_folder(server)
-    start_training(server, uuid.uuid4().hex)
-    wait_until(lambda: workers(server), "a training worker")
-    jobs = psutil.Process(server.proc.pid).children(recursive=True)
-    assert server.signal(signal.SIGTERM, timeout=120) == 0, server.output
+def test_sigterm_mid_training_removes_its_folder_and_stops_its_jobs(app_server):
+    folder = server_folder(app_server)
+    start_training(app_server, uuid.uuid4().hex)
+    wait_until(lambda: workers(app_server), "a training worker")
+    jobs = psutil.Process(app_server.proc.pid).children(recursive=True)
+    assert app_server.signal(signal.SIGTERM, timeout=120) == 0, app_server.output
     assert not os.path.exists(folder), os.listdir(folder)
     gone, alive = psutil.wait_procs(jobs, timeout=30)
     assert not alive, f"still running after the server stopped: {alive}"
-    assert server.has_line("wormlab: stopped"), server.output
+    assert app_server.has_line("wormlab: stopped"), app_server.output
 
 
 def test_a_killed_servers_folder_goes_at_the_next_start_a_live_ones_stays():
