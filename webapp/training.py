@@ -456,7 +456,8 @@ def request_stop(path: str) -> None:
     ------
     ControllerError
         When the run's folder is not there: no such run is running (it has finished, or it
-        belongs to another session or to a server that has since stopped).
+        belongs to another session or to a server that has since stopped); or when the mark
+        cannot be written (a full disk).
     """
     try:
         with open(path, "w", encoding="utf-8") as f:
@@ -466,6 +467,8 @@ def request_stop(path: str) -> None:
             "Cancel: there is no running training job to cancel (it has finished, or the "
             "server was restarted since it started)"
         ) from err
+    except OSError as err:  # e.g. the temporary folder is full
+        raise ControllerError(f"Cancel: the stop mark could not be written ({err})") from err
 
 
 def clear_stop(path: str) -> None:
