@@ -113,6 +113,17 @@ def _folders(root: str | None):
             yield path
 
 
+def _remove_where(root: str | None, condition) -> list[str]:
+    """Remove the wormlab folders whose owner record meets ``condition``; returns them."""
+    removed = []
+    for folder in _folders(root):
+        owner = owner_of(folder)
+        if owner is not None and condition(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def remove_stale(root: str | None = None) -> list[str]:
     """Remove the wormlab folders (:data:`PREFIXES`) whose owner process has ended.
 
@@ -121,13 +132,7 @@ def remove_stale(root: str | None = None) -> list[str]:
     list of str
         The folders removed.
     """
-    removed = []
-    for folder in _folders(root):
-        owner = owner_of(folder)
-        if owner is not None and not owner_alive(owner):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
+    return _remove_where(root, lambda owner: not owner_alive(owner))
 
 
 def remove_owned(root: str | None = None) -> list[str]:
@@ -139,13 +144,7 @@ def remove_owned(root: str | None = None) -> list[str]:
         The folders removed.
     """
     me = os.getpid()
-    removed = []
-    for folder in _folders(root):
-        owner = owner_of(folder)
-        if owner is not None and owner["pid"] == me:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
+    return _remove_where(root, lambda owner: owner["pid"] == me)
 
 
 def app_folder(app) -> str:
