@@ -118,7 +118,8 @@ def _register_warmup_banner(app: Dash, warmup: Warmup | None) -> None:
     def _warmup_banner(_n):
         text = warmup.banner() if warmup is not None else ""
         done = warmup is None or warmup.finished
-        return (html.Div(text, className="wl-message wl-info") if text else ""), done
+        banner = html.Div(text, className="wl-message wl-info", style={"margin": "6px 12px"})
+        return (banner if text else ""), done
 
 
 def _register_shell_callbacks(app: Dash) -> None:

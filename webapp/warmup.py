@@ -176,5 +176,6 @@ class Warmup:
         waits = "Simulate and Train runs wait" if step.part == "simulator" else "training waits"
         return (
             f"Compiling the {step.part} (once)\u2026 {step.label}, {elapsed:.0f} s so far. "
-            f"numba keeps it on disk, so later starts skip this; {waits} until it is done."
+            f"{waits} until it is done; numba keeps the compiled code on disk, so later "
+            "starts skip this."
         )
