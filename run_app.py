@@ -63,9 +63,12 @@ def _on_sigterm(_signum, _frame):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not 1 <= args.threads <= 64:
-        raise SystemExit(f"run_app.py: --threads must be from 1 to 64, got {args.threads}")
+        parser.error(f"--threads must be from 1 to 64, got {args.threads}")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be from 0 to 65535, got {args.port}")
     tic = time.perf_counter()
     _say("wormlab: starting the web app (loading Python packages takes a few seconds) ...")
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -87,14 +90,21 @@ def main(argv=None) -> int:
             return 0
         from waitress import create_server
 
-        server = create_server(
-            app.server,
-            host=args.host,
-            port=args.port,
-            threads=args.threads,
-            max_request_body_size=MAX_REQUEST_BYTES,
-            ident="wormlab",
-        )
+        try:
+            server = create_server(
+                app.server,
+                host=args.host,
+                port=args.port,
+                threads=args.threads,
+                max_request_body_size=MAX_REQUEST_BYTES,
+                ident="wormlab",
+            )
+        except OSError as err:
+            _say(
+                f"wormlab: cannot serve on {args.host}:{args.port} ({err.strerror or err}); "
+                "is another server using that port? Choose another with --port."
+            )
+            return 1
         _say(
             f"wormlab: open http://{server.effective_host}:{server.effective_port}/  (waitress, "
             f"{args.threads} threads, requests up to {MAX_REQUEST_BYTES / 1e6:.1f} MB; up in "

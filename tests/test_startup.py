@@ -2,13 +2,17 @@
 background while it already serves."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import time
 import urllib.request
 
 import run_app
 import sim
 from sim import envs, kernels
-from tests.appserver import AppServer
+from tests.appserver import ROOT, AppServer
 
 BANNER = "app-warmup-poll.n_intervals"  # the shell's banner callback
 
@@ -78,3 +82,22 @@ def test_startup_prints_first_and_serves_while_compiling(tmp_path):
         out.index("wormlab: ready"),
     ]
     assert order == sorted(order), out
+
+
+def test_a_port_in_use_is_one_line_and_exit_code_1():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "run_app.py", "--port", str(port)],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stdout and "--port" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("its temporary folders are removed")
