@@ -17,6 +17,7 @@ app's shell shows "compiling the simulator (once)…" while the simulator's step
 """
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -92,6 +93,15 @@ def _cache_place() -> str:
     return numba.config.CACHE_DIR or "__pycache__ beside sim/kernels.py"
 
 
+def _lower_priority(niceness: int = 10) -> None:
+    """Lower this thread's CPU priority (Linux schedules threads one by one) and so that of
+    the processes it starts, so that requests come first while it compiles."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not allowed: compile at full priority
+        pass
+
+
 class Warmup:
     """Runs :func:`steps` once, in a background thread (:meth:`start`) or in the caller's
     (:meth:`run`), printing each step and keeping what is done for :meth:`banner`.
@@ -127,6 +137,7 @@ class Warmup:
         """Run every step in order; a failing step is logged and the next one runs (the
         pages then compile on first use)."""
         self._started = time.perf_counter()
+        _lower_priority()
         self._say(
             "wormlab: compiling the simulator and the trainer in the background; this "
             "happens once: numba keeps the machine code on disk "
