@@ -29,9 +29,9 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, dcc, html
 
-from connectome import io as wiring_io
 from webapp import tempdirs
 from webapp.pages import circuit, explore, simulate, train
+from webapp.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 from webapp.warmup import Warmup
 
 __all__ = ["PAGES", "create_app", "close_app", "warm_up", "DEFAULT_DATASET", "MAX_REQUEST_BYTES"]
@@ -44,12 +44,13 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 #: The largest request body the server reads, in bytes. The largest legitimate request is
-#: the Circuit page's upload: a wiring file of up to ``connectome.io.MAX_BYTES`` (5 MB),
+#: the Circuit page's upload: a wiring file of up to ``webapp.uploads.MAX_BYTES`` (5 MB),
 #: sent base64-encoded (4/3 the size, 6.67 MB), together with the page's current circuit,
 #: itself at most a file's size, and the rest of the form (well under 1 MB). Anything the
-#: pages' own upload checks (``MAX_BYTES``) would accept fits under this bound, so a file a
-#: little too large gets the page's message; a body over it gets HTTP 413 unread.
-MAX_REQUEST_BYTES = 4 * -(-wiring_io.MAX_BYTES // 3) + wiring_io.MAX_BYTES + 1_000_000
+#: pages' own upload check (:func:`webapp.uploads.decode_upload`) would accept fits under
+#: this bound, so a file a little too large gets the page's message; a body over it gets
+#: HTTP 413 unread.
+MAX_REQUEST_BYTES = 4 * -(-MAX_UPLOAD_BYTES // 3) + MAX_UPLOAD_BYTES + 1_000_000
 
 
 def warm_up() -> None:
