@@ -10,6 +10,7 @@ import socket
 import connectome
 from connectome import io
 from webapp.app import MAX_REQUEST_BYTES, close_app, create_app
+from webapp.uploads import MAX_BYTES
 
 UPLOAD = "circuit-upload.contents"
 
@@ -31,8 +32,8 @@ def largest_state():
     wiring = io.to_dict(connectome.Circuit.from_neurons(whole, list(whole.neurons.index)))
     state = {"start": {"kind": "upload", "label": "all of Cook 2019", "wiring": wiring},
              "ops": [], "note": ""}  # fmt: skip
-    state["note"] = " " * (io.MAX_BYTES - len(json.dumps(state)))
-    assert len(json.dumps(state)) == io.MAX_BYTES
+    state["note"] = " " * (MAX_BYTES - len(json.dumps(state)))
+    assert len(json.dumps(state)) == MAX_BYTES
     return state
 
 
@@ -49,10 +50,10 @@ def upload(server, raw: bytes, state):
 def test_the_largest_upload_gets_through_and_one_byte_more_gets_the_pages_message(app_server):
     tw = io.to_json(connectome.presets.tap_withdrawal(connectome.load("cook2019")))
     state = largest_state()
-    message = upload(app_server, padded(tw, io.MAX_BYTES), state)
+    message = upload(app_server, padded(tw, MAX_BYTES), state)
     assert "Loaded big.json" in message, message
-    message = upload(app_server, padded(tw, io.MAX_BYTES + 1), state)
-    assert "file too large" in message and f"{io.MAX_BYTES:,}" in message, message
+    message = upload(app_server, padded(tw, MAX_BYTES + 1), state)
+    assert "file too large" in message and f"{MAX_BYTES:,}" in message, message
 
 
 def test_a_body_over_the_bound_is_refused_unread(app_server):
