@@ -15,13 +15,15 @@ inherit that state. The worker reads its job on stdin and writes progress and th
 JSON lines on stdout; it loads the compiled kernels from numba's on-disk cache. Nothing but
 JSON crosses between the processes.
 
-Stop does not kill the job: it leaves a stop mark (:func:`request_stop`, a file named after
-the run in the system temp folder, :func:`stop_path`) that the job's ``should_stop`` looks
-for (the trainer, after every generation), so a stopped job returns what it has so far. Each
+Stop does not kill the job: it leaves a stop mark (:func:`request_stop`, a file in the
+run's own folder inside the server's temporary folder, :func:`stop_path`) that the job's
+``should_stop`` looks for (the trainer, after every generation), so a stopped job returns
+what it has so far. Each
 page load has its own session id, part of the run id (:func:`job_id`) and of the callback's
 arguments, so two browsers running jobs at once never share a job or its progress.
 """
 
+import contextlib
 import importlib
 import json
 import os
@@ -46,9 +48,12 @@ _MARK = "@wormlab-job "  # prefix of the worker's message lines on its stdout
 
 
 # ------------------------------------------------------------------------ stop marks
-def stop_path(run_id: str) -> str:
-    """The stop mark of one run (a file in the system temp folder)."""
-    return os.path.join(tempfile.gettempdir(), "wormlab-train-stop", run_id)
+def stop_path(folder: str, run_id: str) -> str:
+    """The stop mark of one run: ``<folder>/runs/<run_id>/stop``, with ``folder`` the
+    server's temporary folder (:func:`webapp.tempdirs.app_folder`). The run's folder exists
+    only while the run does (:func:`run_job` makes it, :func:`clear_stop` removes it), so a
+    client can mark only a running job of its own session, and only once."""
+    return os.path.join(folder, "runs", run_id, "stop")
 
 
 def job_id(session, n_clicks) -> str:
@@ -60,16 +65,34 @@ def job_id(session, n_clicks) -> str:
 
 
 def request_stop(path: str) -> None:
-    """Leave the stop mark ``path``: the job stops at its next check."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("stop\n")
+    """Leave the stop mark ``path``: the job stops at its next check.
+
+    Raises
+    ------
+    ControllerError
+        When the run's folder is not there: no such job is running (it has finished, or it
+        belongs to another session or to a server that has since stopped); or when the mark
+        cannot be written (a full disk).
+    """
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("stop\n")
+    except FileNotFoundError as err:
+        raise ControllerError(
+            "Cancel: there is no running job to cancel (it has finished, or the server was "
+            "restarted since it started)"
+        ) from err
+    except OSError as err:  # e.g. the temporary folder is full
+        raise ControllerError(f"Cancel: the stop mark could not be written ({err})") from err
 
 
 def clear_stop(path: str) -> None:
-    """Remove the stop mark ``path`` if it is there (once its run has ended)."""
+    """Remove the stop mark ``path`` and its run's folder if they are there (once its run
+    has ended)."""
     if os.path.exists(path):
         os.remove(path)
+    with contextlib.suppress(OSError):  # not there, or not a run folder of its own
+        os.rmdir(os.path.dirname(path))
 
 
 # ------------------------------------------------------------------------ the worker
@@ -125,6 +148,8 @@ def run_job(kind: str, config: dict, on_progress, stop_file: str | None = None) 
 
     if kind not in JOBS:
         raise ControllerError(f"unknown job {kind!r}; jobs are {', '.join(JOBS)}")
+    if stop_file is not None:  # the run exists from now on: Cancel can mark it
+        os.makedirs(os.path.dirname(stop_file), exist_ok=True)
     root = str(pathlib.Path(__file__).resolve().parents[1])
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])

@@ -14,7 +14,6 @@ works): :func:`training_job` and :func:`evaluation_job` are what those processes
 import json
 import os
 import shutil
-import tempfile
 from types import MappingProxyType
 
 import numpy as np
@@ -23,6 +22,7 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError
 from sim.envs import ENV_IDS, env_spec
+from webapp import tempdirs
 from webapp.forms import parse_number
 from webapp.jobs import request_stop, run_job
 from webapp.uploads import decode_upload
@@ -92,7 +92,7 @@ def warm_up() -> None:
     for env_id in ENVS:
         ctrl = make_controller(circuit, env_id, default_io(circuit, env_id))
         evaluate(ctrl, seeds=[0])
-    folder = tempfile.mkdtemp(prefix="wormlab-warmup-")
+    folder = tempdirs.make(tempdirs.WARMUP_PREFIX)
     stop = os.path.join(folder, "stop")
     try:
         request_stop(stop)
@@ -481,7 +481,9 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
         or ``{"kind": "phase", "text"}``.
     stop_file : str
         Once this file exists the trainer stops after its current generation; the best
-        controller so far is then evaluated and returned.
+        controller so far is then evaluated and returned. Its folder is made here (the run
+        exists from now on: :func:`request_stop` can mark it); :func:`clear_stop` removes
+        both once the run has ended.
 
     Returns
     -------

@@ -32,6 +32,7 @@ from webapp.figures.control import (
     learning_curve_figure,
 )
 from webapp.jobs import clear_stop, job_id, request_stop, stop_path
+from webapp.tempdirs import app_folder
 from webapp.training import (
     CIRCUIT_PRESETS,
     DEFAULT_TARGETS,
@@ -482,7 +483,7 @@ def register_callbacks(app) -> None:
             )  # fmt: skip
         except WormlabError as err:
             return (no_update, ui.error(str(err)), *nothing)
-        stop_file = stop_path(run_id)
+        stop_file = stop_path(app_folder(app), run_id)
         history = []
         state = {"note": "starting the trainer"}
 
@@ -551,10 +552,9 @@ def register_callbacks(app) -> None:
         if not n_cancel:
             return no_update
         try:
-            path = stop_path(job_id(session, n_run))
+            request_stop(stop_path(app_folder(app), job_id(session, n_run)))
         except ControllerError as err:
             return ui.error(str(err))
-        request_stop(path)
         return "Cancelling: the trainer stops after this generation and keeps its best."
 
     @app.callback(
