@@ -141,12 +141,15 @@ def _node_panel(dataset: str, level: str, name: str):
     if row["type"] in network.NEURON_TYPES:
         info = net.neurons.loc[name]
         p = connectome.partners(net, name)
-        ganglion = info["ganglion"] or "not recorded in this dataset"
+        lineage = "one per member neuron" if level == "class" else "not known"
         facts = [
+            ("full name", info["full_name"] or "not known"),
             ("class", info["class"] or name),
             ("type", info["type"]),
+            ("category", info["category"] or "not known"),
             ("neurotransmitter", info["transmitter"] or "not known"),
-            ("ganglion", ganglion),
+            ("lineage", info["lineage"] or lineage),
+            ("ganglion", info["ganglion"] or "not in wormlab's sources (cect, c302)"),
         ]
         if math.isnan(row["x"]):
             facts.append(("position", "not known"))
