@@ -123,9 +123,6 @@ class CircuitModule(nn.Module):
         self.n_actions = max(c.env.n_actions, 1)
         self.groups = tuple(c.group_names)
         buf = self.register_buffer
-        buf("post", _long(np.repeat(np.arange(self.n), np.diff(c.program_indptr))))
-        buf("pre", _long(c.program_pre))
-        buf("erev", torch.as_tensor(c.program_erev, dtype=dtype))
         buf("gpost", _long(np.repeat(np.arange(self.n), np.diff(c.program_gindptr))))
         buf("gpre", _long(c.program_gpre))
         buf("gslot", _long(c.program_gslot))
@@ -139,6 +136,17 @@ class CircuitModule(nn.Module):
         buf("out_pair", _long(c.program_mot[c.out_pair]))
         buf("act_lo", torch.as_tensor(c.act_lo, dtype=dtype))
         buf("act_hi", torch.as_tensor(c.act_hi, dtype=dtype))
+        m = len(c.synapses)
+        post = np.repeat(np.arange(self.n), np.diff(c.program_indptr))
+        syn_in = np.zeros((self.n, m))
+        syn_in[c.program_pre, np.arange(m)] = 1.0
+        onto = np.zeros((m, self.n))
+        onto[np.arange(m), post] = 1.0
+        buf("syn_in", torch.as_tensor(syn_in, dtype=dtype))
+        buf(
+            "syn_out",
+            torch.as_tensor(np.hstack([c.program_erev[:, None] * onto, onto]), dtype=dtype),
+        )
         self.log_groups = frozenset(g for g in self.groups if c.ranges[g].log)
         for group, value in c.parameters.items():
             r = c.ranges[group]
@@ -186,66 +194,86 @@ class CircuitModule(nn.Module):
     # -- the model ---------------------------------------------------------------------------
 
     def drive(self, obs):
-        """Sensory values ``(B, sensory)`` of observations ``(B, obs_dim)``: currents, or
+        """Sensory values ``(..., sensory)`` of observations ``(..., obs_dim)``: currents, or
         potentials with the clamp drive."""
         z = (obs - self.obs_center) / self.obs_scale
         b = self.physical("in_b")
         if not self.pairs:
             return b + z @ self.physical("in_w").reshape(b.shape[0], -1).T
-        zz = self.physical("in_gain") * z[:, self.pair_obs]
-        zero = torch.zeros(obs.shape[0], b.shape[0], dtype=z.dtype, device=z.device)
-        pos = zero.index_add(1, self.pair_pos, torch.relu(zz))
-        return b + pos.index_add(1, self.pair_neg, torch.relu(-zz))
+        zz = self.physical("in_gain") * z[..., self.pair_obs]
+        zero = z.new_zeros(z.shape[:-1] + b.shape)
+        pos = zero.index_add(-1, self.pair_pos, torch.relu(zz))
+        return b + pos.index_add(-1, self.pair_neg, torch.relu(-zz))
+
+    def _operators(self):
+        """The step as matrices (rebuilt from the parameters at every call, differentiable).
+
+        One sub-step is ``x = v S`` (presynaptic potentials per synapse, ``S`` one-hot),
+        ``a = w sigmoid(sigma (x - mu))`` and ``[num | den] = [a | v] K + c`` with
+        ``K = [[erev P, P], [diag(cm/h) + G, 0]]`` (``P`` one-hot synapse -> postsynaptic
+        neuron, ``G`` the gap conductances) and ``c = [gleak vleak + I | cm/h + gleak + sum G
+        + eps]``; then ``v = num / den``. The one-hot products are exact.
+        """
+        n = self.n
+        cmt = self.physical("cm") / (self.dt / self.unfolds)
+        gleak = self.physical("gleak")
+        gw = self.physical("gap")[self.gslot]
+        g = gw.new_zeros(n * n).index_add(0, self.gpre * n + self.gpost, gw).view(n, n)
+        lin = torch.diag(cmt) + g
+        k = torch.cat([self.syn_out, torch.cat([lin, torch.zeros_like(lin)], 1)], 0)
+        den = cmt + gleak + EPSILON + g.sum(0)
+        return k, gleak * self.physical("vleak"), den
+
+    def _run(self, cur, clamp, v):
+        """Advance potentials ``v`` (B, n) through the steps of ``cur`` (B, T, n) (and, with the
+        clamp drive, the sensory potentials ``clamp`` (B, T, sensory)); returns (B, T, n)."""
+        k, rest, den = self._operators()
+        c = torch.cat([rest + cur, den.expand(cur.shape)], -1)
+        w, mu, sigma = self.physical("w"), self.physical("mu"), self.physical("sigma")
+        n = self.n
+        out = []
+        for t in range(cur.shape[1]):
+            ct = c[:, t]
+            for _ in range(self.unfolds):
+                if self.clamp:
+                    v = v.index_copy(1, self.sens, clamp[:, t])
+                a = w * torch.sigmoid(sigma * (v @ self.syn_in - mu))
+                nd = torch.addmm(ct, torch.cat([a, v], 1), k)
+                v = nd[:, :n] / nd[:, n:]
+            if self.clamp:
+                v = v.index_copy(1, self.sens, clamp[:, t])
+            out.append(v)
+        return torch.stack(out, 1)
+
+    def readout(self, v):
+        """The output map: outputs ``y`` (..., outputs) of potentials ``v`` (..., n)."""
+        ob = self.physical("out_b")
+        if self.difference:
+            u = v[..., self.out_pair]
+            return self.physical("out_gain") * (u[..., :1] - u[..., 1:]) + ob
+        return v[..., self.mot] @ self.physical("out_w").reshape(ob.shape[0], -1).T + ob
 
     def step(self, obs, v):
         """One controller step: observations ``(B, obs_dim)``, potentials ``(B, n)`` ->
         new potentials ``(B, n)`` and outputs ``y`` ``(B, outputs)``."""
-        B = obs.shape[0]
-        zero = torch.zeros(B, self.n, dtype=v.dtype, device=v.device)
-        s = self.drive(obs)
-        cur = zero.index_add(1, self.sens, s)
-        h = self.dt / self.unfolds
-        cm, gleak = self.physical("cm"), self.physical("gleak")
-        w, sigma, gw = self.physical("w"), self.physical("sigma"), self.physical("gap")[self.gslot]
-        cmt = cm / h
-        base = cmt + gleak + EPSILON
-        rest = gleak * self.physical("vleak")
-        mu = self.physical("mu")
-        gden = zero.index_add(1, self.gpost, gw.expand(B, -1))
-        for _ in range(self.unfolds):
-            if self.clamp:
-                v = v.index_copy(1, self.sens, s)
-            a = w * torch.sigmoid(sigma * (v[:, self.pre] - mu))
-            num = (cmt * v + rest + cur).index_add(1, self.post, a * self.erev)
-            num = num.index_add(1, self.gpost, gw * v[:, self.gpre])
-            den = (base + gden).index_add(1, self.post, a)
-            v = num / den
-        if self.clamp:
-            v = v.index_copy(1, self.sens, s)
-        ob = self.physical("out_b")
-        if self.difference:
-            u = v[:, self.out_pair]
-            y = self.physical("out_gain") * (u[:, :1] - u[:, 1:]) + ob
-        else:
-            y = v[:, self.mot] @ self.physical("out_w").reshape(ob.shape[0], -1).T + ob
-        return v, y
+        y, vs = self(obs[:, None], v)
+        return vs[:, 0], y[:, 0]
 
     def forward(self, obs, v0=None):
         """Run observation sequences ``(B, T, obs_dim)`` from potentials ``v0`` ``(B, n)``
         (default 0, as every episode starts); returns outputs ``y`` ``(B, T, outputs)`` and
         potentials ``(B, T, n)`` after every step."""
+        obs = torch.as_tensor(obs, dtype=self.obs_center.dtype, device=self.obs_center.device)
         if obs.dim() != 3 or obs.shape[2] != self.obs_center.shape[0]:
             raise ControllerError(
                 f"observations have shape {tuple(obs.shape)}, expected (batch, time, "
                 f"{self.obs_center.shape[0]})"
             )
-        v = obs.new_zeros(obs.shape[0], self.n) if v0 is None else v0
-        ys, vs = [], []
-        for t in range(obs.shape[1]):
-            v, y = self.step(obs[:, t], v)
-            ys.append(y)
-            vs.append(v)
-        return torch.stack(ys, 1), torch.stack(vs, 1)
+        s = self.drive(obs)
+        cur = obs.new_zeros(obs.shape[:2] + (self.n,)).index_add(2, self.sens, s)
+        v = obs.new_zeros(obs.shape[0], self.n) if v0 is None else v0.to(obs.dtype)
+        vs = self._run(cur, s, v)
+        return self.readout(vs), vs
 
     def action(self, y):
         """The env action of outputs ``y``: differentiable for Box actions (``m + h tanh(y)``,
@@ -401,7 +429,7 @@ def fit(
             loss.backward()
             opt.step()
             module.project_()
-            history.append(float(loss))
+            history.append(float(loss.detach()))
             if progress is not None:
                 progress(k + 1, history[-1])
     finally:
