@@ -175,7 +175,8 @@ class CircuitModule(nn.Module):
         return torch.cat([self.physical(g).reshape(-1) for g in self.groups])
 
     def trained(self):
-        """The trained parameter groups (those whose range has ``lo < hi``), by name."""
+        """The trained parameter groups by name: those whose range has ``lo < hi`` (during
+        :func:`fit` with ``groups``, only those)."""
         return {g: getattr(self, g) for g in self.groups if getattr(self, g).requires_grad}
 
     @torch.no_grad()
@@ -353,7 +354,7 @@ def fit(
     Parameters
     ----------
     controller : Controller or CircuitModule
-        Starting point.
+        Starting point (a module given is trained in place, in float64).
     observations : array_like (B, T, obs_dim)
         Observation sequences, each from the start of an episode (potentials 0).
     targets : array_like (B, T, k)
