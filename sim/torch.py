@@ -589,6 +589,12 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
     )  # fmt: skip
 
 
+def _is_diagonal(m):
+    """A square matrix with zeros off the diagonal."""
+    m = np.asarray(m)
+    return m.ndim == 2 and m.shape[0] == m.shape[1] and not np.any(m[~np.eye(len(m), dtype=bool)])
+
+
 def to_ncps(controller, *, implicit_param_constraints=False):
     """An ``ncps.torch.LTC`` (float64, ``batch_first``) with the outputs of a controller.
 
@@ -633,20 +639,12 @@ def to_ncps(controller, *, implicit_param_constraints=False):
         )
     par = c.parameters
     ns, nm = len(c.sensory), len(c.motor)
-    if (
-        c.input_map["kind"] != "dense"
-        or par["in_w"].shape != (ns, ns)
-        or np.any(par["in_w"][~np.eye(ns, dtype=bool)] != 0)
-    ):
+    if c.input_map["kind"] != "dense" or not _is_diagonal(par["in_w"]):
         why.append(
             "ncps maps each input feature to itself (input_w x + input_b): the input map must "
             "be dense with one weight per sensory neuron, sensory neuron i reading component i"
         )
-    if (
-        c.output_map["kind"] != "dense"
-        or par["out_w"].shape != (nm, nm)
-        or np.any(par["out_w"][~np.eye(nm, dtype=bool)] != 0)
-    ):
+    if c.output_map["kind"] != "dense" or not _is_diagonal(par["out_w"]):
         why.append(
             "ncps reads each motor neuron once (output_w v + output_b): the output map must be "
             "dense and diagonal (a difference output is not)"
