@@ -525,6 +525,19 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
     ControllerError
         A model wormlab cannot hold exactly (mixed memory, erev outside [-1, 1], an epsilon
         other than 1e-8, no inputs or no motor units).
+
+    Examples
+    --------
+    >>> import ncps.torch, ncps.wirings, torch
+    >>> ltc = ncps.torch.LTC(3, ncps.wirings.AutoNCP(8, 2, seed=0)).double()
+    >>> ctrl = from_ncps(ltc)
+    >>> ctrl
+    Controller(11 neurons, 15 synapses, 0 gaps, ncps, in=dense, out=dense)
+    >>> x = torch.ones(1, 5, 3, dtype=torch.float64)
+    >>> y = ltc(x)[0][0].detach().numpy()
+    >>> ctrl.reset()
+    >>> max(abs(ctrl.act(x[0, t].numpy()) - y[t]).max() for t in range(5)) < 1e-12
+    True
     """
     cell = _ncps_cell(model)
     p = {k: t.detach().to("cpu", torch.float64).numpy() for k, t in cell.named_parameters()}

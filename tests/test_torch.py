@@ -118,8 +118,13 @@ def test_batch_items_are_independent():
             torch.testing.assert_close(vb[0], v[b], rtol=0, atol=1e-13, msg=f"batch item {b}")
 
 
-def test_gradients_reach_every_trained_parameter_and_match_finite_differences():
-    ctrl = random_controller(2, n=6, n_sens=2, gaps=True, env=box_env(2, 2))
+@pytest.mark.parametrize(
+    "options",
+    [dict(env=box_env(2, 2)), dict(input_map="pairs", output_map="difference", drive="clamp")],
+)
+def test_gradients_reach_every_trained_parameter_and_match_finite_differences(options):
+    options = {"env": box_env(2, 1), **options}
+    ctrl = random_controller(2, n=6, n_sens=2, gaps=True, **options)
     module = CircuitModule(ctrl)
     obs = torch.from_numpy(np.random.default_rng(1).normal(size=(2, 6, 2)))
 
