@@ -536,7 +536,7 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
     >>> x = torch.ones(1, 5, 3, dtype=torch.float64)
     >>> y = ltc(x)[0][0].detach().numpy()
     >>> ctrl.reset()
-    >>> max(abs(ctrl.act(x[0, t].numpy()) - y[t]).max() for t in range(5)) < 1e-12
+    >>> bool(max(abs(ctrl.act(x[0, t].numpy()) - y[t]).max() for t in range(5)) < 1e-12)
     True
     """
     cell = _ncps_cell(model)
