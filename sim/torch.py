@@ -68,6 +68,8 @@ __all__ = [
     "fit",
     "from_ncps",
     "to_ncps",
+    "ncps_to_dict",
+    "ncps_from_dict",
     "save_ncps",
     "load_ncps",
 ]
@@ -721,19 +723,19 @@ def to_ncps(controller, *, implicit_param_constraints=False):
     return ltc
 
 
-def save_ncps(model, path, *, names=None):
-    """Keep an ``ncps.torch.LTC`` in one JSON file: wiring config, options, every parameter.
+def ncps_to_dict(model, *, names=None) -> dict:
+    """An ``ncps.torch.LTC`` as JSON-ready data: wiring config, options, every parameter.
 
-    The file (``format`` :data:`NCPS_FORMAT`, ``version`` 1) holds ``wiring``
+    The data (``format`` :data:`NCPS_FORMAT`, ``version`` 1) holds ``wiring``
     (``ncps.wirings.Wiring.get_config()``: units, adjacency matrices, input and output
     dimensions; ``Wiring.from_config`` reads it), ``ltc`` (the constructor options),
     ``dtype`` and ``parameters`` (every tensor of the cell's ``state_dict`` as nested lists:
-    float64 values survive JSON exactly). Nothing is pickled.
+    float64 values survive JSON exactly). Nothing is pickled. :func:`save_ncps` writes it to a
+    file; :func:`ncps_from_dict` rebuilds the model.
 
     Parameters
     ----------
     model : ncps.torch.LTC
-    path : path
     names : dict, optional
         Extra JSON-ready metadata kept under ``"wormlab"`` (e.g. unit and input names).
     """
@@ -741,21 +743,26 @@ def save_ncps(model, path, *, names=None):
     from ncps.wirings import Wiring
 
     if not isinstance(model, LTC):
-        raise ControllerError(f"save_ncps keeps an ncps.torch.LTC, got {type(model).__name__}")
+        raise ControllerError(f"expected an ncps.torch.LTC, got {type(model).__name__}")
     cell = _ncps_cell(model)
     state = cell.state_dict()
     dtypes = {str(t.dtype).removeprefix("torch.") for t in state.values()}
-    data = {
+    # an LTC built from a number of units keeps its FullyConnected wiring only privately
+    wiring = model.wiring_or_units
+    wiring = wiring if isinstance(wiring, Wiring) else model._wiring
+    mapping = {(True, True): "affine", (True, False): "linear", (False, False): "none"}
+    return {
         "format": NCPS_FORMAT,
         "version": _NCPS_VERSION,
         "ncps": _ncps_version(),
-        "wiring": Wiring.get_config(model._wiring),
+        "wiring": Wiring.get_config(wiring),
         "ltc": {
             "input_size": int(model.input_size),
             "return_sequences": bool(model.return_sequences),
             "batch_first": bool(model.batch_first),
-            "input_mapping": cell._input_mapping,
-            "output_mapping": cell._output_mapping,
+            "input_mapping": mapping[("input_w" in state, "input_b" in state)],
+            "output_mapping": mapping[("output_w" in state, "output_b" in state)],
+            # ncps 1.0.1 keeps the unfold count and epsilon only as these attributes
             "ode_unfolds": int(cell._ode_unfolds),
             "epsilon": float(cell._epsilon),
             "implicit_param_constraints": isinstance(cell.make_positive_fn, nn.Softplus),
@@ -764,7 +771,11 @@ def save_ncps(model, path, *, names=None):
         "parameters": {k: t.detach().to("cpu", torch.float64).tolist() for k, t in state.items()},
         "wormlab": dict(names or {}),
     }
-    write_json_atomic(os.fspath(path), data)
+
+
+def save_ncps(model, path, *, names=None):
+    """Keep an ``ncps.torch.LTC`` in one JSON file (:func:`ncps_to_dict`), atomically."""
+    write_json_atomic(os.fspath(path), ncps_to_dict(model, names=names))
 
 
 def _ncps_version():
@@ -781,19 +792,33 @@ def load_ncps(path):
     WiringFormatError
         Not such a file, another version, or parameters that do not fit the wiring.
     """
-    from ncps.torch import LTC
-    from ncps.wirings import Wiring
-
     try:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)
     except json.JSONDecodeError as err:
         raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
+    try:
+        return ncps_from_dict(d)
+    except WiringFormatError as err:
+        raise WiringFormatError(f"{path}: {err}") from err
+
+
+def ncps_from_dict(d):
+    """The ``ncps.torch.LTC`` of :func:`ncps_to_dict` data.
+
+    Raises
+    ------
+    WiringFormatError
+        Not such data, another version, or parameters that do not fit the wiring.
+    """
+    from ncps.torch import LTC
+    from ncps.wirings import Wiring
+
     if not isinstance(d, dict) or d.get("format") != NCPS_FORMAT:
-        raise WiringFormatError(f"{path}: not a wormlab ncps file (format {NCPS_FORMAT!r})")
+        raise WiringFormatError(f"not a wormlab ncps file (format {NCPS_FORMAT!r})")
     if d.get("version") != _NCPS_VERSION:
         raise WiringFormatError(
-            f"{path}: ncps file version {d.get('version')!r} is not supported ({_NCPS_VERSION})"
+            f"ncps file version {d.get('version')!r} is not supported ({_NCPS_VERSION})"
         )
     try:
         opts = dict(d["ltc"])
@@ -805,4 +830,4 @@ def load_ncps(path):
         model.rnn_cell.load_state_dict(state, strict=True)
         return model.to(dtype)
     except (KeyError, TypeError, ValueError, RuntimeError) as err:
-        raise WiringFormatError(f"{path}: ncps file is malformed: {err}") from err
+        raise WiringFormatError(f"ncps file is malformed: {err}") from err

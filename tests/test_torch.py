@@ -460,3 +460,21 @@ def test_the_distillation_example_runs_back_in_numba_and_gymnasium():
     assert out["loss"] < 0.01
     np.testing.assert_array_equal(out["numba"], out["gym"].returns)
     assert out["gym"].mean >= 475.0  # CartPole-v1's solved threshold
+
+
+@pytest.mark.parametrize(("inp", "out"), [("linear", "none"), ("none", "linear")])
+def test_ncps_models_with_other_io_mappings(inp, out, tmp_path):
+    torch.manual_seed(4)
+    ltc = ncps.torch.LTC(3, 5, input_mapping=inp, output_mapping=out).double()  # 5 units, FC
+    with torch.no_grad():
+        for p in ltc.rnn_cell.parameters():
+            if p.requires_grad:
+                p.add_(0.2 * torch.randn_like(p)).clamp_(-1, 1)
+    xs = np.random.default_rng(8).normal(size=(2, 100, 3))
+    ref = ncps_outputs(ltc, xs)
+    assert np.abs(controller_outputs(from_ncps(ltc), xs) - ref).max() <= 1e-12
+    save_ncps(ltc, tmp_path / "fc.json")
+    back = load_ncps(tmp_path / "fc.json")
+    assert np.array_equal(ncps_outputs(back, xs), ref)
+    d = json.loads((tmp_path / "fc.json").read_text())
+    assert (d["ltc"]["input_mapping"], d["ltc"]["output_mapping"]) == (inp, out)
