@@ -575,7 +575,7 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
             for s, wt in _split(p[w][i, j] * scale, p[e][i, j]):
                 pre = (n_in + i) if pre_off else i
                 rows.append((n_in + j, pre, s, wt, p[mu][i, j], p[sig][i, j]))
-    rows.sort(key=lambda r: (r[0], r[1], -r[2]))
+    rows.sort(key=lambda r: (r[0], r[1], r[2]))  # CSR order: post, pre, sign
     synapses = [
         {"pre": names[r[1]], "post": names[r[0]], "sign": r[2], "weight": 1.0} for r in rows
     ]
