@@ -68,10 +68,7 @@ def main(argv=None):
 
     student = Controller.from_circuit(tw.ablate(["DVA"]), "CartPole-v1")
     print(f"student: {student}")
-    fitted = fit(
-        student, obs, target, read="tanh", steps=args.fit_steps, lr=args.lr, weights=mask,
-        seed=args.seed,
-    )  # fmt: skip
+    fitted = fit(student, obs, target, read="tanh", steps=args.fit_steps, lr=args.lr, weights=mask)
     print(f"BPTT fit: loss {fitted.history[0]:.4f} -> {fitted.loss:.5f} in {args.fit_steps} steps")
 
     seeds = list(range(20))

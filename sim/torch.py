@@ -341,9 +341,21 @@ def _readout(module, read, y, v):
     return v[..., [index[x] for x in names]]
 
 
+def _loss(module, read, obs, tgt, wts):
+    """Mean (weighted) squared error of ``read`` against the targets."""
+    y, v = module(obs)
+    r = _readout(module, read, y, v)
+    if r.shape != tgt.shape:
+        raise ControllerError(
+            f"read={read!r} gives {r.shape[-1]} values per step, the targets {tgt.shape[-1]}"
+        )
+    err = ((r - tgt) ** 2).mean(-1)
+    return err.mean() if wts is None else (err * wts).sum() / wts.sum()
+
+
 def fit(
     controller, observations, targets, *, read="output", steps=200, lr=0.02, groups=None,
-    weights=None, seed=0, progress=None,
+    weights=None, progress=None,
 ):  # fmt: skip
     """Train a controller by backpropagation through time on a supervised target.
 
@@ -372,9 +384,7 @@ def fit(
     groups : sequence of str, optional
         Train only these groups (default: every group with ``lo < hi``).
     weights : array_like (B, T), optional
-        Per-step weights of the squared error (e.g. 0 after an episode ended).
-    seed : int
-        Seeds torch for the run (the fit itself draws no random numbers; kept in provenance).
+        Per-step weights (>= 0) of the squared error (e.g. 0 after an episode ended).
     progress : callable, optional
         ``progress(step, loss)`` after every step.
 
@@ -386,6 +396,10 @@ def fit(
     ------
     ControllerError
         Shapes that do not fit, unknown groups or neurons, a non-finite loss.
+
+    Notes
+    -----
+    Deterministic: the fit draws no random numbers (Adam on CPU in float64).
     """
     module = controller if isinstance(controller, CircuitModule) else CircuitModule(controller)
     module = module.to(torch.float64)
@@ -396,9 +410,13 @@ def fit(
             f"observations {tuple(obs.shape)} and targets {tuple(tgt.shape)} must be "
             "(batch, time, components) with the same batch and time"
         )
+    if not (torch.all(torch.isfinite(obs)) and torch.all(torch.isfinite(tgt))):
+        raise ControllerError("observations and targets must be finite")
     wts = None if weights is None else torch.as_tensor(np.asarray(weights, np.float64))
     if wts is not None and wts.shape != tgt.shape[:2]:
         raise ControllerError(f"weights {tuple(wts.shape)} must be {tuple(tgt.shape[:2])}")
+    if wts is not None and not (torch.all(wts >= 0) and wts.sum() > 0):
+        raise ControllerError("weights must be >= 0 with a positive sum")
     steps = int(steps)
     if steps < 1 or not (lr > 0 and math.isfinite(lr)):
         raise ControllerError(f"need steps >= 1 and a positive lr, got {steps}, {lr}")
@@ -415,18 +433,12 @@ def fit(
         raise ControllerError("no parameter group to train (every range is fixed)")
     for g, p in module.trained().items():
         p.requires_grad_(g in trained)
-    torch.manual_seed(int(seed))
     opt = torch.optim.Adam(list(trained.values()), lr=float(lr))
     history = []
     try:
         for k in range(steps):
             opt.zero_grad()
-            y, v = module(obs)
-            err = (_readout(module, read, y, v) - tgt) ** 2
-            if err.shape[-1] != tgt.shape[-1]:
-                raise ControllerError(f"read={read!r} gives {err.shape[-1]} values per step")
-            err = err.mean(-1)
-            loss = (err * wts).sum() / wts.sum() if wts is not None else err.mean()
+            loss = _loss(module, read, obs, tgt, wts)
             if not torch.isfinite(loss):
                 raise ControllerError(f"the loss is not finite at step {k}: lower lr")
             loss.backward()
@@ -439,16 +451,13 @@ def fit(
         for g in module.groups:
             getattr(module, g).requires_grad_(not module.controller.ranges[g].fixed)
     with torch.no_grad():
-        y, v = module(obs)
-        err = ((_readout(module, read, y, v) - tgt) ** 2).mean(-1)
-        final = float((err * wts).sum() / wts.sum() if wts is not None else err.mean())
+        final = float(_loss(module, read, obs, tgt, wts))
     prov = {
         "trainer": "sim.torch.fit",
         "read": read if isinstance(read, str) else list(read),
         "steps": steps,
         "lr": float(lr),
         "groups": sorted(trained),
-        "seed": int(seed),
         "loss": final,
         "torch": torch.__version__,
     }

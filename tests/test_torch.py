@@ -446,6 +446,12 @@ def test_fit_errors_name_the_problem():
         fit(ctrl, obs, tgt, groups=["tau"], steps=1)
     with pytest.raises(ControllerError, match="same batch and time"):
         fit(ctrl, obs, np.zeros((1, 4, 1)), steps=1)
+    with pytest.raises(ControllerError, match="gives 2 values per step, the targets 3"):
+        fit(ctrl, obs, np.zeros((1, 3, 3)), steps=1)
+    with pytest.raises(ControllerError, match="must be finite"):
+        fit(ctrl, obs, np.full((1, 3, 1), np.nan), steps=1)
+    with pytest.raises(ControllerError, match="positive sum"):
+        fit(ctrl, obs, tgt, weights=np.zeros((1, 3)), steps=1)
 
 
 def test_the_distillation_example_runs_back_in_numba_and_gymnasium():
