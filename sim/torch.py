@@ -520,6 +520,7 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
     through ``softplus`` when the cell has ``implicit_param_constraints=True``. The controller's
     env is a generic one (``env_id='ncps'``, unbounded observations and actions, float64):
     ``ctrl.act(x)`` returns the ncps output for input ``x`` with ``elapsed_time = 1``.
+    Its parameter ranges are the defaults widened to hold the imported values.
 
     Parameters
     ----------
@@ -607,11 +608,27 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
         np.diag(in_w), in_b, np.diag(out_w), out_b,
     ]  # fmt: skip
     theta = np.concatenate([np.asarray(b, np.float64).ravel() for b in blocks])
-    return Controller(
+    ctrl = Controller(
         names, roles, synapses, [], env, {"kind": "dense", "drive": "clamp"}, {"kind": "dense"},
         None, theta=theta, dt=1.0, unfolds=unfolds, dataset=dataset,
         provenance={"source": "ncps", "implicit_param_constraints": implicit},
     )  # fmt: skip
+    return Controller.from_dict({**ctrl.to_dict(), "ranges": _covering_ranges(ctrl)})
+
+
+def _covering_ranges(ctrl):
+    """The default ranges, widened to hold the controller's values (so that training from
+    them starts where they are; a log-scale group's lower bound stays positive)."""
+    out = {}
+    for group, values in ctrl.parameters.items():
+        r = ctrl.ranges[group]
+        values = np.asarray(values, np.float64).ravel()
+        if r.log:
+            values = values[values > 0]
+        lo = min([r.lo, *values.tolist()])
+        hi = max([r.hi, *values.tolist()])
+        out[group] = [lo, hi, "log" if r.log else "lin"]
+    return out
 
 
 def _is_diagonal(m):

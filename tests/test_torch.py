@@ -484,3 +484,14 @@ def test_ncps_models_with_other_io_mappings(inp, out, tmp_path):
     assert np.array_equal(ncps_outputs(back, xs), ref)
     d = json.loads((tmp_path / "fc.json").read_text())
     assert (d["ltc"]["input_mapping"], d["ltc"]["output_mapping"]) == (inp, out)
+
+
+def test_an_imported_ncps_model_keeps_its_values_inside_the_training_ranges():
+    model = trained_ncps(WIRINGS["AutoNCP"][0], 4, implicit=True)
+    ctrl = from_ncps(model)
+    ok = (ctrl.theta >= ctrl.lo) & (ctrl.theta <= ctrl.hi)
+    assert ok.all(), np.flatnonzero(~ok)[:5]
+    module = CircuitModule(ctrl)
+    before = module.theta().detach().clone()
+    module.project_()  # nothing to clip: a fit starts from the ncps model itself
+    assert torch.equal(module.theta().detach(), before)
