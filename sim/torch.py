@@ -69,6 +69,7 @@ __all__ = [
     "fit",
     "from_ncps",
     "to_ncps",
+    "ncps_names",
     "ncps_to_dict",
     "ncps_from_dict",
     "save_ncps",
@@ -490,10 +491,12 @@ def _ncps_cell(model):
 
 
 def _inverse_softplus(x):
-    """``p`` with ``torch.nn.Softplus()(p) == x`` (beta 1, threshold 20), float64."""
+    """``p`` with ``torch.nn.Softplus()(p) == x`` (beta 1, threshold 20), float64; -800
+    for 0 (``exp(-800)`` is 0 in double precision, so softplus gives 0 back, and JSON holds
+    it)."""
     x = np.asarray(x, np.float64)
     with np.errstate(divide="ignore"):
-        return np.where(x > 20.0, x, np.log(np.expm1(np.minimum(x, 20.0))))
+        return np.maximum(np.where(x > 20.0, x, np.log(np.expm1(np.minimum(x, 20.0)))), -800.0)
 
 
 def _split(w, e):
@@ -637,6 +640,18 @@ def _is_diagonal(m):
     return m.ndim == 2 and m.shape[0] == m.shape[1] and not np.any(m[~np.eye(len(m), dtype=bool)])
 
 
+def ncps_names(controller) -> dict:
+    """The neuron names of :func:`to_ncps`'s units and input features, in ncps order.
+
+    ``{"unit_names": motor neurons then interneurons, "input_names": sensory neurons}``, the
+    keyword arguments of :func:`from_ncps` that bring the names back (keep them in the file:
+    ``save_ncps(ltc, path, names=ncps_names(controller))``).
+    """
+    c = controller
+    inter = [x for x, r in zip(c.neurons, c.roles, strict=True) if r == "inter"]
+    return {"unit_names": list(c.motor) + inter, "input_names": list(c.sensory)}
+
+
 def to_ncps(controller, *, implicit_param_constraints=False):
     """An ``ncps.torch.LTC`` (float64, ``batch_first``) with the outputs of a controller.
 
@@ -695,7 +710,7 @@ def to_ncps(controller, *, implicit_param_constraints=False):
         raise ControllerError("this controller cannot be an ncps LTC: " + "; ".join(why))
     idx = {x: i for i, x in enumerate(c.neurons)}
     sens_at = {x: i for i, x in enumerate(c.sensory)}
-    units = list(c.motor) + [x for x, r in zip(c.neurons, c.roles, strict=True) if r == "inter"]
+    units = ncps_names(c)["unit_names"]
     unit_at = {x: i for i, x in enumerate(units)}
     nu = len(units)
     mats = {k: np.zeros((nu, nu)) for k in ("w", "erev", "mu", "sigma")}

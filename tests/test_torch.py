@@ -15,7 +15,15 @@ import torch
 
 from connectome.errors import ControllerError, WiringFormatError
 from sim.control import Controller, EnvInfo, env_info
-from sim.torch import CircuitModule, fit, from_ncps, load_ncps, save_ncps, to_ncps
+from sim.torch import (
+    CircuitModule,
+    fit,
+    from_ncps,
+    load_ncps,
+    ncps_names,
+    save_ncps,
+    to_ncps,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -325,8 +333,11 @@ def test_wormlab_controller_to_ncps_and_back(implicit, tmp_path):
     ref = controller_outputs(ctrl, xs)
     assert np.ptp(ref) > 0.1
     assert np.abs(ncps_outputs(ltc, xs) - ref).max() <= 1e-12
-    # ... and back again: a controller with the same outputs
-    back = from_ncps(ltc)
+    # ... and back again, through the file: a controller with the same names and outputs
+    save_ncps(ltc, tmp_path / "ltc.json", names=ncps_names(ctrl))
+    names = json.loads((tmp_path / "ltc.json").read_text())["wormlab"]
+    back = from_ncps(load_ncps(tmp_path / "ltc.json"), **names)
+    assert set(back.neurons) == set(ctrl.neurons) and back.motor == ctrl.motor
     assert np.abs(controller_outputs(back, xs) - ref).max() <= 1e-12
     # the controller JSON of an ncps model can be kept (unbounded actions are null)
     back.save(tmp_path / "c.json")
