@@ -40,6 +40,7 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
+from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compile import compile as compile_circuit
 from sim.models import WEIGHT_MAPS, default_params
@@ -508,7 +509,7 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 continue
             stimuli.append((target, kind, tuple(sorted(vals.items()))))
             indices.append(i)
-    names = _split_names(ablate)
+    names = as_name_list(str(ablate or ""))
     d = _number(duration, "duration", errors, positive=True)
     h = _number(dt, "dt", errors, positive=True)
     k = _number(record, "record", errors, integer=True, positive=True)
@@ -580,7 +581,7 @@ def check_names(source, rows, ablate):
         net = load_source(source)
     except WormlabError as err:
         return {"source": str(err)}
-    errors = resolve_ablation(net, _split_names(ablate))[1]
+    errors = resolve_ablation(net, as_name_list(str(ablate or "")))[1]
     for row in rows:
         target = (row.get("target") or "").strip()
         if target:
@@ -589,10 +590,6 @@ def check_names(source, rows, ablate):
             except UnknownNeuronError as err:
                 errors[f"stim:{row['index']}:target"] = str(err)
     return errors
-
-
-def _split_names(text):
-    return [s for s in str(text or "").replace(",", " ").split() if s]
 
 
 def check_request(source, form):

@@ -23,8 +23,6 @@ of the run id (:func:`job_id`) and of the callback's arguments, so two browsers 
 once never share a job or its progress.
 """
 
-import base64
-import binascii
 import json
 import math
 import os
@@ -38,6 +36,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from webapp.uploads import decode_upload
 
 __all__ = [
     "ENVS",
@@ -318,17 +317,10 @@ def controller_from_upload(contents: str):
     """
     from sim.control import Controller, env_info
 
-    if not isinstance(contents, str) or "," not in contents:
-        raise WiringFormatError("the upload is empty or not a file")
-    payload = contents.partition(",")[2]
-    if len(payload) * 3 // 4 > wiring_io.MAX_BYTES + 3:
-        raise WiringFormatError(
-            f"file too large: about {len(payload) * 3 // 4:,} bytes; the limit is "
-            f"{wiring_io.MAX_BYTES:,} bytes"
-        )
+    raw = decode_upload(contents, text=True)
     try:
-        data = json.loads(base64.b64decode(payload, validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError) as err:
+        data = json.loads(raw)
+    except ValueError as err:
         raise WiringFormatError(f"not a JSON file ({err})") from err
     if isinstance(data, dict) and data.get("format") == "wormlab-wiring":
         raise WiringFormatError(
