@@ -18,6 +18,7 @@ shared 2-core machine move with its load.
 """
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -30,14 +31,17 @@ import connectome  # noqa: E402
 from sim.control import Controller  # noqa: E402
 
 
-def best_of(func, repeats):
-    walls, cpus = [], []
+def interleaved_best(funcs, repeats):
+    """Best (wall, cpu) time of each function, the functions run in turn ``repeats`` times
+    (a load that drifts during the run then touches every contender alike)."""
+    best = {k: [math.inf, math.inf] for k in funcs}
     for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        func()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return min(walls), min(cpus)
+        for k, func in funcs.items():
+            w, c = time.perf_counter(), time.process_time()
+            func()
+            w, c = time.perf_counter() - w, time.process_time() - c
+            best[k] = [min(best[k][0], w), min(best[k][1], c)]
+    return best
 
 
 def main(argv=None):
@@ -73,22 +77,24 @@ def main(argv=None):
         loss = (y**2).mean()
         loss.backward()
 
-    rows = []
+    funcs, names = {}, []
     for dtype in (torch.float64, torch.float32):
         module = CircuitModule(ctrl, dtype=dtype)
         x = torch.as_tensor(obs, dtype=dtype)
-        fwd = best_of(lambda m=module, x=x: m(x), args.repeats)
-        full = best_of(lambda m=module, x=x: train_step(m, x, lambda m, x: m(x)[0]), args.repeats)
-        rows.append((f"sim.torch CircuitModule {str(dtype)[6:]}", fwd, full))
+        name = f"sim.torch CircuitModule {str(dtype)[6:]}"
+        funcs[name, "fwd"] = lambda m=module, x=x: m(x)
+        funcs[name, "full"] = lambda m=module, x=x: train_step(m, x, lambda m, x: m(x)[0])
+        names.append(name)
     config = connectome.io.to_ncps(tw)
     for dtype in (torch.float32, torch.float64):
         ltc = ncps.torch.LTC(
             config["input_dim"], ncps.wirings.Wiring.from_config(config), batch_first=True
         ).to(dtype)
         x = torch.as_tensor(obs, dtype=dtype)[..., : config["input_dim"]]
-        fwd = best_of(lambda m=ltc, x=x: m(x), args.repeats)
-        full = best_of(lambda m=ltc, x=x: train_step(m, x, lambda m, x: m(x)[0]), args.repeats)
-        rows.append((f"ncps.torch.LTC {str(dtype)[6:]} (no gaps)", fwd, full))
+        name = f"ncps.torch.LTC {str(dtype)[6:]} (no gaps)"
+        funcs[name, "fwd"] = lambda m=ltc, x=x: m(x)
+        funcs[name, "full"] = lambda m=ltc, x=x: train_step(m, x, lambda m, x: m(x)[0])
+        names.append(name)
 
     def numba_forward():
         for b in range(B):
@@ -97,7 +103,10 @@ def main(argv=None):
                 ctrl.act(obs[b, t])
 
     numba_forward()  # compile
-    nb = best_of(numba_forward, args.repeats)
+    funcs["numba", "fwd"] = numba_forward
+    best = interleaved_best(funcs, args.repeats)
+    rows = [(name, best[name, "fwd"], best[name, "full"]) for name in names]
+    nb = best["numba", "fwd"]
 
     ref = rows[2][2][1]  # CPU time: other jobs on a shared machine do not inflate it
     print(f"{'':38s} {'forward':>18s} {'forward+backward':>24s}   cpu vs ncps f32")
@@ -108,9 +117,10 @@ def main(argv=None):
         )
     name = "numba Controller.act (forward only)"
     print(f"{name:38s} {nb[0] * 1e3:8.1f} ms ({nb[1] * 1e3:6.1f} cpu)")
-    per = rows[0][2][0] / T
+    (wall, cpu) = rows[0][2]
     print(
-        f"sim.torch float64 training step: {rows[0][2][0]:.3f} s = {per * 1e3:.2f} ms per env step"
+        f"sim.torch float64 training step (batch {B}): {wall:.3f} s wall, {cpu:.3f} s cpu "
+        f"= {cpu / T * 1e3:.2f} ms cpu per env step"
     )
 
 
