@@ -2,15 +2,15 @@
 
 Run:  python examples/distil_torch.py [--episodes 8] [--steps 100] [--fit-steps 100] [--out F]
 
-1. CMA-ES (sim.train.train) trains the tap-withdrawal circuit of Cook 2019 to balance
+1. CMA-ES (sim.train) trains the tap-withdrawal circuit of Cook 2019 to balance
    CartPole-v1 (the teacher; it reaches the 500-step maximum in a few generations).
 2. The teacher plays ``episodes`` episodes in gymnasium; its observations and its outputs
    ``tanh(y)`` (the value whose sign is the action) on the first ``steps`` steps are recorded.
 3. A different circuit, the same one with the DVA interneuron ablated, starts from the middle
    of its parameter ranges and is fitted to those outputs by backpropagation through time
    (sim.torch.fit: wiring and signs fixed, the CMA-ES trainer's parameter groups and ranges).
-4. The student runs back in numba (sim.train.rollout) and in gymnasium's own CartPole
-   (sim.train.evaluate) on 20 held-out episodes: the two give the same returns.
+4. The student runs back in numba (sim.rollout) and in gymnasium's own CartPole
+   (sim.evaluate) on 20 held-out episodes: the two give the same returns.
 
 Prints the teacher's score, the fit's loss, and the student's returns both ways; ``--out``
 saves the student as a controller JSON file (``python -m sim evaluate`` replays it).
@@ -23,9 +23,8 @@ import numpy as np
 import torch
 
 import connectome
-from sim.control import Controller
+from sim import Controller, evaluate, rollout, train
 from sim.torch import CircuitModule, fit
-from sim.train import evaluate, rollout, train
 
 
 def record(controller, episodes, steps, seed):

@@ -11,7 +11,7 @@ parameter. In float64 it equals the numba kernel to a few units in the last plac
 
 Parameters and ranges
 ---------------------
-The parameter groups and ranges are the controller's (:data:`sim.control.DEFAULT_RANGES`);
+The parameter groups and ranges are the controller's (:data:`sim.ranges.DEFAULT_RANGES`);
 each group is one ``nn.Parameter`` named like the group (``w``, ``mu``, ..., ``out_b``):
 
 ==========  ======================  ===========================================
@@ -42,7 +42,6 @@ controllers ncps can hold. :func:`save_ncps` and :func:`load_ncps` keep an ncps 
 config, options and every parameter) in one versioned JSON file.
 """
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -50,7 +49,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
-from sim.control import Controller, EnvInfo, write_json_atomic
+from sim.control import Controller
+from sim.envs import EnvSpec
+from sim.jsonfile import read_json, write_json_atomic
 
 try:
     import torch
@@ -598,7 +599,7 @@ def from_ncps(model, *, unit_names=None, input_names=None, max_steps=1000, datas
     in_b = p.get("input_b", np.zeros(n_in))
     out_w = p.get("output_w", np.ones(n_mot))
     out_b = p.get("output_b", np.zeros(n_mot))
-    env = EnvInfo(
+    env = EnvSpec(
         env_id="ncps", code=-1, obs_dim=n_in, obs_center=(0.0,) * n_in,
         obs_scale=(1.0,) * n_in, discrete=False, n_actions=0, action_low=(-math.inf,) * n_mot,
         action_high=(math.inf,) * n_mot, max_steps=int(max_steps), action_dtype="float64",
@@ -834,11 +835,7 @@ def load_ncps(path):
     WiringFormatError
         Not such a file, another version, or parameters that do not fit the wiring.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
+    d = read_json(path)
     try:
         return ncps_from_dict(d)
     except WiringFormatError as err:

@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from connectome.errors import ControllerError, WiringFormatError
-from sim.control import Controller, EnvInfo, env_info
+from sim.control import Controller
+from sim.envs import EnvSpec, env_info
 from sim.torch import (
     CircuitModule,
     fit,
@@ -31,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def box_env(obs_dim, act_dim, bounded=True):
     """A Box-action env description whose actions stay float64 (exact comparisons)."""
     hi = 2.0 if bounded else math.inf
-    return EnvInfo(
+    return EnvSpec(
         env_id="test-box", code=-1, obs_dim=obs_dim, obs_center=(0.5,) * obs_dim,
         obs_scale=(2.0,) * obs_dim, discrete=False, n_actions=0, action_low=(-hi,) * act_dim,
         action_high=(hi,) * act_dim, max_steps=100, action_dtype="float64",
@@ -197,7 +198,7 @@ def test_controller_module_controller_round_trip(case, tmp_path):
 
 def test_importing_sim_never_imports_torch():
     code = (
-        "import sys, sim, sim.control, sim.train, sim.envs, connectome\n"
+        "import sys, sim, sim.control, sim.trainer, sim.evaluation, sim.cli, connectome\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "assert 'ncps' not in sys.modules, 'ncps imported'\n"
     )
@@ -463,20 +464,6 @@ def test_fit_errors_name_the_problem():
         fit(ctrl, obs, np.full((1, 3, 1), np.nan), steps=1)
     with pytest.raises(ControllerError, match="positive sum"):
         fit(ctrl, obs, tgt, weights=np.zeros((1, 3)), steps=1)
-
-
-def test_the_distillation_example_runs_back_in_numba_and_gymnasium():
-    import importlib.util
-
-    path = os.path.join(ROOT, "examples", "distil_torch.py")
-    spec = importlib.util.spec_from_file_location("distil_torch", path)
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    out = example.main([])
-    assert out["teacher"] == 500.0
-    assert out["loss"] < 0.01
-    np.testing.assert_array_equal(out["numba"], out["gym"].returns)
-    assert out["gym"].mean >= 475.0  # CartPole-v1's solved threshold
 
 
 @pytest.mark.parametrize(("inp", "out"), [("linear", "none"), ("none", "linear")])
