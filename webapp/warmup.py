@@ -53,9 +53,8 @@ class Step:
 
 def steps() -> tuple[Step, ...]:
     """The app's warm-up steps, the first page's first."""
-    from sim.runner import warmup as simulator
-
     from sim import envs
+    from sim.runner import warmup as simulator
     from webapp.pages import explore, simulate, train
 
     return (
