@@ -82,15 +82,6 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _param_value(text):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def _source(args):
     import connectome
 
@@ -116,7 +107,7 @@ def _cmd_run(args):
         key, eq, value = item.partition("=")
         if not eq:
             raise SimulationError(f"cannot read --param {item!r}; use key=value")
-        overrides[key.strip()] = _param_value(value.strip())
+        overrides[key.strip()] = sweep_cli.parse_value(value.strip())
     params = default_params(args.model, **overrides)
     if args.out and not args.out.endswith((".csv", ".parquet")):
         raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")

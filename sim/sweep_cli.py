@@ -28,10 +28,15 @@ import pandas as pd
 from connectome.errors import SimulationError
 from connectome.neurons import as_name_list
 
-__all__ = ["add_cli", "parse_axis", "read_spec_file"]
+__all__ = ["add_cli", "parse_axis", "parse_value", "read_spec_file"]
 
 
-def _scalar(text):
+def parse_value(text):
+    """A command-line value as int, else float, else the text itself.
+
+    >>> parse_value("3"), parse_value("2.5"), parse_value("log1p")
+    (3, 2.5, 'log1p')
+    """
     for cast in (int, float):
         try:
             return cast(text)
@@ -65,7 +70,7 @@ def parse_axis(text):
         if n < 1:
             raise SimulationError(f"--axis {text!r}: N = {n} must be >= 1")
         return name, [float(x) for x in np.linspace(lo, hi, n)]
-    return name, [_scalar(v.strip()) for v in values.split(",") if v.strip()]
+    return name, [parse_value(v.strip()) for v in values.split(",") if v.strip()]
 
 
 def read_spec_file(path):
@@ -124,7 +129,7 @@ def _options(args):
             key, eq, value = item.partition("=")
             if not eq:
                 raise SimulationError(f"cannot read --param {item!r}; use key=value")
-            params[key.strip()] = _scalar(value.strip())
+            params[key.strip()] = parse_value(value.strip())
         spec["params"] = params
     if args.ablate:
         spec["ablate"] = as_name_list(args.ablate)

@@ -85,3 +85,25 @@ def test_figures_show_the_table():
     assert list(period.x) == [0.0, 1000.0, 2000.0]
     assert np.isnan(period.y[:2]).all() and period.y[2] == 1.2  # only where it oscillates
     assert list(amplitude.y) == [0.0, 0.01, 20.0] and amplitude.yaxis == "y2"
+
+
+def test_screen_runs_as_a_job_in_a_fresh_process(tmp_path):
+    seen = []
+    out = screening.start_screen(
+        plm_request(), seen.append, kind="amplitude", amplitudes=[0.0, 1000.0, 2000.0]
+    )
+    assert out["kind"] == "result" and out["complete"] and out["axis"] == "stim.0.amp"
+    table = screening.table_from_store(out["table"])
+    here = screening.run_screen(
+        screening.screen_spec_of(plm_request(), "amplitude", amplitudes=[0.0, 1000.0, 2000.0])
+    )
+    pd.testing.assert_frame_equal(table, here, check_dtype=False)
+    assert seen[-1] == {"kind": "progress", "fraction": 1.0, "text": "3 of 3 points"}
+    stop = tmp_path / "stop"
+    stop.write_text("stop\n")  # cancelled from the start: the first chunk, then stop
+    spec_points = [float(a) for a in range(0, 9000, 1000)]
+    out = screening.start_screen(plm_request(), seen.append, str(stop), kind="amplitude",
+                                 amplitudes=spec_points)  # fmt: skip
+    assert not out["complete"] and len(out["table"]["rows"]) == 4
+    with pytest.raises(SimulationError, match="give the amplitudes"):
+        screening.start_screen(plm_request(), seen.append, kind="amplitude", amplitudes=[])

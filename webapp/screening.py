@@ -6,9 +6,11 @@ for a single run, then
 
 1. :func:`screen_spec_of` turns the request into a :class:`sim.sweeps.SweepSpec` (checked
    against :data:`MAX_SCREEN_POINTS` and :data:`MAX_SCREEN_NEURON_STEPS` before any work);
-2. a Dash background callback runs :func:`run_screen` with ``set_progress`` wired to a
-   progress bar (:func:`progress_text`) and ``should_stop`` to a cancel button (a stop mark,
-   as the Train page does); the job returns :func:`table_to_store` data for a ``dcc.Store``;
+2. a Dash background callback starts the job with :func:`start_screen` (the ``screen`` kind
+   of :mod:`webapp.jobs`, run in a fresh process: :func:`screen_job`), relaying its progress
+   messages (:func:`progress_text`) to a progress bar; the cancel button leaves the job's stop
+   mark (:func:`webapp.jobs.request_stop`), and a cancelled job returns the points done; the
+   result holds :func:`table_to_store` data for a ``dcc.Store``;
 3. the figures come from :mod:`webapp.figures.screen` (a ranking bar chart for a screen, a
    metric-vs-amplitude line plot for a sweep) and the download from :func:`screen_csv`.
 
@@ -21,7 +23,7 @@ from connectome.errors import SimulationError
 from sim.screens import rank, screen_spec
 from sim.stimulus import Stimulus
 from sim.sweeps import sweep, sweep_spec
-from webapp.simulation import VENTRAL_CORD, load_source, source_tag
+from webapp.simulation import VENTRAL_CORD, Request, load_source, source_tag
 
 __all__ = [
     "MAX_SCREEN_POINTS",
@@ -29,6 +31,8 @@ __all__ = [
     "KINDS",
     "screen_spec_of",
     "run_screen",
+    "screen_job",
+    "start_screen",
     "progress_text",
     "table_to_store",
     "table_from_store",
@@ -148,6 +152,52 @@ def run_screen(spec, set_progress=None, should_stop=None):
     if spec.axes == ("ablate",):
         return rank(table)
     return table
+
+
+def _job_spec(config):
+    request = Request.from_json({**config["request"], "source": config["source"]})
+    return screen_spec_of(
+        request, config.get("kind", "screen"), amplitudes=config.get("amplitudes"),
+        stimulus=int(config.get("stimulus", 0)), level=config.get("level", "neuron"),
+    )  # fmt: skip
+
+
+def screen_job(config, emit, should_stop):
+    """The screen job (:mod:`webapp.jobs`, kind ``screen``): :func:`run_screen` of
+    :func:`screen_spec_of` the request in ``config`` (``request``: :meth:`Request.to_json`
+    data, ``source``: the full source text, and ``kind``, ``amplitudes``, ``stimulus``,
+    ``level``), emitting ``{"kind": "progress", "fraction", "text"}``.
+
+    Returns
+    -------
+    dict
+        ``{"table": table_to_store(...), "axis": the swept axis, "complete": bool}``.
+    """
+    spec = _job_spec(config)
+
+    def relay(state):
+        value, top, text = state
+        emit({"kind": "progress", "fraction": value / top, "text": text})
+
+    table = run_screen(spec, relay, should_stop)
+    return {
+        "table": table_to_store(table),
+        "axis": spec.axes[0],
+        "complete": len(table) + (spec.axes == ("ablate",)) == len(spec.points),
+    }
+
+
+def start_screen(request, on_progress, stop_file=None, **choices):
+    """Run :func:`screen_job` for ``request`` in a fresh process (:func:`webapp.jobs.run_job`).
+
+    ``choices``: ``kind``, ``amplitudes``, ``stimulus``, ``level`` (see
+    :func:`screen_spec_of`, which is checked here first so a bad choice fails at once).
+    """
+    from webapp.jobs import run_job
+
+    config = {"request": request.to_json(), "source": request.source, **choices}
+    _job_spec(config)  # every limit and name checked before a process starts
+    return run_job("screen", config, on_progress, stop_file)
 
 
 def table_to_store(table):
