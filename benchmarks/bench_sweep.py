@@ -14,8 +14,9 @@
 3. On paper: the 45,451 pair ablations of all 302 neurons at the measured CPU-seconds per
    point (10 s of model time), on 1, 8 and 64 workers.
 4. ``--batch N``: an amplitude sweep of N points on one network (Cook 2019), which runs as
-   one batch, with 8 lanes per kernel thread against 1 (each item alone), in synapse updates
-   per CPU-second (benchmarks/bench_sim.py compares the kernels with a NumPy/SciPy peer).
+   one batch, with 32, 16 and 8 lanes per kernel thread against 1 (each item alone), in
+   synapse updates per CPU-second (benchmarks/bench_sim.py compares the kernels with a
+   NumPy/SciPy peer).
 
 ``--full`` screens every neuron of Cook 2019 and of Varshney 2011 for 10 s each (long).
 """
@@ -77,13 +78,13 @@ def report(label, n, wall, cpu):
 
 
 def batched_rate(points, duration):
-    """Section 4: synapse updates per CPU-second of a batched sweep, 8 lanes against 1."""
+    """Section 4: synapse updates per CPU-second of a batched sweep, lanes against 1."""
     cc = compiled_network("cook2019", "graded", default_params("graded"), ())
     updates = (cc.n_synapses + cc.n_gap) * round(duration / 1e-4) * points
     amps = [float(a) for a in np.linspace(1000.0, 3000.0, points)]
     print(f"load average {os.getloadavg()}; cook2019 amplitude sweep, {points} points")
     rates = {}
-    for lanes in (8, 1):
+    for lanes in (32, 16, 8, 1):
         spec = sweep_spec(
             "cook2019", PLM, grid={"stim.0.amp": amps}, duration=duration, record_every=10,
             metrics=["mean:AVBL"], lanes=lanes, chunk_size=points,
@@ -92,7 +93,8 @@ def batched_rate(points, duration):
         rates[lanes] = updates / cpu
         print(f"  lanes {lanes}: wall {wall:.2f} s, CPU {cpu:.2f} s, "
               f"{rates[lanes]:.3g} synapse updates per CPU-second")  # fmt: skip
-    print(f"  batched / single per core: {rates[8] / rates[1]:.2f}")
+    print("  batched / single per core: " + ", ".join(
+        f"{k} lanes {rates[k] / rates[1]:.2f}" for k in (32, 16, 8)))  # fmt: skip
 
 
 def main(argv=None):
