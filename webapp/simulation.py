@@ -40,6 +40,7 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
+from connectome.limits import MAX_NEURON_STEPS, MAX_RECORDED_VALUES
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compile import compile as compile_circuit
@@ -91,11 +92,6 @@ __all__ = [
     "warm_up",
 ]
 
-#: Largest (neurons x integration steps) of one run: 20 s of 300 neurons at dt = 0.1 ms,
-#: a few seconds of computing.
-MAX_NEURON_STEPS = 60_000_000
-#: Largest (neurons x recorded samples) of one run: 40 MB of float32 kept on the server.
-MAX_RECORDED_VALUES = 10_000_000
 N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
 #: Ventral cord motor neuron classes (the phase portrait's neurons when present).
 VENTRAL_CORD = ("VA", "VB", "DA", "DB", "VD", "DD", "AS", "VC")

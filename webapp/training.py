@@ -36,6 +36,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from connectome.limits import MAX_EVAL_EPISODES
 from webapp.uploads import decode_upload
 
 __all__ = [
@@ -106,8 +107,6 @@ CIRCUIT_PRESETS = MappingProxyType(
     }
 )
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
-#: Most evaluation episodes of one run or upload.
-MAX_EVAL_EPISODES = 200
 
 
 def warm_up() -> None:
