@@ -196,7 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; the exit status is returned (0 ok, 1 nothing found, 2 an error, told
+    on one line of standard error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a bad argument (argparse printed one line)
+        return done.code if isinstance(done.code, int) else 2
     try:
         return args.func(args) or 0
     except WormlabError as err:
