@@ -506,6 +506,38 @@ def read_edges(path: Path) -> list[tuple]:
         return [(r["pre"], r["post"], r["kind"], float(r["weight"])) for r in csv.DictReader(f)]
 
 
+NMJ_RULE = (
+    "sim.muscles.neuromuscular_map: the chemical rows of edges/cook2019.csv from one of the "
+    "302 neurons to one of the 95 body-wall muscles MDL01-24, MDR01-24, MVL01-23, MVR01-24 "
+    "(there is no MVL24); weight = EM serial sections; sign = the presynaptic neuron's sign in "
+    "neurons.csv (-1 GABAergic: VD, DD, RME, AVL; else +1). Neuron-muscle gap-junction rows "
+    "are left out. Derived at runtime from the shipped file; these are its counts."
+)
+
+
+def neuromuscular_counts(rows: list[tuple], signs: dict[str, int]) -> dict:
+    """Counts of the neuron -> body-wall-muscle map (sim.muscles) from Cook 2019's rows."""
+    bwm = re.compile(r"^(MDL|MDR|MVL|MVR)\d\d$")
+    nmj = [r for r in rows if r[2] == "chemical" and r[0] in signs and bwm.match(r[1])]
+    gap = [
+        r for r in rows
+        if r[2] == "electrical" and ((r[0] in signs and bwm.match(r[1]))
+                                     or (r[1] in signs and bwm.match(r[0])))
+    ]  # fmt: skip
+    return {
+        "dataset": "cook2019",
+        "rule": NMJ_RULE,
+        "junctions": len(nmj),
+        "sections": sum(r[3] for r in nmj),
+        "neurons": len({r[0] for r in nmj}),
+        "muscles": len({r[1] for r in nmj}),
+        "excitatory_sections": sum(r[3] for r in nmj if signs[r[0]] > 0),
+        "inhibitory_sections": sum(r[3] for r in nmj if signs[r[0]] < 0),
+        "left_out_gap_junction_rows": len(gap),
+        "left_out_gap_junction_sections": sum(r[3] for r in gap),
+    }
+
+
 def update_readme_table(manifest: dict) -> None:
     """Rewrite the counts table between the markers in README.md, if present."""
     readme = OUT / "README.md"
@@ -615,6 +647,9 @@ def main(argv: list[str] | None = None) -> None:
             "file_sha256": sha256(path),
             "counts": counts(read_edges(path), herm, ctypes),
         }
+    signs = {r[0]: int(r[4]) for r in neuron_rows}
+    cook = read_edges(OUT / "edges" / "cook2019.csv")
+    manifest["neuromuscular"] = neuromuscular_counts(cook, signs)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
     update_readme_table(manifest)

@@ -15,7 +15,7 @@ import connectome
 from connectome import Circuit, io
 from connectome.errors import ControllerError, WiringFormatError
 from sim.control import Controller
-from sim.train import evaluate
+from sim.evaluation import evaluate
 from webapp import training as training
 from webapp.figures import control as figs
 
@@ -239,7 +239,7 @@ def test_training_config_errors_name_the_field(tw):
         "env": "CartPole-v1", "seconds": 10, "generations": 5, "target": 500, "episodes": 4,
         "seed": 0, "eval_episodes": 5, "io": training.default_io(tw, "CartPole-v1"),
     }  # fmt: skip
-    config = training._config(values)
+    config = training.training_config(values)
     assert config["wiring"] == io.to_dict(tw) and config["target"] == 500.0
     for key, bad, text in [
         ("seed", -1, "Seed: must be a whole number"),
@@ -250,7 +250,7 @@ def test_training_config_errors_name_the_field(tw):
         ("env", "os:system", "Environment: pick one of"),
     ]:
         with pytest.raises((ControllerError, WiringFormatError), match=text):
-            training._config({**values, key: bad})
+            training.training_config({**values, key: bad})
 
 
 def test_controller_upload_validation(tw):

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from connectome.neurons import ROLE_TYPES
+from sim.envs import ENV_IDS
 from webapp import network
 
 __all__ = [
@@ -350,7 +351,7 @@ def learning_curve_figure(history: list[dict], target: float | None = None) -> g
 
 
 # ------------------------------------------------------------------------ episodes
-ANIMATED_ENVS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
+ANIMATED_ENVS = ENV_IDS  # every numba environment (sim.envs) has a scene
 
 
 def _rect(cx, cy, w, h, angle=0.0):
