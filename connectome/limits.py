@@ -25,8 +25,8 @@ MAX_NAME_CHARS      100        characters   of a value echoed in an error messag
 **queries**
 MAX_HOPS            10         synapses     k of a neighbourhood or expand (Cook 2019's neuron
                                             graph has diameter 6)
-MAX_PATH_LENGTH     4          synapses     max_length of all simple paths (about 30 partners
-                                            each: 30^4 partial paths per source)
+MAX_PATH_LENGTH     4          synapses     max_length of all simple paths (their number grows
+                                            as about 30^length: 30 partners per neuron)
 MAX_PATHS           10_000     paths        simple paths enumerated by one query
 MAX_PATH_COUNT      50         paths        n of strongest / shortest paths (Yen's algorithm; n
                                             = 1000 took 97 s)

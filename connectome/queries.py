@@ -238,7 +238,9 @@ def shortest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
     """The ``n`` paths with the fewest synapses from any of ``sources`` to any of ``targets``.
 
     Ties in length are broken by strength (the cost of :func:`strongest_paths`) and then by
-    name; at most 50 shortest paths per (source, target) pair are considered.
+    name; at most 50 shortest paths per (source, target) pair are considered. One
+    breadth-first search runs per source, and pairs farther apart than the ``n``-th path are
+    not walked. ``n`` is at most ``MAX_PATH_COUNT`` (:mod:`connectome.limits`).
 
     Returns
     -------
@@ -260,14 +262,35 @@ def shortest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
     n = _check_n(n)
     src, dst = net.resolve(sources), net.resolve(targets)
     g = strength_graph(net, kind)
+    pairs = []  # (length, source, target, BFS predecessors): one search per source
+    for s in src:
+        pred, length = nx.predecessor(g, s, return_seen=True)
+        pairs += [(length[t], s, t, pred) for t in dst if t != s and t in pred]
+    pairs.sort(key=lambda p: p[0])
     rows = []
-    for s, t in itertools.product(src, dst):
-        if s == t or not nx.has_path(g, s, t):
-            continue
-        for path in itertools.islice(nx.all_shortest_paths(g, s, t), _SHORTEST_PER_PAIR):
+    for i, (length, s, t, pred) in enumerate(pairs):
+        for path in itertools.islice(_paths_back(pred, s, t), _SHORTEST_PER_PAIR):
             rows.append(_path_row(g, path))
+        if len(rows) >= n and (i + 1 == len(pairs) or pairs[i + 1][0] > length):
+            break  # the pairs left have longer paths only
     rows.sort(key=lambda r: (r["length"], r["cost"], r["path"]))
     return rows[:n]
+
+
+def _paths_back(pred, source, target):
+    """Every shortest path from ``source`` to ``target`` given BFS predecessor lists, in the
+    order of ``networkx.all_shortest_paths`` (a depth-first walk back from the target)."""
+    path, stack = [target], [iter(pred[target])]
+    while stack:
+        if path[-1] == source:
+            yield path[::-1]
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            path.pop()
+        else:
+            path.append(step)
+            stack.append(iter(pred[step]))
 
 
 def all_paths(net, sources, targets, max_length=3, kind=None, limit=limits.MAX_PATHS) -> list[dict]:
@@ -275,7 +298,8 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=limits.MAX_P
     strongest first (same columns as :func:`strongest_paths`).
 
     ``max_length`` is 1 .. ``MAX_PATH_LENGTH`` and ``limit`` at most ``MAX_PATHS``
-    (:mod:`connectome.limits`).
+    (:mod:`connectome.limits`). The search follows only neurons from which a target is
+    still within reach, so its work follows the number of paths found.
 
     Raises
     ------
@@ -290,9 +314,14 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=limits.MAX_P
     limit = limits.check_int(limit, "limit (paths)", 1, limits.MAX_PATHS, QueryError)
     src, dst = net.resolve(sources), net.resolve(targets)
     g = strength_graph(net, kind)
+    # synapses from each neuron to the nearest target: a partial path that cannot reach a
+    # target within max_length is not followed, so the work follows the paths found
+    to_target = nx.multi_source_dijkstra_path_length(
+        g.reverse(copy=False), set(dst), cutoff=max_length, weight=lambda u, v, d: 1
+    )
     rows = []
     for s in src:
-        for path in nx.all_simple_paths(g, s, set(dst) - {s}, cutoff=max_length):
+        for path in _simple_paths(g, s, set(dst) - {s}, max_length, to_target):
             rows.append(_path_row(g, path))
             if len(rows) > limit:
                 raise CircuitError(
@@ -301,6 +330,26 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=limits.MAX_P
                 )
     rows.sort(key=lambda r: (r["cost"], r["length"], r["path"]))
     return rows
+
+
+def _simple_paths(g, source, targets, max_length, to_target):
+    """The simple paths of at most ``max_length`` edges from ``source`` to any of
+    ``targets`` (through other targets too), as ``networkx.all_simple_paths`` finds them,
+    following only nodes ``v`` with ``to_target[v]`` edges left to spare."""
+    path, on_path, stack = [source], {source}, [iter(g.successors(source))]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            on_path.discard(path.pop())
+            continue
+        if step in on_path or len(path) + to_target.get(step, max_length) > max_length:
+            continue
+        if step in targets:
+            yield path + [step]
+        path.append(step)
+        on_path.add(step)
+        stack.append(iter(g.successors(step)))
 
 
 def node_types(net) -> pd.Series:

@@ -377,3 +377,55 @@ def test_fuzz_every_command_line_exits_cleanly(argv):
     assert "Traceback" not in err
     if status == 2:
         assert err.count("\n") == 1, (argv, err)
+
+
+def _shortest_per_pair(net, sources, targets, n, kind=None):
+    """The reference: networkx's all_shortest_paths once per (source, target) pair."""
+    g = connectome.queries.strength_graph(net, kind)
+    rows = []
+    for s, t in itertools.product(net.resolve(sources), net.resolve(targets)):
+        if s != t and nx.has_path(g, s, t):
+            for path in itertools.islice(nx.all_shortest_paths(g, s, t), 50):
+                w = [g[a][b]["weight"] for a, b in itertools.pairwise(path)]
+                rows.append((len(path) - 1, sum(1.0 / x for x in w), path))
+    rows.sort()
+    return [r[2] for r in rows[:n]]
+
+
+def _all_simple(net, sources, targets, max_length, kind=None):
+    """The reference: networkx's all_simple_paths from each source."""
+    g = connectome.queries.strength_graph(net, kind)
+    dst = set(net.resolve(targets))
+    return sorted(
+        tuple(p) for s in net.resolve(sources)
+        for p in nx.all_simple_paths(g, s, dst - {s}, cutoff=max_length)
+    )  # fmt: skip
+
+
+SENSORY_TO_MOTOR = ("ASH AWC PLM ALM AVM PVD", "VA DA VB DB")
+
+
+@pytest.mark.parametrize(
+    "sources, targets, n, kind",
+    [("PLM", "AVB", 5, None), ("VA", "DA", 20, None), ("AVA", "AVA AVB", 10, None),
+     ("ASH", "AVA", 10, "electrical"), ("AVAL", "PLM", 3, "chemical"),
+     (*SENSORY_TO_MOTOR, 50, None)],
+)  # fmt: skip
+def test_shortest_paths_with_one_search_per_source_match_pair_by_pair(
+    cook, sources, targets, n, kind
+):
+    rows = connectome.shortest_paths(cook, sources, targets, n=n, kind=kind)
+    assert [r["path"] for r in rows] == _shortest_per_pair(cook, sources, targets, n, kind)
+
+
+@pytest.mark.parametrize(
+    "sources, targets, max_length, kind",
+    [("PLM", "AVA", 2, None), ("PLM", "AVB", 3, "chemical"), ("AVA", "AVA AVB", 3, None),
+     ("ASH", "AVA", 4, "electrical"), ("PLM", "PVC AVA AVB", 3, None), ("DVA", "PLML", 3, None)],
+)  # fmt: skip
+def test_all_paths_pruned_by_distance_match_networkx(cook, sources, targets, max_length, kind):
+    rows = connectome.all_paths(cook, sources, targets, max_length=max_length, kind=kind)
+    assert sorted(tuple(r["path"]) for r in rows) == _all_simple(
+        cook, sources, targets, max_length, kind
+    )
+    assert len(rows) > 0 or kind == "chemical"
