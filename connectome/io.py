@@ -7,8 +7,8 @@ any work: files larger than :data:`MAX_BYTES`, JSON nested deeper than ``MAX_JSO
 integers longer than ``MAX_INT_DIGITS`` digits, ``NaN``/``Infinity``, bytes that are not UTF-8,
 more than ``MAX_NEURONS`` neurons or ``MAX_SYNAPSES`` synapses and weights outside
 ``0 < w <= MAX_WEIGHT`` are each refused with a :class:`WiringFormatError` that names the
-field. :func:`parse_json` is the bounded JSON reader the other file readers (controllers)
-share.
+field. :func:`read_bytes` (a file, read no further than the limit) and :func:`parse_json` (the
+bounded JSON reader) are shared with the other file readers (controllers, checkpoints).
 
 Wiring JSON (``format = "wormlab-wiring"``, ``version = 1``)::
 
@@ -44,6 +44,7 @@ __all__ = [
     "VERSION",
     "MAX_BYTES",
     "parse_json",
+    "read_bytes",
     "to_dict",
     "from_dict",
     "to_json",
@@ -104,6 +105,31 @@ def _check_size(data) -> None:
             f"file too large: {size:,} bytes; the limit is {MAX_BYTES:,} bytes "
             "(a wiring of the whole connectome is about 1 MB)"
         )
+
+
+def read_bytes(path) -> bytes:
+    """The bytes of the file at ``path``, at most ``MAX_FILE_BYTES`` of them (read no further:
+    ``/dev/zero`` or a 20 GB file is refused after reading just past the limit).
+
+    Raises
+    ------
+    WiringFormatError
+        The file is larger than the limit, or cannot be read (missing, a folder, no
+        permission); the message names the path.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise WiringFormatError(
+            f"cannot read {limits.shorten(str(path))}: {err.strerror or err}"
+        ) from err
+    if len(data) > MAX_BYTES:
+        raise WiringFormatError(
+            f"{limits.shorten(str(path))} is larger than the limit of {MAX_BYTES:,} bytes (the "
+            "whole connectome as wiring JSON is about 1 MB)"
+        )
+    return data
 
 
 def _utf8(data) -> str:

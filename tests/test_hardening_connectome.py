@@ -429,3 +429,13 @@ def test_all_paths_pruned_by_distance_match_networkx(cook, sources, targets, max
         cook, sources, targets, max_length, kind
     )
     assert len(rows) > 0 or kind == "chemical"
+
+
+def test_read_bytes_stops_at_the_limit(tmp_path):
+    with pytest.raises(WiringFormatError, match="'/dev/zero' is larger than the limit of 5,0"):
+        io.read_bytes("/dev/zero")
+    for where in (tmp_path, tmp_path / "missing.json"):
+        with pytest.raises(WiringFormatError, match=f"cannot read '{where}': "):
+            io.read_bytes(where)
+    (tmp_path / "w.json").write_bytes(b"[1]")
+    assert io.read_bytes(tmp_path / "w.json") == b"[1]"
