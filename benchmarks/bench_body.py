@@ -3,7 +3,7 @@
     python benchmarks/bench_body.py [--dataset varshney2011] [--duration 5] [--repeats 3]
 
 The graded Kunert model with 2000 pA into PLML and PLMR for ``duration`` s at dt = 0.1 ms on one
-thread, (1) alone (``sim.simulate``, recording every step) and (2) with the muscles and
+thread, (1) alone (``sim.runner.simulate``, recording every step) and (2) with the muscles and
 ElegansBot's body (``sim.body.simulate_body``; body step 50 µs, its target angles updated every
 network step: the lockstep default), then (3) with the body's targets updated every 1 ms
 (``record_every=10``). Also ElegansBot itself on its crawling demo for the same time, as a peer.

@@ -53,8 +53,9 @@ MAX_EVAL_EPISODES   200        episodes     held-out evaluation episodes
 MAX_SEED            2**31 - 1  -            seeds are 0 .. MAX_SEED
 **web**
 MAX_URL_QUERY_CHARS 8_000      characters   of a page's URL query string
-MAX_REQUEST_BYTES   8_000_000  bytes        an HTTP request body: a MAX_FILE_BYTES upload in
-                                            base64 (4/3) and the rest
+MAX_REQUEST_BYTES   12_666_668 bytes        an HTTP request body: a MAX_FILE_BYTES upload in
+                                            base64 (4/3), the page's circuit (at most a
+                                            file's size) and 1 MB for the rest of the form
 =================== ========== ============ ====================================================
 
 A bound defined here but not enforced where its value arrives is a bug at that place; a
@@ -138,7 +139,7 @@ MAX_EVAL_EPISODES = 200  # evaluation episodes
 MAX_SEED = 2**31 - 1
 # web
 MAX_URL_QUERY_CHARS = 8_000  # characters
-MAX_REQUEST_BYTES = 8_000_000  # bytes
+MAX_REQUEST_BYTES = 4 * -(-MAX_FILE_BYTES // 3) + MAX_FILE_BYTES + 1_000_000  # bytes
 
 
 def shorten(value, limit: int = MAX_NAME_CHARS) -> str:
