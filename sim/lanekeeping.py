@@ -290,6 +290,8 @@ def step(state, action, obs):
 def make_env(**kwargs):
     """highway-env's ``lane-keeping-v0`` with its Dict observation flattened (12 floats).
 
+    ``render_mode`` (``'human'``, ``'rgb_array'`` or None) is set on the env after it is made.
+
     Raises
     ------
     ControllerError
@@ -304,5 +306,8 @@ def make_env(**kwargs):
         raise ControllerError(
             f"lane-keeping-v0 needs highway-env {HIGHWAY_ENV_VERSION}: pip install 'wormlab[lane]'"
         ) from err
+    # LaneKeepingEnv.__init__ takes no render_mode; AbstractEnv reads the attribute
+    render_mode = kwargs.pop("render_mode", None)
     env = gymnasium.make("lane-keeping-v0", **kwargs)
+    env.unwrapped.render_mode = render_mode
     return gymnasium.wrappers.FlattenObservation(env)
