@@ -70,6 +70,7 @@ __all__ = [
     "ltc_step_lanes",
     "graded_step",
     "graded_step_lanes",
+    "graded_cn_step_lanes",
     "stim_value",
     "run_chunks",
     "lu_solve",
@@ -83,7 +84,8 @@ STIM_HOLD = 4
 STIM_INTERP = 5
 
 MODEL_LTC = 0
-MODEL_GRADED = 1
+MODEL_GRADED = 1  # graded, scheme "euler"
+MODEL_GRADED_CN = 2  # graded, scheme "cn"
 
 _EPS = 1e-8  # ncps LTCCell's epsilon in the denominator of the fused step
 _POW2 = 2.0 ** np.arange(-64, 65)  # 2^k for the sigmoid's exp, k in [-64, 64] (read-only)
@@ -338,6 +340,110 @@ def graded_step_lanes(
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def graded_cn_step_lanes(
+    v, s, current, indptr, pre, g, ge, gindptr, gpre, gw, gsum, cm, gc, ec, beta, vth, ar, ad,
+    dt, unfolds, pos, colptr, rows, gap_slot, pair_ptr, pair_a, pair_b, pair_slot,
+    sh, val, y, col,
+):  # fmt: skip
+    """One second-order (``cn``) step of the graded model for ``lanes`` states.
+
+    With ``h = dt / unfolds``, per sub-step:
+
+    1. half a semi-implicit Euler step of the activations, ``s_h = (s + h/2 ar phi(V))
+       / (1 + h/2 (ar phi(V) + ad))``;
+    2. the potentials by the trapezoidal rule (Crank-Nicolson) on the whole linear system in
+       ``V`` (leak, gap junctions *coupled implicitly*, synapses with activations ``s_h``):
+       ``(C/h + M/2) V' = (C/h - M/2) V + Gc Ec + sum_syn g E s_h + I``, ``M = diag(Gc +
+       sum_gap gw + sum_syn g s_h) - W_gap``, solved by a sparse LDL^T factorisation
+       (pattern from :func:`sim.ldl.ldl_pattern`: ``pos ... pair_slot``);
+    3. the activations by the trapezoidal rule with ``phi`` at ``(V + V') / 2``.
+
+    Second order in ``h``; A-stable (the matrix is symmetric positive definite for ``h > 0``).
+    Arguments as :func:`graded_step_lanes`; ``current`` should be the input at the sub-step's
+    midpoint. Scratch: ``sh`` (n, lanes), ``val`` (n + nnz(L), lanes), ``y`` (n, lanes),
+    ``col`` (max column count, lanes).
+    """
+    n, lanes = v.shape
+    h = dt / unfolds
+    hh = 0.5 * h
+    nnz = rows.shape[0]
+    for _ in range(unfolds):
+        for i in range(n):
+            hr = hh * ar[i]
+            hd = hh * ad[i]
+            for q in range(lanes):
+                phi = hr * sigmoid(beta[i] * (v[i, q] - vth[i, q]))
+                sh[i, q] = (s[i, q] + phi) / (1.0 + phi + hd)
+        for e in range(nnz):
+            for q in range(lanes):
+                val[n + e, q] = 0.0
+        for i in range(n):
+            p = pos[i]
+            cmt = cm[i] / h
+            base = gc[i] * ec[i]
+            d = gc[i] + gsum[i]
+            for q in range(lanes):
+                y[p, q] = base + current[i, q]
+                val[p, q] = d
+            for k in range(indptr[i], indptr[i + 1]):
+                j = pre[k]
+                gk = g[k]
+                gek = ge[k]
+                for q in range(lanes):
+                    y[p, q] += gek * sh[j, q]
+                    val[p, q] += gk * sh[j, q]
+            for k in range(gindptr[i], gindptr[i + 1]):
+                j = gpre[k]
+                gk = 0.5 * gw[k]
+                slot = gap_slot[k]
+                for q in range(lanes):
+                    y[p, q] += gk * v[j, q]
+                if slot >= 0:
+                    for q in range(lanes):
+                        val[slot, q] = -gk
+            for q in range(lanes):
+                m = 0.5 * val[p, q]
+                y[p, q] += (cmt - m) * v[i, q]
+                val[p, q] = cmt + m
+        for k in range(n):  # numeric LDL^T, right-looking, column by column
+            c0 = colptr[k]
+            c1 = colptr[k + 1]
+            for e in range(c0, c1):
+                for q in range(lanes):
+                    col[e - c0, q] = val[n + e, q]
+                    val[n + e, q] = val[n + e, q] / val[k, q]
+            for r in range(pair_ptr[k], pair_ptr[k + 1]):
+                a = pair_a[r]
+                lb = n + c0 + pair_b[r]
+                t = pair_slot[r]
+                for q in range(lanes):
+                    val[t, q] -= col[a, q] * val[lb, q]
+        for k in range(n):  # L z = rhs
+            for e in range(colptr[k], colptr[k + 1]):
+                r = rows[e]
+                for q in range(lanes):
+                    y[r, q] -= val[n + e, q] * y[k, q]
+        for k in range(n):
+            for q in range(lanes):
+                y[k, q] = y[k, q] / val[k, q]
+        for k in range(n - 1, -1, -1):  # L^T x = z / D
+            for e in range(colptr[k], colptr[k + 1]):
+                r = rows[e]
+                for q in range(lanes):
+                    y[k, q] -= val[n + e, q] * y[r, q]
+        for i in range(n):
+            p = pos[i]
+            hr = h * ar[i]
+            hd = hh * ad[i]
+            for q in range(lanes):
+                vn = y[p, q]
+                phi = hr * sigmoid(beta[i] * (0.5 * (v[i, q] + vn) - vth[i, q]))
+                r2 = 0.5 * phi + hd
+                s[i, q] = ((1.0 - r2) * s[i, q] + phi) / (1.0 + r2)
+                v[i, q] = vn
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def _in_window(t, tol, start, stop):
     return t + tol >= start and t + tol < stop
 
@@ -405,7 +511,7 @@ def _run_chunk(
     model, items, prow, nsteps, step0, dt, unfolds, record_every, state, out,
     indptr, pre, gindptr, gpre, npar, spar, gpar,
     stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
-    vth_ptr, vth_time, vth, bad,
+    vth_ptr, vth_time, vth, bad, ldl,
 ):  # fmt: skip
     lanes = items.shape[0]
     n = state.shape[2]
@@ -426,22 +532,31 @@ def _run_chunk(
     cur1 = cur.reshape(n * lanes)
     work1 = work.reshape(n * lanes)
     th1 = th.reshape(n * lanes)
+    pos, colptr, rows, gap_slot, pair_ptr, pair_a, pair_b, pair_slot = ldl
+    cn = model == MODEL_GRADED_CN
+    sh = np.empty((n if cn else 0, lanes))
+    val = np.empty((n + rows.shape[0] if cn else 0, lanes))
+    ysol = np.empty((n if cn else 0, lanes))
+    ncol = 1
+    for k in range(colptr.shape[0] - 1):
+        ncol = max(ncol, colptr[k + 1] - colptr[k])
+    col = np.empty((ncol if cn else 0, lanes))
     tol = 1e-6 * dt
     p = npar[prow]
     sp = spar[prow]
     gw = gpar[prow]
     ge = np.empty(0)
     gsum = np.zeros(n)
-    if model == MODEL_GRADED:
+    if model != MODEL_LTC:
         ge = sp[0] * sp[1]  # g E per synapse, and the gap conductance of each neuron: constant
         for i in range(n):
             for k in range(gindptr[i], gindptr[i + 1]):
                 gsum[i] += gw[k]
     for step in range(step0, step0 + nsteps):
-        t = step * dt  # the step runs from t to t + dt under the input at t
+        t = step * dt  # the step runs from t to t + dt under the input at t (cn: t + dt/2)
         _fill_current(
-            t, tol, items, lanes, stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
-            cur,
+            t + 0.5 * dt if cn else t, tol, items, lanes, stim_ptr, stim_neuron, stim_kind,
+            stim_par, wave_ptr, waves, cur,
         )  # fmt: skip
         if model == MODEL_LTC and lanes == 1:
             ltc_step(
@@ -463,7 +578,13 @@ def _run_chunk(
                     epoch[q] = e
                     for i in range(n):
                         th[i, q] = vth[e, i]
-            if lanes == 1:
+            if cn:
+                graded_cn_step_lanes(
+                    x[0], x[1], cur, indptr, pre, sp[0], ge, gindptr, gpre, gw, gsum,
+                    p[0], p[1], p[2], p[3], th, p[4], p[5], dt, unfolds, pos, colptr, rows,
+                    gap_slot, pair_ptr, pair_a, pair_b, pair_slot, sh, val, ysol, col,
+                )  # fmt: skip
+            elif lanes == 1:
                 graded_step(
                     v1, s1, cur1, indptr, pre, sp[0], ge, gindptr, gpre, gw, gsum,
                     p[0], p[1], p[2], p[3], th1, p[4], p[5], dt, unfolds, work1,
@@ -475,7 +596,10 @@ def _run_chunk(
                 )  # fmt: skip
         for q in range(lanes):  # first non-finite potential: step (1-based) and neuron
             b = items[q]
-            if bad[b, 0] < 0:  # (s stays in [0, 1] while V is finite)
+            total = 0.0  # (s stays in [0, 1] while V is finite; a sum is cheaper to test)
+            for i in range(n):
+                total += x[0, i, q]
+            if bad[b, 0] < 0 and not np.isfinite(total):
                 for i in range(n):
                     if not np.isfinite(x[0, i, q]):
                         bad[b, 0] = step + 1
@@ -498,14 +622,15 @@ def run_chunks(
     model, chunk_ptr, chunk_items, chunk_prow, nsteps, step0, dt, unfolds, record_every,
     state, out, indptr, pre, gindptr, gpre, npar, spar, gpar,
     stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves,
-    vth_ptr, vth_time, vth, bad,
+    vth_ptr, vth_time, vth, bad, ldl,
 ):  # fmt: skip
     """Integrate a batch for ``nsteps`` steps, one chunk of lanes per parallel task.
 
     Parameters
     ----------
     model : int
-        ``MODEL_LTC`` or ``MODEL_GRADED``.
+        ``MODEL_LTC``, ``MODEL_GRADED`` (scheme "euler") or ``MODEL_GRADED_CN`` (scheme
+        "cn").
     chunk_ptr, chunk_items, chunk_prow : ndarray of int64
         Chunk ``c`` integrates items ``chunk_items[chunk_ptr[c]:chunk_ptr[c+1]]`` side by side,
         all with parameter set ``chunk_prow[c]``.
@@ -543,13 +668,16 @@ def run_chunks(
     bad : ndarray, shape (batch, 2), int64
         ``(step, neuron)`` of the first non-finite state of each item; ``-1`` if none. Must
         come in as -1 (or as left by the previous call).
+    ldl : tuple of 8 int64 arrays
+        ``MODEL_GRADED_CN`` only (else any arrays of the right types, e.g. empty with
+        ``colptr`` of length 1): :meth:`sim.ldl.LDLPattern.arrays`.
     """
     for c in prange(chunk_ptr.shape[0] - 1):
         _run_chunk(
             model, chunk_items[chunk_ptr[c] : chunk_ptr[c + 1]], chunk_prow[c], nsteps, step0,
             dt, unfolds, record_every, state, out, indptr, pre, gindptr, gpre, npar, spar,
             gpar, stim_ptr, stim_neuron, stim_kind, stim_par, wave_ptr, waves, vth_ptr,
-            vth_time, vth, bad,
+            vth_time, vth, bad, ldl,
         )  # fmt: skip
 
 
