@@ -225,10 +225,15 @@ def graded_step(
     have shape (n,)).
 
     Written separately from the lane version for speed: two partial sums per neuron break the
-    chain of dependent additions that otherwise bounds a single state's synapse loop.
+    chain of dependent additions that otherwise bounds a single state's synapse loop, and the
+    synapse loops index with unsigned integers (``np.uint64``, the same bits as the int64
+    arrays), which spares numba's negative-index wraparound: about 10 integer instructions
+    per load otherwise (``inspect_asm``), 1.6 times the whole step's time.
     """
     n = v.shape[0]
     h = dt / unfolds
+    one = np.uint64(1)
+    two = np.uint64(2)
     for _ in range(unfolds):
         for i in range(n):
             work[i] = v[i]
@@ -238,30 +243,30 @@ def graded_step(
             d0 = cmt + gc[i] + gsum[i]
             n1 = 0.0
             d1 = 0.0
-            k = indptr[i]
-            k1 = indptr[i + 1]
-            while k + 1 < k1:
-                sa = s[pre[k]]
-                sb = s[pre[k + 1]]
+            k = np.uint64(indptr[i])
+            k1 = np.uint64(indptr[i + 1])
+            while k + one < k1:
+                sa = s[np.uint64(pre[k])]
+                sb = s[np.uint64(pre[k + one])]
                 n0 += ge[k] * sa
                 d0 += g[k] * sa
-                n1 += ge[k + 1] * sb
-                d1 += g[k + 1] * sb
-                k += 2
+                n1 += ge[k + one] * sb
+                d1 += g[k + one] * sb
+                k += two
             if k < k1:
-                sa = s[pre[k]]
+                sa = s[np.uint64(pre[k])]
                 n0 += ge[k] * sa
                 d0 += g[k] * sa
             n2 = 0.0
             n3 = 0.0
-            k = gindptr[i]
-            k1 = gindptr[i + 1]
-            while k + 1 < k1:
-                n2 += gw[k] * work[gpre[k]]
-                n3 += gw[k + 1] * work[gpre[k + 1]]
-                k += 2
+            k = np.uint64(gindptr[i])
+            k1 = np.uint64(gindptr[i + 1])
+            while k + one < k1:
+                n2 += gw[k] * work[np.uint64(gpre[k])]
+                n3 += gw[k + one] * work[np.uint64(gpre[k + one])]
+                k += two
             if k < k1:
-                n2 += gw[k] * work[gpre[k]]
+                n2 += gw[k] * work[np.uint64(gpre[k])]
             v[i] = ((n0 + n1) + (n2 + n3)) / (d0 + d1)
         for i in range(n):
             phi = h * ar[i] * sigmoid(beta[i] * (work[i] - vth[i]))
