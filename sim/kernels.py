@@ -309,6 +309,7 @@ def graded_step_lanes(
     """
     n, lanes = v.shape
     h = dt / unfolds
+    one, two, three, four = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
     for _ in range(unfolds):
         for i in range(n):
             for q in range(lanes):
@@ -320,19 +321,50 @@ def graded_step_lanes(
             for q in range(lanes):
                 num[q] = cmt * work[i, q] + base + current[i, q]
                 den[q] = d
-            for k in range(indptr[i], indptr[i + 1]):
-                j = pre[k]
-                gk = g[k]
-                gek = ge[k]
+            # four synapses per pass over the lanes: num and den are loaded and stored once
+            # per four (they live in memory), unsigned indices (no wraparound, see graded_step)
+            k = np.uint64(indptr[i])
+            k1 = np.uint64(indptr[i + 1])
+            while k + three < k1:
+                ja = np.uint64(pre[k])
+                jb = np.uint64(pre[k + one])
+                jc = np.uint64(pre[k + two])
+                jd = np.uint64(pre[k + three])
+                ga, gb, gc_, gd = g[k], g[k + one], g[k + two], g[k + three]
+                ea, eb, ec_, ed = ge[k], ge[k + one], ge[k + two], ge[k + three]
                 for q in range(lanes):
-                    sj = s[j, q]
-                    num[q] += gek * sj
-                    den[q] += gk * sj
-            for k in range(gindptr[i], gindptr[i + 1]):
-                j = gpre[k]
-                gk = gw[k]
+                    sa, sb, sc, sd = s[ja, q], s[jb, q], s[jc, q], s[jd, q]
+                    num[q] += (ea * sa + eb * sb) + (ec_ * sc + ed * sd)
+                    den[q] += (ga * sa + gb * sb) + (gc_ * sc + gd * sd)
+                k += four
+            while k < k1:
+                ja = np.uint64(pre[k])
+                ga = g[k]
+                ea = ge[k]
                 for q in range(lanes):
-                    num[q] += gk * work[j, q]
+                    sa = s[ja, q]
+                    num[q] += ea * sa
+                    den[q] += ga * sa
+                k += one
+            k = np.uint64(gindptr[i])
+            k1 = np.uint64(gindptr[i + 1])
+            while k + three < k1:
+                ja = np.uint64(gpre[k])
+                jb = np.uint64(gpre[k + one])
+                jc = np.uint64(gpre[k + two])
+                jd = np.uint64(gpre[k + three])
+                ga, gb, gc_, gd = gw[k], gw[k + one], gw[k + two], gw[k + three]
+                for q in range(lanes):
+                    num[q] += (ga * work[ja, q] + gb * work[jb, q]) + (
+                        gc_ * work[jc, q] + gd * work[jd, q]
+                    )
+                k += four
+            while k < k1:
+                ja = np.uint64(gpre[k])
+                ga = gw[k]
+                for q in range(lanes):
+                    num[q] += ga * work[ja, q]
+                k += one
             for q in range(lanes):
                 v[i, q] = num[q] / den[q]
         for i in range(n):
