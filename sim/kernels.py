@@ -337,15 +337,18 @@ def graded_step_lanes(
                     num[q] += (ea * sa + eb * sb) + (ec_ * sc + ed * sd)
                     den[q] += (ga * sa + gb * sb) + (gc_ * sc + gd * sd)
                 k += four
-            while k < k1:
+            if k < k1:  # the last one to three in one pass: indices clamped, weights zeroed
+                kb = min(k + one, k1 - one)
+                kc = min(k + two, k1 - one)
                 ja = np.uint64(pre[k])
-                ga = g[k]
-                ea = ge[k]
+                jb = np.uint64(pre[kb])
+                jc = np.uint64(pre[kc])
+                ga, gb, gc_ = g[k], g[kb] if k + one < k1 else 0.0, g[kc] if k + two < k1 else 0.0
+                ea, eb, ec_ = ge[k], ge[kb] if k + one < k1 else 0.0, ge[kc] if k + two < k1 else 0.0
                 for q in range(lanes):
-                    sa = s[ja, q]
-                    num[q] += ea * sa
-                    den[q] += ga * sa
-                k += one
+                    sa, sb, sc = s[ja, q], s[jb, q], s[jc, q]
+                    num[q] += (ea * sa + eb * sb) + ec_ * sc
+                    den[q] += (ga * sa + gb * sb) + gc_ * sc
             k = np.uint64(gindptr[i])
             k1 = np.uint64(gindptr[i + 1])
             while k + three < k1:
@@ -359,12 +362,15 @@ def graded_step_lanes(
                         gc_ * work[jc, q] + gd * work[jd, q]
                     )
                 k += four
-            while k < k1:
+            if k < k1:
+                kb = min(k + one, k1 - one)
+                kc = min(k + two, k1 - one)
                 ja = np.uint64(gpre[k])
-                ga = gw[k]
+                jb = np.uint64(gpre[kb])
+                jc = np.uint64(gpre[kc])
+                ga, gb, gc_ = gw[k], gw[kb] if k + one < k1 else 0.0, gw[kc] if k + two < k1 else 0.0
                 for q in range(lanes):
-                    num[q] += ga * work[ja, q]
-                k += one
+                    num[q] += (ga * work[ja, q] + gb * work[jb, q]) + gc_ * work[jc, q]
             for q in range(lanes):
                 v[i, q] = num[q] / den[q]
         for i in range(n):
