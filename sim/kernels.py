@@ -343,8 +343,10 @@ def graded_step_lanes(
                 ja = np.uint64(pre[k])
                 jb = np.uint64(pre[kb])
                 jc = np.uint64(pre[kc])
-                ga, gb, gc_ = g[k], g[kb] if k + one < k1 else 0.0, g[kc] if k + two < k1 else 0.0
-                ea, eb, ec_ = ge[k], ge[kb] if k + one < k1 else 0.0, ge[kc] if k + two < k1 else 0.0
+                wb = 1.0 if k + one < k1 else 0.0
+                wc = 1.0 if k + two < k1 else 0.0
+                ga, gb, gc_ = g[k], wb * g[kb], wc * g[kc]
+                ea, eb, ec_ = ge[k], wb * ge[kb], wc * ge[kc]
                 for q in range(lanes):
                     sa, sb, sc = s[ja, q], s[jb, q], s[jc, q]
                     num[q] += (ea * sa + eb * sb) + ec_ * sc
@@ -368,7 +370,9 @@ def graded_step_lanes(
                 ja = np.uint64(gpre[k])
                 jb = np.uint64(gpre[kb])
                 jc = np.uint64(gpre[kc])
-                ga, gb, gc_ = gw[k], gw[kb] if k + one < k1 else 0.0, gw[kc] if k + two < k1 else 0.0
+                wb = 1.0 if k + one < k1 else 0.0
+                wc = 1.0 if k + two < k1 else 0.0
+                ga, gb, gc_ = gw[k], wb * gw[kb], wc * gw[kc]
                 for q in range(lanes):
                     num[q] += (ga * work[ja, q] + gb * work[jb, q]) + gc_ * work[jc, q]
             for q in range(lanes):
