@@ -274,6 +274,27 @@ def graded_step(
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def _four(idx, k):
+    """``idx[k:k+4]`` as unsigned integers (``k`` unsigned): no wraparound code."""
+    one = np.uint64(1)
+    return (np.uint64(idx[k]), np.uint64(idx[k + one]), np.uint64(idx[k + one + one]),
+            np.uint64(idx[k + one + one + one]))  # fmt: skip
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
+def _tail(idx, k, k1):
+    """The last one to three entries ``k < k1`` of a row as three, branch-free: indices
+    ``ja, jb, jc`` (positions ``k, kb, kc`` clamped to the row) and weights ``wb, wc`` (1 for
+    a real entry, 0 for a repeat)."""
+    one = np.uint64(1)
+    kb = min(k + one, k1 - one)
+    kc = min(k + one + one, k1 - one)
+    wb = 1.0 if k + one < k1 else 0.0
+    wc = 1.0 if k + one + one < k1 else 0.0
+    return np.uint64(idx[k]), np.uint64(idx[kb]), np.uint64(idx[kc]), kb, kc, wb, wc
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract", "reassoc"})
 def graded_step_lanes(
     v, s, current, indptr, pre, g, ge, gindptr, gpre, gw, gsum, cm, gc, ec, beta, vth, ar, ad,
     dt, unfolds, work, num, den,
@@ -326,10 +347,7 @@ def graded_step_lanes(
             k = np.uint64(indptr[i])
             k1 = np.uint64(indptr[i + 1])
             while k + three < k1:
-                ja = np.uint64(pre[k])
-                jb = np.uint64(pre[k + one])
-                jc = np.uint64(pre[k + two])
-                jd = np.uint64(pre[k + three])
+                ja, jb, jc, jd = _four(pre, k)
                 ga, gb, gc_, gd = g[k], g[k + one], g[k + two], g[k + three]
                 ea, eb, ec_, ed = ge[k], ge[k + one], ge[k + two], ge[k + three]
                 for q in range(lanes):
@@ -338,13 +356,7 @@ def graded_step_lanes(
                     den[q] += (ga * sa + gb * sb) + (gc_ * sc + gd * sd)
                 k += four
             if k < k1:  # the last one to three in one pass: indices clamped, weights zeroed
-                kb = min(k + one, k1 - one)
-                kc = min(k + two, k1 - one)
-                ja = np.uint64(pre[k])
-                jb = np.uint64(pre[kb])
-                jc = np.uint64(pre[kc])
-                wb = 1.0 if k + one < k1 else 0.0
-                wc = 1.0 if k + two < k1 else 0.0
+                ja, jb, jc, kb, kc, wb, wc = _tail(pre, k, k1)
                 ga, gb, gc_ = g[k], wb * g[kb], wc * g[kc]
                 ea, eb, ec_ = ge[k], wb * ge[kb], wc * ge[kc]
                 for q in range(lanes):
@@ -354,10 +366,7 @@ def graded_step_lanes(
             k = np.uint64(gindptr[i])
             k1 = np.uint64(gindptr[i + 1])
             while k + three < k1:
-                ja = np.uint64(gpre[k])
-                jb = np.uint64(gpre[k + one])
-                jc = np.uint64(gpre[k + two])
-                jd = np.uint64(gpre[k + three])
+                ja, jb, jc, jd = _four(gpre, k)
                 ga, gb, gc_, gd = gw[k], gw[k + one], gw[k + two], gw[k + three]
                 for q in range(lanes):
                     num[q] += (ga * work[ja, q] + gb * work[jb, q]) + (
@@ -365,13 +374,7 @@ def graded_step_lanes(
                     )
                 k += four
             if k < k1:
-                kb = min(k + one, k1 - one)
-                kc = min(k + two, k1 - one)
-                ja = np.uint64(gpre[k])
-                jb = np.uint64(gpre[kb])
-                jc = np.uint64(gpre[kc])
-                wb = 1.0 if k + one < k1 else 0.0
-                wc = 1.0 if k + two < k1 else 0.0
+                ja, jb, jc, kb, kc, wb, wc = _tail(gpre, k, k1)
                 ga, gb, gc_ = gw[k], wb * gw[kb], wc * gw[kc]
                 for q in range(lanes):
                     num[q] += (ga * work[ja, q] + gb * work[jb, q]) + gc_ * work[jc, q]
