@@ -4,7 +4,7 @@
                                      [--brian2-python /work/venvs/brian2/bin/python]
 
 The model is the graded one of Kunert et al. 2014 (doi:10.1103/PhysRevE.89.052805) on Cook 2019
-as :func:`sim.compile` builds it (302 neurons; neuron-to-neuron edges only, muscles dropped;
+as :func:`sim.compile_circuit` builds it (302 neurons; neuron-to-neuron edges only, muscles dropped;
 gap-junction self-pairs dropped; chemical self-synapses kept), 2000 pA into PLML and PLMR from
 t = 0, thresholds for that input, ``duration`` s of model time at ``dt`` = 0.1 ms, one thread
 each. Peers, each run ``repeats`` times, interleaved (the order rotates every repeat), in this
@@ -55,8 +55,8 @@ sys.path.insert(0, str(HERE))
 from numpy_baseline import GradedNumpy  # noqa: E402
 
 import connectome  # noqa: E402
-from sim.compile import compile, graded_thresholds  # noqa: E402
-from sim.simulate import simulate, simulate_batch  # noqa: E402
+from sim.compiler import compile_circuit, graded_thresholds  # noqa: E402
+from sim.runner import simulate, simulate_batch  # noqa: E402
 from sim.stimulus import step  # noqa: E402
 
 BRIAN2_VENV = Path("/work/venvs/brian2/bin/python")
@@ -168,7 +168,7 @@ def main(argv=None):
     load0 = open("/proc/loadavg").read().split()[:3] if Path("/proc/loadavg").exists() else "?"
     numba.set_num_threads(1)
 
-    cc = compile(connectome.load("cook2019"), "graded")
+    cc = compile_circuit(connectome.load("cook2019"), "graded")
     per_step = cc.n_synapses + cc.n_gap
     dt = args.dt
     nsteps = round(args.duration / dt)

@@ -8,7 +8,7 @@
    vs benchmarks/numpy_baseline.py (same equations and step; their trajectories are compared).
 2. A batch of ``batch`` copies with different stimuli on 2 threads vs the same runs one by one
    (``singles`` of them timed), as synapse updates per CPU-second.
-3. Compile time of every kernel (sim.simulate.warmup) with a cold and a warm numba cache.
+3. Compile time of every kernel (sim.runner.warmup) with a cold and a warm numba cache.
 
 A synapse update is one stored connection processed in one step: chemical synapses plus both
 directions of each gap junction. CPU-seconds are the process's CPU time (all threads), which the
@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from numpy_baseline import GradedNumpy  # noqa: E402
 
 import connectome  # noqa: E402
-from sim.compile import compile, graded_thresholds  # noqa: E402
-from sim.simulate import simulate, simulate_batch  # noqa: E402
+from sim.compiler import compile_circuit, graded_thresholds  # noqa: E402
+from sim.runner import simulate, simulate_batch  # noqa: E402
 from sim.stimulus import step  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def timed(func):
 
 def compile_time(cache_dir):
     code = (
-        "import time; t = time.perf_counter(); from sim.simulate import warmup; warmup(); "
+        "import time; t = time.perf_counter(); from sim.runner import warmup; warmup(); "
         "print(time.perf_counter() - t)"
     )
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
@@ -66,7 +66,7 @@ def main(argv=None):
     load0 = os.getloadavg()
     rows = []
 
-    cc = compile(connectome.load("cook2019"), "graded")
+    cc = compile_circuit(connectome.load("cook2019"), "graded")
     per_step = cc.n_synapses + cc.n_gap
     dt = 1e-4
     nsteps = round(args.duration / dt)

@@ -6,7 +6,7 @@ Two parts, run side by side in one process:
    target (compilation excluded: every kernel is compiled and cached by a warm-up run first)
    and the mean, min and max return of the result over 100 episodes of gymnasium's own env.
 2. Rollout throughput: environment steps per second of the batched numba rollout
-   (:func:`sim.control.rollout_batch`) against gymnasium's Python loop driving a NumPy
+   (:func:`sim.kernels.rollout_batch`) against gymnasium's Python loop driving a NumPy
    implementation of the same controller (:class:`NumpyController`, written here), on the
    same parameters and start seeds.
 
@@ -32,7 +32,8 @@ import numpy as np  # noqa: E402
 
 import connectome  # noqa: E402
 from sim.control import Controller  # noqa: E402
-from sim.train import evaluate, rollout, train  # noqa: E402
+from sim.evaluation import evaluate, rollout  # noqa: E402
+from sim.trainer import train  # noqa: E402
 
 __all__ = ["SETTINGS", "NumpyController", "bench_training", "bench_throughput", "main"]
 

@@ -14,7 +14,7 @@ __all__ = ["GradedNumpy"]
 
 
 class GradedNumpy:
-    """The graded model of a :class:`sim.compile.CompiledCircuit` with NumPy and SciPy.
+    """The graded model of a :class:`sim.compiler.CompiledCircuit` with NumPy and SciPy.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Command line: ``python -m connectome {datasets,neuron,paths,circuit} ...``.
+"""The connectome command line: ``python -m connectome {datasets,neuron,paths,circuit} ...``.
 
 Examples::
 
@@ -18,6 +18,8 @@ from connectome import io, presets, queries
 from connectome.circuit import Circuit
 from connectome.errors import WormlabError
 from connectome.graph import load
+
+__all__ = ["build_parser", "main"]
 
 
 def _datasets(args):

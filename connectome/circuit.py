@@ -1,9 +1,10 @@
-"""Circuits: subnetworks pruned out of a connectome, with roles.
+"""Circuits: subnetworks pruned out of a connectome, with roles and the record of their making.
 
 A :class:`Circuit` is immutable. Each operation returns a new circuit and
 appends a record of itself to ``circuit.ops``, so the exported file says how
 the circuit was made and :meth:`Circuit.replay` makes it again from the
-dataset.
+dataset. A record is a dict ``{"op": name, **arguments}``; :data:`OPERATIONS`
+lists the names and :meth:`Circuit.apply` carries out one record.
 
 Roles: ``sensory`` (inputs), ``inter``, ``motor`` (outputs). By default a
 neuron's role follows its type (sensory -> sensory, motor -> motor, the rest
@@ -15,17 +16,20 @@ aggregates the edges the circuit has at that point and starts afresh at class
 level.
 """
 
+import copy
 import functools
+import inspect
+from collections.abc import Mapping
 
 import networkx as nx
 import pandas as pd
 
-from connectome.errors import CircuitError, UnknownNeuronError
-from connectome.graph import EDGE_COLUMNS, Connectome, load
-from connectome.neurons import NameIndex, as_name_list, default_role
+from connectome.errors import CircuitError, UnknownNeuronError, WormlabError
+from connectome.graph import EDGE_COLUMNS, Connectome, load, merge_edges
+from connectome.neurons import NameIndex, as_name_list, class_names, default_role
 from connectome.queries import all_paths, neighbourhood
 
-__all__ = ["Circuit", "ROLES"]
+__all__ = ["Circuit", "ROLES", "CONSTRUCTORS", "OPERATIONS"]
 
 ROLES = ("sensory", "inter", "motor")
 
@@ -60,7 +64,7 @@ class Circuit:
             .sort_values(["kind", "pre", "post"], kind="stable")
             .reset_index(drop=True)
         )
-        self.ops = tuple(ops)
+        self._ops = tuple(copy.deepcopy(dict(op)) for op in ops)
         self._filters = tuple(filters)
 
     # ----------------------------------------------------------------- views
@@ -78,6 +82,12 @@ class Circuit:
     @property
     def name(self) -> str:
         return self.source.name
+
+    @property
+    def ops(self) -> tuple[dict, ...]:
+        """The operations that made this circuit, first to last (copies: a circuit is shared
+        read-only, e.g. by the web app's cache)."""
+        return copy.deepcopy(self._ops)
 
     @property
     def dataset(self) -> str:
@@ -175,7 +185,7 @@ class Circuit:
             nodes if nodes is not None else self._nodes,
             roles if roles is not None else self._roles,
             edges if edges is not None else self._edges,
-            self.ops + (op,),
+            self._ops + (op,),
             filters if filters is not None else self._filters,
         )
 
@@ -231,24 +241,72 @@ class Circuit:
     def replay(cls, ops, net=None) -> "Circuit":
         """Make a circuit again from its recorded operations.
 
-        ``net`` defaults to the dataset named by the first operation.
+        ``net`` defaults to the dataset named by the first operation, which must be one of
+        :data:`CONSTRUCTORS`; the others are applied in turn with :meth:`apply`.
+
+        Raises
+        ------
+        CircuitError
+            For operations that are not a list of records, an unknown operation or bad
+            arguments (the message names the operation).
         """
-        ops = list(ops)
-        if not ops or ops[0].get("op") not in _CONSTRUCTORS:
+        if isinstance(ops, Mapping | str) or not hasattr(ops, "__iter__"):
             raise CircuitError(
-                "a circuit's operations must start with one of " + ", ".join(_CONSTRUCTORS)
+                f"a circuit's operations must be a list of records, got {type(ops).__name__}"
             )
-        first = dict(ops[0])
-        net = net if net is not None else load(first.pop("dataset"))
-        first.pop("dataset", None)
-        circuit = getattr(cls, first.pop("op"))(net, **_arg_names(first))
+        ops = list(ops)
+        first = ops[0] if ops else None
+        if not isinstance(first, Mapping) or first.get("op") not in CONSTRUCTORS:
+            raise CircuitError(
+                "a circuit's operations must start with one of " + ", ".join(CONSTRUCTORS)
+            )
+        args = dict(first)
+        name = args.pop("op")
+        dataset = args.pop("dataset", None)
+        if net is None:
+            if dataset is None:
+                raise CircuitError(
+                    f"operation {name!r}: missing field 'dataset' (the dataset to start from)"
+                )
+            net = load(dataset)
+        circuit = _call(name, getattr(cls, name), _arg_names(args), net)
         for op in ops[1:]:
-            args = dict(op)
-            name = args.pop("op")
-            if name not in _OPERATIONS:
-                raise CircuitError(f"unknown circuit operation {name!r}")
-            circuit = getattr(circuit, name)(**_arg_names(args))
+            circuit = circuit.apply(op)
         return circuit
+
+    def apply(self, op) -> "Circuit":
+        """The circuit after one recorded operation (an entry of ``ops``, not a constructor).
+
+        Parameters
+        ----------
+        op : dict
+            ``{"op": name, **arguments}`` with ``name`` one of :data:`OPERATIONS` and the
+            arguments of the method of that name, as :attr:`ops` records them.
+
+        Raises
+        ------
+        CircuitError
+            For an unknown operation or arguments the operation does not take or cannot use.
+
+        Examples
+        --------
+        >>> from connectome import load
+        >>> c = Circuit.from_neurons(load("cook2019"), "PLM AVA")
+        >>> c.apply({"op": "ablate", "names": ["PLMR"]}).ops[-1]
+        {'op': 'ablate', 'names': ['PLMR']}
+        """
+        if not isinstance(op, Mapping):
+            raise CircuitError(
+                "a circuit operation must be a record like {'op': 'add', 'names': [...]}, "
+                f"got {type(op).__name__} {op!r}"
+            )
+        args = dict(op)
+        name = args.pop("op", None)
+        if name not in OPERATIONS:
+            raise CircuitError(
+                f"unknown circuit operation {name!r}; operations are {', '.join(OPERATIONS)}"
+            )
+        return _call(name, getattr(self, name), _arg_names(args))
 
     # ------------------------------------------------------------ operations
     def _with_nodes(self, op, nodes):
@@ -330,24 +388,17 @@ class Circuit:
         )
 
     def merge_classes(self) -> "Circuit":
-        """Merge L/R and numbered members into classes, summing their synapses."""
+        """Merge L/R and numbered members into classes, summing their synapses
+        (see :func:`connectome.graph.merge_edges`)."""
         if self.level == "class":
             return self
         classes = self.source.to_classes()
-        to_class = {n: self.source.neurons.loc[n, "class"] or n for n in self._nodes}
+        to_class = class_names(self.source.neurons.loc[list(self._nodes)]).to_dict()
         nodes = list(dict.fromkeys(to_class[n] for n in self._nodes))
         roles = {}
         for n in self._nodes:
             roles.setdefault(to_class[n], self._roles[n])
-        e = self._edges.assign(
-            pre=self._edges["pre"].map(to_class), post=self._edges["post"].map(to_class)
-        )
-        gap = e["kind"] == "electrical"
-        lo, hi = e.loc[gap, ["pre", "post"]].min(axis=1), e.loc[gap, ["pre", "post"]].max(axis=1)
-        e.loc[gap, "pre"], e.loc[gap, "post"] = lo, hi
-        e = e.groupby(["pre", "post", "kind"], as_index=False).agg(
-            weight=("weight", "sum"), sign=("sign", "first")
-        )
+        e = merge_edges(self._edges, to_class)
         return self._derive(
             {"op": "merge_classes"}, nodes=nodes, roles=roles, edges=e, source=classes, filters=()
         )
@@ -375,8 +426,10 @@ class Circuit:
         return self._derive(op, roles=roles)
 
 
-_CONSTRUCTORS = ("from_neurons", "from_paths")
-_OPERATIONS = (
+#: The operations a circuit's record starts with (class methods taking the network first).
+CONSTRUCTORS = ("from_neurons", "from_paths")
+#: The operations :meth:`Circuit.apply` carries out (methods of the same name).
+OPERATIONS = (
     "add",
     "expand",
     "add_paths",
@@ -391,6 +444,23 @@ _OPERATIONS = (
 
 def _arg_names(args: dict) -> dict:
     return {("names" if k == "neurons" else k): v for k, v in args.items()}
+
+
+def _call(name, method, args, *first):
+    """``method(*first, **args)``, with a CircuitError naming the operation when the
+    arguments do not fit it."""
+    signature = inspect.signature(method)
+    try:
+        signature.bind(*first, **args)
+    except TypeError as err:
+        takes = ", ".join(list(signature.parameters)[len(first) :]) or "no arguments"
+        raise CircuitError(f"operation {name!r}: {err} (it takes {takes})") from err
+    try:
+        return method(*first, **args)
+    except WormlabError:
+        raise
+    except (TypeError, ValueError) as err:
+        raise CircuitError(f"operation {name!r}: bad arguments {args!r} ({err})") from err
 
 
 def _source(net: Connectome, level: str) -> Connectome:

@@ -6,10 +6,13 @@ Connectome Toolbox (``cect``) and the c302 cell files by
 counts and checksums) is in ``data/manifest.json``. Nothing here imports
 ``cect``: the runtime reads only ``data/``.
 
-Tables are read once per process and shared read-only (``functools.cache``
-on pure readers of files that never change while the process runs).
+Tables are read once per process (``functools.cache`` on pure readers of
+files that never change while the process runs) and handed out as copies, so
+no caller can change what the next one reads: DataFrames as shallow
+copy-on-write copies, the manifest as a deep copy.
 """
 
+import copy
 import functools
 import json
 from pathlib import Path
@@ -22,6 +25,7 @@ __all__ = [
     "DATA_DIR",
     "datasets",
     "manifest",
+    "dataset_key",
     "dataset_info",
     "read_neurons",
     "read_cells",
@@ -33,28 +37,44 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _EDGE_DTYPES = {"pre": str, "post": str, "kind": str, "weight": float}
 
 
-@functools.cache
 def manifest() -> dict:
-    """The parsed ``data/manifest.json`` (provenance and counts of every dataset)."""
+    """The parsed ``data/manifest.json`` (provenance and counts of every dataset; a copy)."""
+    return copy.deepcopy(_manifest())
+
+
+@functools.cache
+def _manifest() -> dict:
     with open(DATA_DIR / "manifest.json", encoding="utf-8") as f:
         return json.load(f)
 
 
-def dataset_info(name: str) -> dict:
-    """The manifest entry of one dataset, with its key under ``"name"``.
+def dataset_key(name: str) -> str:
+    """The key of a shipped dataset, whatever the case and spaces (" Cook2019" -> "cook2019").
 
     Raises
     ------
     UnknownDatasetError
         If ``name`` is not shipped; the message lists the shipped keys.
     """
-    entries = manifest()["datasets"]
+    entries = _manifest()["datasets"]
     key = str(name).strip().lower()
     if key not in entries:
         raise UnknownDatasetError(
             f"unknown dataset {name!r}; shipped datasets are: {', '.join(entries)}"
         )
-    return {"name": key, **entries[key]}
+    return key
+
+
+def dataset_info(name: str) -> dict:
+    """The manifest entry of one dataset, with its key under ``"name"`` (a copy).
+
+    Raises
+    ------
+    UnknownDatasetError
+        If ``name`` is not shipped; the message lists the shipped keys.
+    """
+    key = dataset_key(name)
+    return {"name": key, **copy.deepcopy(_manifest()["datasets"][key])}
 
 
 def datasets() -> pd.DataFrame:
@@ -67,7 +87,7 @@ def datasets() -> pd.DataFrame:
     True
     """
     rows = []
-    for key, entry in manifest()["datasets"].items():
+    for key, entry in _manifest()["datasets"].items():
         counts = entry["counts"]
         rows.append(
             {
@@ -87,9 +107,13 @@ def datasets() -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("name")
 
 
-@functools.cache
 def read_neurons() -> pd.DataFrame:
-    """``data/neurons.csv``: the 302 hermaphrodite neurons, indexed by name."""
+    """``data/neurons.csv``: the 302 hermaphrodite neurons, indexed by name (a copy)."""
+    return _read_neurons().copy(deep=False)
+
+
+@functools.cache
+def _read_neurons() -> pd.DataFrame:
     table = pd.read_csv(
         DATA_DIR / "neurons.csv",
         dtype={
@@ -107,19 +131,27 @@ def read_neurons() -> pd.DataFrame:
     return table.set_index("name")
 
 
-@functools.cache
 def read_cells() -> pd.DataFrame:
     """``data/cells.csv``: the nodes that are not hermaphrodite neurons (muscles, male
-    neurons, other cells), indexed by name."""
+    neurons, other cells), indexed by name (a copy)."""
+    return _read_cells().copy(deep=False)
+
+
+@functools.cache
+def _read_cells() -> pd.DataFrame:
     table = pd.read_csv(DATA_DIR / "cells.csv", dtype=str, keep_default_na=False)
     return table.set_index("name")
 
 
-@functools.cache
 def read_edges(name: str) -> pd.DataFrame:
-    """The edge list of one dataset: columns pre, post, kind, weight.
+    """The edge list of one dataset: columns pre, post, kind, weight (a copy).
 
     Chemical rows are directed; electrical rows are one per unordered pair.
     """
-    info = dataset_info(name)
+    return _read_edges(dataset_key(name)).copy(deep=False)
+
+
+@functools.cache
+def _read_edges(key: str) -> pd.DataFrame:
+    info = dataset_info(key)
     return pd.read_csv(DATA_DIR / info["file"], dtype=_EDGE_DTYPES, keep_default_na=False)

@@ -10,6 +10,7 @@ __all__ = [
     "UnknownDatasetError",
     "WiringFormatError",
     "CircuitError",
+    "QueryError",
     "SimulationError",
     "DivergenceError",
     "ControllerError",
@@ -46,11 +47,17 @@ class UnknownDatasetError(WormlabError, KeyError):
 
 
 class WiringFormatError(WormlabError, ValueError):
-    """An imported wiring or controller file that does not follow the schema."""
+    """An imported wiring or controller file that does not follow the schema, or a file
+    format that wormlab does not read or write."""
 
 
 class CircuitError(WormlabError, ValueError):
     """A circuit operation that cannot be carried out (empty result, bad role...)."""
+
+
+class QueryError(WormlabError, ValueError):
+    """A query or view argument outside its choices or range (a synapse kind, a hop count,
+    a path count, a view name)."""
 
 
 class SimulationError(WormlabError, ValueError):

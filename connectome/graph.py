@@ -8,16 +8,17 @@ EM serial-section counts for Cook 2019, synapse counts for Varshney 2011) and
 sign from its transmitter; +1 for gap junctions).
 """
 
+import copy
 import functools
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from connectome.datasets import dataset_info, read_cells, read_edges, read_neurons
-from connectome.neurons import NameIndex
+from connectome.datasets import dataset_info, dataset_key, read_cells, read_edges, read_neurons
+from connectome.neurons import NameIndex, class_names
 
-__all__ = ["Connectome", "load", "NEURON_COLUMNS", "EDGE_COLUMNS"]
+__all__ = ["Connectome", "load", "merge_edges", "NEURON_COLUMNS", "EDGE_COLUMNS"]
 
 NEURON_COLUMNS = ["class", "type", "transmitter", "sign", "x", "y", "z", "ganglion", "description"]
 EDGE_COLUMNS = ["pre", "post", "kind", "weight", "sign"]
@@ -48,7 +49,7 @@ class Connectome:
     def __init__(self, name, neurons, edges, cells=None, level="neuron", info=None):
         self.name = name
         self.level = level
-        self.info = dict(info or {})
+        self._info = copy.deepcopy(dict(info or {}))
         self._neurons = neurons[NEURON_COLUMNS]
         self._edges = edges[EDGE_COLUMNS].reset_index(drop=True)
         if cells is None:
@@ -67,6 +68,11 @@ class Connectome:
         )
 
     @property
+    def info(self) -> dict:
+        """The dataset's manifest entry: citation, DOI, what a weight means (a copy)."""
+        return copy.deepcopy(self._info)
+
+    @property
     def neurons(self) -> pd.DataFrame:
         """Neurons of this network, indexed by name (a copy)."""
         return self._neurons.copy(deep=False)
@@ -81,9 +87,13 @@ class Connectome:
         """Nodes that are not neurons (muscles and other cells), indexed by name (a copy)."""
         return self._cells.copy(deep=False)
 
-    @functools.cached_property
+    @property
     def neuron_edges(self) -> pd.DataFrame:
-        """Edges whose two ends are both neurons (what a simulator uses)."""
+        """Edges whose two ends are both neurons (what a simulator uses; a copy)."""
+        return self._neuron_edges.copy(deep=False)
+
+    @functools.cached_property
+    def _neuron_edges(self) -> pd.DataFrame:
         names = self._neurons.index
         keep = self._edges["pre"].isin(names) & self._edges["post"].isin(names)
         return self._edges[keep].reset_index(drop=True)
@@ -143,9 +153,53 @@ def _plain(value):
     return value
 
 
+def merge_edges(edges: pd.DataFrame, to_class) -> pd.DataFrame:
+    """Edges at class level: each end renamed by ``to_class``, parallel edges summed.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        Columns ``pre, post, kind, weight, sign``.
+    to_class : mapping
+        Node name -> class name; a name it does not hold stays as it is (muscles, cells).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``pre, post, kind, weight, sign``: one row per (pre, post, kind), weights
+        summed, the first row's sign kept; a gap junction's ends in name order (a gap
+        junction between two members of one class becomes a self-pair); sorted by kind,
+        pre, post.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"pre": ["AVAL", "AVAR", "AVBL"], "post": ["PVCL", "PVCR", "AVAL"],
+    ...                   "kind": ["chemical", "chemical", "electrical"],
+    ...                   "weight": [2.0, 3.0, 1.0], "sign": [1, 1, 1]})
+    >>> m = merge_edges(e, {"AVAL": "AVA", "AVAR": "AVA", "AVBL": "AVB",
+    ...                     "PVCL": "PVC", "PVCR": "PVC"})
+    >>> m[["pre", "post", "kind", "weight"]].values.tolist()
+    [['AVA', 'PVC', 'chemical', 5.0], ['AVA', 'AVB', 'electrical', 1.0]]
+    """
+    edges = edges.assign(
+        pre=edges["pre"].map(lambda n: to_class.get(n, n)),
+        post=edges["post"].map(lambda n: to_class.get(n, n)),
+    )
+    gap = edges["kind"] == "electrical"
+    lo = edges.loc[gap, ["pre", "post"]].min(axis=1)
+    hi = edges.loc[gap, ["pre", "post"]].max(axis=1)
+    edges.loc[gap, "pre"], edges.loc[gap, "post"] = lo, hi
+    return (
+        edges.groupby(["pre", "post", "kind"], sort=True, as_index=False)
+        .agg(weight=("weight", "sum"), sign=("sign", "first"))
+        .sort_values(["kind", "pre", "post"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
 def _aggregate_classes(c: Connectome) -> Connectome:
     neurons = c._neurons
-    cls = neurons["class"].where(neurons["class"] != "", neurons.index.to_series())
+    cls = class_names(neurons)
     grouped = neurons.assign(_cls=cls).groupby("_cls", sort=False)
     first = grouped.first()
     means = grouped[["x", "y", "z"]].mean()
@@ -164,21 +218,8 @@ def _aggregate_classes(c: Connectome) -> Connectome:
         },
         index=first.index.rename("name"),
     )
-    to_class = dict(zip(neurons.index, cls, strict=True))
-    edges = c._edges.assign(
-        pre=c._edges["pre"].map(lambda n: to_class.get(n, n)),
-        post=c._edges["post"].map(lambda n: to_class.get(n, n)),
-    )
-    gap = edges["kind"] == "electrical"
-    lo = edges.loc[gap, ["pre", "post"]].min(axis=1)
-    hi = edges.loc[gap, ["pre", "post"]].max(axis=1)
-    edges.loc[gap, "pre"], edges.loc[gap, "post"] = lo, hi
-    edges = (
-        edges.groupby(["pre", "post", "kind"], sort=True, as_index=False)
-        .agg(weight=("weight", "sum"), sign=("sign", "first"))
-        .sort_values(["kind", "pre", "post"], kind="stable")
-    )
-    return Connectome(f"{c.name}:classes", classes, edges, c._cells, "class", c.info)
+    edges = merge_edges(c._edges, dict(zip(neurons.index, cls, strict=True)))
+    return Connectome(f"{c.name}:classes", classes, edges, c._cells, "class", c._info)
 
 
 def _neuron_table(edges: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -230,7 +271,7 @@ def load(name: str = "cook2019") -> Connectome:
     >>> len(c.neurons)
     302
     """
-    return _load(dataset_info(name)["name"])
+    return _load(dataset_key(name))
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""Files a user keeps: wiring JSON, ncps wiring configs, GraphML and CSV edge lists.
+"""Reading and writing the files a user keeps: wiring JSON, ncps configs, GraphML, CSV.
 
 Every importer goes through :func:`from_dict`, which validates the data and
 says exactly what is wrong (the field, the bad value, the fix). Nothing is
@@ -412,4 +412,6 @@ def export(circuit: Circuit, fmt: str) -> str:
         return to_graphml(circuit)
     if fmt == "csv":
         return to_csv(circuit)
-    raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    raise WiringFormatError(
+        f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}"
+    )

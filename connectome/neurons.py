@@ -1,22 +1,44 @@
-"""Neuron names, classes and name resolution.
+"""Neuron names, classes, types and roles, and name resolution.
 
 Users type names in any case and mix neurons with classes ("ava", "PLM",
 "VA1"); :class:`NameIndex` turns such input into the member neurons of one
 network and explains a miss with the closest real names.
+
+Types and roles: a neuron's ``type`` is one of :data:`NEURON_TYPES` (from the
+data); a node that is not a neuron is a ``muscle`` or another ``cell``
+(:data:`NODE_TYPES`). A circuit gives each neuron a role (sensory, inter,
+motor): by default the one its type suggests (:func:`default_role`), and a
+role reads back as a type through :data:`ROLE_TYPES`.
 """
 
 import difflib
 import re
 from collections.abc import Iterable
+from types import MappingProxyType
 
 import pandas as pd
 
 from connectome.errors import UnknownNeuronError
 
-__all__ = ["NameIndex", "as_name_list", "default_role", "natural_key"]
+__all__ = [
+    "NEURON_TYPES",
+    "NODE_TYPES",
+    "ROLE_TYPES",
+    "NameIndex",
+    "as_name_list",
+    "class_names",
+    "default_role",
+    "natural_key",
+]
 
+#: Node types, in layer order: the four neuron types, then muscles and other cells.
+NODE_TYPES = ("sensory", "interneuron", "motor", "other", "muscle", "cell")
+#: The types a neuron can have.
+NEURON_TYPES = NODE_TYPES[:4]
+#: Circuit role -> the neuron type it stands for (a drawing colours a role like its type).
+ROLE_TYPES = MappingProxyType({"sensory": "sensory", "inter": "interneuron", "motor": "motor"})
 #: Neuron type -> circuit role when nothing else says so.
-_TYPE_ROLE = {"sensory": "sensory", "motor": "motor"}
+_TYPE_ROLE = MappingProxyType({"sensory": "sensory", "motor": "motor"})
 
 
 def default_role(neuron_type: str) -> str:
@@ -26,6 +48,20 @@ def default_role(neuron_type: str) -> str:
     ('sensory', 'inter', 'motor')
     """
     return _TYPE_ROLE.get(neuron_type, "inter")
+
+
+def class_names(neurons: pd.DataFrame) -> pd.Series:
+    """Each neuron's class, or its own name when it has none (indexed like ``neurons``).
+
+    >>> t = pd.DataFrame({"class": ["AVA", ""]}, index=["AVAL", "DVA"])
+    >>> class_names(t).tolist()
+    ['AVA', 'DVA']
+    """
+    cls = neurons["class"]
+    missing = cls.isna() | (cls == "")
+    if not missing.any():
+        return cls.rename("class")
+    return cls.where(~missing, neurons.index.to_series()).rename("class")
 
 
 def as_name_list(names) -> list[str]:
@@ -72,15 +108,15 @@ class NameIndex:
         self.where = where
         self.names = tuple(neurons.index)
         self._by_lower = {name.lower(): name for name in self.names}
+        class_of = class_names(neurons)
         classes: dict[str, list[str]] = {}
-        for name, cls in zip(neurons.index, neurons["class"], strict=True):
-            classes.setdefault(str(cls or name).lower(), []).append(name)
+        for name, cls in zip(neurons.index, class_of, strict=True):
+            classes.setdefault(str(cls).lower(), []).append(name)
         self._class_members = {
             key: tuple(sorted(members, key=natural_key)) for key, members in classes.items()
         }
         self._class_names = {
-            key: str(neurons.loc[members[0], "class"] or members[0])
-            for key, members in self._class_members.items()
+            key: str(class_of[members[0]]) for key, members in self._class_members.items()
         }
 
     def __contains__(self, name) -> bool:

@@ -1,4 +1,4 @@
-"""Questions a user asks of a wiring diagram.
+"""Questions a user asks of a wiring diagram: partners, neighbourhoods, paths, filters, hubs.
 
 Every function takes the network (a :class:`~connectome.graph.Connectome` or a
 :class:`~connectome.circuit.Circuit`) first and returns plain data: lists and
@@ -14,16 +14,22 @@ import heapq
 import itertools
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
-from connectome.errors import CircuitError
+from connectome.errors import CircuitError, QueryError
+from connectome.neurons import NEURON_TYPES, ROLE_TYPES
 
 __all__ = [
+    "KINDS",
     "partners",
     "neighbourhood",
     "strength_graph",
     "strongest_paths",
+    "shortest_paths",
     "all_paths",
+    "node_types",
+    "filter_network",
     "degrees",
     "hubs",
     "compare",
@@ -38,7 +44,7 @@ def _kinds(kind) -> tuple[str, ...]:
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     for k in kinds:
         if k not in KINDS:
-            raise ValueError(f"unknown synapse kind {k!r}; use 'chemical', 'electrical' or None")
+            raise QueryError(f"unknown synapse kind {k!r}; use 'chemical', 'electrical' or None")
     return kinds
 
 
@@ -112,9 +118,9 @@ def neighbourhood(net, names, k=1, kind=None, direction="both", neurons_only=Tru
         Leave out muscles and other cells.
     """
     if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
+        raise QueryError(f"k (hops) must be >= 0, got {k}")
     if direction not in ("both", "in", "out"):
-        raise ValueError(f"direction must be 'both', 'in' or 'out', got {direction!r}")
+        raise QueryError(f"direction must be 'both', 'in' or 'out', got {direction!r}")
     seeds = net.resolve(names)
     edges = net.edges if not neurons_only else net.neuron_edges
     edges = _directed(edges, _kinds(kind))
@@ -154,7 +160,8 @@ def strength_graph(net, kind=None, min_weight=0.0) -> nx.DiGraph:
     return g
 
 
-def _path_row(g, path):
+def _path_row(g, path) -> dict:
+    """One path's row: ends, names, length (edges), cost (sum of 1 / weight), bottleneck."""
     weights = [g[a][b]["weight"] for a, b in itertools.pairwise(path)]
     return {
         "source": path[0],
@@ -179,8 +186,7 @@ def strongest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
         strongest first. Empty if no path exists.
     """
     src, dst = net.resolve(sources), net.resolve(targets)
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    _check_n(n)
     g = strength_graph(net, kind)
     heap = []
     for s, t in itertools.product(src, dst):
@@ -194,6 +200,51 @@ def strongest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
     return rows
 
 
+def _check_n(n) -> None:
+    if n < 1:
+        raise QueryError(f"n (number of paths) must be >= 1, got {n}")
+
+
+#: Most shortest paths read per (source, target) pair by :func:`shortest_paths`.
+_SHORTEST_PER_PAIR = 50
+
+
+def shortest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
+    """The ``n`` paths with the fewest synapses from any of ``sources`` to any of ``targets``.
+
+    Ties in length are broken by strength (the cost of :func:`strongest_paths`) and then by
+    name; at most 50 shortest paths per (source, target) pair are considered.
+
+    Returns
+    -------
+    list of dict
+        The keys of :func:`strongest_paths`: ``source, target, path, length, cost,
+        bottleneck``. Empty when no path exists.
+
+    Raises
+    ------
+    UnknownNeuronError
+        For a name that is neither a neuron nor a class of ``net``.
+
+    Examples
+    --------
+    >>> from connectome import load
+    >>> [r["path"] for r in shortest_paths(load("cook2019"), "PLML", "AVAL", n=2)]
+    [['PLML', 'AVAL']]
+    """
+    _check_n(n)
+    src, dst = net.resolve(sources), net.resolve(targets)
+    g = strength_graph(net, kind)
+    rows = []
+    for s, t in itertools.product(src, dst):
+        if s == t or not nx.has_path(g, s, t):
+            continue
+        for path in itertools.islice(nx.all_shortest_paths(g, s, t), _SHORTEST_PER_PAIR):
+            rows.append(_path_row(g, path))
+    rows.sort(key=lambda r: (r["length"], r["cost"], r["path"]))
+    return rows[:n]
+
+
 def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> list[dict]:
     """Every simple path of at most ``max_length`` synapses from ``sources`` to ``targets``,
     strongest first (same columns as :func:`strongest_paths`).
@@ -204,7 +255,7 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> l
         If there are more than ``limit`` paths (ask for a shorter ``max_length``).
     """
     if max_length < 1:
-        raise ValueError(f"max_length must be >= 1, got {max_length}")
+        raise QueryError(f"max_length must be >= 1, got {max_length}")
     src, dst = net.resolve(sources), net.resolve(targets)
     g = strength_graph(net, kind)
     rows = []
@@ -218,6 +269,113 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> l
                 )
     rows.sort(key=lambda r: (r["cost"], r["length"], r["path"]))
     return rows
+
+
+def node_types(net) -> pd.Series:
+    """The type of every node: one of :data:`~connectome.neurons.NODE_TYPES`.
+
+    Neurons first, in the network's order, with their type (a type outside
+    :data:`~connectome.neurons.NEURON_TYPES` reads as ``other``; in a circuit the role
+    decides, through :data:`~connectome.neurons.ROLE_TYPES`), then the muscles (``muscle``)
+    and other cells (``cell``) of a Connectome.
+
+    >>> from connectome import load
+    >>> node_types(load("cook2019"))[["PLML", "AVAL", "VA1"]].tolist()
+    ['sensory', 'interneuron', 'motor']
+    """
+    neurons = net.neurons
+    types = neurons["type"].where(neurons["type"].isin(NEURON_TYPES), "other")
+    if "role" in neurons.columns:
+        types = neurons["role"].map(ROLE_TYPES).fillna(types)
+    cells = getattr(net, "cells", None)
+    if cells is not None and len(cells):
+        kinds = np.where(cells["cell_type"] == "muscle", "muscle", "cell")
+        types = pd.concat([types, pd.Series(kinds, index=cells.index)])
+    return types.rename("type").rename_axis("name")
+
+
+def filter_network(
+    net,
+    *,
+    min_chemical: float = 1.0,
+    min_electrical: float = 1.0,
+    types=NEURON_TYPES,
+    show_cells: bool = False,
+    focus=(),
+    hops=None,
+    keep=(),
+    compare_to=None,
+):
+    """The nodes and edges that pass a view's filters.
+
+    Parameters
+    ----------
+    net : Connectome or Circuit
+    min_chemical, min_electrical : float
+        Smallest weight of a chemical synapse / gap junction to keep (the dataset's unit,
+        e.g. EM serial sections for Cook 2019).
+    types : iterable of str
+        Neuron types to keep (subset of :data:`~connectome.neurons.NEURON_TYPES`; see
+        :func:`node_types`).
+    show_cells : bool
+        Also keep muscles and other non-neuron cells (and the synapses onto them).
+    focus : iterable of str
+        Node names (already resolved) whose neighbourhood ``hops`` restricts the result to.
+    hops : int or None
+        None keeps every node that passes the filters; ``k >= 0`` keeps only ``focus`` and
+        the nodes within ``k`` synapses of it over the edges that pass the filters (either
+        direction; gap junctions both ways).
+    keep : iterable of str
+        Nodes kept whatever the filters say (a selection, the nodes of a drawn path).
+    compare_to : Connectome, optional
+        Compare mode: edges of :func:`compare` (``net`` is A, ``compare_to`` is B) between
+        neurons present in both; the thresholds apply to the larger of the two weights.
+
+    Returns
+    -------
+    nodes : list of str
+        In :func:`node_types` order.
+    edges : pandas.DataFrame
+        Columns ``pre, post, kind, weight, sign`` (compare mode: ``pre, post, kind,
+        weight_a, weight_b, delta, change, weight`` with weight the larger of the two).
+
+    Examples
+    --------
+    >>> from connectome import load
+    >>> nodes, edges = filter_network(
+    ...     load("cook2019"), min_chemical=30, min_electrical=30, focus=["AVAL"], hops=1
+    ... )
+    >>> nodes, len(edges)
+    (['AVAL', 'AVDL', 'AVDR', 'FLPL', 'PHBL', 'PHBR', 'SAAVL'], 8)
+    """
+    table = node_types(net)
+    types = set(types)
+    if compare_to is not None:
+        edges = compare(net, compare_to)
+        edges = edges.assign(weight=edges[["weight_a", "weight_b"]].max(axis=1))
+        common = set(compare_to.neurons.index)
+        allowed = table.index[table.isin(types) & table.index.isin(common)]
+    else:
+        edges = net.edges
+        shown = types | ({"muscle", "cell"} if show_cells else set())
+        allowed = table.index[table.isin(shown)]
+    keep = [n for n in keep if n in table.index]
+    allowed = set(allowed) | set(keep)
+    ends = edges["pre"].isin(allowed) & edges["post"].isin(allowed)
+    chem = edges["kind"] == "chemical"
+    strong = np.where(chem, edges["weight"] >= min_chemical, edges["weight"] >= min_electrical)
+    edges = edges[ends & strong].reset_index(drop=True)
+    if hops is not None:
+        focus = [n for n in focus if n in allowed]
+        g = nx.Graph()
+        g.add_nodes_from(focus)
+        g.add_edges_from(zip(edges["pre"], edges["post"], strict=True))
+        reach = nx.multi_source_dijkstra_path_length(g, set(focus), cutoff=int(hops))
+        allowed = set(reach) | set(keep)
+        edges = edges[edges["pre"].isin(allowed) & edges["post"].isin(allowed)]
+        edges = edges.reset_index(drop=True)
+    nodes = [n for n in table.index if n in allowed]
+    return nodes, edges
 
 
 def degrees(net) -> pd.DataFrame:

@@ -15,8 +15,8 @@ import numpy as np
 
 import connectome
 from sim.analysis import oscillation_summary, pca
-from sim.compile import compile
-from sim.simulate import simulate
+from sim.compiler import compile_circuit
+from sim.runner import simulate
 from sim.stimulus import step
 
 #: Ventral cord motor neuron classes (A-, B-, D- and AS-types).
@@ -31,7 +31,7 @@ def main(argv=None):
     ap.add_argument("--settle", type=float, default=5.0, help="transient left out, s")
     args = ap.parse_args(argv)
 
-    cc = compile(connectome.load("varshney2011"), "graded")
+    cc = compile_circuit(connectome.load("varshney2011"), "graded")
     rest = simulate(cc, duration=2.0, record_every=10)
     drift = float(np.abs(rest.V - rest.V[0]).max())
     run = simulate(cc, step("PLM", PLM_CURRENT), duration=args.duration, record_every=10)

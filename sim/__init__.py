@@ -1,8 +1,26 @@
 """wormlab's simulator: numba neuron models, stimulation, analysis and controllers.
 
-Layers: :mod:`sim.models` (parameters), :mod:`sim.compile` (circuit -> arrays),
-:mod:`sim.kernels` (numba), :mod:`sim.stimulus`, :mod:`sim.simulate`, :mod:`sim.analysis`;
-controllers: :mod:`sim.envs`, :mod:`sim.control`, :mod:`sim.train`.
+Layout (one job per module)
+---------------------------
+Simulating a circuit:
+
+- :mod:`sim.models` -- neuron model parameters (``ltc``, ``graded``) and weight maps;
+- :mod:`sim.compiler` -- a circuit or connectome as CSR arrays (:func:`compile_circuit`);
+- :mod:`sim.kernels` -- every numba kernel (models, stimuli, time loop, controllers);
+- :mod:`sim.stimulus` -- per-neuron current protocols;
+- :mod:`sim.runner` -- runs one or many protocols (:func:`simulate`, :func:`simulate_batch`);
+- :mod:`sim.analysis` -- PCA, periods, response summaries of a :class:`SimResult`.
+
+Controllers:
+
+- :mod:`sim.envs` -- the description of every environment, and the numba ports;
+- :mod:`sim.ranges` -- parameter groups and their training ranges;
+- :mod:`sim.control` -- the :class:`Controller` (circuit + input and output maps);
+- :mod:`sim.evaluation` -- rollouts and replays in gymnasium (:func:`evaluate`);
+- :mod:`sim.trainer` -- CMA-ES training (:func:`train`);
+- :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
+
+Plumbing: :mod:`sim.threads` (BLAS thread limit), :mod:`sim.cli` (``python -m sim``).
 """
 
 from sim import envs
@@ -15,27 +33,45 @@ from sim.analysis import (
     pca,
     response_summary,
 )
-from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
+from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
+from sim.control import Controller, default_output_neurons, load_controller
+from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
+from sim.evaluation import EvalResult, episode_seeds, evaluate, rollout
 from sim.models import GradedParams, LTCParams, default_params, map_weights
-from sim.simulate import SimResult, simulate, simulate_batch
+from sim.ranges import DEFAULT_RANGES, ParamRange
+from sim.runner import SimResult, simulate, simulate_batch
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
+from sim.trainer import TrainResult, train
 
 __all__ = [
     "CompiledCircuit",
+    "Controller",
+    "DEFAULT_RANGES",
+    "ENV_IDS",
+    "EnvSpec",
+    "EvalResult",
     "GradedParams",
     "LTCParams",
     "OscillationSummary",
     "PCAResult",
+    "ParamRange",
     "PeriodEstimate",
     "SimResult",
     "Stimulus",
+    "TrainResult",
     "Wiring",
     "array",
-    "compile",
+    "compile_circuit",
+    "default_output_neurons",
     "default_params",
     "dominant_period",
+    "env_info",
+    "env_spec",
     "envs",
+    "episode_seeds",
+    "evaluate",
     "graded_thresholds",
+    "load_controller",
     "map_weights",
     "noise",
     "oscillation_summary",
@@ -44,17 +80,19 @@ __all__ = [
     "pulse_train",
     "ramp",
     "response_summary",
+    "rollout",
     "simulate",
     "simulate_batch",
     "sine",
     "step",
+    "train",
     "warmup",
 ]
 
 
 def warmup() -> None:
     """Compile every numba kernel once (from the on-disk cache when it is warm)."""
-    from sim.simulate import warmup as warm_simulator
+    from sim.runner import warmup as warm_simulator
 
     warm_simulator()
     envs.warmup()

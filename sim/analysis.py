@@ -1,6 +1,6 @@
 """Summaries of simulated activity: principal components, dominant periods, responses.
 
-Each function takes a :class:`sim.simulate.SimResult` (or plain arrays) and returns plain data.
+Each function takes a :class:`sim.runner.SimResult` (or plain arrays) and returns plain data.
 """
 
 from __future__ import annotations

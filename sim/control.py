@@ -1,4 +1,4 @@
-"""Controllers: a circuit of LTC neurons with an input map and an output map.
+"""The Controller: a circuit of LTC neurons with an input map and an output map.
 
 A controller turns an environment's observation into an action through a piece of the worm's
 wiring (Lechner et al. 2018, arXiv:1803.08554; Lechner et al. 2020,
@@ -31,9 +31,10 @@ The membrane potentials start at 0 in every episode (as ``ncps``'s ``LTC`` does)
 
 Parameters and ranges
 ---------------------
-Every parameter group lives in a documented range (``DEFAULT_RANGES``). Training searches the
-unit cube: a value ``x`` in [0, 1] maps to ``lo + x (hi - lo)``, or to ``lo (hi/lo)**x`` for
-groups on a log scale (positive quantities). A group whose range has ``lo == hi`` is fixed.
+Every parameter group lives in a documented range (:data:`sim.ranges.DEFAULT_RANGES`).
+Training searches the unit cube: a value ``x`` in [0, 1] maps to ``lo + x (hi - lo)``, or to
+``lo (hi/lo)**x`` for groups on a log scale (positive quantities). A group whose range has
+``lo == hi`` is fixed.
 
 =========  ========================  ===============  =====  ===========================
 group      what                      shape            scale  default range
@@ -58,491 +59,71 @@ and 6 unfolds by default). The capacitance range is deliberately fast (``cm <= 1
 constant ``cm / (gleak + sum w)`` of at most a few environment steps): slow neurons or small
 output gains leave the motor neurons nearly still and training stalls.
 
-All arithmetic of one step is one ``@njit`` function, :func:`controller_step`, used both by
-:meth:`Controller.act` and by the batched rollout kernel :func:`rollout_batch`, so a replay in
-gymnasium and the numba rollout compute the same floats.
+All arithmetic of one step is one ``@njit`` function, :func:`sim.kernels.controller_step`,
+used both by :meth:`Controller.act` and by the batched rollout kernel
+:func:`sim.kernels.rollout_batch`, so a replay in gymnasium and the numba rollout compute the
+same floats.
 """
 
-import json
+import copy
 import math
-import os
-import tempfile
-from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
-from numba import njit, prange
+import pandas as pd
 
 from connectome.errors import ControllerError, WiringFormatError
-from sim.envs import env_observe, env_step
-from sim.kernels import ltc_step
+from sim import kernels
+from sim.checkpoint import CHECKPOINT_FORMAT
+from sim.compiler import Wiring, compile_circuit
+from sim.envs import EnvSpec, env_info
+from sim.jsonfile import read_json, write_json_atomic
+from sim.kernels import (
+    ACT_ARGMAX,
+    ACT_BINS,
+    ACT_RAW,
+    ACT_TANH,
+    BLOCK_GAP,
+    BLOCK_IN_W,
+    BLOCK_OUT_B,
+    BLOCK_OUT_W,
+    IN_DENSE,
+    IN_PAIRS,
+    OUT_DENSE,
+    OUT_DIFFERENCE,
+)
+from sim.ranges import GROUPS, as_ranges
 
-__all__ = [
-    "ParamRange",
-    "DEFAULT_RANGES",
-    "GROUPS",
-    "EnvInfo",
-    "env_info",
-    "Controller",
-    "load_controller",
-    "controller_step",
-    "rollout_batch",
-    "decode_batch",
-    "gap_weights",
-    "write_json_atomic",
-    "FORMAT",
-]
+__all__ = ["FORMAT", "Controller", "load_controller", "default_output_neurons"]
 
 FORMAT = "wormlab-controller"
 _VERSION = 1
 
-# Parameter blocks of the flat vector theta, in this order.
-GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "out_w", "out_b")
-_W, _MU, _SIGMA, _GAP, _CM, _GLEAK, _VLEAK, _IN_W, _IN_B, _OUT_W, _OUT_B = range(11)
 
-IN_DENSE, IN_PAIRS = 0, 1
-OUT_DIFFERENCE, OUT_DENSE = 0, 1
-ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3
+def default_output_neurons(motor):
+    """The two motor neurons a difference output reads by default, as ``(a, b)`` for
+    ``u_a - u_b``: AVB - AVA (forward minus reverse command interneurons, as Lechner et al.
+    2018 read the tap-withdrawal circuit) when those are the motor neurons, else the motor
+    neurons in circuit order.
 
-
-@dataclass(frozen=True)
-class ParamRange:
-    """The range of one parameter group.
-
-    Parameters
-    ----------
-    lo, hi : float
-        Bounds (``lo <= hi``; ``lo == hi`` fixes the group at that value).
-    log : bool
-        Search on a log scale (requires ``lo > 0``).
+    >>> default_output_neurons(["AVA", "AVB"])
+    ('AVB', 'AVA')
     """
-
-    lo: float
-    hi: float
-    log: bool = False
-
-    def __post_init__(self):
-        lo, hi = float(self.lo), float(self.hi)
-        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-            raise ControllerError(f"bad range [{self.lo}, {self.hi}]: need finite lo <= hi")
-        if self.log and lo <= 0:
-            raise ControllerError(f"log-scale range [{lo}, {hi}] needs lo > 0")
-        object.__setattr__(self, "lo", lo)
-        object.__setattr__(self, "hi", hi)
-        object.__setattr__(self, "log", bool(self.log))
-
-    @property
-    def fixed(self) -> bool:
-        """True when the group is not trained (``lo == hi``)."""
-        return self.lo == self.hi
-
-    def to_json(self) -> list:
-        return [self.lo, self.hi, "log" if self.log else "lin"]
-
-    @classmethod
-    def from_json(cls, value) -> "ParamRange":
-        if isinstance(value, ParamRange):
-            return value
-        try:
-            lo, hi, *scale = value
-            log = bool(scale) and scale[0] in ("log", True)
-        except (TypeError, ValueError) as err:
-            raise ControllerError(f"bad range {value!r}: use [lo, hi, 'log'|'lin']") from err
-        return cls(lo, hi, log)
+    motor = tuple(motor)
+    return ("AVB", "AVA") if set(motor) == {"AVA", "AVB"} else motor
 
 
-DEFAULT_RANGES = MappingProxyType(
-    {
-        "w": ParamRange(0.01, 10.0, True),
-        "mu": ParamRange(-1.0, 1.0),
-        "sigma": ParamRange(1.0, 30.0, True),
-        "gap": ParamRange(0.01, 10.0, True),
-        "cm": ParamRange(0.01, 1.0, True),
-        "gleak": ParamRange(0.01, 10.0, True),
-        "vleak": ParamRange(-1.0, 1.0),
-        "in_w": ParamRange(-10.0, 10.0),
-        "in_gain": ParamRange(0.1, 100.0, True),
-        "in_b": ParamRange(-1.0, 1.0),
-        "out_gain": ParamRange(0.1, 100.0, True),
-        "out_w": ParamRange(-10.0, 10.0),
-        "out_b": ParamRange(-2.0, 2.0),
-    }
-)
-
-
-# ----------------------------------------------------------------------------- environments
-
-
-@dataclass(frozen=True)
-class EnvInfo:
-    """What a controller needs to know about an environment.
-
-    Attributes
-    ----------
-    env_id : str
-        Gymnasium id.
-    code : int
-        Numba port code in :mod:`sim.envs`, or -1 for envs stepped in Python.
-    obs_dim : int
-        Number of observation components.
-    obs_center, obs_scale : tuple of float
-        Centre and half-width of the observation space per component (0 and 1 when unbounded).
-    discrete : bool
-        Discrete action space.
-    n_actions : int
-        Number of discrete actions (0 for Box).
-    action_low, action_high : tuple of float
-        Box bounds per action component (empty for Discrete).
-    max_steps : int
-        Episode length limit (gymnasium's TimeLimit).
-    action_dtype : str
-        dtype of a Box action as sent to gymnasium (the action space's, float32 for the
-        classic-control envs; the numba ports round the action to it as well).
-    """
-
-    env_id: str
-    code: int
-    obs_dim: int
-    obs_center: tuple
-    obs_scale: tuple
-    discrete: bool
-    n_actions: int
-    action_low: tuple
-    action_high: tuple
-    max_steps: int
-    action_dtype: str = "float32"
-
-    @property
-    def act_dim(self) -> int:
-        """Length of the action vector (1 for Discrete)."""
-        return 1 if self.discrete else len(self.action_low)
-
-    def to_json(self) -> dict:
-        return {
-            "env_id": self.env_id,
-            "obs_dim": self.obs_dim,
-            "obs_center": list(self.obs_center),
-            "obs_scale": list(self.obs_scale),
-            "discrete": self.discrete,
-            "n_actions": self.n_actions,
-            "action_low": list(self.action_low),
-            "action_high": list(self.action_high),
-            "max_steps": self.max_steps,
-            "action_dtype": self.action_dtype,
-        }
-
-    @classmethod
-    def from_json(cls, d) -> "EnvInfo":
-        from sim import envs
-
-        code = envs.env_spec(d["env_id"]).code if d["env_id"] in envs.ENV_IDS else -1
-        return cls(
-            env_id=str(d["env_id"]),
-            code=code,
-            obs_dim=int(d["obs_dim"]),
-            obs_center=tuple(float(x) for x in d["obs_center"]),
-            obs_scale=tuple(float(x) for x in d["obs_scale"]),
-            discrete=bool(d["discrete"]),
-            n_actions=int(d["n_actions"]),
-            action_low=tuple(float(x) for x in d["action_low"]),
-            action_high=tuple(float(x) for x in d["action_high"]),
-            max_steps=int(d["max_steps"]),
-            action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
-        )
-
-
-def _make_gym_env(env_id, **kwargs):
-    """``gymnasium.make`` with a ControllerError that names the problem."""
-    try:
-        import gymnasium
-    except ImportError as err:  # pragma: no cover - gymnasium is a dependency
-        raise ControllerError("training needs gymnasium: pip install gymnasium") from err
-    from sim import envs
-
-    try:
-        return gymnasium.make(env_id, **kwargs)
-    except gymnasium.error.Error as err:
-        raise ControllerError(
-            f"unknown env id {env_id!r} ({err}); numba ports: {', '.join(envs.ENV_IDS)}, "
-            "or any registered gymnasium env with Box observations and a Box or Discrete action"
-        ) from err
-
-
-def env_info(env_id) -> EnvInfo:
-    """Describe a gymnasium environment for a controller.
-
-    Parameters
-    ----------
-    env_id : str
-        A gymnasium id. The four classic-control ids of :data:`sim.envs.ENV_IDS` run in numba;
-        any other registered env with a 1-D Box observation and a Box or Discrete action space
-        runs through the Python-loop adapter.
-
-    Raises
-    ------
-    ControllerError
-        Unknown id, or spaces a controller cannot use.
-    """
-    import gymnasium
-
-    from sim import envs
-
-    if not isinstance(env_id, str):
-        raise ControllerError(f"env id must be a string, got {env_id!r}")
-    env = _make_gym_env(env_id)
-    try:
-        osp, asp = env.observation_space, env.action_space
-        max_steps = env.spec.max_episode_steps if env.spec is not None else None
-    finally:
-        env.close()
-    if not isinstance(osp, gymnasium.spaces.Box) or len(osp.shape) != 1:
-        raise ControllerError(
-            f"{env_id}: observation space {osp} is not a 1-D Box; controllers read 1-D Box "
-            "observations (flatten the env with gymnasium.wrappers.FlattenObservation first)"
-        )
-    lo = np.asarray(osp.low, np.float64)
-    hi = np.asarray(osp.high, np.float64)
-    bounded = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
-    lo, hi = np.where(bounded, lo, -1.0), np.where(bounded, hi, 1.0)
-    center, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)
-    if isinstance(asp, gymnasium.spaces.Discrete):
-        if asp.start != 0:
-            raise ControllerError(f"{env_id}: Discrete actions must start at 0, got {asp}")
-        discrete, n_actions, alo, ahi, adtype = True, int(asp.n), (), (), "int64"
-    elif isinstance(asp, gymnasium.spaces.Box) and len(asp.shape) == 1:
-        discrete, n_actions, adtype = False, 0, str(np.dtype(asp.dtype))
-        alo = tuple(float(x) for x in asp.low)
-        ahi = tuple(float(x) for x in asp.high)
-    else:
-        raise ControllerError(
-            f"{env_id}: action space {asp} is neither a 1-D Box nor Discrete; controllers "
-            "drive only those"
-        )
-    if env_id in envs.ENV_IDS:
-        spec = envs.env_spec(env_id)
-        code, max_steps = int(spec.code), int(spec.max_steps)
-    else:
-        code = -1
-        if max_steps is None:
-            raise ControllerError(
-                f"{env_id} has no episode step limit (max_episode_steps); register it with one"
-            )
-    return EnvInfo(
-        env_id=env_id,
-        code=code,
-        obs_dim=int(osp.shape[0]),
-        obs_center=tuple(float(x) for x in center),
-        obs_scale=tuple(float(x) for x in scale),
-        discrete=discrete,
-        n_actions=n_actions,
-        action_low=alo,
-        action_high=ahi,
-        max_steps=int(max_steps),
-        action_dtype=adtype,
-    )
-
-
-# ----------------------------------------------------------------------------- kernels
-
-
-@njit(cache=True)
-def controller_step(
-    theta, gw, obs, v, cur, work, y, action,
-    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
-):  # fmt: skip
-    """One controller step: observation -> sensory currents -> LTC step -> action.
-
-    Parameters
-    ----------
-    theta : ndarray (d,)
-        Physical parameters, blocks ``GROUPS`` delimited by ``off`` (12,).
-    gw : ndarray (g,)
-        Gap conductance per gap CSR entry (:func:`gap_weights`).
-    obs : ndarray (obs_dim,)
-        Observation (float64 copy of the env's observation).
-    v : ndarray (n,)
-        Membrane potentials, advanced in place.
-    cur, work : ndarray (n,)
-        Scratch (sensory currents; the LTC step's scratch).
-    y : ndarray (outputs,)
-        Scratch (output map values).
-    action : ndarray (act_dim,)
-        Written: the Box action, or the Discrete action index as a float in ``action[0]``.
-    off ... unfolds
-        The controller's compiled structure (:attr:`Controller.program`).
-    """
-    n = v.shape[0]
-    ns = sens.shape[0]
-    k = obs.shape[0]
-    for i in range(n):
-        cur[i] = 0.0
-    wo = off[_IN_W]
-    bo = off[_IN_B]
-    if in_kind == IN_DENSE:
-        for i in range(ns):
-            acc = theta[bo + i]
-            for j in range(k):
-                acc += theta[wo + i * k + j] * ((obs[j] - obs_center[j]) / obs_scale[j])
-            cur[sens[i]] = acc
-    else:
-        for i in range(ns):
-            cur[sens[i]] = theta[bo + i]
-        for p in range(in_pairs.shape[0]):
-            j = in_pairs[p, 0]
-            z = theta[wo + p] * ((obs[j] - obs_center[j]) / obs_scale[j])
-            if z > 0.0:
-                cur[sens[in_pairs[p, 1]]] += z
-            else:
-                cur[sens[in_pairs[p, 2]]] -= z
-    ltc_step(
-        v, cur, indptr, pre,
-        theta[off[_W]:off[_W + 1]], erev,
-        theta[off[_MU]:off[_MU + 1]], theta[off[_SIGMA]:off[_SIGMA + 1]],
-        gindptr, gpre, gw,
-        theta[off[_CM]:off[_CM + 1]], theta[off[_GLEAK]:off[_GLEAK + 1]],
-        theta[off[_VLEAK]:off[_VLEAK + 1]],
-        dt, unfolds, work,
-    )  # fmt: skip
-    ow = off[_OUT_W]
-    ob = off[_OUT_B]
-    nm = mot.shape[0]
-    if out_kind == OUT_DIFFERENCE:
-        y[0] = theta[ow] * (v[mot[out_pair[0]]] - v[mot[out_pair[1]]]) + theta[ob]
-    else:
-        for r in range(y.shape[0]):
-            acc = theta[ob + r]
-            for m in range(nm):
-                acc += theta[ow + r * nm + m] * v[mot[m]]
-            y[r] = acc
-    if act_kind == ACT_TANH:
-        for r in range(action.shape[0]):
-            mid = 0.5 * (act_lo[r] + act_hi[r])
-            half = 0.5 * (act_hi[r] - act_lo[r])
-            action[r] = mid + half * np.tanh(y[r])
-    elif act_kind == ACT_RAW:
-        for r in range(action.shape[0]):
-            action[r] = y[r]
-    elif act_kind == ACT_ARGMAX:
-        best = 0
-        for r in range(1, y.shape[0]):
-            if y[r] > y[best]:
-                best = r
-        action[0] = best
-    else:
-        b = int(math.floor((np.tanh(y[0]) + 1.0) * 0.5 * n_actions))
-        if b > n_actions - 1:
-            b = n_actions - 1
-        if b < 0:
-            b = 0
-        action[0] = b
-
-
-@njit(cache=True)
-def decode_batch(x, free, lo, hi, logf, theta0, out):
-    """Map unit-cube candidates to physical parameters.
-
-    ``out[p] = theta0`` with ``out[p, free[j]] = lo[j] + x[p, j] (hi[j] - lo[j])``, or
-    ``exp(log lo[j] + x[p, j] (log hi[j] - log lo[j]))`` where ``logf[j]``; ``x`` is clipped to
-    [0, 1] first. ``x`` (P, f), ``free`` (f,) int64, ``lo, hi`` (f,), ``logf`` (f,) bool,
-    ``theta0`` (d,), ``out`` (P, d).
-    """
-    for p in range(x.shape[0]):
-        for i in range(theta0.shape[0]):
-            out[p, i] = theta0[i]
-        for j in range(free.shape[0]):
-            u = min(max(x[p, j], 0.0), 1.0)
-            if logf[j]:
-                a = math.log(lo[j])
-                out[p, free[j]] = math.exp(a + u * (math.log(hi[j]) - a))
-            else:
-                out[p, free[j]] = lo[j] + u * (hi[j] - lo[j])
-
-
-@njit(cache=True)
-def gap_weights(thetas, gap_off, gslot, out):
-    """Gap conductance per gap CSR entry: ``out[p, e] = thetas[p, gap_off + gslot[e]]``."""
-    for p in range(thetas.shape[0]):
-        for e in range(gslot.shape[0]):
-            out[p, e] = thetas[p, gap_off + gslot[e]]
-
-
-@njit(cache=True, parallel=True)
-def rollout_batch(
-    env_code, thetas, gws, starts, max_steps, returns, lengths,
-    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
-):  # fmt: skip
-    """Run every candidate on every start state in a numba environment.
-
-    Parameters
-    ----------
-    env_code : int
-        :attr:`sim.envs.EnvSpec.code`.
-    thetas : ndarray (P, d)
-        Physical parameters per candidate.
-    gws : ndarray (P, g)
-        Gap conductance per gap CSR entry per candidate.
-    starts : ndarray (E, state_dim)
-        Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
-    max_steps : int
-        Truncation (gymnasium's TimeLimit).
-    returns : ndarray (P, E)
-        Written: undiscounted return of each episode, summed step by step from 0.0.
-    lengths : ndarray (P, E) int64
-        Written: steps taken.
-    off ... unfolds
-        The controller's compiled structure (:attr:`Controller.program`).
-
-    Notes
-    -----
-    One ``prange`` over candidate x episode; each item runs its whole episode, environment and
-    circuit in the same loop, with its own scratch arrays.
-    """
-    P = thetas.shape[0]
-    E = starts.shape[0]
-    n = indptr.shape[0] - 1
-    for item in prange(P * E):
-        p = item // E
-        e = item - p * E
-        theta = thetas[p]
-        gw = gws[p]
-        state = starts[e].copy()
-        obs = np.empty(obs_center.shape[0])
-        v = np.zeros(n)
-        cur = np.empty(n)
-        work = np.empty(n)
-        y = np.empty(max(off[_OUT_B + 1] - off[_OUT_B], 1))
-        action = np.empty(act_lo.shape[0])
-        env_observe(env_code, state, obs)
-        total = 0.0
-        t = 0
-        while t < max_steps:
-            controller_step(
-                theta, gw, obs, v, cur, work, y, action,
-                off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-                obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
-            )  # fmt: skip
-            reward, terminated = env_step(env_code, state, action[0], obs)
-            total += reward
-            t += 1
-            if terminated:
-                break
-        returns[p, e] = total
-        lengths[p, e] = t
-
-
-# ----------------------------------------------------------------------------- wiring
-
-
-def _wiring_from_circuit(circuit):
-    """Neurons, roles, chemical synapses and gap pairs of a wiring source, in a fixed order."""
+def _wiring(circuit):
+    """Neurons, roles, chemical synapses and gap pairs of a wiring source, in the compiler's
+    order (:func:`sim.compiler.compile_circuit`: CSR by post, then pre, then sign)."""
     neurons = getattr(circuit, "neurons", None)
     edges = getattr(circuit, "edges", None)
     if neurons is None or edges is None:
         raise ControllerError(
             f"{circuit!r} is not a circuit: need .neurons and .edges (a connectome.Circuit)"
         )
+    kinds = set(edges["kind"]) - {"chemical", "electrical"}
+    if kinds:
+        raise ControllerError(f"edges of unknown kind {sorted(kinds)}: use chemical or electrical")
     names = [str(x) for x in neurons.index]
     if "role" in neurons.columns:
         roles = [str(r) for r in neurons["role"]]
@@ -550,48 +131,26 @@ def _wiring_from_circuit(circuit):
         sens = set(getattr(circuit, "sensory", ()))
         mot = set(getattr(circuit, "motor", ()))
         roles = ["sensory" if x in sens else "motor" if x in mot else "inter" for x in names]
-    index = {x: i for i, x in enumerate(names)}
-    chem, gaps = {}, {}
-    for pre, post, kind, weight, sign in zip(
-        edges["pre"], edges["post"], edges["kind"], edges["weight"], edges["sign"], strict=True
-    ):
-        if pre not in index or post not in index:
-            continue  # neuron -> muscle rows and anything outside the circuit
-        i, j = index[pre], index[post]
-        if kind == "chemical":
-            key = (i, j, 1 if float(sign) >= 0 else -1)
-            chem[key] = chem.get(key, 0.0) + float(weight)
-        elif kind == "electrical":
-            if i == j:
-                continue  # a gap junction between members of one class carries no current
-            key = (min(i, j), max(i, j))
-            gaps[key] = gaps.get(key, 0.0) + float(weight)
-        else:
-            raise ControllerError(f"edge {pre}->{post} has unknown kind {kind!r}")
+    table = neurons.set_axis(names).rename_axis("name")
+    cc = compile_circuit(Wiring(table, edges, getattr(circuit, "name", "circuit")), "ltc")
     synapses = [
-        {"pre": names[i], "post": names[j], "sign": s, "weight": wt}
-        for (i, j, s), wt in sorted(chem.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2]))
+        {"pre": names[i], "post": names[j], "sign": int(s), "weight": float(w)}
+        for i, j, s, w in zip(
+            cc.pre.tolist(), cc.post.tolist(), cc.sign.tolist(), cc.count.tolist(), strict=True
+        )
     ]
-    gap_list = [{"a": names[i], "b": names[j], "weight": wt} for (i, j), wt in sorted(gaps.items())]
-    return names, roles, synapses, gap_list
-
-
-# ----------------------------------------------------------------------------- controller
-
-
-def _as_ranges(ranges):
-    out = dict(DEFAULT_RANGES)
-    for key, value in (ranges or {}).items():
-        if key not in out:
-            raise ControllerError(f"unknown parameter group {key!r}; known: {', '.join(out)}")
-        out[key] = ParamRange.from_json(value)
-    return out
+    gaps = [
+        {"a": names[a], "b": names[b], "weight": float(w)}
+        for a, b, w in zip(cc.gpost.tolist(), cc.gpre.tolist(), cc.gcount.tolist(), strict=True)
+        if a < b
+    ]
+    return names, roles, synapses, gaps
 
 
 class Controller:
     """A circuit with an input map and an output map, acting in one environment.
 
-    Build one with :meth:`from_circuit`, train it with :func:`sim.train.train`, save it with
+    Build one with :meth:`from_circuit`, train it with :func:`sim.trainer.train`, save it with
     :meth:`save`, load it with :func:`load_controller`. Use it as a policy: call
     :meth:`reset` at the start of every episode, then ``action = ctrl.act(obs)`` (an int for
     Discrete actions, a float32 array for Box actions) on every step.
@@ -615,7 +174,7 @@ class Controller:
         Chemical synapses (pre, post, sign, weight = EM count), CSR order (by post, then pre).
     gaps : tuple of dict
         Gap-junction pairs (a, b, weight = EM count), each stored once.
-    env : EnvInfo
+    env : EnvSpec
         The environment it acts in.
     theta : ndarray
         Physical parameters, read-only, blocks :data:`GROUPS` (see :attr:`parameters`).
@@ -635,7 +194,7 @@ class Controller:
         self.gaps = tuple(dict(g) for g in gaps)
         self.env = env
         self.dataset = str(dataset)
-        self.ranges = _as_ranges(ranges)
+        self.ranges = as_ranges(ranges)
         self.dt = float(dt)
         self.unfolds = int(unfolds)
         self.provenance = dict(provenance or {})
@@ -670,6 +229,9 @@ class Controller:
         self._build_structure()
         if theta is None:
             theta = self._theta_from_unit(np.full(self.size, 0.5))
+        self._set_theta(theta)
+
+    def _set_theta(self, theta):
         theta = np.array(theta, dtype=np.float64)
         if theta.shape != (self.size,):
             raise ControllerError(f"theta has shape {theta.shape}, expected ({self.size},)")
@@ -677,9 +239,7 @@ class Controller:
             raise ControllerError("controller parameters must be finite")
         theta.setflags(write=False)
         self.theta = theta
-        self._gw = np.empty((1, self.program_gslot.shape[0]))
-        gap_weights(theta[None, :], int(self.offsets[_GAP]), self.program_gslot, self._gw)
-        self._gw = self._gw[0]
+        self._gw = self.gap_weights(theta[None, :])[0]
         self.reset()
 
     # -- construction ------------------------------------------------------------------------
@@ -696,8 +256,8 @@ class Controller:
         circuit : connectome.Circuit
             Wiring source with roles: its sensory neurons receive the observation, its motor
             neurons give the action.
-        env_id : str or EnvInfo
-            Gymnasium id (see :func:`env_info`).
+        env_id : str or EnvSpec
+            Gymnasium id (see :func:`sim.envs.env_info`).
         input_map : {'dense', 'pairs'}
             Dense affine map from every observation component to every sensory neuron, or
             one-to-one positive/negative neuron pairs (Lechner et al. 2018).
@@ -724,8 +284,8 @@ class Controller:
         ControllerError
             Unknown env, circuit without sensory or motor neurons, maps that do not fit.
         """
-        env = env_id if isinstance(env_id, EnvInfo) else env_info(env_id)
-        names, roles, synapses, gaps = _wiring_from_circuit(circuit)
+        env = env_id if isinstance(env_id, EnvSpec) else env_info(env_id)
+        names, roles, synapses, gaps = _wiring(circuit)
         sensory = [x for x, r in zip(names, roles, strict=True) if r == "sensory"]
         motor = [x for x, r in zip(names, roles, strict=True) if r == "motor"]
         if input_map == "pairs":
@@ -756,7 +316,7 @@ class Controller:
                         f"output_map='difference' reads two motor neurons; the circuit has "
                         f"{len(motor)} ({', '.join(motor)}): give output_neurons=(a, b)"
                     )
-                output_neurons = ("AVB", "AVA") if set(motor) == {"AVA", "AVB"} else motor
+                output_neurons = default_output_neurons(motor)
             omap = {"kind": "difference", "neurons": [str(x) for x in output_neurons]}
         elif output_map == "dense":
             omap = {"kind": "dense"}
@@ -854,36 +414,38 @@ class Controller:
     def _build_structure(self):
         n = len(self.neurons)
         idx = self._index
-        pre, post, erev = [], [], []
         for s in self.synapses:
             for key in ("pre", "post"):
                 if s[key] not in idx:
                     raise ControllerError(f"synapse {s} names unknown neuron {s[key]!r}")
-            pre.append(idx[s["pre"]])
-            post.append(idx[s["post"]])
-            erev.append(1.0 if float(s["sign"]) >= 0 else -1.0)
-        post_a = np.array(post, np.int64)
-        if np.any(np.diff(post_a) < 0):
-            raise ControllerError("synapses must be ordered by postsynaptic neuron (CSR order)")
-        self.program_indptr = np.searchsorted(post_a, np.arange(n + 1), side="left").astype(
-            np.int64
-        )
-        self.program_pre = np.array(pre, np.int64)
-        self.program_erev = np.array(erev, np.float64)
-        rows = []
-        for slot, g in enumerate(self.gaps):
+        slot = {}
+        for k, g in enumerate(self.gaps):
             for key in ("a", "b"):
                 if g[key] not in idx:
                     raise ControllerError(f"gap junction {g} names unknown neuron {g[key]!r}")
-            a, b = idx[g["a"]], idx[g["b"]]
-            rows += [(a, b, slot), (b, a, slot)]
-        rows.sort()
-        g_rows = np.array([r[0] for r in rows], np.int64)
-        self.program_gindptr = np.searchsorted(g_rows, np.arange(n + 1), side="left").astype(
-            np.int64
-        )
-        self.program_gpre = np.array([r[1] for r in rows], np.int64)
-        self.program_gslot = np.array([r[2] for r in rows], np.int64)
+            pair = tuple(sorted((idx[g["a"]], idx[g["b"]])))
+            if pair[0] == pair[1]:
+                raise ControllerError(f"gap junction {g} joins a neuron to itself; leave it out")
+            if pair in slot:
+                raise ControllerError(f"gap junction {g['a']}-{g['b']} is listed twice")
+            slot[pair] = k
+        cc = _compile_lists(self.neurons, self.synapses, self.gaps)
+        listed = [
+            (idx[s["post"]], idx[s["pre"]], -1 if float(s["sign"]) < 0 else 1)
+            for s in self.synapses
+        ]
+        if listed != list(zip(cc.post.tolist(), cc.pre.tolist(), cc.sign.tolist(), strict=True)):
+            raise ControllerError(
+                "synapses must be listed once each, ordered by postsynaptic neuron, then "
+                "presynaptic neuron, then sign (the order Controller.from_circuit gives)"
+            )
+        self.program_indptr = np.array(cc.indptr, np.int64)
+        self.program_pre = np.array(cc.pre, np.int64)
+        self.program_erev = np.where(cc.sign < 0, -1.0, 1.0)
+        self.program_gindptr = np.array(cc.gindptr, np.int64)
+        self.program_gpre = np.array(cc.gpre, np.int64)
+        gpairs = zip(cc.gpost.tolist(), cc.gpre.tolist(), strict=True)
+        self.program_gslot = np.array([slot[min(a, b), max(a, b)] for a, b in gpairs], np.int64)
         m, ng, ns = len(self.synapses), len(self.gaps), len(self.sensory)
         sizes = [m, m, m, ng, n, n, n, self._n_in_w, ns, self._n_out_w, self._n_out_b]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -906,9 +468,9 @@ class Controller:
         """Parameter group name of each block (``in_gain``/``out_gain`` replace the weights)."""
         names = list(GROUPS)
         if self.in_kind == IN_PAIRS:
-            names[_IN_W] = "in_gain"
+            names[BLOCK_IN_W] = "in_gain"
         if self.out_kind == OUT_DIFFERENCE:
-            names[_OUT_W] = "out_gain"
+            names[BLOCK_OUT_W] = "out_gain"
         return tuple(names)
 
     @property
@@ -926,7 +488,7 @@ class Controller:
     @property
     def n_outputs(self) -> int:
         """Length of the output vector ``y``."""
-        return int(self.offsets[_OUT_B + 1] - self.offsets[_OUT_B])
+        return int(self.offsets[BLOCK_OUT_B + 1] - self.offsets[BLOCK_OUT_B])
 
     @property
     def parameters(self) -> dict:
@@ -951,7 +513,7 @@ class Controller:
         x = np.asarray(x_all, np.float64)[self.free][None, :]
         theta0 = np.clip(np.where(self.lo == self.hi, self.lo, 0.0), self.lo, self.hi)
         out = np.empty((1, self.size))
-        decode_batch(
+        kernels.decode_batch(
             x, self.free, self.lo[self.free], self.hi[self.free], self.logscale[self.free],
             theta0, out,
         )  # fmt: skip
@@ -979,24 +541,23 @@ class Controller:
             raise ControllerError(f"candidates have shape {x.shape}, expected (P, {self.n_free})")
         out = np.empty((x.shape[0], self.size))
         f = self.free
-        decode_batch(x, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
+        kernels.decode_batch(x, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
         return out
 
     def gap_weights(self, thetas) -> np.ndarray:
         """Gap conductance per gap CSR entry, ``(P, g)``, for parameter rows ``thetas``."""
         thetas = np.ascontiguousarray(thetas, dtype=np.float64)
         out = np.empty((thetas.shape[0], self.program_gslot.shape[0]))
-        gap_weights(thetas, int(self.offsets[_GAP]), self.program_gslot, out)
+        kernels.gap_weights(thetas, int(self.offsets[BLOCK_GAP]), self.program_gslot, out)
         return out
 
     def with_theta(self, theta, provenance=None) -> "Controller":
-        """A copy with other parameters (and optionally other provenance)."""
-        return Controller(
-            self.neurons, self.roles, self.synapses, self.gaps, self.env, self.input_map,
-            self.output_map, self.ranges, theta=theta, dt=self.dt, unfolds=self.unfolds,
-            provenance=self.provenance if provenance is None else provenance,
-            dataset=self.dataset,
-        )  # fmt: skip
+        """A copy with other parameters (and optionally other provenance), its own potentials;
+        the structure is shared, not rebuilt."""
+        other = copy.copy(self)
+        other.provenance = dict(self.provenance if provenance is None else provenance)
+        other._set_theta(theta)
+        return other
 
     # -- acting ------------------------------------------------------------------------------
 
@@ -1036,7 +597,7 @@ class Controller:
             )
         if not np.all(np.isfinite(o)):
             raise ControllerError(f"observation is not finite: {o}")
-        controller_step(
+        kernels.controller_step(
             self.theta, self._gw, o, self.v, self._cur, self._work, self._y, self._action,
             *self.program,
         )  # fmt: skip
@@ -1135,7 +696,7 @@ class Controller:
             syn = d["synapses"]
             gap = d["gaps"]
             imap_in, omap_in = d["input_map"], d["output_map"]
-            env = EnvInfo.from_json(d["env"])
+            env = EnvSpec.from_json(d["env"])
             names = [x["name"] for x in neurons]
             roles = [x["role"] for x in neurons]
             synapses = [
@@ -1199,6 +760,20 @@ class Controller:
         )
 
 
+def _compile_lists(neurons, synapses, gaps):
+    """The compiled ltc circuit of a controller's neuron, synapse and gap lists."""
+    edges = pd.DataFrame(
+        {
+            "pre": [x["pre"] for x in synapses] + [g["a"] for g in gaps],
+            "post": [x["post"] for x in synapses] + [g["b"] for g in gaps],
+            "kind": ["chemical"] * len(synapses) + ["electrical"] * len(gaps),
+            "weight": [float(x["weight"]) for x in synapses] + [float(g["weight"]) for g in gaps],
+            "sign": [-1 if float(x["sign"]) < 0 else 1 for x in synapses] + [1] * len(gaps),
+        }
+    )
+    return compile_circuit(Wiring(list(neurons), edges, "controller"), "ltc")
+
+
 def load_controller(path) -> Controller:
     """Load a controller JSON file, or the best controller stored in a training checkpoint.
 
@@ -1207,30 +782,9 @@ def load_controller(path) -> Controller:
     WiringFormatError
         The file is not a controller (or has no best controller yet).
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
-    if isinstance(d, dict) and d.get("format") == "wormlab-train-checkpoint":
+    d = read_json(path)
+    if isinstance(d, dict) and d.get("format") == CHECKPOINT_FORMAT:
         if d.get("best") is None:
             raise WiringFormatError(f"{path}: checkpoint holds no controller yet")
         d = d["best"]
     return Controller.from_dict(d)
-
-
-def write_json_atomic(path, data):
-    """Write ``data`` as JSON to ``path`` atomically (temporary file, fsync, rename)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, allow_nan=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -1,4 +1,9 @@
-"""Classic-control environments in numba, equal bit for bit to gymnasium 1.4.
+"""Environment descriptions (one per env) and the classic-control envs in numba, bit for bit.
+
+Every environment wormlab trains on has one :class:`EnvSpec`: id, observation layout and
+scaling, action space, stop-at score, episode length, labels (:func:`env_spec` for the numba
+ports, :func:`env_info` for any gymnasium id, :func:`gym_env_spec` read from gymnasium's own
+spaces for the Python-loop adapter).
 
 Four tasks from ``gymnasium.envs.classic_control`` run inside numba kernels so
 that a batched rollout never leaves compiled code. Each kernel reproduces
@@ -65,6 +70,7 @@ References
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 from llvmlite import ir
@@ -78,6 +84,9 @@ __all__ = [
     "ENV_IDS",
     "EnvSpec",
     "env_spec",
+    "env_info",
+    "gym_env_spec",
+    "make_gym_env",
     "reset_states",
     "env_observe",
     "env_step",
@@ -90,49 +99,201 @@ CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT = 0, 1, 2, 3  # codes: index in ENV_ID
 
 @dataclass(frozen=True)
 class EnvSpec:
-    """Shape and limits of one environment.
+    """Everything wormlab knows about one environment: its one description.
+
+    The four numba ports have fixed descriptions (:func:`env_spec`, tested field by field
+    against gymnasium's spaces); any other gymnasium env is described from its spaces
+    (:func:`env_info`) and runs through the Python-loop adapter.
 
     Attributes
     ----------
     env_id : str
-        gymnasium id, one of :data:`ENV_IDS`.
+        Gymnasium id.
     code : int
-        The integer the kernels dispatch on (index in :data:`ENV_IDS`).
-    state_dim, obs_dim : int
-        Length of the kernel state and of the observation.
+        The integer the kernels dispatch on (index in :data:`ENV_IDS`), -1 for envs stepped in
+        Python.
+    obs_dim : int
+        Number of observation components.
+    obs_center, obs_scale : tuple of float
+        Centre and half-width of the observation space per component (0 and 1 when
+        unbounded); a controller normalises ``(obs - center) / scale``.
     discrete : bool
         True for ``Discrete`` action spaces.
     n_actions : int
         Number of discrete actions; 0 for ``Box``.
-    action_low, action_high : float
-        Box bounds (all four Box spaces are 1-D); for discrete spaces the
-        first and last action index.
+    action_low, action_high : tuple of float
+        Box bounds per action component (empty for Discrete).
     max_steps : int
-        gymnasium's ``TimeLimit``: the episode is truncated after this many
-        steps.
+        gymnasium's ``TimeLimit``: the episode is truncated after this many steps.
+    action_dtype : str
+        dtype of an action as sent to gymnasium (the Box space's, float32 for the classic
+        control envs, which the numba ports round the action to as well; int64 for Discrete).
+    state_dim : int
+        Length of the numba kernel's state (0 for envs stepped in Python).
+    obs_labels : tuple of str
+        What each observation component is, for people.
+    action_label : str
+        What the action does, for people.
+    target : float or None
+        Score at which a training run stops by default: CartPole's maximum, gymnasium's
+        reward threshold for MountainCar and Acrobot; None (Pendulum) trains until the budget
+        is spent.
     """
 
     env_id: str
     code: int
-    state_dim: int
     obs_dim: int
+    obs_center: tuple
+    obs_scale: tuple
     discrete: bool
     n_actions: int
-    action_low: float
-    action_high: float
+    action_low: tuple
+    action_high: tuple
     max_steps: int
+    action_dtype: str = "float32"
+    state_dim: int = 0
+    obs_labels: tuple = ()
+    action_label: str = ""
+    target: float | None = None
+
+    @property
+    def act_dim(self) -> int:
+        """Length of the action vector (1 for Discrete)."""
+        return 1 if self.discrete else len(self.action_low)
+
+    def to_json(self) -> dict:
+        """The fields a controller file keeps (:meth:`from_json` reads them back)."""
+        return {
+            "env_id": self.env_id,
+            "obs_dim": self.obs_dim,
+            "obs_center": list(self.obs_center),
+            "obs_scale": list(self.obs_scale),
+            "discrete": self.discrete,
+            "n_actions": self.n_actions,
+            "action_low": list(self.action_low),
+            "action_high": list(self.action_high),
+            "max_steps": self.max_steps,
+            "action_dtype": self.action_dtype,
+        }
+
+    @classmethod
+    def from_json(cls, d) -> "EnvSpec":
+        """The description stored in a controller file (numba port code and labels from
+        :func:`env_spec` for its ids)."""
+        env_id = str(d["env_id"])
+        known = _SPECS.get(env_id)
+        return cls(
+            env_id=env_id,
+            code=known.code if known else -1,
+            obs_dim=int(d["obs_dim"]),
+            obs_center=tuple(float(x) for x in d["obs_center"]),
+            obs_scale=tuple(float(x) for x in d["obs_scale"]),
+            discrete=bool(d["discrete"]),
+            n_actions=int(d["n_actions"]),
+            action_low=tuple(float(x) for x in d["action_low"]),
+            action_high=tuple(float(x) for x in d["action_high"]),
+            max_steps=int(d["max_steps"]),
+            action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
+            state_dim=known.state_dim if known else 0,
+            obs_labels=known.obs_labels if known else (),
+            action_label=known.action_label if known else "",
+            target=known.target if known else None,
+        )
 
 
-_SPECS = (
-    EnvSpec("CartPole-v1", CARTPOLE, 4, 4, True, 2, 0.0, 1.0, 500),
-    EnvSpec("MountainCarContinuous-v0", MOUNTAIN_CAR, 3, 2, False, 0, -1.0, 1.0, 999),
-    EnvSpec("Pendulum-v1", PENDULUM, 2, 3, False, 0, -2.0, 2.0, 200),
-    EnvSpec("Acrobot-v1", ACROBOT, 5, 6, True, 3, 0.0, 2.0, 500),
+def _center_scale(low, high):
+    """Centre and half-width per component of a Box (0 and 1 where it is unbounded)."""
+    lo = np.asarray(low, np.float64)
+    hi = np.asarray(high, np.float64)
+    bounded = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
+    lo, hi = np.where(bounded, lo, -1.0), np.where(bounded, hi, 1.0)
+    center, scale = 0.5 * (lo + hi), 0.5 * (hi - lo)
+    return tuple(float(x) for x in center), tuple(float(x) for x in scale)
+
+
+def _port(env_id, code, state_dim, obs_high, action, max_steps, obs_labels, action_label,
+          target, obs_low=None):  # fmt: skip
+    """The description of a numba port; bounds as gymnasium declares them (float32)."""
+    high = np.asarray(obs_high, np.float32)
+    low = -high if obs_low is None else np.asarray(obs_low, np.float32)
+    center, scale = _center_scale(low, high)
+    if isinstance(action, int):  # Discrete(action)
+        discrete, n_actions, alo, ahi, adtype = True, action, (), (), "int64"
+    else:
+        discrete, n_actions, adtype = False, 0, "float32"
+        alo, ahi = (float(np.float32(action[0])),), (float(np.float32(action[1])),)
+    return EnvSpec(
+        env_id=env_id, code=code, obs_dim=len(high), obs_center=center, obs_scale=scale,
+        discrete=discrete, n_actions=n_actions, action_low=alo, action_high=ahi,
+        max_steps=max_steps, action_dtype=adtype, state_dim=state_dim,
+        obs_labels=tuple(obs_labels), action_label=action_label, target=target,
+    )  # fmt: skip
+
+
+_INF = math.inf
+_SPECS = MappingProxyType(
+    {
+        spec.env_id: spec
+        for spec in (
+            _port(
+                "CartPole-v1",
+                CARTPOLE,
+                4,
+                [2 * 2.4, _INF, 2 * 12 * 2 * math.pi / 360, _INF],
+                2,
+                500,
+                ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
+                "push left / right (Discrete 2)",
+                500.0,
+            ),
+            _port(
+                "MountainCarContinuous-v0",
+                MOUNTAIN_CAR,
+                3,
+                [0.6, 0.07],
+                (-1.0, 1.0),
+                999,
+                ("car position", "car velocity"),
+                "engine force in [-1, 1]",
+                90.0,
+                obs_low=[-1.2, -0.07],
+            ),
+            _port(
+                "Pendulum-v1",
+                PENDULUM,
+                2,
+                [1.0, 1.0, 8.0],
+                (-2.0, 2.0),
+                200,
+                ("cos \u03b8", "sin \u03b8", "angular velocity"),
+                "torque in [-2, 2]",
+                None,
+            ),
+            _port(
+                "Acrobot-v1",
+                ACROBOT,
+                5,
+                [1.0, 1.0, 1.0, 1.0, 4 * math.pi, 9 * math.pi],
+                3,
+                500,
+                (
+                    "cos \u03b81",
+                    "sin \u03b81",
+                    "cos \u03b82",
+                    "sin \u03b82",
+                    "\u03b81 velocity",
+                    "\u03b82 velocity",
+                ),
+                "torque -1 / 0 / +1 (Discrete 3)",
+                -100.0,
+            ),
+        )  # fmt: skip
+    }
 )
 
 
 def env_spec(env_id: str) -> EnvSpec:
-    """Return the :class:`EnvSpec` of a supported environment.
+    """Return the :class:`EnvSpec` of one of the numba environments (:data:`ENV_IDS`).
 
     Raises
     ------
@@ -143,15 +304,102 @@ def env_spec(env_id: str) -> EnvSpec:
     --------
     >>> spec = env_spec("Pendulum-v1")
     >>> spec.code, spec.obs_dim, spec.action_high, spec.max_steps
-    (2, 3, 2.0, 200)
+    (2, 3, (2.0,), 200)
     """
-    for spec in _SPECS:
-        if spec.env_id == env_id:
-            return spec
+    spec = _SPECS.get(env_id) if isinstance(env_id, str) else None
+    if spec is not None:
+        return spec
     raise ControllerError(
         f"unknown environment {env_id!r}; the numba environments are {', '.join(ENV_IDS)} "
         "(other gymnasium environments with Box observations go through the Python adapter)"
     )
+
+
+def make_gym_env(env_id, **kwargs):
+    """``gymnasium.make(env_id, **kwargs)`` with a ControllerError that names the problem."""
+    try:
+        import gymnasium
+    except ImportError as err:  # pragma: no cover - gymnasium is a dependency
+        raise ControllerError("training needs gymnasium: pip install gymnasium") from err
+    try:
+        return gymnasium.make(env_id, **kwargs)
+    except gymnasium.error.Error as err:
+        raise ControllerError(
+            f"unknown env id {env_id!r} ({err}); numba ports: {', '.join(ENV_IDS)}, "
+            "or any registered gymnasium env with Box observations and a Box or Discrete action"
+        ) from err
+
+
+def gym_env_spec(env_id) -> EnvSpec:
+    """The description of any registered gymnasium env, read from its spaces (``code`` -1:
+    stepped in Python).
+
+    Raises
+    ------
+    ControllerError
+        Unknown id, spaces a controller cannot use (observations that are not a 1-D Box,
+        actions neither a 1-D Box nor Discrete from 0), or no episode step limit.
+    """
+    import gymnasium
+
+    env = make_gym_env(env_id)
+    try:
+        osp, asp = env.observation_space, env.action_space
+        max_steps = env.spec.max_episode_steps if env.spec is not None else None
+        target = env.spec.reward_threshold if env.spec is not None else None
+    finally:
+        env.close()
+    if not isinstance(osp, gymnasium.spaces.Box) or len(osp.shape) != 1:
+        raise ControllerError(
+            f"{env_id}: observation space {osp} is not a 1-D Box; controllers read 1-D Box "
+            "observations (flatten the env with gymnasium.wrappers.FlattenObservation first)"
+        )
+    center, scale = _center_scale(osp.low, osp.high)
+    if isinstance(asp, gymnasium.spaces.Discrete):
+        if asp.start != 0:
+            raise ControllerError(f"{env_id}: Discrete actions must start at 0, got {asp}")
+        discrete, n_actions, alo, ahi, adtype = True, int(asp.n), (), (), "int64"
+    elif isinstance(asp, gymnasium.spaces.Box) and len(asp.shape) == 1:
+        discrete, n_actions, adtype = False, 0, str(np.dtype(asp.dtype))
+        alo = tuple(float(x) for x in asp.low)
+        ahi = tuple(float(x) for x in asp.high)
+    else:
+        raise ControllerError(
+            f"{env_id}: action space {asp} is neither a 1-D Box nor Discrete; controllers "
+            "drive only those"
+        )
+    if max_steps is None:
+        raise ControllerError(
+            f"{env_id} has no episode step limit (max_episode_steps); register it with one"
+        )
+    return EnvSpec(
+        env_id=env_id, code=-1, obs_dim=int(osp.shape[0]), obs_center=center, obs_scale=scale,
+        discrete=discrete, n_actions=n_actions, action_low=alo, action_high=ahi,
+        max_steps=int(max_steps), action_dtype=adtype,
+        target=None if target is None else float(target),
+    )  # fmt: skip
+
+
+def env_info(env_id) -> EnvSpec:
+    """Describe any gymnasium environment for a controller.
+
+    Parameters
+    ----------
+    env_id : str
+        A gymnasium id. The four classic-control ids of :data:`ENV_IDS` run in numba
+        (:func:`env_spec`); any other registered env with a 1-D Box observation and a Box or
+        Discrete action space runs through the Python-loop adapter (:func:`gym_env_spec`).
+
+    Raises
+    ------
+    ControllerError
+        Unknown id, or spaces a controller cannot use.
+    """
+    if not isinstance(env_id, str):
+        raise ControllerError(f"env id must be a string, got {env_id!r}")
+    if env_id in _SPECS:
+        return _SPECS[env_id]
+    return gym_env_spec(env_id)
 
 
 def reset_states(env_id: str, seeds) -> np.ndarray:
@@ -609,7 +857,7 @@ def env_step(code, state, action, obs):
 
 def warmup() -> None:
     """Compile (or load from the cache) the kernels for all four environments."""
-    for spec in _SPECS:
+    for spec in _SPECS.values():
         state = np.zeros(spec.state_dim)
         obs = np.zeros(spec.obs_dim)
         env_observe(spec.code, state, obs)

@@ -1,7 +1,7 @@
-"""Numba kernels of the two neuron models, the stimulus protocols and the batched time loop.
+"""Numba kernels: the two neuron models, stimulus protocols, the batched time loop, controllers.
 
 Only ``@njit(cache=True)`` functions over arrays and scalars live here; every check of shapes,
-units and names is done by the Python layer (:mod:`sim.compile`, :mod:`sim.simulate`).
+units and names is done by the Python layer (:mod:`sim.compiler`, :mod:`sim.runner`).
 
 Layout
 ------
@@ -28,6 +28,9 @@ Both are advanced by the fused semi-implicit Euler step: every term linear in th
 potential is taken at the new time, every other quantity at the previous sub-step (Jacobi), so
 the new potential is a positive-weighted mean of the old potentials, the reversal potentials and
 the input: the step is stable for any dt and its fixed points are exactly those of the ODE.
+It is first order. The graded model also has a second-order scheme, ``cn``
+(:func:`graded_cn_step_lanes`): Crank-Nicolson on the whole linear system in V, gap junctions
+coupled implicitly through a sparse LDL^T factorisation per step (pattern: :mod:`sim.ldl`).
 
 Compilation flags: ``error_model="numpy"`` (a division by zero gives inf, which the time loop
 reports as a divergence, instead of raising inside the kernel) and ``fastmath`` limited to
@@ -53,8 +56,12 @@ value at ``t``, so a stimulus that starts at ``start`` first shows in the state 
 ``start + dt``.
 """
 
+import math
+
 import numpy as np
 from numba import njit, prange
+
+from sim.envs import env_observe, env_step
 
 __all__ = [
     "STIM_STEP",
@@ -74,6 +81,10 @@ __all__ = [
     "stim_value",
     "run_chunks",
     "lu_solve",
+    "controller_step",
+    "decode_batch",
+    "gap_weights",
+    "rollout_batch",
 ]
 
 STIM_STEP = 0
@@ -771,3 +782,200 @@ def lu_solve(a, b):
                 acc -= m[c, j] * x[q, j]
             x[q, c] = acc / m[c, c]
     return x
+
+
+# ------------------------------------------------------------------ controllers (sim.control)
+# A controller's parameters are one flat vector ``theta`` of blocks (sim.ranges.GROUPS, in
+# this order) delimited by an offsets array ``off``; the codes below select its maps.
+BLOCK_W, BLOCK_MU, BLOCK_SIGMA, BLOCK_GAP, BLOCK_CM, BLOCK_GLEAK, BLOCK_VLEAK = range(7)
+BLOCK_IN_W, BLOCK_IN_B, BLOCK_OUT_W, BLOCK_OUT_B = range(7, 11)
+IN_DENSE, IN_PAIRS = 0, 1  # input map: dense affine, positive/negative neuron pairs
+OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (u_a - u_b) + b, W u + b
+ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3  # output -> action
+
+
+@njit(cache=True)
+def controller_step(
+    theta, gw, obs, v, cur, work, y, action,
+    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+):  # fmt: skip
+    """One controller step: observation -> sensory currents -> LTC step -> action.
+
+    Parameters
+    ----------
+    theta : ndarray (d,)
+        Physical parameters, blocks ``GROUPS`` delimited by ``off`` (12,).
+    gw : ndarray (g,)
+        Gap conductance per gap CSR entry (:func:`gap_weights`).
+    obs : ndarray (obs_dim,)
+        Observation (float64 copy of the env's observation).
+    v : ndarray (n,)
+        Membrane potentials, advanced in place.
+    cur, work : ndarray (n,)
+        Scratch (sensory currents; the LTC step's scratch).
+    y : ndarray (outputs,)
+        Scratch (output map values).
+    action : ndarray (act_dim,)
+        Written: the Box action, or the Discrete action index as a float in ``action[0]``.
+    off ... unfolds
+        The controller's compiled structure (:attr:`sim.control.Controller.program`).
+    """
+    n = v.shape[0]
+    ns = sens.shape[0]
+    k = obs.shape[0]
+    for i in range(n):
+        cur[i] = 0.0
+    wo = off[BLOCK_IN_W]
+    bo = off[BLOCK_IN_B]
+    if in_kind == IN_DENSE:
+        for i in range(ns):
+            acc = theta[bo + i]
+            for j in range(k):
+                acc += theta[wo + i * k + j] * ((obs[j] - obs_center[j]) / obs_scale[j])
+            cur[sens[i]] = acc
+    else:
+        for i in range(ns):
+            cur[sens[i]] = theta[bo + i]
+        for p in range(in_pairs.shape[0]):
+            j = in_pairs[p, 0]
+            z = theta[wo + p] * ((obs[j] - obs_center[j]) / obs_scale[j])
+            if z > 0.0:
+                cur[sens[in_pairs[p, 1]]] += z
+            else:
+                cur[sens[in_pairs[p, 2]]] -= z
+    ltc_step(
+        v, cur, indptr, pre,
+        theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
+        theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
+        gindptr, gpre, gw,
+        theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
+        theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
+        dt, unfolds, work,
+    )  # fmt: skip
+    ow = off[BLOCK_OUT_W]
+    ob = off[BLOCK_OUT_B]
+    nm = mot.shape[0]
+    if out_kind == OUT_DIFFERENCE:
+        y[0] = theta[ow] * (v[mot[out_pair[0]]] - v[mot[out_pair[1]]]) + theta[ob]
+    else:
+        for r in range(y.shape[0]):
+            acc = theta[ob + r]
+            for m in range(nm):
+                acc += theta[ow + r * nm + m] * v[mot[m]]
+            y[r] = acc
+    if act_kind == ACT_TANH:
+        for r in range(action.shape[0]):
+            mid = 0.5 * (act_lo[r] + act_hi[r])
+            half = 0.5 * (act_hi[r] - act_lo[r])
+            action[r] = mid + half * np.tanh(y[r])
+    elif act_kind == ACT_RAW:
+        for r in range(action.shape[0]):
+            action[r] = y[r]
+    elif act_kind == ACT_ARGMAX:
+        best = 0
+        for r in range(1, y.shape[0]):
+            if y[r] > y[best]:
+                best = r
+        action[0] = best
+    else:
+        b = int(math.floor((np.tanh(y[0]) + 1.0) * 0.5 * n_actions))
+        if b > n_actions - 1:
+            b = n_actions - 1
+        if b < 0:
+            b = 0
+        action[0] = b
+
+
+@njit(cache=True)
+def decode_batch(x, free, lo, hi, logf, theta0, out):
+    """Map unit-cube candidates to physical parameters.
+
+    ``out[p] = theta0`` with ``out[p, free[j]] = lo[j] + x[p, j] (hi[j] - lo[j])``, or
+    ``exp(log lo[j] + x[p, j] (log hi[j] - log lo[j]))`` where ``logf[j]``; ``x`` is clipped to
+    [0, 1] first. ``x`` (P, f), ``free`` (f,) int64, ``lo, hi`` (f,), ``logf`` (f,) bool,
+    ``theta0`` (d,), ``out`` (P, d).
+    """
+    for p in range(x.shape[0]):
+        for i in range(theta0.shape[0]):
+            out[p, i] = theta0[i]
+        for j in range(free.shape[0]):
+            u = min(max(x[p, j], 0.0), 1.0)
+            if logf[j]:
+                a = math.log(lo[j])
+                out[p, free[j]] = math.exp(a + u * (math.log(hi[j]) - a))
+            else:
+                out[p, free[j]] = lo[j] + u * (hi[j] - lo[j])
+
+
+@njit(cache=True)
+def gap_weights(thetas, gap_off, gslot, out):
+    """Gap conductance per gap CSR entry: ``out[p, e] = thetas[p, gap_off + gslot[e]]``."""
+    for p in range(thetas.shape[0]):
+        for e in range(gslot.shape[0]):
+            out[p, e] = thetas[p, gap_off + gslot[e]]
+
+
+@njit(cache=True, parallel=True)
+def rollout_batch(
+    env_code, thetas, gws, starts, max_steps, returns, lengths,
+    off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+):  # fmt: skip
+    """Run every candidate on every start state in a numba environment.
+
+    Parameters
+    ----------
+    env_code : int
+        :attr:`sim.envs.EnvSpec.code`.
+    thetas : ndarray (P, d)
+        Physical parameters per candidate.
+    gws : ndarray (P, g)
+        Gap conductance per gap CSR entry per candidate.
+    starts : ndarray (E, state_dim)
+        Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+    max_steps : int
+        Truncation (gymnasium's TimeLimit).
+    returns : ndarray (P, E)
+        Written: undiscounted return of each episode, summed step by step from 0.0.
+    lengths : ndarray (P, E) int64
+        Written: steps taken.
+    off ... unfolds
+        The controller's compiled structure (:attr:`sim.control.Controller.program`).
+
+    Notes
+    -----
+    One ``prange`` over candidate x episode; each item runs its whole episode, environment and
+    circuit in the same loop, with its own scratch arrays.
+    """
+    P = thetas.shape[0]
+    E = starts.shape[0]
+    n = indptr.shape[0] - 1
+    for item in prange(P * E):
+        p = item // E
+        e = item - p * E
+        theta = thetas[p]
+        gw = gws[p]
+        state = starts[e].copy()
+        obs = np.empty(obs_center.shape[0])
+        v = np.zeros(n)
+        cur = np.empty(n)
+        work = np.empty(n)
+        y = np.empty(max(off[BLOCK_OUT_B + 1] - off[BLOCK_OUT_B], 1))
+        action = np.empty(act_lo.shape[0])
+        env_observe(env_code, state, obs)
+        total = 0.0
+        t = 0
+        while t < max_steps:
+            controller_step(
+                theta, gw, obs, v, cur, work, y, action,
+                off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
+                obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+            )  # fmt: skip
+            reward, terminated = env_step(env_code, state, action[0], obs)
+            total += reward
+            t += 1
+            if terminated:
+                break
+        returns[p, e] = total
+        lengths[p, e] = t

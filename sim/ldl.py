@@ -59,7 +59,7 @@ def ldl_pattern(gindptr, gpre):
     gindptr : ndarray, shape (n + 1,)
     gpre : ndarray, shape (g,)
         Gap junctions, CSR by receiving neuron, both directions of each pair stored, no
-        self-pairs (as :func:`sim.compile.compile` builds them).
+        self-pairs (as :func:`sim.compiler.compile_circuit` builds them).
 
     Returns
     -------

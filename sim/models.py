@@ -40,7 +40,7 @@ doi:10.1523/JNEUROSCI.16-12-04017.1996 (the graded synapse); Kim, Leahy & Shlize
 "Neural Interactome", Front Comput Neurosci 12:101, doi:10.3389/fncom.2018.00101.
 ``Vth_i`` puts the network's steady state at the sigmoid's midpoint: the linear steady state
 with every ``s_j = ar / (ar + 2 ad)``, including the constant part of the input (see
-:func:`sim.compile.graded_thresholds`).
+:func:`sim.compiler.graded_thresholds`).
 
 Connectome weights (synapse or gap-junction counts ``G``) become conductances through
 :func:`map_weights`: ``g = scale * f(G)`` with ``f`` linear (the papers' choice), ``log1p`` or

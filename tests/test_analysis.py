@@ -1,20 +1,22 @@
 """sim.analysis on signals with known answers."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from connectome.errors import SimulationError
 from sim.analysis import dominant_period, oscillation_summary, pca, response_summary
-from sim.compile import Wiring, compile
-from sim.simulate import SimResult, simulate
+from sim.compiler import Wiring, compile_circuit
+from sim.runner import SimResult, simulate
 from sim.stimulus import step
 
 
 def fake_result(t, v, names):
     """A SimResult around given traces (its circuit only resolves the names)."""
     edges = pd.DataFrame(columns=["pre", "post", "kind", "weight", "sign"])
-    cc = compile(Wiring(names, edges, "fake"), "ltc")
+    cc = compile_circuit(Wiring(names, edges, "fake"), "ltc")
     return SimResult(
         t=t, V=v.astype(np.float32), names=tuple(names), model="ltc", params=cc.params,
         stimulus=(), dt=float(t[1] - t[0]), record_every=1, final_state=v[-1:].astype(float),
@@ -70,7 +72,7 @@ def test_response_summary_exact_for_leaky_neuron():
     edges = pd.DataFrame(
         {"pre": ["A"], "post": ["B"], "kind": ["chemical"], "weight": [1.0], "sign": [1]}
     )
-    cc = compile(Wiring(["A", "B"], edges, "pair"), "ltc").with_arrays(w=0.0)
+    cc = compile_circuit(Wiring(["A", "B"], edges, "pair"), "ltc").with_arrays(w=0.0)
     r = simulate(cc, step("A", 1.0, start=2.0), duration=20.0, dt=0.5)
     df = response_summary(r, onset=2.0)
     cm, gleak, h = 0.5, 0.5, 0.5 / 6
@@ -80,8 +82,13 @@ def test_response_summary_exact_for_leaky_neuron():
     assert df.loc["A", "peak"] == pytest.approx(v[-1], rel=1e-6)
     np.testing.assert_allclose(r.V[r.t > 2.0, 0], v, rtol=1e-6)
     assert df.loc["A", "peak_time"] > 15.0  # flat at v_inf in float32 from there on
-    first = np.flatnonzero(v >= 0.1 * v[-1])[0]
-    assert df.loc["A", "latency"] == pytest.approx((first + 1) * 0.5)
+    # latency, exactly: the first record after k* = log(1 - level (1 - r^K)) / log(r)
+    # sub-steps (K = 216 at the peak), i.e. record ceil(k* / 6), 0.5 apart
+    for level, record in [(0.1, 1), (0.5, 2), (0.9, 5)]:
+        k_star = math.log(1 - level * (1 - rate**216)) / math.log(rate)
+        assert math.ceil(k_star / 6) == record  # (k* / 6 is far from a whole number)
+        got = response_summary(r, onset=2.0, level=level).loc["A", "latency"]
+        assert got == 0.5 * record, f"level {level}"
     assert df.loc["A", "baseline"] == 0.0
     assert np.isnan(df.loc["B", "latency"]) and df.loc["B", "peak"] == 0.0
 

@@ -1,11 +1,12 @@
 """The graph layer on the real datasets."""
 
 import networkx as nx
+import pandas as pd
 import pytest
 
 import connectome
 from connectome import UnknownDatasetError, UnknownNeuronError, load
-from connectome.datasets import read_edges
+from connectome.datasets import dataset_info, manifest, read_cells, read_edges, read_neurons
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +87,37 @@ def test_neighbourhood_hops(cook):
     assert set(out_only[1:]) == set(e[(e["pre"] == "PLML") & (e["kind"] == "chemical")]["post"])
 
 
+def test_neighbourhood_inputs_only(cook):
+    """direction="in" follows chemical synapses backwards (presynaptic partners) and gap
+    junctions either way; "out" and "in" together make "both"."""
+    e = cook.neuron_edges
+    chem, gap = e[e["kind"] == "chemical"], e[e["kind"] == "electrical"]
+    for seed in ("AVAL", "PLML", "DD1"):
+        inputs = set(chem.loc[chem["post"] == seed, "pre"])
+        outputs = set(chem.loc[chem["pre"] == seed, "post"])
+        gaps = set(gap.loc[gap["pre"] == seed, "post"]) | set(gap.loc[gap["post"] == seed, "pre"])
+        got = connectome.neighbourhood(cook, seed, k=1, direction="in")
+        assert got[0] == seed
+        assert set(got) == ({seed} | inputs | gaps), seed
+        chem_in = connectome.neighbourhood(cook, seed, k=1, kind="chemical", direction="in")
+        assert set(chem_in) == {seed} | inputs, seed
+        out = connectome.neighbourhood(cook, seed, k=1, direction="out")
+        both = connectome.neighbourhood(cook, seed, k=1)
+        assert set(out) == {seed} | outputs | gaps, seed
+        assert set(both) == set(got) | set(out), seed
+    # PLM has no chemical inputs: backwards along chemical synapses it reaches nothing
+    assert connectome.neighbourhood(cook, "PLML", k=3, kind="chemical", direction="in") == ["PLML"]
+    # two hops backwards: the inputs of the inputs
+    two = connectome.neighbourhood(cook, "AVBL", k=2, kind="chemical", direction="in")
+    one = set(chem.loc[chem["post"] == "AVBL", "pre"])
+    expected = {"AVBL"} | one | set(chem.loc[chem["post"].isin(one), "pre"])
+    assert set(two) == expected
+    with pytest.raises(connectome.QueryError, match="direction must be"):
+        connectome.neighbourhood(cook, "AVBL", direction="up")
+    with pytest.raises(connectome.QueryError, match="unknown synapse kind"):
+        connectome.neighbourhood(cook, "AVBL", kind="gap")
+
+
 def test_strongest_path_is_the_cheapest(cook):
     paths = connectome.strongest_paths(cook, "PLML", "AVBL", n=3)
     assert paths and paths[0]["path"][0] == "PLML" and paths[0]["path"][-1] == "AVBL"
@@ -104,11 +136,21 @@ def test_all_paths_respects_length(cook):
     assert {"AVAL", "AVAR"} >= {r["target"] for r in rows}
 
 
-def test_no_path_gives_empty_list():
-    # a dataset without muscles cut off: CANL has no chemical synapses in Varshney 2011
-    c = load("witvliet2021_1")
-    n = c.neurons.index[0]
-    assert connectome.strongest_paths(c, n, n) == []
+def test_no_path_gives_empty_list(cook):
+    # no chemical synapse ends on PLML or PLMR in Cook 2019: along chemical synapses nothing
+    # reaches them, while their gap junctions do connect them to AVAL
+    e = cook.neuron_edges
+    assert not (e["post"].isin(["PLML", "PLMR"]) & (e["kind"] == "chemical")).any()
+    chem = connectome.queries.strength_graph(cook, kind="chemical")
+    assert chem.in_degree("PLML") == chem.in_degree("PLMR") == 0
+    assert not nx.has_path(chem, "AVAL", "PLML")
+    assert connectome.strongest_paths(cook, "AVAL", "PLM", kind="chemical") == []
+    assert connectome.shortest_paths(cook, "AVAL", "PLM", kind="chemical") == []
+    assert connectome.all_paths(cook, "AVAL", "PLM", max_length=4, kind="chemical") == []
+    # over every synapse there is a path, so the empty answers above are about the kind
+    assert connectome.strongest_paths(cook, "AVAL", "PLML", n=1)[0]["path"][-1] == "PLML"
+    # a neuron is not a path to itself
+    assert connectome.strongest_paths(cook, "AVAL", "AVAL") == []
 
 
 def test_degrees_and_hubs(cook):
@@ -159,3 +201,21 @@ def test_class_level_self_gap_listed_once():
     expected = e[(e["kind"] == "electrical") & (e["pre"] == "AVA") & (e["post"] == "AVA")]
     assert len(self_gap) == len(expected) == 1
     assert self_gap["weight"].item() == expected["weight"].item()
+
+
+def test_shared_connectome_tables_cannot_be_changed_by_a_caller(cook):
+    before = cook.neuron_edges.copy(deep=True)
+    edges = cook.neuron_edges
+    edges["weight"] = 0.0
+    pd.testing.assert_frame_equal(cook.neuron_edges, before)
+    for read in (read_neurons, read_cells, lambda: read_edges("cook2019")):
+        first = read().copy(deep=True)
+        table = read()
+        table.iloc[0, 0] = "changed"
+        pd.testing.assert_frame_equal(read(), first)
+    manifest()["datasets"]["cook2019"]["counts"]["neurons"] = -1
+    dataset_info("cook2019")["counts"]["neurons"] = -1
+    assert manifest()["datasets"]["cook2019"]["counts"]["neurons"] == 302
+    assert dataset_info("cook2019")["counts"]["neurons"] == 302
+    cook.info["counts"]["neurons"] = -1
+    assert cook.info["counts"]["neurons"] == cook.to_classes().info["counts"]["neurons"] == 302

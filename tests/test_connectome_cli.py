@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from connectome import io
+from connectome import Circuit, io, load
 from connectome.__main__ import main
 
 
@@ -73,3 +73,36 @@ def test_circuit_from_neurons_with_thresholds(capsys):
     chem = [s for s in data["synapses"] if s["kind"] == "chemical"]
     assert chem and min(s["weight"] for s in chem) >= 5
     assert [op["op"] for op in data["operations"]] == ["from_neurons", "threshold", "set_roles"]
+
+
+@pytest.mark.parametrize(
+    "flags, build",
+    [
+        (["--expand", "1"], lambda c: c.expand(1)),
+        (["--top-k", "2"], lambda c: c.top_k_inputs(2)),
+        (["--ablate", "AVD, DVA"], lambda c: c.ablate("AVD DVA")),
+        (["--merge-classes"], lambda c: c.merge_classes()),
+        (
+            ["--expand", "1", "--gap-min", "2", "--top-k", "3", "--ablate", "AVD",
+             "--merge-classes", "--sensory", "PLM", "--motor", "AVA AVB"],
+            lambda c: c.expand(1).threshold(electrical=2.0).top_k_inputs(3).ablate("AVD")
+            .merge_classes().set_roles(sensory="PLM", motor="AVA AVB"),
+        ),
+    ],
+)  # fmt: skip
+def test_circuit_flags_give_the_python_api_result(capsys, flags, build):
+    """Each pruning flag of ``python -m connectome circuit`` makes the circuit the Python
+    API makes, byte for byte in the wiring JSON (operations included)."""
+    neurons = "PLML PLMR PVCL PVCR AVAL AVAR AVBL AVBR AVDL AVDR DVA"
+    assert main(["circuit", "--neurons", neurons, *flags]) == 0
+    out = capsys.readouterr().out
+    expected = build(Circuit.from_neurons(load("cook2019"), neurons))
+    assert out == io.to_json(expected)
+    assert len(expected.ops) > 1
+
+
+def test_circuit_flag_errors_are_clear(capsys):
+    assert main(["circuit", "--neurons", "AVAL AVAR", "--ablate", "AVA"]) == 2
+    assert "empty circuit" in capsys.readouterr().err
+    assert main(["circuit", "--neurons", "AVAL", "--top-k", "-1"]) == 2
+    assert "k must be a whole number >= 0, got -1" in capsys.readouterr().err

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from connectome.errors import ControllerError, WiringFormatError
-from sim.control import DEFAULT_RANGES, Controller, ParamRange, load_controller
+from sim.control import Controller, load_controller
+from sim.ranges import DEFAULT_RANGES, ParamRange
 
 
 def reference_step(ctrl, obs, v):
@@ -58,6 +59,8 @@ def reference_step(ctrl, obs, v):
             return int(np.argmax(y)), v, y
         return min(int(np.floor((np.tanh(y[0]) + 1) / 2 * env.n_actions)), env.n_actions - 1), v, y
     lo, hi = np.array(env.action_low), np.array(env.action_high)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return y, v, y  # an unbounded Box: the output itself
     return (lo + hi) / 2 + (hi - lo) / 2 * np.tanh(y), v, y
 
 
@@ -214,3 +217,71 @@ def test_malformed_controller_files(tw, tmp_path):
     bad.write_text(json.dumps(d))
     with pytest.raises(WiringFormatError, match="malformed"):
         load_controller(bad)
+
+
+class _UnboundedPush(gymnasium.Env):
+    """A point pushed by an unbounded force: x' = x + 0.1 a; observation x, reward -x^2."""
+
+    observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (1,), np.float64)
+    action_space = gymnasium.spaces.Box(-np.inf, np.inf, (2,), np.float64)
+
+    def __init__(self, render_mode=None):
+        self.render_mode = render_mode
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x = float(self.np_random.uniform(-1, 1))
+        return np.array([self.x]), {}
+
+    def step(self, action):
+        self.x += 0.1 * float(action[0] - action[1])
+        return np.array([self.x]), -(self.x**2), False, False, {}
+
+
+UNBOUNDED = "wormlab-test/UnboundedPush-v0"
+if UNBOUNDED not in gymnasium.registry:
+    gymnasium.register(UNBOUNDED, entry_point=_UnboundedPush, max_episode_steps=30)
+
+
+def test_unbounded_box_actions_are_the_raw_output(tw, random_controller):
+    """An unbounded Box action is y itself (no tanh squashing), through the Python adapter."""
+    ctrl = random_controller(Controller.from_circuit(tw, UNBOUNDED), seed=5)
+    assert ctrl.env.code == -1 and ctrl.env.act_dim == 2
+    assert ctrl.env.action_low == (-math.inf, -math.inf) and ctrl.env.obs_scale == (1.0,)
+    assert ctrl.output_map["kind"] == "dense"  # two action components
+    big = ctrl.with_theta(np.where(np.arange(ctrl.size) >= ctrl.offsets[-3], 50.0, ctrl.theta))
+    for c in (ctrl, big):
+        c.reset()
+        v = np.zeros(len(c.neurons))
+        for step in range(20):
+            obs = [np.sin(step)]
+            action = c.act(obs)
+            ref_action, v, y = reference_step(c, obs, v)
+            assert action.dtype == np.float64
+            np.testing.assert_allclose(action, y, rtol=1e-12, atol=1e-12, err_msg=f"{step}")
+            np.testing.assert_allclose(action, ref_action, rtol=1e-12, atol=1e-12)
+    assert np.abs(action).max() > 10.0  # large weights: far outside any tanh range
+    from sim.evaluation import evaluate
+
+    ev = evaluate(ctrl, seeds=[0, 1])
+    assert ev.lengths == (30, 30) and all(np.isfinite(ev.returns))
+
+
+def test_file_synapses_must_be_in_compiled_order(tw):
+    """A controller file's synapse list is the theta order: it must be the compiler's order,
+    each synapse once, and gap junctions once per pair."""
+    d = Controller.from_circuit(tw, "CartPole-v1").to_dict()
+    Controller.from_dict(json.loads(json.dumps(d)))  # as written: fine
+    swapped = json.loads(json.dumps(d))
+    swapped["synapses"][0], swapped["synapses"][1] = swapped["synapses"][1], swapped["synapses"][0]
+    with pytest.raises(WiringFormatError, match="ordered by postsynaptic neuron"):
+        Controller.from_dict(swapped)
+    twice = json.loads(json.dumps(d))
+    twice["gaps"].append(dict(twice["gaps"][0], pre=twice["gaps"][0]["post"],
+                              post=twice["gaps"][0]["pre"]))  # fmt: skip
+    with pytest.raises(WiringFormatError, match="listed twice"):
+        Controller.from_dict(twice)
+    own = json.loads(json.dumps(d))
+    own["gaps"][0]["post"] = own["gaps"][0]["pre"]
+    with pytest.raises(WiringFormatError, match="itself"):
+        Controller.from_dict(own)

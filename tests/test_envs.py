@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from connectome.errors import ControllerError
-from sim.envs import ENV_IDS, EnvSpec, env_observe, env_spec, env_step, reset_states, warmup
+from sim.envs import (
+    ENV_IDS,
+    EnvSpec,
+    env_info,
+    env_observe,
+    env_spec,
+    env_step,
+    gym_env_spec,
+    reset_states,
+    warmup,
+)
 
 CP, MC, PD, AC = ENV_IDS
 
@@ -148,15 +158,38 @@ def test_specs_match_gymnasium():
         assert spec.env_id == env_id and spec.code == code
         assert spec.max_steps == env.spec.max_episode_steps
         assert (spec.obs_dim,) == env.observation_space.shape
+        assert len(spec.obs_labels) == spec.obs_dim and spec.action_label
         space = env.action_space
         if spec.discrete:
             assert isinstance(space, gymnasium.spaces.Discrete)
-            assert spec.n_actions == space.n
-            assert (spec.action_low, spec.action_high) == (0.0, space.n - 1.0)
+            assert spec.n_actions == space.n and spec.act_dim == 1
+            assert (spec.action_low, spec.action_high) == ((), ())
+            assert spec.action_dtype == "int64"
         else:
             assert isinstance(space, gymnasium.spaces.Box) and space.shape == (1,)
             assert spec.n_actions == 0 and space.dtype == np.float32
-            assert (spec.action_low, spec.action_high) == (space.low[0], space.high[0])
+            assert (spec.action_low, spec.action_high) == ((space.low[0],), (space.high[0],))
+            assert spec.action_dtype == "float32"
+        # the observation scaling: exactly the centre and half-width of gymnasium's bounds
+        # (0 and 1 where a component is unbounded)
+        low = np.asarray(env.observation_space.low, np.float64)
+        high = np.asarray(env.observation_space.high, np.float64)
+        for j in range(spec.obs_dim):
+            if np.isfinite(low[j]) and np.isfinite(high[j]):
+                assert spec.obs_center[j] == 0.5 * (low[j] + high[j]), (env_id, j)
+                assert spec.obs_scale[j] == 0.5 * (high[j] - low[j]), (env_id, j)
+            else:
+                assert (spec.obs_center[j], spec.obs_scale[j]) == (0.0, 1.0), (env_id, j)
+        # the stop-at score: CartPole's maximum return, else gymnasium's reward threshold
+        want = 500.0 if env_id == CP else env.spec.reward_threshold
+        assert spec.target == want, env_id
+        # the Python adapter's description of the same env agrees field by field
+        generic = gym_env_spec(env_id)
+        for field in ("obs_dim", "obs_center", "obs_scale", "discrete", "n_actions",
+                      "action_low", "action_high", "max_steps", "action_dtype"):  # fmt: skip
+            assert getattr(generic, field) == getattr(spec, field), (env_id, field)
+        assert generic.code == -1 and env_info(env_id) is spec
+        assert EnvSpec.from_json(spec.to_json()) == spec
         env.close()
 
 
@@ -198,7 +231,7 @@ def test_reset_states_equal_gymnasium_state(env_id):
 @pytest.mark.parametrize("env_id", [MC, PD])
 def test_box_actions_at_and_beyond_bounds(env_id):
     spec = env_spec(env_id)
-    high = spec.action_high
+    high = spec.action_high[0]
     f32_above = float(np.nextafter(np.float32(high), np.float32(np.inf)))
     actions = [
         high,

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from connectome import Circuit, WiringFormatError, io, load
@@ -86,6 +87,30 @@ def test_csv_round_trip(neuron_circuit, tw):
         io.from_csv("pre,post,kind,weight\nAVAL,AVX,chemical,1\n")
 
 
+def test_csv_without_a_sign_column_takes_the_presynaptic_neurons_default():
+    """Chemical synapses get the sign of their presynaptic neuron's transmitter (DD1 is
+    GABAergic: -1; AVAL cholinergic: +1), gap junctions +1; roles follow neuron types."""
+    cook = load("cook2019")
+    e = cook.neuron_edges
+    names = ["DD1", "DD2", "DA2", "VD2", "AVAL", "PLML", "VA1"]
+    rows = e[e["pre"].isin(names) & e["post"].isin(names)]
+    assert set(rows["kind"]) == {"chemical", "electrical"}
+    text = rows[["pre", "post", "kind", "weight"]].to_csv(index=False)
+    c = io.from_csv(text, dataset="cook2019")
+    expected = Circuit(cook, list(dict.fromkeys([*rows["pre"], *rows["post"]])), {}, rows)
+    pd.testing.assert_frame_equal(c.edges, expected.edges)
+    signs = cook.neurons["sign"]
+    assert signs["DD1"] == -1 and signs["AVAL"] == 1
+    for r in c.edges.itertuples():
+        assert r.sign == (signs[r.pre] if r.kind == "chemical" else 1), r
+    assert (c.edges.loc[c.edges["pre"] == "DD1", "sign"] == -1).any()
+    assert c.roles == {n: {"motor": "motor", "sensory": "sensory"}.get(
+        cook.neurons.loc[n, "type"], "inter") for n in c.neurons.index}  # fmt: skip
+    # at class level the class's sign counts
+    cls = io.from_csv("pre,post,kind,weight\nDD,VA,chemical,3\nAVA,VA,chemical,2\n", level="class")
+    assert dict(zip(cls.edges["pre"], cls.edges["sign"], strict=True)) == {"DD": -1, "AVA": 1}
+
+
 def test_ncps_config_matches_circuit(tw):
     cfg = io.to_ncps(tw)
     meta = cfg["wormlab"]
@@ -123,5 +148,5 @@ def test_ncps_needs_roles():
     c = Circuit.from_neurons(load("cook2019"), "AVA AVB")
     with pytest.raises(WiringFormatError, match="sensory"):
         io.to_ncps(c)
-    with pytest.raises(ValueError, match="unknown export format"):
+    with pytest.raises(WiringFormatError, match="unknown export format 'xlsx'; use one of json"):
         io.export(c, "xlsx")

@@ -7,8 +7,8 @@ import pytest
 
 import connectome
 from sim.analysis import oscillation_summary
-from sim.compile import compile
-from sim.simulate import simulate
+from sim.compiler import compile_circuit
+from sim.runner import simulate
 from sim.stimulus import step
 
 MOTOR = ["VA", "VB", "DA", "DB", "VD", "DD", "AS"]
@@ -16,7 +16,7 @@ MOTOR = ["VA", "VB", "DA", "DB", "VD", "DD", "AS"]
 
 @pytest.fixture(scope="module")
 def circuit():
-    return compile(connectome.load("varshney2011"), "graded")
+    return compile_circuit(connectome.load("varshney2011"), "graded")
 
 
 def test_no_input_rests_at_fixed_point(circuit):

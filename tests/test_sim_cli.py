@@ -1,6 +1,7 @@
-"""python -m sim run: files written, summary printed, errors reported."""
+"""python -m sim run and warmup: files written, summary printed, errors reported."""
 
 import io
+import re
 import subprocess
 import sys
 
@@ -8,7 +9,8 @@ import pandas as pd
 import pytest
 
 import connectome
-from sim.__main__ import ProgressBar, main
+from sim import envs, kernels
+from sim.cli import ProgressBar, main
 
 
 def test_run_writes_csv_and_summary(tmp_path, capsys):
@@ -30,7 +32,6 @@ def test_run_writes_csv_and_summary(tmp_path, capsys):
 
 
 def test_run_parquet_with_ablation_and_params(tmp_path, capsys):
-    pytest.importorskip("pyarrow")
     out = tmp_path / "r.parquet"
     code = main(
         [
@@ -88,3 +89,16 @@ def test_module_entry_point():
         [sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 0 and "--stim" in proc.stdout
+
+
+def test_warmup_command(capsys):
+    """python -m sim warmup compiles (or loads) every kernel family and says how long it took."""
+    assert main(["warmup"]) == 0
+    assert re.fullmatch(r"kernels ready in \d+\.\d\d s\n", capsys.readouterr().out)
+    for kernel in (kernels.run_chunks, kernels.ltc_step, envs.env_step, envs.env_observe):
+        assert kernel.signatures, f"{kernel.__name__} was not compiled by the warmup command"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "warmup"], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("kernels ready in ")

@@ -1,7 +1,7 @@
-"""Training (sim.train): replay in gymnasium equals the numba rollout, the Python-loop adapter,
-checkpoint/resume after a kill, a real CartPole solve, the command line, and bad inputs."""
+"""Training (sim.trainer, sim.evaluation): replay in gymnasium equals the numba rollout, the
+Python-loop adapter, checkpoint/resume after a kill, a real CartPole solve, the command line,
+and bad inputs."""
 
-import argparse
 import dataclasses
 import json
 import os
@@ -17,9 +17,11 @@ import pytest
 
 import connectome
 from connectome.errors import ControllerError, SimulationError
+from sim.cli import build_parser
 from sim.control import Controller, load_controller
 from sim.envs import ENV_IDS
-from sim.train import add_cli, episode_seeds, evaluate, rollout, train
+from sim.evaluation import episode_seeds, evaluate, rollout
+from sim.trainer import train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,7 +90,7 @@ def test_checkpoint_resume_after_kill(tw, tmp_path):
     script = (
         "import sys, json\n"
         "import connectome\n"
-        "from sim.train import train\n"
+        "from sim.trainer import train\n"
         "tw = connectome.presets.tap_withdrawal(connectome.load('cook2019'))\n"
         "train(tw, 'MountainCarContinuous-v0', checkpoint=sys.argv[1], **json.loads(sys.argv[2]))\n"
     )
@@ -175,8 +177,7 @@ def test_bad_training_inputs(tw):
 
 
 def test_command_line(tw, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="python -m sim")
-    add_cli(parser.add_subparsers(dest="command", required=True))
+    parser = build_parser()
     wiring = tmp_path / "tw.json"
     wiring.write_text(connectome.io.to_json(tw))
     out = tmp_path / "ctrl.json"

@@ -1,26 +1,23 @@
 """Circuit and Train pages without a browser: the figure functions (webapp.figures.control)
-and the page helpers (webapp.pages.circuit, webapp.pages.train), checked against the
-connectome layer, gymnasium and ncps."""
+and the Train page helpers (webapp.training), checked against the connectome layer,
+gymnasium and ncps. The Circuit page's state is tested in test_webapp_circuit.py."""
 
 import base64
 import json
 import math
 import os
-from io import StringIO
 
 import gymnasium
 import numpy as np
-import pandas as pd
 import pytest
 
 import connectome
 from connectome import Circuit, io
-from connectome.errors import CircuitError, ControllerError, WiringFormatError
+from connectome.errors import ControllerError, WiringFormatError
 from sim.control import Controller
-from sim.train import evaluate
+from sim.evaluation import evaluate
 from webapp import training as training
 from webapp.figures import control as figs
-from webapp.pages import circuit as cpage
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +39,6 @@ def random_controller(circuit, env_id, seed):
 
 def data_url(payload: bytes) -> str:
     return "data:application/json;base64," + base64.b64encode(payload).decode()
-
-
-NO_FIELDS = {key: None for key, _, _ in cpage._OP_FIELDS}
 
 
 # ------------------------------------------------------------------ circuit graph
@@ -209,171 +203,6 @@ def test_recorded_episode_matches_gymnasium_evaluation(tw):
     assert fig.frames[-1].name == str(len(ep["rewards"]))
 
 
-# ------------------------------------------------------------------ circuit page helpers
-def test_parse_names():
-    assert cpage.parse_names(" ava, AVB  plm") == ["ava", "AVB", "plm"]
-    assert cpage.parse_names("") == [] and cpage.parse_names(None) == []
-
-
-def test_every_operation_is_described(net, tw):
-    c = Circuit.from_neurons(net, ["PLML", "PLMR", "AVAL", "AVAR", "PVCL", "PVCR"])
-    c = c.add(["AVBL"]).ablate(["AVBL"]).expand(1, "electrical", "in")
-    c = c.add_paths(["PLML"], ["AVAL"], 2).threshold(chemical=2.0).top_k_inputs(3, "chemical")
-    c = c.set_sign(["AVAL"], -1).merge_classes().set_roles(sensory=["PLM"], motor=["AVA"])
-    text = [cpage.describe_op(op) for op in c.ops]
-    assert text[0].startswith("Start: 6 neurons of cook2019: PLML, PLMR")
-    assert text[1:3] == ["Add AVBL", "Ablate AVBL"]
-    assert text[3] == "Expand by 1 hop (electrical synapses, direction in)"
-    assert text[4] == "Add paths of at most 2 synapses from PLML to AVAL"
-    assert text[5] == "Threshold: keep chemical weight \u2265 2"
-    assert text[6] == "Keep each neuron's 3 heaviest chemical inputs"
-    assert text[7] == "Make chemical synapses from AVAL inhibitory"
-    assert text[8] == "Merge neurons into classes"
-    assert text[9] == "Roles: sensory PLM; motor AVA"
-    long = cpage.describe_op({"op": "ablate", "names": [f"N{i}" for i in range(12)]})
-    assert long.endswith("\u2026 (+4 more)")
-
-
-def step(state, trigger, **fields):
-    """One page action through the page's own state transition."""
-    new, *messages = cpage._update_state(
-        trigger, state, None, None, None, None, None, {**NO_FIELDS, **fields}
-    )
-    return new, [str(m) for m in messages if m]
-
-
-def test_page_operations_rebuild_the_same_circuit(tw):
-    state = cpage.state_from_preset("tap_withdrawal", "cook2019")
-    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw)
-    expected = tw
-    actions = [
-        ("circuit-add", {"names": "rim, AIB"}, lambda c: c.add(["RIM", "AIB"])),
-        ("circuit-ablate", {"names": "DVA"}, lambda c: c.ablate(["DVA"])),
-        (
-            "circuit-expand",
-            {"expand_k": 1, "expand_kind": "electrical", "expand_direction": "both"},
-            lambda c: c.expand(1, "electrical", "both"),
-        ),
-        (
-            "circuit-paths",
-            {"paths_from": "", "paths_to": "", "paths_length": 2, "paths_kind": "any"},
-            lambda c: c.add_paths(c.sensory, c.motor, 2, None),
-        ),
-        ("circuit-threshold", {"th_chemical": 3}, lambda c: c.threshold(chemical=3.0)),
-        ("circuit-topk", {"topk_k": 4, "topk_kind": "any"}, lambda c: c.top_k_inputs(4)),
-        (
-            "circuit-sign",
-            {"sign_names": "AVD", "sign_value": -1},
-            lambda c: c.set_sign(["AVD"], -1),
-        ),
-        (
-            "circuit-roles",
-            {"role_sensory": ["PLM", "AVM"], "role_motor": ["AVA"]},
-            lambda c: c.set_roles(sensory=["PLM", "AVM"], motor=["AVA"]),
-        ),
-    ]
-    for trigger, fields, op in actions:
-        state, messages = step(state, trigger, **fields)
-        expected = op(expected)
-        assert "Done: " in messages[0], messages
-        assert io.to_json(cpage.build_circuit(state)) == io.to_json(expected), trigger
-    # undo steps back one operation at a time, down to the preset's first operation
-    for n in range(len(actions) + 1, 0, -1):
-        state, _ = step(state, "circuit-undo")
-        assert len(state["ops"]) == n
-    assert io.to_json(cpage.build_circuit(state)) == io.to_json(Circuit.replay(tw.ops[:1]))
-    same, messages = step(state, "circuit-undo")
-    assert same is cpage.no_update and "Nothing to undo" in messages[0]
-
-
-def test_page_operation_errors_name_the_field(tw):
-    state = cpage.state_from_preset("tap_withdrawal", "cook2019")
-    checks = [
-        ("circuit-add", {"names": "AVAX"}, "unknown neuron 'AVAX'"),
-        ("circuit-add", {"names": ""}, "Neurons or classes: type one or more names"),
-        ("circuit-expand", {"expand_k": None}, "Hops k: enter a number"),
-        ("circuit-threshold", {"th_chemical": -1}, "Chemical weight: must be"),
-        ("circuit-topk", {"topk_k": 1.5}, "Top k: 1.5 is not a whole number"),
-        ("circuit-merge", {}, "already at class level"),
-        ("circuit-roles", {"role_sensory": ["AVA"], "role_motor": ["AVA"]}, "both sensory"),
-        ("circuit-ablate", {"names": ",".join(tw.neurons.index)}, "empty circuit"),
-    ]
-    for trigger, fields, text in checks:
-        new, messages = step(state, trigger, **fields)
-        assert new is cpage.no_update
-        assert text in messages[0], (trigger, messages)
-
-
-def test_start_from_selection_and_initial_load(net):
-    selection = {"dataset": "cook2019", "level": "neuron", "names": ["PLML", "AVAL"]}
-    state = cpage._update_state(None, None, selection, None, "cook2019", None, None, NO_FIELDS)[0]
-    assert state["seen"] == selection
-    assert io.to_json(cpage.build_circuit(state)) == io.to_json(
-        Circuit.from_neurons(net, ["PLML", "AVAL"])
-    )
-    # a reload with the same selection keeps the user's circuit
-    again = cpage._update_state(None, state, selection, None, None, None, None, NO_FIELDS)
-    assert again[0] is cpage.no_update
-    # without any selection the page starts from the tap-withdrawal preset
-    fresh = cpage._update_state(None, None, None, None, "cook2019", None, None, NO_FIELDS)[0]
-    assert fresh["ops"] == list(connectome.presets.tap_withdrawal(net).ops)
-    with pytest.raises(CircuitError, match="no selection"):
-        cpage.state_from_selection({"names": []})
-
-
-def test_upload_validation(tw):
-    good = io.to_dict(tw)
-    state = cpage.state_from_upload(data_url(io.to_json(tw).encode()), "tw.json")
-    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw)
-    state, _ = step(state, "circuit-ablate", names="DVA")
-    assert io.to_json(cpage.build_circuit(state)) == io.to_json(tw.ablate(["DVA"]))
-    state, _ = step(state, "circuit-undo")
-    same, messages = step(state, "circuit-undo")
-    assert same is cpage.no_update  # an upload is where its circuit starts
-    bad = json.loads(json.dumps(good))
-    bad["neurons"][0]["role"] = "boss"
-    with pytest.raises(WiringFormatError, match=r"neurons\[0\]\.role: bad value 'boss'"):
-        cpage.state_from_upload(data_url(json.dumps(bad).encode()), "bad.json")
-    with pytest.raises(WiringFormatError, match="not valid JSON"):
-        cpage.state_from_upload(data_url(b"{nope"), "x.json")
-    with pytest.raises(WiringFormatError, match="file too large"):
-        cpage.decode_upload(data_url(b" " * (io.MAX_BYTES + 10)))
-    with pytest.raises(WiringFormatError, match="could not be decoded"):
-        cpage.decode_upload("data:application/json;base64,@@@@")
-    ctrl = random_controller(tw, "CartPole-v1", 0).to_dict()
-    with pytest.raises(WiringFormatError, match="evaluate it on the Train page"):
-        cpage.state_from_upload(data_url(json.dumps(ctrl).encode()), "ctrl.json")
-    # the page shows the problem by the upload field and keeps the circuit
-    new, _start, upload_msg, _op = cpage._update_state(
-        "circuit-upload", state, None, None, None, data_url(b"[]"), "list.json", NO_FIELDS
-    )
-    assert new is cpage.no_update
-    assert "Upload list.json: the file must hold a JSON object" in str(upload_msg)
-
-
-def test_exports_round_trip_and_load_in_ncps(tw):
-    import ncps.torch
-    import ncps.wirings
-    import torch
-
-    files = {fmt: cpage.export_file(tw, fmt) for fmt in ("json", "ncps", "graphml", "csv")}
-    assert len({f["filename"] for f in files.values()}) == 4
-    assert io.to_json(io.from_json(files["json"]["content"])) == io.to_json(tw)
-    assert io.to_json(io.from_graphml(files["graphml"]["content"])) == io.to_json(tw)
-    table = pd.read_csv(StringIO(files["csv"]["content"]))
-    assert table[["pre", "post", "kind"]].values.tolist() == (
-        tw.edges[["pre", "post", "kind"]].values.tolist()
-    )
-    config = json.loads(files["ncps"]["content"])
-    wiring = ncps.wirings.Wiring.from_config(config)
-    assert (wiring.input_dim, wiring.output_dim) == (len(tw.sensory), len(tw.motor))
-    model = ncps.torch.LTC(len(tw.sensory), wiring, batch_first=True)
-    out, _ = model(torch.zeros(1, 3, len(tw.sensory)))
-    assert out.shape == (1, 3, len(tw.motor))
-    with pytest.raises(WiringFormatError, match="sensory"):
-        cpage.export_file(connectome.presets.locomotion(), "ncps")
-
-
 # ------------------------------------------------------------------ train page helpers
 def test_default_io(net, tw):
     io_ = training.default_io(tw, "CartPole-v1")
@@ -410,7 +239,7 @@ def test_training_config_errors_name_the_field(tw):
         "env": "CartPole-v1", "seconds": 10, "generations": 5, "target": 500, "episodes": 4,
         "seed": 0, "eval_episodes": 5, "io": training.default_io(tw, "CartPole-v1"),
     }  # fmt: skip
-    config = training._config(values)
+    config = training.training_config(values)
     assert config["wiring"] == io.to_dict(tw) and config["target"] == 500.0
     for key, bad, text in [
         ("seed", -1, "Seed: must be a whole number"),
@@ -421,7 +250,7 @@ def test_training_config_errors_name_the_field(tw):
         ("env", "os:system", "Environment: pick one of"),
     ]:
         with pytest.raises((ControllerError, WiringFormatError), match=text):
-            training._config({**values, key: bad})
+            training.training_config({**values, key: bad})
 
 
 def test_controller_upload_validation(tw):

@@ -15,8 +15,8 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import SimulationError
 from sim.analysis import oscillation_summary, response_summary
-from sim.compile import compile
-from sim.simulate import simulate
+from sim.compiler import compile_circuit
+from sim.runner import simulate
 from sim.stimulus import step
 from webapp import simulation as sp
 from webapp.figures.dynamics import (
@@ -246,7 +246,7 @@ def test_runs_are_the_simulators_and_cached_by_content():
     result = sp.simulated(request)
     assert sp.simulated(again) is result
     ref = simulate(
-        compile(connectome.load("cook2019"), "graded", ablate=["AVA"]),
+        compile_circuit(connectome.load("cook2019"), "graded", ablate=["AVA"]),
         step("PLM", 2000.0),
         duration=0.5,
         record_every=10,

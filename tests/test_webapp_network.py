@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import pytest
 
 import connectome
-from connectome.errors import UnknownNeuronError
-from connectome.queries import strength_graph
+from connectome.errors import QueryError, UnknownNeuronError
+from connectome.queries import filter_network, shortest_paths, strength_graph
 from webapp import network
 from webapp.figures.network import adjacency_heatmap, adjacency_matrix
 from webapp.pages import explore
@@ -95,7 +95,7 @@ def test_a_circuit_is_layered_by_role():
 # ------------------------------------------------------------------ filters
 @pytest.mark.parametrize("min_chem,min_gap", [(1, 1), (5, 1), (1, 10), (20, 20)])
 def test_thresholds_keep_the_edges_the_api_keeps(cook, min_chem, min_gap):
-    nodes, edges = network.visible_network(cook, min_chemical=min_chem, min_electrical=min_gap)
+    nodes, edges = filter_network(cook, min_chemical=min_chem, min_electrical=min_gap)
     expected = _api_edges(cook, min_chem, min_gap)
     assert len(edges) == len(expected)
     assert set(zip(edges["pre"], edges["post"], edges["kind"], strict=True)) == set(
@@ -105,49 +105,49 @@ def test_thresholds_keep_the_edges_the_api_keeps(cook, min_chem, min_gap):
 
 
 def test_types_and_cells_filters(cook):
-    nodes, edges = network.visible_network(cook, types=("sensory", "motor"))
+    nodes, edges = filter_network(cook, types=("sensory", "motor"))
     assert set(nodes) == set(cook.neurons.index[cook.neurons["type"].isin(["sensory", "motor"])])
     assert len(edges) == len(_api_edges(cook, types=("sensory", "motor")))
-    nodes, edges = network.visible_network(cook, show_cells=True)
+    nodes, edges = filter_network(cook, show_cells=True)
     assert len(nodes) == len(cook.neurons) + len(cook.cells)
     assert len(edges) == len(cook.edges)
 
 
 def test_k_hop_neighbourhood_over_the_drawn_edges(cook):
     for k, min_chem in [(0, 1), (1, 1), (1, 10), (2, 10)]:
-        nodes, edges = network.visible_network(cook, min_chemical=min_chem, focus=["AVAL"], hops=k)
-        _, drawn = network.visible_network(cook, min_chemical=min_chem)
+        nodes, edges = filter_network(cook, min_chemical=min_chem, focus=["AVAL"], hops=k)
+        _, drawn = filter_network(cook, min_chemical=min_chem)
         g = nx.Graph()
         g.add_node("AVAL")
         g.add_edges_from(zip(drawn["pre"], drawn["post"], strict=True))
         expected = set(nx.single_source_shortest_path_length(g, "AVAL", cutoff=k))
         assert set(nodes) == expected, (k, min_chem)
         assert edges["pre"].isin(expected).all() and edges["post"].isin(expected).all()
-    nodes, _ = network.visible_network(cook, focus=["AVAL"], hops=0)
+    nodes, _ = filter_network(cook, focus=["AVAL"], hops=0)
     assert nodes == ["AVAL"]
 
 
 def test_kept_nodes_are_drawn_whatever_the_filters(cook):
-    nodes, _ = network.visible_network(cook, types=("motor",), keep=["AVAL"])
+    nodes, _ = filter_network(cook, types=("motor",), keep=["AVAL"])
     assert "AVAL" in nodes and "PLML" not in nodes
 
 
 def test_compare_mode_matches_connectome_compare():
     a, b = connectome.load("witvliet2021_1"), connectome.load("witvliet2021_8")
-    nodes, edges = network.visible_network(a, compare_to=b)
+    nodes, edges = filter_network(a, compare_to=b)
     table = connectome.compare(a, b)
     assert len(edges) == len(table)
     assert edges["change"].value_counts().to_dict() == table["change"].value_counts().to_dict()
     assert set(nodes) == set(a.neurons.index) & set(b.neurons.index)
     weight = np.maximum(edges["weight_a"], edges["weight_b"])
     assert (edges["weight"] == weight).all()
-    _, strong = network.visible_network(a, compare_to=b, min_chemical=5, min_electrical=5)
+    _, strong = filter_network(a, compare_to=b, min_chemical=5, min_electrical=5)
     assert (strong["weight"] >= 5).all() and len(strong) < len(edges)
 
 
 # ------------------------------------------------------------------ elements and styles
 def test_elements_are_nodes_then_directed_edges(cook):
-    nodes, edges = network.visible_network(cook, min_chemical=3)
+    nodes, edges = filter_network(cook, min_chemical=3)
     els = network.elements(cook, nodes, edges, "layered")
     node_els = [e for e in els if "source" not in e["data"]]
     edge_els = [e for e in els if "source" in e["data"]]
@@ -170,7 +170,7 @@ def test_elements_are_nodes_then_directed_edges(cook):
 
 
 def test_pack_keeps_every_element(cook):
-    nodes, edges = network.visible_network(cook, min_chemical=3)
+    nodes, edges = filter_network(cook, min_chemical=3)
     els = network.elements(cook, nodes, edges) + network.path_elements([["PLML", "AVAL"]])
     packed = network.pack(els)
     assert packed["n"] == nodes
@@ -204,7 +204,7 @@ def test_path_elements_follow_the_path_once():
 
 @pytest.mark.parametrize("color_by", network.COLOR_BY)
 def test_every_drawn_node_class_has_a_colour_rule(cook, color_by):
-    nodes, edges = network.visible_network(cook, show_cells=True)
+    nodes, edges = filter_network(cook, show_cells=True)
     sheet = network.stylesheet(color_by)
     coloured = {
         r["selector"].removeprefix("node.")
@@ -224,8 +224,10 @@ def test_selection_styles_name_the_selected_nodes_and_their_edges():
     assert 'node[id = "PLML"]' in selectors
     plain = network.stylesheet("type")
     assert not any("AVAL" in r["selector"] for r in plain)
-    with pytest.raises(ValueError, match="colouring"):
+    with pytest.raises(QueryError, match="colouring"):
         network.stylesheet("size")
+    with pytest.raises(QueryError, match="views are anatomical, layered"):
+        network.positions(connectome.load("cook2019"), "top")
 
 
 def test_legend_lists_what_is_drawn(cook):
@@ -238,7 +240,7 @@ def test_legend_lists_what_is_drawn(cook):
 
 # ------------------------------------------------------------------ paths
 def test_shortest_paths_have_the_fewest_synapses(cook):
-    rows = network.shortest_paths(cook, "PLM", "AVB", n=5)
+    rows = shortest_paths(cook, "PLM", "AVB", n=5)
     g = strength_graph(cook)
     best = min(
         nx.shortest_path_length(g, s, t)
@@ -251,13 +253,13 @@ def test_shortest_paths_have_the_fewest_synapses(cook):
         assert r["bottleneck"] == min(weights)
         assert r["cost"] == pytest.approx(sum(1 / w for w in weights))
     with pytest.raises(UnknownNeuronError, match="AVAL"):
-        network.shortest_paths(cook, "AVLA", "AVB")
-    assert network.shortest_paths(connectome.load("varshney2011"), "AVA", "VC6") == []
+        shortest_paths(cook, "AVLA", "AVB")
+    assert shortest_paths(connectome.load("varshney2011"), "AVA", "VC6") == []
 
 
 # ------------------------------------------------------------------ figure
 def test_adjacency_matrix_holds_the_drawn_weights(cook):
-    nodes, edges = network.visible_network(cook, min_chemical=2)
+    nodes, edges = filter_network(cook, min_chemical=2)
     chem = adjacency_matrix(cook, nodes, edges, "chemical")
     assert np.nansum(chem.to_numpy()) == pytest.approx(
         edges.loc[edges["kind"] == "chemical", "weight"].sum()
@@ -274,7 +276,7 @@ def test_adjacency_matrix_holds_the_drawn_weights(cook):
 
 
 def test_adjacency_heatmap_figure(cook):
-    nodes, edges = network.visible_network(cook)
+    nodes, edges = filter_network(cook)
     fig = adjacency_heatmap(cook, nodes, edges, "chemical")
     assert isinstance(fig, go.Figure)
     trace = fig.data[0]
@@ -283,7 +285,7 @@ def test_adjacency_heatmap_figure(cook):
     assert list(trace.x) == network.ordered_nodes(cook, nodes)
     assert [a.text for a in fig.layout.annotations] == ["sensory", "interneuron", "motor", "other"]
     a, b = connectome.load("witvliet2021_1"), connectome.load("witvliet2021_8")
-    nodes, edges = network.visible_network(a, compare_to=b)
+    nodes, edges = filter_network(a, compare_to=b)
     fig = adjacency_heatmap(a, nodes, edges, "chemical")
     assert fig.data[0].zmid == 0
     with pytest.raises(ValueError, match="kind"):
@@ -416,8 +418,34 @@ def test_create_app_can_be_called_repeatedly():
 
 
 def test_positions_table_is_shared_but_not_recomputed(cook):
-    assert network.positions(cook, "anatomical") is network.positions(cook, "anatomical")
+    a, b = network.positions(cook, "anatomical"), network.positions(cook, "anatomical")
+    pd.testing.assert_frame_equal(a, b)
+    assert np.shares_memory(a["x"].to_numpy(), b["x"].to_numpy())  # one computation, shared
     circ = connectome.Circuit.from_neurons(cook, ["AVA", "PLM"])
     a, b = network.positions(circ, "anatomical"), network.positions(circ, "anatomical")
     pd.testing.assert_frame_equal(a, b)
     assert not math.isnan(a.loc["AVAL", "x"])
+
+
+@pytest.mark.parametrize("level", ["neuron", "class"])
+def test_cached_tables_cannot_be_changed_by_a_caller(cook, level):
+    """node_table() and positions() are computed once per dataset and shared between
+    sessions: whatever one caller does to its table, the next caller gets the original."""
+    net = cook if level == "neuron" else cook.to_classes()
+    name = net.neurons.index[0]
+    before_table = network.node_table(net).copy(deep=True)
+    before_pos = {v: network.positions(net, v).copy(deep=True) for v in network.VIEWS}
+    table = network.node_table(net)
+    table.loc[name, "type"] = "muscle"
+    table["x"] = 0.0
+    with pytest.raises(ValueError, match="read-only"):
+        network.node_table(net)["y"].to_numpy()[0] = 1.0
+    for view in network.VIEWS:
+        pos = network.positions(net, view)
+        pos.loc[name, "x"] = -1e9
+        pos["y"] *= 2
+        with pytest.raises(ValueError, match="read-only"):
+            network.positions(net, view)["x"].to_numpy()[:] = 0.0
+    pd.testing.assert_frame_equal(network.node_table(net), before_table)
+    for view in network.VIEWS:
+        pd.testing.assert_frame_equal(network.positions(net, view), before_pos[view])

@@ -1,6 +1,8 @@
-"""Cytoscape network elements, preset positions and stylesheets, computed in Python.
+"""The network view: preset positions, cytoscape elements and stylesheets, computed in Python.
 
-Every function here is pure: it takes a wiring source (a
+Which nodes and edges a view shows is a connectome query
+(:func:`connectome.queries.filter_network`); this module draws them. Every
+function here is pure: it takes a wiring source (a
 :class:`~connectome.Connectome` or a :class:`~connectome.Circuit`) and returns
 plain data that ``dash_cytoscape.Cytoscape`` accepts (``elements``,
 ``stylesheet``) or a DataFrame. Force layouts in the browser are slow for the
@@ -39,14 +41,13 @@ import functools
 import itertools
 import math
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from connectome import Connectome, load
-from connectome.errors import UnknownDatasetError
-from connectome.neurons import natural_key
-from connectome.queries import strength_graph
+from connectome.errors import QueryError, UnknownDatasetError
+from connectome.neurons import NEURON_TYPES, NODE_TYPES, class_names, natural_key
+from connectome.queries import node_types
 
 __all__ = [
     "VIEWS",
@@ -64,7 +65,6 @@ __all__ = [
     "node_table",
     "positions",
     "ordered_nodes",
-    "visible_network",
     "edge_width",
     "view_scale",
     "elements",
@@ -72,15 +72,12 @@ __all__ = [
     "pack",
     "stylesheet",
     "legend",
-    "shortest_paths",
 ]
 
 VIEWS = ("anatomical", "layered")
 COLOR_BY = ("type", "transmitter")
-#: Node types, in layer order: the four neuron types, then muscles and other cells.
-NODE_TYPES = ("sensory", "interneuron", "motor", "other", "muscle", "cell")
-NEURON_TYPES = NODE_TYPES[:4]
-_ROLE_TYPE = {"sensory": "sensory", "inter": "interneuron", "motor": "motor"}
+# NODE_TYPES (layer order) and NEURON_TYPES live in connectome.neurons; imported here for the
+# drawing's callers.
 
 TYPE_COLORS = {
     "sensory": "#D55E00",
@@ -175,12 +172,14 @@ def node_table(net) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by node name (neurons first, in the network's order, then muscles and other
         cells of a Connectome), columns ``class, type`` (one of :data:`NODE_TYPES`; a
-        circuit's role decides it), ``transmitter`` (the full list), ``x, y, z`` (µm, NaN when
-        unknown). Shared and cached for the shipped datasets: do not modify it.
+        circuit's role decides it: :func:`connectome.queries.node_types`), ``transmitter``
+        (the full list), ``x, y, z`` (µm, NaN when unknown). Computed once for the shipped
+        datasets and handed out as a copy (copy-on-write: cheap, and changing it leaves the
+        next caller's table alone).
     """
     key = _shipped_key(net)
     if key is not None:
-        return _cached_node_table(key)
+        return _cached_node_table(key).copy(deep=False)
     return _node_table(net)
 
 
@@ -191,13 +190,11 @@ def _cached_node_table(key) -> pd.DataFrame:
 
 def _node_table(net) -> pd.DataFrame:
     neurons = net.neurons
-    types = neurons["type"].where(neurons["type"].isin(NEURON_TYPES), "other")
-    if "role" in neurons.columns:
-        types = neurons["role"].map(_ROLE_TYPE).fillna(types)
+    types = node_types(net)
     table = pd.DataFrame(
         {
-            "class": neurons["class"].where(neurons["class"] != "", neurons.index.to_series()),
-            "type": types,
+            "class": class_names(neurons),
+            "type": types[neurons.index],
             "transmitter": neurons["transmitter"],
             "x": neurons["x"].astype(float),
             "y": neurons["y"].astype(float),
@@ -210,7 +207,7 @@ def _node_table(net) -> pd.DataFrame:
         extra = pd.DataFrame(
             {
                 "class": cells.index,
-                "type": np.where(cells["cell_type"] == "muscle", "muscle", "cell"),
+                "type": types[cells.index],
                 "transmitter": "",
                 "x": np.nan,
                 "y": np.nan,
@@ -251,7 +248,8 @@ def positions(net, view: str = "anatomical") -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed like :func:`node_table`, columns ``x, y`` in px. Computed once per
-        (dataset, level, view) for the shipped datasets; do not modify it.
+        (dataset, level, view) for the shipped datasets and handed out as a copy
+        (copy-on-write, like :func:`node_table`).
 
     Examples
     --------
@@ -261,10 +259,10 @@ def positions(net, view: str = "anatomical") -> pd.DataFrame:
     True
     """
     if view not in VIEWS:
-        raise ValueError(f"unknown view {view!r}; views are {', '.join(VIEWS)}")
+        raise QueryError(f"unknown view {view!r}; views are {', '.join(VIEWS)}")
     key = _shipped_key(net)
     if key is not None:
-        return _cached_positions(key, view)
+        return _cached_positions(key, view).copy(deep=False)
     return _positions(_node_table(net), view)
 
 
@@ -360,83 +358,6 @@ def _frame(xy: dict, index) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ edges
-def visible_network(
-    net,
-    *,
-    min_chemical: float = 1.0,
-    min_electrical: float = 1.0,
-    types=NEURON_TYPES,
-    show_cells: bool = False,
-    focus=(),
-    hops=None,
-    keep=(),
-    compare_to=None,
-):
-    """The nodes and edges a view shows after its filters.
-
-    Parameters
-    ----------
-    net : Connectome or Circuit
-    min_chemical, min_electrical : float
-        Smallest weight of a chemical synapse / gap junction to keep (the dataset's unit,
-        e.g. EM serial sections for Cook 2019).
-    types : iterable of str
-        Neuron types to show (subset of :data:`NEURON_TYPES`).
-    show_cells : bool
-        Also show muscles and other non-neuron cells (and the synapses onto them).
-    focus : iterable of str
-        Node names (already resolved) whose neighbourhood ``hops`` restricts the view to.
-    hops : int or None
-        None shows every node that passes the filters; ``k >= 0`` shows only ``focus`` and
-        the nodes within ``k`` synapses of it over the edges that pass the filters (either
-        direction; gap junctions both ways).
-    keep : iterable of str
-        Nodes shown whatever the filters say (the selection, the nodes of a drawn path).
-    compare_to : Connectome, optional
-        Compare mode: edges of :func:`connectome.compare` (``net`` is A, ``compare_to`` is
-        B) between neurons present in both; the thresholds apply to the larger of the two
-        weights.
-
-    Returns
-    -------
-    nodes : list of str
-        In :func:`node_table` order.
-    edges : pandas.DataFrame
-        Columns ``pre, post, kind, weight, sign`` (compare mode: ``pre, post, kind,
-        weight_a, weight_b, delta, change, weight`` with weight the larger of the two).
-    """
-    table = node_table(net)
-    types = set(types)
-    if compare_to is not None:
-        from connectome import compare
-
-        edges = compare(net, compare_to)
-        edges = edges.assign(weight=edges[["weight_a", "weight_b"]].max(axis=1))
-        common = set(compare_to.neurons.index)
-        allowed = table.index[table["type"].isin(types) & table.index.isin(common)]
-    else:
-        edges = net.edges
-        shown = types | ({"muscle", "cell"} if show_cells else set())
-        allowed = table.index[table["type"].isin(shown)]
-    keep = [n for n in keep if n in table.index]
-    allowed = set(allowed) | set(keep)
-    ends = edges["pre"].isin(allowed) & edges["post"].isin(allowed)
-    chem = edges["kind"] == "chemical"
-    strong = np.where(chem, edges["weight"] >= min_chemical, edges["weight"] >= min_electrical)
-    edges = edges[ends & strong].reset_index(drop=True)
-    if hops is not None:
-        focus = [n for n in focus if n in allowed]
-        g = nx.Graph()
-        g.add_nodes_from(focus)
-        g.add_edges_from(zip(edges["pre"], edges["post"], strict=True))
-        reach = nx.multi_source_dijkstra_path_length(g, set(focus), cutoff=int(hops))
-        allowed = set(reach) | set(keep)
-        edges = edges[edges["pre"].isin(allowed) & edges["post"].isin(allowed)]
-        edges = edges.reset_index(drop=True)
-    nodes = [n for n in table.index if n in allowed]
-    return nodes, edges
-
-
 def edge_width(weight) -> np.ndarray:
     """Drawn edge width (px at zoom 1): ``0.8 + 1.1 log2(w)``, between 0.8 and 9.
 
@@ -471,7 +392,7 @@ def elements(net, nodes, edges, view: str = "anatomical") -> list[dict]:
     ----------
     net : Connectome or Circuit
     nodes : list of str
-        The nodes to draw (e.g. from :func:`visible_network`).
+        The nodes to draw (e.g. from :func:`connectome.queries.filter_network`).
     edges : pandas.DataFrame
         ``pre, post, kind, weight`` (and ``change`` in compare mode); both ends in ``nodes``.
     view : {"anatomical", "layered"}
@@ -610,7 +531,7 @@ def stylesheet(
         :func:`view_scale`: a drawing that is wider in model px is shown at a smaller zoom).
     """
     if color_by not in COLOR_BY:
-        raise ValueError(f"unknown colouring {color_by!r}; use one of {', '.join(COLOR_BY)}")
+        raise QueryError(f"unknown colouring {color_by!r}; use one of {', '.join(COLOR_BY)}")
     sheet = [
         {
             "selector": "node",
@@ -806,41 +727,3 @@ def legend(color_by: str = "type", present=None) -> list[tuple[str, str, str]]:
         if t in types
     ]
     return out
-
-
-# ------------------------------------------------------------------ paths
-def shortest_paths(net, sources, targets, n: int = 5) -> list[dict]:
-    """The ``n`` paths with the fewest synapses from any of ``sources`` to any of ``targets``.
-
-    Ties in length are broken by strength (the sum of ``1 / weight`` along the path, as in
-    :func:`connectome.strongest_paths`) and then by name. Rows have the same keys as
-    :func:`connectome.strongest_paths`: ``source, target, path, length, cost, bottleneck``.
-    Empty when no path exists.
-
-    Raises
-    ------
-    UnknownNeuronError
-        For a name that is neither a neuron nor a class of ``net``.
-    """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    src, dst = net.resolve(sources), net.resolve(targets)
-    g = strength_graph(net)
-    rows = []
-    for s, t in itertools.product(src, dst):
-        if s == t or not nx.has_path(g, s, t):
-            continue
-        for path in itertools.islice(nx.all_shortest_paths(g, s, t), 50):
-            weights = [g[a][b]["weight"] for a, b in itertools.pairwise(path)]
-            rows.append(
-                {
-                    "source": s,
-                    "target": t,
-                    "path": list(path),
-                    "length": len(path) - 1,
-                    "cost": sum(1.0 / w for w in weights),
-                    "bottleneck": min(weights),
-                }
-            )
-    rows.sort(key=lambda r: (r["length"], r["cost"], r["path"]))
-    return rows[:n]

@@ -23,7 +23,6 @@ request; the message names the limit. Every field is checked before anything run
 problem is reported by field (:class:`FormError`), so the page never shows a traceback.
 """
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -40,11 +39,13 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
+from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
-from sim.compile import compile as compile_circuit
+from sim.compiler import compile_circuit
 from sim.models import WEIGHT_MAPS, default_params
-from sim.simulate import simulate
+from sim.runner import count_steps, simulate
 from sim.stimulus import KINDS, Stimulus
+from sim.threads import one_blas_thread
 from webapp import network
 
 __all__ = [
@@ -508,14 +509,14 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 continue
             stimuli.append((target, kind, tuple(sorted(vals.items()))))
             indices.append(i)
-    names = _split_names(ablate)
+    names = as_name_list(str(ablate or ""))
     d = _number(duration, "duration", errors, positive=True)
     h = _number(dt, "dt", errors, positive=True)
     k = _number(record, "record", errors, integer=True, positive=True)
     if d is not None and h is not None:
-        x = d / h
-        if abs(x - round(x)) > 1e-6 * max(1.0, x) or round(x) < 1:
-            lo, hi = max(1, math.floor(x)) * h, max(1, math.ceil(x)) * h
+        _, nearest = count_steps(d, h)
+        if nearest is not None:
+            lo, hi = nearest
             errors["duration"] = (
                 f"must be a whole number of steps of dt = {h:g}; use {lo:.10g} or {hi:.10g}"
             )
@@ -580,7 +581,7 @@ def check_names(source, rows, ablate):
         net = load_source(source)
     except WormlabError as err:
         return {"source": str(err)}
-    errors = resolve_ablation(net, _split_names(ablate))[1]
+    errors = resolve_ablation(net, as_name_list(str(ablate or "")))[1]
     for row in rows:
         target = (row.get("target") or "").strip()
         if target:
@@ -589,10 +590,6 @@ def check_names(source, rows, ablate):
             except UnknownNeuronError as err:
                 errors[f"stim:{row['index']}:target"] = str(err)
     return errors
-
-
-def _split_names(text):
-    return [s for s in str(text or "").replace(",", " ").split() if s]
 
 
 def check_request(source, form):
@@ -649,12 +646,12 @@ def check_request(source, form):
 
 @functools.lru_cache(maxsize=4)
 def simulated(request):
-    """The :class:`sim.simulate.SimResult` of a request (a bounded cache keyed by content).
+    """The :class:`sim.runner.SimResult` of a request (a bounded cache keyed by content).
 
     Raises
     ------
     DivergenceError, SimulationError
-        From :func:`sim.simulate.simulate`.
+        From :func:`sim.runner.simulate`.
     """
     cc = compiled(request.source, request.model, request.params, request.ablate)
     stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
@@ -714,16 +711,6 @@ def default_traces(names, size, stimulated, n=N_TRACES):
     return first + rest[: n - len(first)]
 
 
-def _one_blas_thread():
-    """Limit BLAS to one thread: its threads fight for the cores on a busy server (an SVD of
-    3000 x 80 takes about 1 s with them instead of 20 ms). A no-op without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl ships with numpy's usual stacks
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def analyse(result, request):
     """What the results panel shows: stimulated neurons, onset, response summary, the
     motor neurons' principal components and the dominant period of the first one.
@@ -744,7 +731,7 @@ def analyse(result, request):
     motor = motor_neurons(cc)
     window = float(result.t[-1]) / 3.0
     p = period = None
-    with _one_blas_thread():
+    with one_blas_thread():
         summary = response_summary(result, onset=onset)
         if len(motor) >= 2 and np.count_nonzero(result.t >= window) >= 8:
             p = pca(result, motor, start=window, n_components=2)
@@ -870,7 +857,7 @@ def traces_csv(result):
 def summary_csv(result, request):
     """Every neuron's response (:func:`sim.analysis.response_summary` from the stimulus
     onset) as CSV, with a column marking the stimulated neurons."""
-    with _one_blas_thread():
+    with one_blas_thread():
         summary = response_summary(result, onset=onset_of(result, request))
     summary = summary.assign(stimulated=summary.index.isin(stimulated_neurons(result, request)))
     return summary.to_csv(float_format="%.6g")
@@ -879,7 +866,7 @@ def summary_csv(result, request):
 def warm_up():
     """Compile (or load from numba's on-disk cache) every simulation kernel, and compile the
     default dataset for the graded model, so that no request waits for numba."""
-    from sim.simulate import warmup
+    from sim.runner import warmup
 
     warmup()
     form = default_form()

@@ -2,7 +2,7 @@
 worker process, the stop-file protocol, and controller building and evaluation.
 
 The page (:mod:`webapp.pages.train`) builds a configuration from its fields with
-:func:`_config`, runs it with :func:`run_training` from a Dash background callback, and
+:func:`training_config`, runs it with :func:`run_training` from a Dash background callback, and
 evaluates uploads with :func:`controller_from_upload` and :func:`evaluate_controller`.
 
 How a run is wired
@@ -23,8 +23,6 @@ of the run id (:func:`job_id`) and of the callback's arguments, so two browsers 
 once never share a job or its progress.
 """
 
-import base64
-import binascii
 import json
 import math
 import os
@@ -38,6 +36,8 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from sim.envs import ENV_IDS, env_spec
+from webapp.uploads import decode_upload
 
 __all__ = [
     "ENVS",
@@ -62,42 +62,14 @@ __all__ = [
     "request_stop",
     "clear_stop",
     "run_training",
+    "training_config",
 ]
 
-ENVS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
-OBS_LABELS = MappingProxyType(
-    {
-        "CartPole-v1": ("cart position", "cart velocity", "pole angle", "pole angular velocity"),
-        "MountainCarContinuous-v0": ("car position", "car velocity"),
-        "Pendulum-v1": ("cos \u03b8", "sin \u03b8", "angular velocity"),
-        "Acrobot-v1": (
-            "cos \u03b81",
-            "sin \u03b81",
-            "cos \u03b82",
-            "sin \u03b82",
-            "\u03b81 velocity",
-            "\u03b82 velocity",
-        ),
-    }
-)
-ACTION_LABELS = MappingProxyType(
-    {
-        "CartPole-v1": "push left / right (Discrete 2)",
-        "MountainCarContinuous-v0": "engine force in [-1, 1]",
-        "Pendulum-v1": "torque in [-2, 2]",
-        "Acrobot-v1": "torque -1 / 0 / +1 (Discrete 3)",
-    }
-)
-#: Stop-at scores: CartPole's maximum, gymnasium's reward thresholds for MountainCar and
-#: Acrobot; Pendulum has none (train until the budget is spent).
-DEFAULT_TARGETS = MappingProxyType(
-    {
-        "CartPole-v1": 500.0,
-        "MountainCarContinuous-v0": 90.0,
-        "Pendulum-v1": None,
-        "Acrobot-v1": -100.0,
-    }
-)
+#: The environments the page trains on, and their labels and stop-at scores (sim.envs).
+ENVS = ENV_IDS
+OBS_LABELS = MappingProxyType({e: env_spec(e).obs_labels for e in ENV_IDS})
+ACTION_LABELS = MappingProxyType({e: env_spec(e).action_label for e in ENV_IDS})
+DEFAULT_TARGETS = MappingProxyType({e: env_spec(e).target for e in ENV_IDS})
 #: The preset circuits the page offers (connectome.presets names) and their labels.
 CIRCUIT_PRESETS = MappingProxyType(
     {
@@ -121,7 +93,7 @@ def warm_up() -> None:
     threading layer (see the module notes).
     """
     from sim.envs import warmup
-    from sim.train import evaluate
+    from sim.evaluation import evaluate
 
     warmup()
     circuit = connectome.presets.tap_withdrawal()
@@ -157,7 +129,8 @@ def default_io(circuit, env_id: str) -> dict:
         ``{"input_map": "dense"|"pairs", "pairs": [[j, pos, neg], ...],
         "output_map": "difference"|"dense", "output_neurons": [a, b]}``
     """
-    from sim.control import env_info
+    from sim.control import default_output_neurons
+    from sim.envs import env_info
 
     info = env_info(env_id)
     sensory, motor = list(circuit.sensory), list(circuit.motor)
@@ -166,7 +139,7 @@ def default_io(circuit, env_id: str) -> dict:
     input_map = "pairs" if 2 * info.obs_dim <= len(sensory) else "dense"
     one_number = info.discrete or info.act_dim == 1
     if len(motor) == 2 and one_number:
-        out = ["AVB", "AVA"] if set(motor) == {"AVA", "AVB"} else motor
+        out = list(default_output_neurons(motor))
         output_map = "difference"
     else:
         out = motor[:2]
@@ -288,9 +261,9 @@ def record_episode(controller, seed: int) -> dict:
 
 
 def evaluate_controller(controller, episodes: int = 20, seed: int = 0) -> dict:
-    """Evaluation in gymnasium's own env (:func:`sim.train.evaluate`) and one recorded
+    """Evaluation in gymnasium's own env (:func:`sim.evaluation.evaluate`) and one recorded
     episode (the first evaluation seed), as JSON-ready data."""
-    from sim.train import evaluate
+    from sim.evaluation import evaluate
 
     ev = evaluate(controller, episodes=int(episodes), seed=int(seed))
     return {
@@ -316,19 +289,13 @@ def controller_from_upload(contents: str):
     WiringFormatError, ControllerError
         With a message naming the problem.
     """
-    from sim.control import Controller, env_info
+    from sim.control import Controller
+    from sim.envs import env_info
 
-    if not isinstance(contents, str) or "," not in contents:
-        raise WiringFormatError("the upload is empty or not a file")
-    payload = contents.partition(",")[2]
-    if len(payload) * 3 // 4 > wiring_io.MAX_BYTES + 3:
-        raise WiringFormatError(
-            f"file too large: about {len(payload) * 3 // 4:,} bytes; the limit is "
-            f"{wiring_io.MAX_BYTES:,} bytes"
-        )
+    raw = decode_upload(contents, text=True)
     try:
-        data = json.loads(base64.b64decode(payload, validate=True).decode("utf-8"))
-    except (binascii.Error, ValueError) as err:
+        data = json.loads(raw)
+    except ValueError as err:
         raise WiringFormatError(f"not a JSON file ({err})") from err
     if isinstance(data, dict) and data.get("format") == "wormlab-wiring":
         raise WiringFormatError(
@@ -367,7 +334,7 @@ def int_field(value, field, lo, hi):
     return int(number)
 
 
-def _config(values) -> dict:
+def training_config(values) -> dict:
     """The training configuration from the page's fields (raises ControllerError/
     WormlabError with the field's name)."""
     circuit = circuit_choice(values["circuit"], values["store_circuit"], values["dataset"])
@@ -469,7 +436,7 @@ def _worker_main() -> None:
         sys.stdout.flush()
 
     try:
-        from sim.train import train
+        from sim.trainer import train
 
         config = json.loads(sys.stdin.read())
         stop_file = config["stop_file"]

@@ -6,10 +6,22 @@ import json
 import re
 
 import pandas as pd
+import pytest
 from playwright.sync_api import expect
 
 import connectome
 from connectome import io
+
+#: ms an expectation waits for the page (a loaded 2-core machine: the first rebuild of a
+#: circuit can take several seconds); expectations wait on the real condition, never sleep.
+EXPECT_TIMEOUT = 30_000
+
+
+@pytest.fixture(autouse=True)
+def generous_expect_timeout():
+    expect.set_options(timeout=EXPECT_TIMEOUT)
+    yield
+    expect.set_options(timeout=5_000)  # playwright's default
 
 
 def summary_text(circuit):

@@ -168,7 +168,7 @@ def test_thresholds_change_the_drawn_edges_as_the_api_counts(page, live_app, con
     search(page, "aval")
     choose(page, "explore-show", "selection + 1 hop")
     c = connectome.load("cook2019")
-    nodes, edges = network.visible_network(
+    nodes, edges = connectome.filter_network(
         c, min_chemical=5, min_electrical=10, focus=["AVAL"], hops=1
     )
     chem = int((edges["kind"] == "chemical").sum())
@@ -202,7 +202,7 @@ def test_path_finder_draws_and_lists_the_strongest_paths(page, live_app, console
     shot("strongest-paths")
 
     page.locator("#explore-path-mode label", has_text="fewest synapses").click()
-    rows = network.shortest_paths(c, "PLM", "AVA", n=5)
+    rows = connectome.shortest_paths(c, "PLM", "AVA", n=5)
     expect(items).to_have_text([" → ".join(r["path"]) for r in rows])
 
     page.fill("#explore-path-to", "AVX")
@@ -237,7 +237,7 @@ def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
     search(page, "AVA")
     expect(page.locator("#explore-panel h3").first).to_have_text("AVA")
     classes = connectome.load("witvliet2021_8").to_classes()
-    nodes, edges = network.visible_network(classes, min_chemical=3)
+    nodes, edges = connectome.filter_network(classes, min_chemical=3)
     chem = int((edges["kind"] == "chemical").sum())
     expected = {"nodes": len(nodes), "chem": chem, "gap": len(edges) - chem}
     wait_for_counts(page, expected)
@@ -283,7 +283,7 @@ def test_compare_mode_and_adjacency_heatmap(page, live_app, console_errors, shot
     page.locator("#explore-tab label", has_text="Adjacency matrix").click()
     plot = page.locator("#explore-heatmap-graph .js-plotly-plot")
     expect(plot).to_be_visible(timeout=20_000)
-    nodes, _ = network.visible_network(a, compare_to=b)
+    nodes, _ = connectome.filter_network(a, compare_to=b)
     axes = page.evaluate(
         "() => { const d = document.querySelector('#explore-heatmap-graph .js-plotly-plot')"
         "._fullData[0]; return [d.x.length, d.y.length, d.z.length]; }"
@@ -311,7 +311,7 @@ def test_bad_input_gets_a_message_not_a_crash(page, live_app, console_errors, sh
 def test_exports_and_use_as_circuit(page, live_app, console_errors, shot):
     open_explore(page, live_app, "?select=AVAL&show=1&chem=10&gap=10")
     c = connectome.load("cook2019")
-    nodes, edges = network.visible_network(
+    nodes, edges = connectome.filter_network(
         c, min_chemical=10, min_electrical=10, focus=["AVAL"], hops=1
     )
     wait_for_counts(page, {"nodes": len(nodes)})

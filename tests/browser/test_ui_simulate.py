@@ -19,8 +19,8 @@ from playwright.sync_api import expect
 
 import connectome
 from sim.analysis import dominant_period, oscillation_summary, response_summary
-from sim.compile import compile
-from sim.simulate import simulate
+from sim.compiler import compile_circuit
+from sim.runner import simulate
 from sim.stimulus import step
 from webapp import simulation as simulation
 
@@ -123,7 +123,7 @@ def plotted(page, graph):
 
 def plm_reference(ablate=()):
     """The PLM experiment run here: 2000 pA into PLML and PLMR, Varshney 2011, 8 s."""
-    cc = compile(connectome.load("varshney2011"), "graded", ablate=list(ablate))
+    cc = compile_circuit(connectome.load("varshney2011"), "graded", ablate=list(ablate))
     r = simulate(cc, step("PLM", 2000.0), duration=8.0, dt=1e-4, record_every=10)
     motor = simulation.motor_neurons(cc)
     return r, oscillation_summary(r, motor, start=8.0 / 3)
@@ -309,7 +309,7 @@ def test_two_browsers_simulating_at_once_get_their_own_results(browser, live_app
     for p, amp, ablate, n in ((a, 1500.0, [], 302), (b, 500.0, ["PVC"], 300)):
         expect(p.locator("#simulate-status")).to_contain_text(f"{n} neurons")
         ref = simulate(
-            compile(cook, "graded", ablate=ablate), step("PLM", amp), duration=2.0,
+            compile_circuit(cook, "graded", ablate=ablate), step("PLM", amp), duration=2.0,
             record_every=10,
         )  # fmt: skip
         trace = plotted(p, "simulate-traces")["traces"][0]

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 import connectome
 from sim.control import Controller
-from sim.train import evaluate, train
+from sim.evaluation import evaluate
+from sim.trainer import train
 
 TAP_CLASSES = "PLM,AVM,ALM,PVD,AVD,PVC,DVA,AVA,AVB"
 

@@ -22,6 +22,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from connectome.neurons import ROLE_TYPES
+from sim.envs import ENV_IDS
 from webapp import network
 
 __all__ = [
@@ -43,7 +45,6 @@ ROLE_COLORS = MappingProxyType(
         "motor": network.TYPE_COLORS["motor"],
     }
 )
-_ROLE_TYPE = MappingProxyType({"sensory": "sensory", "inter": "interneuron", "motor": "motor"})
 _EXCITATORY = "#009E73"
 _INHIBITORY = "#CC3311"
 _GAP = "#E69F00"
@@ -92,7 +93,7 @@ def wiring_network(wiring: dict) -> SimpleNamespace:
             {
                 "name": n["name"],
                 "class": n.get("class") or n["name"],
-                "type": n.get("type") or _ROLE_TYPE.get(role, "interneuron"),
+                "type": n.get("type") or ROLE_TYPES.get(role, "interneuron"),
                 "role": role,
                 "transmitter": "",
                 "x": np.nan,
@@ -350,7 +351,7 @@ def learning_curve_figure(history: list[dict], target: float | None = None) -> g
 
 
 # ------------------------------------------------------------------------ episodes
-ANIMATED_ENVS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
+ANIMATED_ENVS = ENV_IDS  # every numba environment (sim.envs) has a scene
 
 
 def _rect(cx, cy, w, h, angle=0.0):

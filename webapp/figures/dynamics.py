@@ -1,7 +1,7 @@
 """Figures of the Simulate page: pure functions from recorded activity to figures.
 
 Inputs are plain arrays (times ``t`` of shape (T,), potentials ``V`` of shape (T, N) as in
-:class:`sim.simulate.SimResult`, neuron names), so every function can be tested without a
+:class:`sim.runner.SimResult`, neuron names), so every function can be tested without a
 browser and called inside a callback.
 
 - :func:`traces_figure`: potentials of a few neurons over time;

@@ -1,27 +1,16 @@
-"""The Circuit page: build a circuit step by step, check it, and download it.
+"""The Circuit page: the layout and callbacks to build, check and download a circuit.
 
 A circuit starts from a preset (tap withdrawal, locomotion, chemotaxis), from the Explore
 page's selection ("store-selection") or from an uploaded wiring JSON; operations (add,
 ablate, k-hop expansion, paths, thresholds, top-k inputs, class merging, signs, roles) are
 kept as an ordered list that can be undone one step at a time.
 
-State lives in the browser: ``circuit-state`` (a session ``dcc.Store``) holds::
-
-    {"start": {"kind": "ops" | "upload", "label": str, "wiring": dict (uploads only)},
-     "ops": [operation records as in Circuit.ops],
-     "seen": the Explore selection this state already accounts for}
-
-The circuit is rebuilt from it with :meth:`connectome.Circuit.replay` (or
-:func:`connectome.io.from_dict` plus the operations, for an uploaded file) through a
-content-keyed cache, and written to the shared ``store-circuit`` as
+The callbacks read the form into an operation record (``{"op": "expand", "k": 1, ...}``,
+as in ``Circuit.ops``) and hand it to :mod:`webapp.circuit_state`, which holds the page's
+state (``circuit-state``, a session ``dcc.Store``), rebuilds the circuit, undoes, decodes
+uploads and exports. The circuit is written to the shared ``store-circuit`` as
 :func:`connectome.io.to_dict`, which the Simulate and Train pages read.
 """
-
-import base64
-import binascii
-import functools
-import json
-from types import MappingProxyType
 
 import dash_cytoscape as cyto
 from dash import Input, Output, State, ctx, dcc, html, no_update
@@ -30,6 +19,7 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import WormlabError
 from connectome.neurons import as_name_list
+from webapp import circuit_state as cs
 from webapp import components as ui
 from webapp.figures.control import (
     ROLE_COLORS,
@@ -39,232 +29,17 @@ from webapp.figures.control import (
     empty_figure,
 )
 
-__all__ = [
-    "PATH",
-    "NAME",
-    "ORDER",
-    "PRESET_LABELS",
-    "layout",
-    "register_callbacks",
-    "parse_names",
-    "describe_op",
-    "build_circuit",
-    "apply_op",
-    "state_from_preset",
-    "state_from_selection",
-    "state_from_upload",
-    "decode_upload",
-    "export_file",
-]
+__all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks"]
 
 PATH = "/circuit"
 NAME = "Circuit"
 ORDER = 2
 
-PRESET_LABELS = MappingProxyType(
-    {
-        "tap_withdrawal": "Tap withdrawal (Lechner et al. 2018)",
-        "locomotion": "Locomotion command circuit",
-        "chemotaxis": "Chemotaxis (ASE, AWC)",
-    }
-)
-_EXPORTS = MappingProxyType(
-    {
-        "json": ("wiring JSON", "circuit.json"),
-        "ncps": ("ncps config", "ncps-wiring.json"),
-        "graphml": ("GraphML", "circuit.graphml"),
-        "csv": ("CSV edge list", "synapses.csv"),
-    }
-)
 _KINDS = (
     ("all synapses", "any"),
     ("chemical", "chemical"),
     ("electrical (gap junctions)", "electrical"),
 )
-
-
-# ------------------------------------------------------------------------ page helpers
-def parse_names(text) -> list[str]:
-    """Names typed by a user ("AVA, avb PLM") as a list; empty input gives []."""
-    if not text:
-        return []
-    return as_name_list(str(text))
-
-
-def _short(names, limit=8) -> str:
-    names = list(names or [])
-    if not names:
-        return "none"
-    more = len(names) - limit
-    return ", ".join(names[:limit]) + (f" \u2026 (+{more} more)" if more > 0 else "")
-
-
-def describe_op(op: dict) -> str:
-    """A one-line description of a circuit operation record (``Circuit.ops`` entry)."""
-    name = op.get("op")
-    kind = op.get("kind")
-    kind_text = f" {kind}" if kind else ""
-    if name == "from_neurons":
-        unit = "classes" if op.get("level") == "class" else "neurons"
-        names = op.get("neurons", [])
-        return f"Start: {len(names)} {unit} of {op.get('dataset')}: {_short(names)}"
-    if name == "from_paths":
-        return (
-            f"Start: paths of at most {op.get('max_length')}{kind_text} synapses from "
-            f"{_short(op.get('sources'))} to {_short(op.get('targets'))} ({op.get('dataset')})"
-        )
-    if name == "add":
-        return f"Add {_short(op.get('names'))}"
-    if name == "ablate":
-        return f"Ablate {_short(op.get('names'))}"
-    if name == "expand":
-        k = op.get("k")
-        hops = "hop" if k == 1 else "hops"
-        what = f"{kind} synapses" if kind else "all synapses"
-        return f"Expand by {k} {hops} ({what}, direction {op.get('direction')})"
-    if name == "add_paths":
-        return (
-            f"Add paths of at most {op.get('max_length')}{kind_text} synapses from "
-            f"{_short(op.get('sources'))} to {_short(op.get('targets'))}"
-        )
-    if name == "threshold":
-        parts = [
-            f"{k} weight \u2265 {op[k]:g}"
-            for k in ("chemical", "electrical")
-            if op.get(k) is not None
-        ]
-        return "Threshold: keep " + (" and ".join(parts) if parts else "everything")
-    if name == "top_k_inputs":
-        what = f"{kind} inputs" if kind else "inputs"
-        return f"Keep each neuron's {op.get('k')} heaviest {what}"
-    if name == "set_sign":
-        word = "excitatory" if op.get("sign", 1) > 0 else "inhibitory"
-        return f"Make chemical synapses from {_short(op.get('names'))} {word}"
-    if name == "merge_classes":
-        return "Merge neurons into classes"
-    if name == "set_roles":
-        parts = []
-        for role in ("sensory", "motor"):
-            if op.get(role) is not None:
-                parts.append(f"{role} {_short(op.get(role))}")
-        return "Roles: " + "; ".join(parts)
-    return f"{name}: {json.dumps({k: v for k, v in op.items() if k != 'op'})}"
-
-
-def apply_op(circuit, op: dict):
-    """Apply one recorded operation (not a constructor) to ``circuit``."""
-    args = dict(op)
-    name = args.pop("op", None)
-    if name not in (
-        "add", "expand", "add_paths", "ablate", "threshold", "top_k_inputs", "set_sign",
-        "merge_classes", "set_roles",
-    ):  # fmt: skip
-        raise connectome.CircuitError(f"unknown circuit operation {name!r}")
-    return getattr(circuit, name)(**args)
-
-
-@functools.lru_cache(maxsize=32)
-def _build_cached(key: str):
-    state = json.loads(key)
-    start, ops = state["start"], state["ops"]
-    if start["kind"] == "upload":
-        circuit = wiring_io.from_dict(start["wiring"])
-        for op in ops:
-            circuit = apply_op(circuit, op)
-        return circuit
-    return connectome.Circuit.replay(ops)
-
-
-def build_circuit(state: dict):
-    """The circuit a page state describes (content-keyed cache; circuits are immutable).
-
-    Raises
-    ------
-    WormlabError
-        When the state cannot be rebuilt (unknown neuron, bad operation...).
-    """
-    if not isinstance(state, dict) or "start" not in state or "ops" not in state:
-        raise connectome.CircuitError("no circuit yet: start from a preset, a selection or a file")
-    key = json.dumps({"start": state["start"], "ops": state["ops"]}, sort_keys=True)
-    return _build_cached(key)
-
-
-def state_from_preset(name: str, dataset: str = "cook2019", seen=None) -> dict:
-    """A page state starting from a preset on ``dataset``."""
-    circuit = connectome.presets.preset(name, connectome.load(dataset))
-    label = f"{PRESET_LABELS.get(name, name)} on {dataset}"
-    return {"start": {"kind": "ops", "label": label}, "ops": list(circuit.ops), "seen": seen}
-
-
-def state_from_selection(selection) -> dict:
-    """A page state from the Explore page's selection
-    ``{"dataset": key, "level": "neuron"|"class", "names": [...]}``."""
-    if not isinstance(selection, dict) or not selection.get("names"):
-        raise connectome.CircuitError(
-            "the Explore page has no selection yet: select neurons there and press 'Use as circuit'"
-        )
-    dataset = selection.get("dataset") or "cook2019"
-    level = selection.get("level") or "neuron"
-    circuit = connectome.Circuit.from_neurons(
-        connectome.load(dataset), list(selection["names"]), level=level
-    )
-    unit = "classes" if level == "class" else "neurons"
-    label = f"Explore selection ({len(circuit)} {unit} of {dataset})"
-    return {"start": {"kind": "ops", "label": label}, "ops": list(circuit.ops), "seen": selection}
-
-
-def decode_upload(contents: str, filename: str | None = None) -> bytes:
-    """The bytes of a ``dcc.Upload`` data URL, refusing files over
-    :data:`connectome.io.MAX_BYTES`.
-
-    Raises
-    ------
-    WiringFormatError
-        Not a data URL, not base64, or too large.
-    """
-    if not isinstance(contents, str) or "," not in contents:
-        raise connectome.WiringFormatError("the upload is empty or not a file")
-    _header, _, payload = contents.partition(",")
-    # base64 is 4/3 the size: refuse before decoding a huge payload
-    if len(payload) * 3 // 4 > wiring_io.MAX_BYTES + 3:
-        raise connectome.WiringFormatError(
-            f"file too large: about {len(payload) * 3 // 4:,} bytes; the limit is "
-            f"{wiring_io.MAX_BYTES:,} bytes"
-        )
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as err:
-        raise connectome.WiringFormatError(f"the upload could not be decoded ({err})") from err
-
-
-def state_from_upload(contents: str, filename: str | None = None, seen=None) -> dict:
-    """A page state from an uploaded wiring JSON (validated by
-    :func:`connectome.io.from_json`; nothing is unpickled or evaluated)."""
-    raw = decode_upload(contents, filename)
-    try:
-        circuit = wiring_io.from_json(raw)
-    except connectome.WiringFormatError as err:
-        text = str(err)
-        if "wormlab-controller" in text:
-            text += " (a trained controller: evaluate it on the Train page)"
-        raise connectome.WiringFormatError(text) from err
-    label = f"Uploaded {filename or 'file'} ({len(circuit)} neurons)"
-    return {
-        "start": {"kind": "upload", "label": label, "wiring": wiring_io.to_dict(circuit)},
-        "ops": [],
-        "seen": seen,
-    }
-
-
-def export_file(circuit, fmt: str) -> dict:
-    """``dcc.send_string``-style download data of ``circuit`` in ``fmt``
-    (json, ncps, graphml, csv)."""
-    if fmt not in _EXPORTS:
-        raise ValueError(f"unknown export format {fmt!r}")
-    text = wiring_io.export(circuit, fmt)
-    stem = f"{circuit.dataset}-{'-'.join(circuit.sensory[:1] + circuit.motor[:1]) or 'circuit'}"
-    filename = f"{stem}-{_EXPORTS[fmt][1]}".lower()
-    return {"content": text, "filename": filename, "type": "text/plain", "base64": False}
 
 
 # ------------------------------------------------------------------------ layout
@@ -368,7 +143,7 @@ def _op_tabs():
 
 def layout(**_query):
     """The Circuit page (query parameters are ignored)."""
-    presets = [{"label": v, "value": k} for k, v in PRESET_LABELS.items()]
+    presets = [{"label": v, "value": k} for k, v in cs.PRESET_LABELS.items()]
     datasets = [{"label": k, "value": k} for k in connectome.datasets().index]
     legend = html.Div(
         [
@@ -478,7 +253,10 @@ def layout(**_query):
             ui.card(
                 "3. Download",
                 html.Div(
-                    [ui.button(label, f"circuit-dl-{fmt}") for fmt, (label, _) in _EXPORTS.items()]
+                    [
+                        ui.button(label, f"circuit-dl-{fmt}")
+                        for fmt, (label, _) in cs.EXPORTS.items()
+                    ]
                 ),
                 ui.status("circuit-dl-msg"),
                 dcc.Download(id="circuit-download"),
@@ -531,49 +309,49 @@ def _number(value, field, integer=False, lo=None):
     return number
 
 
-def _operation(trigger, circuit, values):
-    """The new circuit for an operation button (raises WormlabError/ValueError)."""
+def _operation(trigger, circuit, values) -> dict:
+    """The operation record an operation button asks for, read from the form fields
+    (raises WormlabError naming the field)."""
     if trigger in ("circuit-add", "circuit-ablate"):
-        names = parse_names(values["names"])
+        names = as_name_list(values["names"] or "")
         if not names:
             raise connectome.CircuitError("Neurons or classes: type one or more names")
-        return circuit.add(names) if trigger == "circuit-add" else circuit.ablate(names)
+        return {"op": "add" if trigger == "circuit-add" else "ablate", "names": names}
     if trigger == "circuit-expand":
         k = _number(values["expand_k"], "Hops k", integer=True, lo=1)
-        return circuit.expand(k, _kind_arg(values["expand_kind"]), values["expand_direction"])
+        kind = _kind_arg(values["expand_kind"])
+        return {"op": "expand", "k": k, "kind": kind, "direction": values["expand_direction"]}
     if trigger == "circuit-paths":
-        src = parse_names(values["paths_from"]) or circuit.sensory
-        dst = parse_names(values["paths_to"]) or circuit.motor
+        src = as_name_list(values["paths_from"] or "") or circuit.sensory
+        dst = as_name_list(values["paths_to"] or "") or circuit.motor
         if not src:
             raise connectome.CircuitError("From: the circuit has no sensory neuron; type names")
         if not dst:
             raise connectome.CircuitError("To: the circuit has no motor neuron; type names")
         length = _number(values["paths_length"], "Max synapses", integer=True, lo=1)
-        return circuit.add_paths(src, dst, length, _kind_arg(values["paths_kind"]))
+        kind = _kind_arg(values["paths_kind"])
+        return {"op": "add_paths", "sources": src, "targets": dst, "max_length": length,
+                "kind": kind}  # fmt: skip
     if trigger == "circuit-threshold":
         chem, elec = values["th_chemical"], values["th_electrical"]
         if chem in (None, "") and elec in (None, ""):
             raise connectome.CircuitError("Thresholds: enter a chemical or an electrical weight")
         chem = None if chem in (None, "") else _number(chem, "Chemical weight", lo=0)
         elec = None if elec in (None, "") else _number(elec, "Electrical weight", lo=0)
-        return circuit.threshold(chemical=chem, electrical=elec)
+        return {"op": "threshold", "chemical": chem, "electrical": elec}
     if trigger == "circuit-topk":
         k = _number(values["topk_k"], "Top k", integer=True, lo=0)
-        return circuit.top_k_inputs(k, _kind_arg(values["topk_kind"]))
+        return {"op": "top_k_inputs", "k": k, "kind": _kind_arg(values["topk_kind"])}
     if trigger == "circuit-merge":
-        merged = circuit.merge_classes()
-        if merged is circuit:
-            raise connectome.CircuitError("the circuit is already at class level")
-        return merged
+        return {"op": "merge_classes"}
     if trigger == "circuit-sign":
-        names = parse_names(values["sign_names"])
+        names = as_name_list(values["sign_names"] or "")
         if not names:
             raise connectome.CircuitError("Presynaptic neurons: type one or more names")
-        return circuit.set_sign(names, int(values["sign_value"]))
+        return {"op": "set_sign", "names": names, "sign": values["sign_value"]}
     if trigger == "circuit-roles":
-        return circuit.set_roles(
-            sensory=list(values["role_sensory"] or []), motor=list(values["role_motor"] or [])
-        )
+        return {"op": "set_roles", "sensory": list(values["role_sensory"] or []),
+                "motor": list(values["role_motor"] or [])}  # fmt: skip
     raise connectome.CircuitError(f"unknown operation {trigger!r}")
 
 
@@ -601,56 +379,53 @@ _OP_FIELDS = (
 )
 
 
-def _update_state(trigger, state, selection, preset, dataset, upload, filename, values):
-    """The page state transition for one user action.
+def _started(state) -> str:
+    return ui.info(f"Started from the {state['start']['label']}.")
+
+
+def _update_state(
+    trigger, state, *, selection=None, preset=None, dataset=None, upload=None, filename=None,
+    fields=None,
+):  # fmt: skip
+    """The page state transition for one user action (``trigger``: the id of the
+    component that fired, None on page load).
 
     Returns ``(state or no_update, start message, upload message, op message)``.
     """
     none = (no_update, "", "", "")
+    dataset = dataset or "cook2019"
     try:
         if trigger is None or trigger == "store-selection":
             # page load or a new Explore selection: start from the selection when it is new
-            fresh = (
-                selection
-                and selection.get("names")
-                and (not state or selection != state.get("seen"))
-            )
-            if fresh:
-                new = state_from_selection(selection)
-                return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
+            if cs.is_new_selection(state, selection):
+                new = cs.state_from_selection(selection)
+                return new, _started(new), "", ""
             if state:
-                build_circuit(state)
+                cs.build_circuit(state)
                 return none
-            return state_from_preset("tap_withdrawal", dataset or "cook2019", selection), "", "", ""
+            return cs.state_from_preset("tap_withdrawal", dataset, selection), "", "", ""
         if trigger == "circuit-preset-load":
-            new = state_from_preset(preset, dataset or "cook2019", selection)
-            return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
+            new = cs.state_from_preset(preset, dataset, selection)
+            return new, _started(new), "", ""
         if trigger == "circuit-from-selection":
-            new = state_from_selection(selection)
-            return new, ui.info(f"Started from the {new['start']['label']}."), "", ""
+            new = cs.state_from_selection(selection)
+            return new, _started(new), "", ""
         if trigger == "circuit-upload":
-            new = state_from_upload(upload, filename, selection)
+            new = cs.state_from_upload(upload, filename, selection)
             return new, "", ui.info(f"Loaded {filename}: {new['start']['label']}."), ""
-    except (WormlabError, ValueError, TypeError) as err:
-        where = 2 if trigger == "circuit-upload" else 1
-        out = ["", "", ""]
-        prefix = f"Upload {filename or ''}: " if where == 2 else ""
-        out[where - 1] = ui.error(prefix + str(err))
-        return (no_update, *out)
-    if trigger == "circuit-undo":
-        floor = 1 if state and state["start"]["kind"] == "ops" else 0
-        if not state or len(state["ops"]) <= floor:
-            return no_update, "", "", ui.error("Nothing to undo: this is where the circuit starts.")
-        undone = state["ops"][-1]
-        new = dict(state, ops=state["ops"][:-1])
-        return new, "", "", ui.info(f"Undid: {describe_op(undone)}")
+    except WormlabError as err:
+        if trigger == "circuit-upload":
+            return no_update, "", ui.error(f"Upload {filename or ''}: {err}"), ""
+        return no_update, ui.error(str(err)), "", ""
     try:
-        circuit = build_circuit(state)
-        result = _operation(trigger, circuit, values)
-    except (WormlabError, ValueError, TypeError) as err:
+        if trigger == "circuit-undo":
+            new, undone = cs.undo(state)
+            return new, "", "", ui.info(f"Undid: {cs.describe_op(undone)}")
+        op = _operation(trigger, cs.build_circuit(state), fields or {})
+        new, done = cs.with_op(state, op)
+    except WormlabError as err:
         return no_update, "", "", ui.error(str(err))
-    new = dict(state, ops=[*state["ops"], dict(result.ops[-1])])
-    return new, "", "", ui.info(f"Done: {describe_op(result.ops[-1])}")
+    return new, "", "", ui.info(f"Done: {cs.describe_op(done)}")
 
 
 def _graph_info(node, edge, trigger):
@@ -672,35 +447,46 @@ def register_callbacks(app) -> None:
     """Attach the Circuit page's callbacks to ``app``."""
 
     @app.callback(
-        Output("circuit-state", "data"),
-        Output("circuit-start-msg", "children"),
-        Output("circuit-upload-msg", "children"),
-        Output("circuit-op-msg", "children"),
-        Output("circuit-upload", "contents"),
-        Input("circuit-preset-load", "n_clicks"),
-        Input("circuit-from-selection", "n_clicks"),
-        Input("circuit-upload", "contents"),
-        Input("circuit-undo", "n_clicks"),
-        *[Input(b, "n_clicks") for b in _OP_BUTTONS],
-        Input("store-selection", "data"),
-        State("circuit-state", "data"),
-        State("circuit-preset", "value"),
-        State("circuit-dataset", "value"),
-        State("circuit-upload", "filename"),
-        *[State(cid, prop) for _, cid, prop in _OP_FIELDS],
+        output=dict(
+            state=Output("circuit-state", "data"),
+            start_msg=Output("circuit-start-msg", "children"),
+            upload_msg=Output("circuit-upload-msg", "children"),
+            op_msg=Output("circuit-op-msg", "children"),
+            upload_clear=Output("circuit-upload", "contents"),
+        ),
+        inputs=dict(
+            buttons=dict(
+                preset=Input("circuit-preset-load", "n_clicks"),
+                from_selection=Input("circuit-from-selection", "n_clicks"),
+                undo=Input("circuit-undo", "n_clicks"),
+                ops={b: Input(b, "n_clicks") for b in _OP_BUTTONS},
+            ),
+            upload=Input("circuit-upload", "contents"),
+            selection=Input("store-selection", "data"),
+        ),
+        state=dict(
+            state=State("circuit-state", "data"),
+            preset=State("circuit-preset", "value"),
+            dataset=State("circuit-dataset", "value"),
+            filename=State("circuit-upload", "filename"),
+            fields={key: State(cid, prop) for key, cid, prop in _OP_FIELDS},
+        ),
     )
-    def update_state(*args):
-        n_in = 4 + len(_OP_BUTTONS) + 1
-        upload = args[2]
-        selection = args[n_in - 1]
-        state, preset, dataset, filename, *fields = args[n_in:]
-        values = dict(zip((k for k, _, _ in _OP_FIELDS), fields, strict=True))
+    def update_state(buttons, upload, selection, state, preset, dataset, filename, fields):
+        del buttons  # which one fired is ctx.triggered_id
         trigger = ctx.triggered_id
         if trigger == "circuit-upload" and not upload:
             # cleared below, so that the same file can be dropped again
-            return no_update, no_update, no_update, no_update, no_update
-        out = _update_state(trigger, state, selection, preset, dataset, upload, filename, values)
-        return (*out, None if trigger == "circuit-upload" else no_update)
+            return dict(state=no_update, start_msg=no_update, upload_msg=no_update,
+                        op_msg=no_update, upload_clear=no_update)  # fmt: skip
+        new, start_msg, upload_msg, op_msg = _update_state(
+            trigger, state, selection=selection, preset=preset, dataset=dataset,
+            upload=upload, filename=filename, fields=fields,
+        )  # fmt: skip
+        return dict(
+            state=new, start_msg=start_msg, upload_msg=upload_msg, op_msg=op_msg,
+            upload_clear=None if trigger == "circuit-upload" else no_update,
+        )  # fmt: skip
 
     @app.callback(
         Output("circuit-graph", "elements"),
@@ -721,7 +507,7 @@ def register_callbacks(app) -> None:
             return ([], no_update, empty_figure("", 190), "No circuit yet.", "", [], [], [],
                     [], [], no_update)  # fmt: skip
         try:
-            circuit = build_circuit(state)
+            circuit = cs.build_circuit(state)
         except WormlabError as err:
             problem = html.Div(ui.error(f"This circuit cannot be rebuilt: {err}"))
             return ([], no_update, empty_figure("", 190), "", problem, [], [], [], [], [],
@@ -755,7 +541,7 @@ def register_callbacks(app) -> None:
         for i, op in enumerate(state["ops"]):
             if i == 0 and state["start"]["kind"] == "ops":
                 continue  # the label above describes the starting operation
-            items.append(html.Li(describe_op(op)))
+            items.append(html.Li(cs.describe_op(op)))
         options = [{"label": n, "value": n} for n in circuit.neurons.index]
         return (
             circuit_elements(circuit),
@@ -772,22 +558,23 @@ def register_callbacks(app) -> None:
         )
 
     @app.callback(
-        Output("circuit-download", "data"),
-        Output("circuit-dl-msg", "children"),
-        *[Input(f"circuit-dl-{fmt}", "n_clicks") for fmt in _EXPORTS],
-        State("circuit-state", "data"),
+        output=dict(
+            data=Output("circuit-download", "data"),
+            message=Output("circuit-dl-msg", "children"),
+        ),
+        inputs=dict(clicks={fmt: Input(f"circuit-dl-{fmt}", "n_clicks") for fmt in cs.EXPORTS}),
+        state=dict(state=State("circuit-state", "data")),
         prevent_initial_call=True,
     )
-    def download(*args):
-        state = args[-1]
+    def download(clicks, state):
         trigger = ctx.triggered_id
-        if not trigger or not any(args[:-1]):
-            return no_update, ""
+        if not trigger or not any(clicks.values()):
+            return dict(data=no_update, message="")
         fmt = trigger.removeprefix("circuit-dl-")
         try:
-            return export_file(build_circuit(state), fmt), ""
-        except (WormlabError, ValueError) as err:
-            return no_update, ui.error(f"{_EXPORTS[fmt][0]}: {err}")
+            return dict(data=cs.export_file(cs.build_circuit(state), fmt), message="")
+        except WormlabError as err:
+            return dict(data=no_update, message=ui.error(f"{cs.EXPORTS[fmt][0]}: {err}"))
 
     @app.callback(
         Output("circuit-dataset", "value"),
@@ -808,7 +595,7 @@ def register_callbacks(app) -> None:
         unit = "classes" if selection.get("level") == "class" else "neurons"
         return (
             f"Explore selection: {len(names)} {unit} of "
-            f"{selection.get('dataset', 'cook2019')}: {_short(names, 10)}",
+            f"{selection.get('dataset', 'cook2019')}: {cs.short_list(names, 10)}",
             False,
         )
 

@@ -301,7 +301,7 @@ def _path_rows(state: ExploreState) -> tuple[list[dict], str]:
     if state.paths == "strongest":
         rows = connectome.strongest_paths(net, src, dst, n=N_PATHS)
     else:
-        rows = network.shortest_paths(net, src, dst, n=N_PATHS)
+        rows = connectome.shortest_paths(net, src, dst, n=N_PATHS)
     if not rows:
         if set(src) == set(dst):
             return [], "From and To name the same neurons: choose two different ones."
@@ -349,7 +349,7 @@ def render(state: ExploreState, paths=()) -> dict:
             "Select a neuron to show only its neighbourhood; showing the whole network."
         )
         hops = None
-    nodes, edges = network.visible_network(
+    nodes, edges = connectome.filter_network(
         net,
         min_chemical=state.chem,
         min_electrical=state.gap,

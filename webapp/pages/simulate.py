@@ -756,7 +756,7 @@ def _colour_key(frames):
 def _activity_network(net):
     """Nodes and the strongest synapses (at most :data:`MAX_EDGES`) of a source."""
     for m in (1, 2, 3, 5, 8, 13, 21, 34, 55):
-        nodes, edges = network.visible_network(net, min_chemical=m, min_electrical=m)
+        nodes, edges = connectome.filter_network(net, min_chemical=m, min_electrical=m)
         if len(edges) <= MAX_EDGES:
             return nodes, edges, m
     return nodes, edges.nlargest(MAX_EDGES, "weight"), m

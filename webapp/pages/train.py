@@ -2,7 +2,7 @@
 
 Pick the circuit (the Circuit page's, or a preset), an environment, the io mapping
 (observation -> sensory neurons, motor neurons -> action), a budget and a seed. Training
-(:func:`sim.train.train`, CMA-ES) runs as a Dash background callback with a progress bar, a
+(:func:`sim.trainer.train`, CMA-ES) runs as a Dash background callback with a progress bar, a
 live learning curve and a Cancel button; the result is replayed in gymnasium's own env
 (mean, min and max return over N episodes), one episode is animated, the trained weights are
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
@@ -37,7 +37,6 @@ from webapp.training import (
     ENVS,
     MAX_EVAL_EPISODES,
     OBS_LABELS,
-    _config,
     circuit_choice,
     clear_stop,
     controller_from_upload,
@@ -51,6 +50,7 @@ from webapp.training import (
     request_stop,
     run_training,
     stop_path,
+    training_config,
 )
 
 __all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks", "warm_up"]
@@ -470,7 +470,7 @@ def register_callbacks(app) -> None:
         nothing = (no_update,) * 4
         try:
             run_id = job_id(session, n_clicks)
-            config = _config(
+            config = training_config(
                 {
                     "circuit": choice, "store_circuit": store_circuit, "dataset": dataset,
                     "env": env_id, "seconds": seconds, "generations": generations,

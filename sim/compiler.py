@@ -1,9 +1,10 @@
 """Turn a circuit or connectome into the arrays the kernels integrate, once.
 
-:func:`compile` fixes one neuron order (the source's) and builds two CSR structures with rows =
-postsynaptic neuron: chemical synapses (conductance or weight, reversal potential and, for the
-ltc model, each synapse's sigmoid) and gap junctions (both directions of each pair). Ablated
-neurons are removed before the arrays are built, with every synapse they make or receive.
+:func:`compile_circuit` fixes one neuron order (the source's) and builds two CSR structures
+with rows = postsynaptic neuron: chemical synapses (conductance or weight, reversal potential
+and, for the ltc model, each synapse's sigmoid) and gap junctions (both directions of each
+pair). Ablated neurons are removed before the arrays are built, with every synapse they make
+or receive.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = [
     "NEURON_PARAMS",
     "SYNAPSE_PARAMS",
     "CompiledCircuit",
-    "compile",
+    "compile_circuit",
     "graded_thresholds",
 ]
 
@@ -37,7 +38,7 @@ SYNAPSE_PARAMS = {"ltc": ("w", "erev", "mu", "sigma"), "graded": ("g", "erev")}
 
 class Wiring:
     """A minimal wiring source built from two tables, for circuits that come from no dataset
-    (tests, user files): satisfies the protocol :func:`compile` reads.
+    (tests, user files): satisfies the protocol :func:`compile_circuit` reads.
 
     Parameters
     ----------
@@ -53,7 +54,7 @@ class Wiring:
     >>> import pandas as pd
     >>> w = Wiring(["A", "B"], pd.DataFrame({"pre": ["A"], "post": ["B"], "kind": ["chemical"],
     ...                                      "weight": [2.0], "sign": [1]}))
-    >>> compile(w, "ltc").n_synapses
+    >>> compile_circuit(w, "ltc").n_synapses
     1
     """
 
@@ -83,7 +84,7 @@ def _readonly(a, dtype=np.float64):
 
 @dataclass(frozen=True, eq=False)
 class CompiledCircuit:
-    """A circuit as arrays, in one fixed neuron order (see :func:`compile`).
+    """A circuit as arrays, in one fixed neuron order (see :func:`compile_circuit`).
 
     Attributes
     ----------
@@ -316,14 +317,14 @@ def _model_arrays(model, p, n, count, sign, gcount):
     return npar, spar, _readonly(gw)
 
 
-def _csr(post, pre, n):
-    order = np.lexsort((pre, post))
+def _csr(post, pre, n, *ties):
+    order = np.lexsort((*ties, pre, post))
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(post, minlength=n), out=indptr[1:])
     return order, indptr
 
 
-def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
+def compile_circuit(source, model="graded", params=None, *, ablate=()):
     """Compile a circuit or connectome into a :class:`CompiledCircuit` for ``model``.
 
     Parameters
@@ -343,8 +344,8 @@ def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
     -------
     CompiledCircuit
         Neurons in the source's order; chemical synapses with the same pre, post and sign
-        merged (weights added); gap-junction pairs stored in both directions, self-pairs
-        dropped (they carry no current).
+        merged (weights added), in CSR order (by post, then pre, then sign); gap-junction
+        pairs stored in both directions, self-pairs dropped (they carry no current).
 
     Raises
     ------
@@ -356,7 +357,7 @@ def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
     Examples
     --------
     >>> import connectome
-    >>> cc = compile(connectome.load("cook2019"), "graded", ablate=["AVA"])
+    >>> cc = compile_circuit(connectome.load("cook2019"), "graded", ablate=["AVA"])
     >>> cc.n, "AVAL" in cc.names
     (300, False)
     """
@@ -380,10 +381,11 @@ def compile(source, model="graded", params=None, *, ablate=()):  # noqa: A001
     chem = chem.groupby(["pre", "post", "sign"], as_index=False, sort=False)["weight"].sum()
     c_pre = chem["pre"].map(pos).to_numpy(np.int64)
     c_post = chem["post"].map(pos).to_numpy(np.int64)
-    order, indptr = _csr(c_post, c_pre, n)
+    c_sign = chem["sign"].to_numpy(np.int64)
+    order, indptr = _csr(c_post, c_pre, n, c_sign)
     pre = c_pre[order]
     count = chem["weight"].to_numpy(np.float64)[order]
-    sign = chem["sign"].to_numpy(np.int64)[order]
+    sign = c_sign[order]
 
     gap = edges.loc[edges["kind"] == "electrical"]
     a = gap["pre"].map(pos).to_numpy(np.int64)

@@ -1,12 +1,12 @@
-"""Training controllers with CMA-ES, evaluating them in gymnasium, and the command line.
+"""The trainer: CMA-ES over a controller's unit cube, resumable from its checkpoints.
 
-The trainer searches the controller's unit cube (:mod:`sim.control`) with CMA-ES (Hansen &
+The trainer searches the controller's unit cube (:mod:`sim.ranges`) with CMA-ES (Hansen &
 Ostermeier 2001, doi:10.1162/106365601750190398; the ``cma`` package). Each generation:
 
 1. ``cma`` proposes ``popsize`` candidates (bounds [0, 1], its BoundTransform);
 2. every candidate runs the same ``episodes`` start states (gymnasium's ``reset(seed)`` for
    seeds drawn from the run seed and the generation number), all of them in one batched numba
-   kernel, :func:`sim.control.rollout_batch` (``prange`` over candidate x episode, the circuit
+   kernel, :func:`sim.kernels.rollout_batch` (``prange`` over candidate x episode, the circuit
    and the environment in the same loop); envs without a numba port run through a Python loop
    over gymnasium itself;
 3. fitness = mean return; a non-finite return is an error (``cma`` would silently replace it);
@@ -16,7 +16,7 @@ Ostermeier 2001, doi:10.1162/106365601750190398; the ``cma`` package). Each gene
 5. a run that stagnates (no better validation score for ``patience`` generations) restarts
    ``cma`` from a random point with its own sampler stream, up to ``restarts`` times
    (per-env defaults, :data:`ENV_DEFAULTS`);
-6. a checkpoint is written atomically.
+6. a checkpoint is written atomically (:mod:`sim.checkpoint`).
 
 Reproducibility and resume
 --------------------------
@@ -36,44 +36,27 @@ same ``cma`` and numpy (their versions are stored and compared). A ``max_seconds
 makes where a run stops depend on the machine; everything else does not.
 """
 
-import argparse
-import json
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-from connectome.errors import ControllerError, SimulationError, WiringFormatError, WormlabError
-from sim.control import (
-    Controller,
-    _make_gym_env,
-    load_controller,
-    rollout_batch,
-    write_json_atomic,
+from connectome.errors import ControllerError, SimulationError
+from sim.checkpoint import library_versions, resume_state, write_checkpoint
+from sim.control import Controller
+from sim.evaluation import (
+    STREAM_CMA,
+    STREAM_GENERATION,
+    STREAM_VALIDATION,
+    episode_seeds,
+    rollout,
 )
+from sim.threads import one_blas_thread
 
-__all__ = [
-    "CHECKPOINT_FORMAT",
-    "ENV_DEFAULTS",
-    "TrainResult",
-    "EvalResult",
-    "episode_seeds",
-    "start_states",
-    "rollout",
-    "evaluate",
-    "train",
-    "load_checkpoint",
-    "add_cli",
-]
-
-CHECKPOINT_FORMAT = "wormlab-train-checkpoint"
-_CHECKPOINT_VERSION = 1
-# Configuration keys added after version 1 was written, with the value older runs had.
-_CONFIG_DEFAULTS = {"restarts": 0, "patience": 0}
+__all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
 
 # Training defaults per environment (train()'s sigma0, restarts and patience given as None).
 # Pendulum-v1 needs exploration: its runs settle in a basin that only balances near the top
@@ -84,187 +67,6 @@ _GENERIC_DEFAULTS = MappingProxyType({"sigma0": 0.25, "restarts": 0, "patience":
 ENV_DEFAULTS = MappingProxyType(
     {"Pendulum-v1": MappingProxyType({"sigma0": 0.5, "restarts": 100, "patience": 100})}
 )
-
-# SeedSequence spawn keys of the random streams of one run.
-_STREAM_VALIDATION = 0
-_STREAM_EVALUATION = 1
-_STREAM_CMA = 2
-_STREAM_GENERATION = 3  # generation g uses _STREAM_GENERATION + g
-
-
-def episode_seeds(seed, stream, n) -> np.ndarray:
-    """``n`` episode seeds (int64 in [0, 2**31 - 1)) of one random stream of a run.
-
-    Parameters
-    ----------
-    seed : int
-        The run seed.
-    stream : int
-        0 validation, 1 evaluation, 2 ``cma``'s sampler, 3 + g training generation g.
-    n : int
-        How many.
-    """
-    ss = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
-    return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
-
-
-def start_states(env_id, seeds) -> np.ndarray:
-    """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
-    ``reset(seed=s)`` (:func:`sim.envs.reset_states`)."""
-    from sim import envs
-
-    return np.ascontiguousarray(envs.reset_states(env_id, [int(s) for s in seeds]), np.float64)
-
-
-# ----------------------------------------------------------------------------- rollouts
-
-
-def _gym_episode(env, controller, seed):
-    """One episode of ``controller`` (its :meth:`~Controller.act`) in a gymnasium env."""
-    obs, _ = env.reset(seed=int(seed))
-    controller.reset()
-    total, steps = 0.0, 0
-    while True:
-        obs, reward, terminated, truncated, _ = env.step(controller.act(obs))
-        total += float(reward)
-        steps += 1
-        if terminated or truncated:
-            return total, steps
-
-
-def rollout(controller, seeds, thetas=None):
-    """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
-
-    Numba environments run in :func:`sim.control.rollout_batch`; other gymnasium envs in a
-    Python loop over ``gymnasium.make(env_id)`` (the adapter).
-
-    Parameters
-    ----------
-    controller : Controller
-    seeds : sequence of int
-        Gymnasium reset seeds, one per episode.
-    thetas : ndarray (P, controller.size), optional
-        Physical parameters of P candidates (default: the controller's own).
-
-    Returns
-    -------
-    returns : ndarray (P, E)
-    lengths : ndarray (P, E) int64
-    """
-    thetas = controller.theta[None, :] if thetas is None else thetas
-    thetas = np.ascontiguousarray(thetas, dtype=np.float64)
-    if thetas.ndim != 2 or thetas.shape[1] != controller.size:
-        raise ControllerError(f"thetas has shape {thetas.shape}, expected (P, {controller.size})")
-    seeds = [int(s) for s in seeds]
-    P, E = thetas.shape[0], len(seeds)
-    returns = np.zeros((P, E))
-    lengths = np.zeros((P, E), np.int64)
-    if E == 0 or P == 0:
-        return returns, lengths
-    env = controller.env
-    if env.code >= 0:
-        rollout_batch(
-            env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
-            env.max_steps, returns, lengths, *controller.program,
-        )  # fmt: skip
-        return returns, lengths
-    genv = _make_gym_env(env.env_id)
-    try:
-        for p in range(P):
-            ctrl = controller.with_theta(thetas[p])
-            for e, s in enumerate(seeds):
-                returns[p, e], lengths[p, e] = _gym_episode(genv, ctrl, s)
-    finally:
-        genv.close()
-    return returns, lengths
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """Returns of a controller over episodes in gymnasium's own env.
-
-    Attributes
-    ----------
-    mean, min, max : float
-        Statistics of the episode returns.
-    returns : tuple of float
-    lengths : tuple of int
-    seeds : tuple of int
-        The gymnasium reset seeds.
-    env_id : str
-    """
-
-    mean: float
-    min: float
-    max: float
-    returns: tuple
-    lengths: tuple
-    seeds: tuple
-    env_id: str
-
-
-def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None):
-    """Replay ``controller`` in gymnasium's own environment.
-
-    Parameters
-    ----------
-    controller : Controller
-    env_id : str, optional
-        Default: the env the controller was built for (another id must have the same
-        observation and action spaces).
-    episodes : int
-        Number of episodes (ignored when ``seeds`` is given).
-    seed : int
-        Seeds the episode seeds (:func:`episode_seeds`, evaluation stream).
-    seeds : sequence of int, optional
-        Explicit gymnasium reset seeds.
-    render_mode : str, optional
-        Passed to ``gymnasium.make`` (``'human'`` to watch).
-
-    Returns
-    -------
-    EvalResult
-    """
-    if env_id is not None and env_id != controller.env.env_id:
-        from sim.control import env_info
-
-        other = env_info(env_id)
-        mine = controller.env
-        if (other.obs_dim, other.discrete, other.n_actions, other.act_dim) != (
-            mine.obs_dim,
-            mine.discrete,
-            mine.n_actions,
-            mine.act_dim,
-        ):
-            raise ControllerError(
-                f"controller was built for {mine.env_id} ({mine.obs_dim} observations); "
-                f"{env_id} has {other.obs_dim} observations and other actions"
-            )
-    env_id = env_id or controller.env.env_id
-    if seeds is None:
-        if int(episodes) < 1:
-            raise ControllerError(f"episodes must be >= 1, got {episodes}")
-        seeds = episode_seeds(seed, _STREAM_EVALUATION, episodes)
-    seeds = tuple(int(s) for s in seeds)
-    genv = _make_gym_env(env_id, render_mode=render_mode)
-    ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
-    try:
-        out = [_gym_episode(genv, ctrl, s) for s in seeds]
-    finally:
-        genv.close()
-    rets = tuple(r for r, _ in out)
-    return EvalResult(
-        mean=float(np.mean(rets)),
-        min=float(np.min(rets)),
-        max=float(np.max(rets)),
-        returns=rets,
-        lengths=tuple(int(n) for _, n in out),
-        seeds=seeds,
-        env_id=env_id,
-    )
-
-
-# ----------------------------------------------------------------------------- training
 
 
 @dataclass(frozen=True)
@@ -299,26 +101,12 @@ class TrainResult:
     restarts: tuple = ()
 
 
-def _limit_blas_threads():
-    """A context limiting BLAS to one thread (``cma``'s linear algebra is otherwise slower
-    than the rollouts on a busy machine)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _versions():
-    import cma
-
-    return {"cma": cma.__version__, "numpy": np.__version__}
-
-
 def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
     """A ``cma`` strategy whose sampler is seeded by the run seed (and the restart number:
     restart 0 keeps the stream of runs without restarts)."""
     import cma
 
-    key = (_STREAM_CMA,) if restart == 0 else (_STREAM_CMA, int(restart))
+    key = (STREAM_CMA,) if restart == 0 else (STREAM_CMA, int(restart))
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
 
     def randn(*shape):
@@ -337,21 +125,6 @@ def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
         }
     )
     return cma.CMAEvolutionStrategy(np.asarray(x0, np.float64), float(sigma0), opts)
-
-
-def load_checkpoint(path) -> dict:
-    """Read a training checkpoint (JSON) and check its format."""
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            d = json.load(f)
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
-    if not isinstance(d, dict) or d.get("format") != CHECKPOINT_FORMAT:
-        raise WiringFormatError(f"{path}: not a wormlab training checkpoint")
-    if d.get("version") != _CHECKPOINT_VERSION:
-        raise WiringFormatError(f"{path}: checkpoint version {d.get('version')!r} unsupported")
-    return d
 
 
 def _check_int(name, value, lo):
@@ -435,6 +208,7 @@ def train(
     Examples
     --------
     >>> import connectome
+    >>> from sim.evaluation import evaluate
     >>> tw = connectome.presets.tap_withdrawal(connectome.load("cook2019"))
     >>> result = train(tw, "CartPole-v1", seed=0, generations=50, target=500.0)
     >>> result.reason, result.score
@@ -476,12 +250,12 @@ def train(
     }
     state = None
     if resume and os.path.exists(checkpoint):
-        state = _resume_state(checkpoint, config)
+        state = resume_state(checkpoint, config)
     threads_before = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(_check_int("threads", threads, 1))
     try:
-        with _limit_blas_threads():
+        with one_blas_thread():
             return _run(
                 base, config, state, generations, target, max_seconds, checkpoint, output,
                 progress, should_stop,
@@ -535,7 +309,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         elapsed0 = state["elapsed"]
     else:
         es = _segment_es(base, config, 0, config["popsize"])
-    val_seeds = episode_seeds(seed, _STREAM_VALIDATION, config["validation_episodes"])
+    val_seeds = episode_seeds(seed, STREAM_VALIDATION, config["validation_episodes"])
     t0 = time.perf_counter()
     g = len(fitness)
     reason = "generations"
@@ -547,7 +321,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
             break
         X = es.ask()
         thetas = base.decode(np.asarray(X))
-        seeds = episode_seeds(seed, _STREAM_GENERATION + g, episodes)
+        seeds = episode_seeds(seed, STREAM_GENERATION + g, episodes)
         returns, _ = rollout(base, seeds, thetas)
         if not np.all(np.isfinite(returns)):
             p, e = np.argwhere(~np.isfinite(returns))[0]
@@ -590,22 +364,8 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         best_ctrl = best_ctrl.with_theta(best_ctrl.theta, provenance=_provenance(config, best, g))
         best["controller"] = best_ctrl.to_dict()
         if checkpoint is not None:
-            write_json_atomic(
-                checkpoint,
-                {
-                    "format": CHECKPOINT_FORMAT,
-                    "version": _CHECKPOINT_VERSION,
-                    "versions": _versions(),
-                    "config": config,
-                    "generation": g,
-                    "fitness": fitness,
-                    "segments": segments,
-                    "mean": es.mean.tolist(),
-                    "history": history,
-                    "best": best["controller"],
-                    "best_info": {k: v for k, v in best.items() if k != "controller"},
-                    "elapsed": elapsed,
-                },
+            write_checkpoint(
+                checkpoint, config, g, fitness, segments, es.mean, history, best, elapsed
             )
         if output is not None and improved:
             best_ctrl.save(output)
@@ -638,7 +398,7 @@ def _segment_es(base, config, k, popsize):
     """
     x0 = base.to_unit()
     if k > 0:
-        ss = np.random.SeedSequence(config["seed"], spawn_key=(_STREAM_CMA, int(k), 1))
+        ss = np.random.SeedSequence(config["seed"], spawn_key=(STREAM_CMA, int(k), 1))
         x0 = np.random.default_rng(ss).uniform(0.25, 0.75, size=x0.shape[0])
     return _make_es(x0, config["sigma0"], popsize, config["seed"], config["cma_options"], k)
 
@@ -663,225 +423,5 @@ def _provenance(config, best, generations) -> dict:
         "episodes": config["episodes"],
         "popsize": config["popsize"],
         "sigma0": config["sigma0"],
-        "trainer": f"CMA-ES (cma {_versions()['cma']})",
+        "trainer": f"CMA-ES (cma {library_versions()['cma']})",
     }
-
-
-def _resume_state(path, config) -> dict:
-    d = load_checkpoint(path)
-    old = {**_CONFIG_DEFAULTS, **d["config"]}  # checkpoints from before restarts existed
-    diff = [k for k in config if old.get(k) != config[k]]
-    if diff:
-        raise ControllerError(
-            f"checkpoint {path} is a different run (differs in {', '.join(diff)}); use another "
-            "checkpoint path or the same settings"
-        )
-    if d["versions"] != _versions():
-        raise ControllerError(
-            f"checkpoint {path} was written with {d['versions']}, now {_versions()}: the cma "
-            "replay would not be exact"
-        )
-    best = None
-    if d.get("best") is not None:
-        best = dict(d["best_info"], controller=d["best"])
-    return {
-        "generation": int(d["generation"]),
-        "fitness": [list(map(float, f)) for f in d["fitness"]],
-        "segments": [[int(a), int(b)] for a, b in d.get("segments", [[0, old["popsize"]]])],
-        "mean": d["mean"],
-        "history": d["history"],
-        "best": best,
-        "elapsed": float(d["elapsed"]),
-        "versions": d["versions"],
-    }
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def _progress_bar(total, stream=None):
-    stream = stream or sys.stderr
-
-    def show(generation, best, mean, elapsed):
-        width = 30
-        done = min(int(width * generation / total), width)
-        bar = "#" * done + "." * (width - done)
-        stream.write(
-            f"\r[{bar}] gen {generation}/{total}  best {best:.2f}  mean {mean:.2f}  {elapsed:.1f} s"
-        )
-        stream.flush()
-
-    return show
-
-
-def _load_circuit(args):
-    import connectome
-
-    if args.circuit:
-        with open(args.circuit, "rb") as f:
-            return connectome.io.from_json(f.read())
-    return connectome.presets.preset(args.preset, connectome.load(args.dataset))
-
-
-def _cmd_train(args) -> int:
-    ckpt = args.checkpoint or (args.output + ".ckpt.json")
-    if args.resume and not os.path.exists(ckpt):
-        print(f"no checkpoint at {ckpt}; starting a new run", file=sys.stderr)
-    if args.controller:
-        base = load_controller(args.controller)
-        options = {}
-    else:
-        base = _load_circuit(args)
-        options = {"input_map": args.input_map, "output_map": args.output_map}
-    try:
-        result = train(
-            base,
-            args.env or (None if args.controller else "CartPole-v1"),
-            seed=args.seed,
-            generations=args.generations,
-            popsize=args.popsize,
-            episodes=args.episodes,
-            sigma0=args.sigma0,
-            restarts=args.restarts,
-            patience=args.patience,
-            target=args.target,
-            validation_episodes=args.validation_episodes,
-            max_seconds=args.seconds,
-            checkpoint=ckpt,
-            resume=args.resume,
-            output=args.output,
-            progress=None if args.quiet else _progress_bar(args.generations),
-            **options,
-        )
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; resume with the same command and --resume ({ckpt})", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(file=sys.stderr)
-    print(
-        f"{result.reason}: {result.generations} generations, {result.elapsed:.1f} s, "
-        f"validation score {result.score:.2f}; saved {args.output}"
-    )
-    if args.evaluate:
-        ev = evaluate(result.controller, episodes=args.evaluate, seed=args.seed)
-        print(
-            f"gymnasium: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
-            f"({args.evaluate} episodes)"
-        )
-    return 0
-
-
-def _cmd_evaluate(args) -> int:
-
-    ctrl = load_controller(args.controller)
-    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed)
-    if args.json:
-        print(json.dumps({"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
-                          "episodes": len(ev.returns)}))  # fmt: skip
-    else:
-        print(
-            f"{ev.env_id}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
-            f"over {len(ev.returns)} episodes"
-        )
-    return 0
-
-
-def _cli_errors(func):
-    """Run a subcommand; a WormlabError or OSError becomes a one-line message and exit code 2."""
-
-    def wrapped(args):
-        try:
-            return func(args)
-        except (WormlabError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-
-    return wrapped
-
-
-def add_cli(subparsers):
-    """Register the ``train`` and ``evaluate`` subcommands of ``python -m sim``.
-
-    Each subparser sets ``func``: call ``args.func(args)``, which returns the exit code.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        From ``parser.add_subparsers()``.
-    """
-    p = subparsers.add_parser(
-        "train",
-        help="train a circuit as a controller with CMA-ES",
-        description="Train a circuit (wiring JSON or preset) as a controller for a gymnasium "
-        "env with CMA-ES. A checkpoint is written after every generation; rerun with --resume "
-        "to continue an interrupted run.",
-    )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
-    src.add_argument(
-        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
-    )
-    src.add_argument("--controller", help="continue training a controller JSON file")
-    p.add_argument(
-        "--dataset", default="cook2019", help="dataset of the preset (default: %(default)s)"
-    )
-    p.add_argument("--env", help="gymnasium id (default: CartPole-v1, or the controller's env)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--generations", type=int, default=100, help="generation budget")
-    p.add_argument("--seconds", type=float, default=None, help="wall-time budget in s")
-    p.add_argument("--target", type=float, default=None, help="stop at this validation score")
-    p.add_argument("--popsize", type=int, default=None)
-    p.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
-    p.add_argument("--validation-episodes", type=int, default=32)
-    p.add_argument(
-        "--sigma0",
-        type=float,
-        default=None,
-        help="initial step size (default: 0.5 for Pendulum, else 0.25)",
-    )
-    p.add_argument(
-        "--restarts",
-        type=int,
-        default=None,
-        help="restarts of a stagnating run (default: 100 for Pendulum, else 0)",
-    )
-    p.add_argument(
-        "--patience",
-        type=int,
-        default=None,
-        help="generations with no better validation score before a restart",
-    )
-    p.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
-    p.add_argument("--output-map", choices=("auto", "difference", "dense"), default="auto")
-    p.add_argument("--output", "-o", required=True, help="controller JSON to write")
-    p.add_argument("--checkpoint", help="checkpoint path (default: OUTPUT.ckpt.json)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
-    p.add_argument("--evaluate", type=int, default=0, metavar="N",
-                   help="replay the result over N gymnasium episodes")  # fmt: skip
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cli_errors(_cmd_train))
-
-    q = subparsers.add_parser(
-        "evaluate",
-        help="replay a trained controller in gymnasium",
-        description="Replay a controller JSON (or a checkpoint's best) in gymnasium's own env "
-        "and report mean, min and max return.",
-    )
-    q.add_argument("controller", help="controller JSON or training checkpoint")
-    q.add_argument("--env", default=None, help="gymnasium id (default: the controller's)")
-    q.add_argument("--episodes", type=int, default=100)
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--json", action="store_true", help="print JSON")
-    q.set_defaults(func=_cli_errors(_cmd_evaluate))
-    return subparsers
-
-
-def _main(argv=None) -> int:  # pragma: no cover - the lead wires add_cli into sim/__main__
-    parser = argparse.ArgumentParser(prog="python -m sim.train")
-    add_cli(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_main())

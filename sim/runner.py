@@ -18,18 +18,18 @@ import pandas as pd
 
 from connectome.errors import DivergenceError, SimulationError
 from sim import kernels
-from sim.compile import CompiledCircuit, Wiring, compile, graded_thresholds
+from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.ldl import ldl_pattern
 from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
 
-__all__ = ["SimResult", "simulate", "simulate_batch", "warmup", "memory_available"]
+__all__ = ["SimResult", "simulate", "simulate_batch", "count_steps", "warmup", "memory_available"]
 
 _LANES = 32  # batch items integrated side by side in one chunk (see benchmarks/bench_sim.py)
 
 
 @dataclass(frozen=True, eq=False)
 class SimResult:
-    """The recorded trajectory of one run.
+    """The recorded trajectory of one run; its arrays are read-only (results are shared).
 
     Attributes
     ----------
@@ -138,28 +138,51 @@ def _steps(duration, dt):
         raise SimulationError(f"dt = {dt!r} must be > 0")
     if duration <= 0:
         raise SimulationError(f"duration = {duration!r} must be > 0")
+    nsteps, nearest = count_steps(duration, dt)
+    if nearest is not None:
+        raise SimulationError(
+            f"duration = {duration!r} is not a whole number of steps of dt = {dt!r}; "
+            f"use {nearest[0]:.10g} or {nearest[1]:.10g}"
+        )
+    return nsteps
+
+
+def count_steps(duration, dt):
+    """Steps of ``dt`` in ``duration`` (both > 0), and whether that is a whole number.
+
+    Returns
+    -------
+    nsteps : int
+        ``duration / dt`` rounded.
+    nearest : None or (float, float)
+        None when ``duration`` is a whole number (>= 1) of steps to a relative 1e-6; else the
+        two nearest durations that are.
+
+    Examples
+    --------
+    >>> count_steps(1.0, 1e-4)
+    (10000, None)
+    >>> n, (lo, hi) = count_steps(1.00005, 1e-4); f"{lo:.10g} {hi:.10g}"
+    '1 1.0001'
+    """
     x = duration / dt
     nsteps = round(x)
     if nsteps < 1 or abs(x - nsteps) > 1e-6 * max(1.0, x):
-        lo, hi = max(1, math.floor(x)) * dt, max(1, math.ceil(x)) * dt
-        raise SimulationError(
-            f"duration = {duration!r} is not a whole number of steps of dt = {dt!r}; "
-            f"use {lo:.10g} or {hi:.10g}"
-        )
-    return nsteps
+        return nsteps, (max(1, math.floor(x)) * dt, max(1, math.ceil(x)) * dt)
+    return nsteps, None
 
 
 def _prepare(circuit, model, params, ablate):
     if isinstance(circuit, CompiledCircuit):
         if params is not None or (ablate is not None and len(ablate)):
             raise SimulationError(
-                "circuit is already compiled: give params/ablate to sim.compile, "
+                "circuit is already compiled: give params/ablate to sim.compile_circuit, "
                 "or use cc.with_params(...)"
             )
         if model is not None and model != circuit.model:
             raise SimulationError(f"circuit was compiled for {circuit.model!r}, not {model!r}")
         return circuit
-    return compile(circuit, model or "graded", None, ablate=ablate or ())
+    return compile_circuit(circuit, model or "graded", None, ablate=ablate or ())
 
 
 def _initial_state(cc, initial, vth_rest):
@@ -219,7 +242,7 @@ def simulate(
     model : {"graded", "ltc"}, optional
         For an uncompiled source ("graded" when omitted).
     params, ablate
-        For an uncompiled source: see :func:`sim.compile.compile`.
+        For an uncompiled source: see :func:`sim.compiler.compile_circuit`.
     record_every : int
         Keep every k-th step (and the initial state).
     initial : "rest", array (N,) or tuple (V, s)
@@ -446,6 +469,9 @@ def simulate_batch(
             + "; check the parameters and input sizes, or use a smaller dt",
         )
     t = np.arange(records) * (record_every * dt)
+    # results are shared (caches hand one result to many sessions): nobody may change them
+    for a in (t, out, state):
+        a.setflags(write=False)
     return [
         SimResult(
             t=t,
@@ -456,7 +482,7 @@ def simulate_batch(
             stimulus=stim_list[b],
             dt=dt,
             record_every=int(record_every),
-            final_state=state[b].copy(),
+            final_state=state[b],
             circuit=variants[prow[b]],
         )
         for b in range(batch)
@@ -491,14 +517,14 @@ def warmup():
         array("C", [0.0, 1.0], sample_dt=0.1, interp="hold"),
     ]
     for model in ("graded", "ltc", "cn"):
-        cc = compile(wiring, "graded" if model == "cn" else model)
+        cc = compile_circuit(wiring, "graded" if model == "cn" else model)
         if model == "cn":
             cc = cc.with_params(cc.params.replace(scheme="cn"))
         dt = cc.params.dt
         simulate(cc, stims, duration=4 * dt, dt=dt)
         simulate_batch(cc, [stims, stims[:1]], duration=4 * dt, dt=dt, lanes=2)
     v = np.zeros(3)
-    cc = compile(wiring, "ltc")
+    cc = compile_circuit(wiring, "ltc")
     npar, spar, gw = cc.kernel_arrays()
     kernels.ltc_step(
         v, np.zeros(3), cc.indptr, cc.pre, spar[0], spar[1], spar[2], spar[3], cc.gindptr,

@@ -1,0 +1,392 @@
+"""The simulator's command line: ``python -m sim run | warmup | train | evaluate``.
+
+Examples
+--------
+::
+
+    python -m sim run --dataset varshney2011 --stim PLM:step:amp=2000 --duration 10 \\
+        --record-every 10 --out plm.parquet
+    python -m sim run --circuit tw.json --model ltc --stim PLM:pulse:amp=1,period=20,width=5 \\
+        --ablate AVD --duration 200 --out tw.csv
+    python -m sim train --preset tap_withdrawal --env CartPole-v1 --seed 0 -o cartpole.json
+    python -m sim evaluate cartpole.json --episodes 100
+
+Every subcommand turns a :class:`~connectome.errors.WormlabError` or an ``OSError`` into a
+one-line message and exit code 2 (:func:`cli_errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from connectome.errors import SimulationError, WormlabError
+from connectome.neurons import as_name_list
+
+__all__ = ["main", "build_parser", "ProgressBar", "cli_errors", "add_training_commands"]
+
+
+def cli_errors(func):
+    """Run a subcommand; a WormlabError or OSError becomes a one-line message and exit code 2."""
+
+    def wrapped(args):
+        try:
+            return func(args)
+        except (WormlabError, OSError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+
+    return wrapped
+
+
+class ProgressBar:
+    """A one-line text progress bar on a stream, shown only once a run has taken ``delay`` s.
+
+    Call it with the fraction done (0..1), as :func:`sim.runner.simulate`'s ``progress``.
+    """
+
+    def __init__(self, stream=None, delay=2.0, width=30):
+        self.stream = sys.stderr if stream is None else stream
+        self.delay = delay
+        self.width = width
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, fraction):
+        elapsed = time.perf_counter() - self.start
+        if elapsed < self.delay and fraction < 1.0:
+            return
+        if not self.shown and fraction >= 1.0:
+            return  # finished before the delay: never shown
+        self.shown = True
+        filled = int(round(self.width * fraction))
+        eta = elapsed * (1.0 - fraction) / max(fraction, 1e-9)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (self.width - filled)}] {100 * fraction:5.1f}%  "
+            f"{elapsed:6.1f} s, {eta:6.1f} s left"
+        )
+        if fraction >= 1.0:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _param_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _source(args):
+    import connectome
+
+    if args.circuit:
+        from connectome import io
+
+        with open(args.circuit, encoding="utf-8") as f:
+            return io.from_json(f.read())
+    return connectome.load(args.dataset)
+
+
+def _cmd_run(args):
+    import numba
+
+    from sim.compiler import compile_circuit
+    from sim.models import default_params
+    from sim.runner import simulate
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    overrides = {}
+    for item in args.param or ():
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise SimulationError(f"cannot read --param {item!r}; use key=value")
+        overrides[key.strip()] = _param_value(value.strip())
+    params = default_params(args.model, **overrides)
+    if args.out and not args.out.endswith((".csv", ".parquet")):
+        raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
+    source = _source(args)
+    cc = compile_circuit(source, args.model, params, ablate=as_name_list(args.ablate or ()))
+    bar = None if args.quiet else ProgressBar()
+    tic = time.perf_counter()
+    result = simulate(
+        cc,
+        list(args.stim or ()),
+        duration=args.duration,
+        dt=args.dt,
+        record_every=args.record_every,
+        progress=bar,
+    )
+    wall = time.perf_counter() - tic
+    neurons = as_name_list(args.neurons or ()) or None
+    if args.out:
+        df = result.to_dataframe(neurons)
+        if args.out.endswith(".parquet"):
+            df.columns = [str(c) for c in df.columns]
+            df.to_parquet(args.out)
+        else:
+            df.to_csv(args.out)
+    print(_summary(result, cc, wall, args.out))
+    return 0
+
+
+def _summary(result, cc, wall, out):
+    from sim.analysis import dominant_period
+
+    steps = int(round(result.t[-1] / result.dt))
+    rate = steps * (cc.n_synapses + cc.n_gap) / max(wall, 1e-9)
+    unit = "mV" if result.model == "graded" else ""
+    lines = [
+        f"{result.model} model on {cc.source_name}: {cc.n} neurons, {cc.n_synapses} chemical "
+        f"synapses, {cc.n_gap // 2} gap-junction pairs"
+        + (f" (ablated {', '.join(cc.ablated)})" if cc.ablated else ""),
+        f"stimuli: {', '.join(repr(s) for s in result.stimulus) or 'none'}",
+        f"{steps} steps of {result.dt:g} in {wall:.2f} s ({rate:.3g} synapse updates/s); "
+        f"{len(result.t)} records",
+    ]
+    v = result.V.astype(np.float64)
+    swing = np.ptp(v, axis=0)
+    lines.append(f"V range {v.min():.4g} .. {v.max():.4g} {unit}; most active neurons:")
+    half = result.t >= result.t[-1] / 2
+    for i in np.argsort(swing)[::-1][:5]:
+        est = (
+            dominant_period(v[half, i], result.dt * result.record_every) if half.sum() > 8 else None
+        )
+        period = f", period {est.period:.4g}" if est is not None and est.strength > 0.5 else ""
+        lines.append(f"  {result.names[i]:8s} peak-to-peak {swing[i]:.4g} {unit}{period}")
+    if out:
+        lines.append(f"written to {out}")
+    return "\n".join(lines)
+
+
+def _cmd_warmup(args):
+    from sim import warmup
+
+    tic = time.perf_counter()
+    warmup()
+    print(f"kernels ready in {time.perf_counter() - tic:.2f} s")
+    return 0
+
+
+def build_parser():
+    """The ``python -m sim`` argument parser (each subcommand sets ``func``)."""
+    parser = argparse.ArgumentParser(prog="python -m sim", description="wormlab simulator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="simulate a dataset or circuit under stimuli",
+        description="Simulate a connectome or a circuit file; write V as CSV or Parquet "
+        "(rows = recorded times, columns = neurons) and print a summary.",
+    )
+    src = run.add_mutually_exclusive_group()
+    src.add_argument("--dataset", default="cook2019", help="dataset key (default: %(default)s)")
+    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    run.add_argument("--model", choices=("graded", "ltc"), default="graded")
+    run.add_argument(
+        "--stim",
+        action="append",
+        metavar="SPEC",
+        help="TARGET:kind:key=value,... e.g. PLM:step:amp=2000,start=0.5 (repeatable; kinds "
+        "step, pulse, sine, ramp, noise; currents in pA for graded)",
+    )
+    run.add_argument("--ablate", action="append", metavar="NAMES", help="neurons or classes")
+    run.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    run.add_argument("--duration", type=float, required=True, help="model time (s for graded)")
+    run.add_argument("--dt", type=float, default=None, help="step (default: the model's)")
+    run.add_argument("--record-every", type=int, default=1, help="keep every k-th step")
+    run.add_argument("--neurons", action="append", metavar="NAMES", help="columns to write")
+    run.add_argument("--out", help="output file, .csv or .parquet")
+    run.add_argument("--threads", type=int, default=None, help="numba threads")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cli_errors(_cmd_run))
+    warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
+    warm.set_defaults(func=cli_errors(_cmd_warmup))
+    add_training_commands(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code (0 ok, 2 error)."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def _progress_bar(total, stream=None):
+    stream = stream or sys.stderr
+
+    def show(generation, best, mean, elapsed):
+        width = 30
+        done = min(int(width * generation / total), width)
+        bar = "#" * done + "." * (width - done)
+        stream.write(
+            f"\r[{bar}] gen {generation}/{total}  best {best:.2f}  mean {mean:.2f}  {elapsed:.1f} s"
+        )
+        stream.flush()
+
+    return show
+
+
+def _load_circuit(args):
+    import connectome
+
+    if args.circuit:
+        with open(args.circuit, "rb") as f:
+            return connectome.io.from_json(f.read())
+    return connectome.presets.preset(args.preset, connectome.load(args.dataset))
+
+
+def _cmd_train(args) -> int:
+    from sim.control import load_controller
+    from sim.evaluation import evaluate
+    from sim.trainer import train
+
+    ckpt = args.checkpoint or (args.output + ".ckpt.json")
+    if args.resume and not os.path.exists(ckpt):
+        print(f"no checkpoint at {ckpt}; starting a new run", file=sys.stderr)
+    if args.controller:
+        base = load_controller(args.controller)
+        options = {}
+    else:
+        base = _load_circuit(args)
+        options = {"input_map": args.input_map, "output_map": args.output_map}
+    try:
+        result = train(
+            base,
+            args.env or (None if args.controller else "CartPole-v1"),
+            seed=args.seed,
+            generations=args.generations,
+            popsize=args.popsize,
+            episodes=args.episodes,
+            sigma0=args.sigma0,
+            restarts=args.restarts,
+            patience=args.patience,
+            target=args.target,
+            validation_episodes=args.validation_episodes,
+            max_seconds=args.seconds,
+            checkpoint=ckpt,
+            resume=args.resume,
+            output=args.output,
+            progress=None if args.quiet else _progress_bar(args.generations),
+            **options,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; resume with the same command and --resume ({ckpt})", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(
+        f"{result.reason}: {result.generations} generations, {result.elapsed:.1f} s, "
+        f"validation score {result.score:.2f}; saved {args.output}"
+    )
+    if args.evaluate:
+        ev = evaluate(result.controller, episodes=args.evaluate, seed=args.seed)
+        print(
+            f"gymnasium: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
+            f"({args.evaluate} episodes)"
+        )
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from sim.control import load_controller
+    from sim.evaluation import evaluate
+
+    ctrl = load_controller(args.controller)
+    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed)
+    if args.json:
+        print(json.dumps({"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
+                          "episodes": len(ev.returns)}))  # fmt: skip
+    else:
+        print(
+            f"{ev.env_id}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
+            f"over {len(ev.returns)} episodes"
+        )
+    return 0
+
+
+def add_training_commands(subparsers):
+    """Register the ``train`` and ``evaluate`` subcommands of ``python -m sim``.
+
+    Each subparser sets ``func``: call ``args.func(args)``, which returns the exit code.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``parser.add_subparsers()``.
+    """
+    p = subparsers.add_parser(
+        "train",
+        help="train a circuit as a controller with CMA-ES",
+        description="Train a circuit (wiring JSON or preset) as a controller for a gymnasium "
+        "env with CMA-ES. A checkpoint is written after every generation; rerun with --resume "
+        "to continue an interrupted run.",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument(
+        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
+    )
+    src.add_argument("--controller", help="continue training a controller JSON file")
+    p.add_argument(
+        "--dataset", default="cook2019", help="dataset of the preset (default: %(default)s)"
+    )
+    p.add_argument("--env", help="gymnasium id (default: CartPole-v1, or the controller's env)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--generations", type=int, default=100, help="generation budget")
+    p.add_argument("--seconds", type=float, default=None, help="wall-time budget in s")
+    p.add_argument("--target", type=float, default=None, help="stop at this validation score")
+    p.add_argument("--popsize", type=int, default=None)
+    p.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
+    p.add_argument("--validation-episodes", type=int, default=32)
+    p.add_argument(
+        "--sigma0",
+        type=float,
+        default=None,
+        help="initial step size (default: 0.5 for Pendulum, else 0.25)",
+    )
+    p.add_argument(
+        "--restarts",
+        type=int,
+        default=None,
+        help="restarts of a stagnating run (default: 100 for Pendulum, else 0)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="generations with no better validation score before a restart",
+    )
+    p.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
+    p.add_argument("--output-map", choices=("auto", "difference", "dense"), default="auto")
+    p.add_argument("--output", "-o", required=True, help="controller JSON to write")
+    p.add_argument("--checkpoint", help="checkpoint path (default: OUTPUT.ckpt.json)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    p.add_argument("--evaluate", type=int, default=0, metavar="N",
+                   help="replay the result over N gymnasium episodes")  # fmt: skip
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cli_errors(_cmd_train))
+
+    q = subparsers.add_parser(
+        "evaluate",
+        help="replay a trained controller in gymnasium",
+        description="Replay a controller JSON (or a checkpoint's best) in gymnasium's own env "
+        "and report mean, min and max return.",
+    )
+    q.add_argument("controller", help="controller JSON or training checkpoint")
+    q.add_argument("--env", default=None, help="gymnasium id (default: the controller's)")
+    q.add_argument("--episodes", type=int, default=100)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=cli_errors(_cmd_evaluate))
+    return subparsers

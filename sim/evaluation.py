@@ -1,0 +1,202 @@
+"""Rollouts and evaluation: a controller's returns in numba and in gymnasium's own env.
+
+:func:`rollout` scores many parameter rows of one controller on the same start states (the
+numba envs in one batched kernel, :func:`sim.kernels.rollout_batch`; other gymnasium envs
+through a Python loop over ``gymnasium.make``); :func:`evaluate` replays a controller in
+gymnasium itself, which confirms every result (its returns equal the numba rollout's exactly).
+Episode seeds come from the run seed and a stream number (:func:`episode_seeds`), so a
+trainer and an evaluation never share episodes.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from connectome.errors import ControllerError
+from sim import kernels
+from sim.envs import env_info, make_gym_env, reset_states
+
+__all__ = [
+    "STREAM_VALIDATION",
+    "STREAM_EVALUATION",
+    "STREAM_CMA",
+    "STREAM_GENERATION",
+    "episode_seeds",
+    "start_states",
+    "play_episode",
+    "rollout",
+    "EvalResult",
+    "evaluate",
+]
+
+# SeedSequence spawn keys of the random streams of one run.
+STREAM_VALIDATION = 0
+STREAM_EVALUATION = 1
+STREAM_CMA = 2
+STREAM_GENERATION = 3  # generation g uses STREAM_GENERATION + g
+
+
+def episode_seeds(seed, stream, n) -> np.ndarray:
+    """``n`` episode seeds (int64 in [0, 2**31 - 1)) of one random stream of a run.
+
+    Parameters
+    ----------
+    seed : int
+        The run seed.
+    stream : int
+        0 validation, 1 evaluation, 2 ``cma``'s sampler, 3 + g training generation g.
+    n : int
+        How many.
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(stream),))
+    return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
+
+
+def start_states(env_id, seeds) -> np.ndarray:
+    """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
+    ``reset(seed=s)`` (:func:`sim.envs.reset_states`)."""
+    return np.ascontiguousarray(reset_states(env_id, [int(s) for s in seeds]), np.float64)
+
+
+def play_episode(env, controller, seed):
+    """Return and length of one episode of ``controller`` (its
+    :meth:`~sim.control.Controller.act`) in the gymnasium env ``env`` from ``reset(seed)``."""
+    obs, _ = env.reset(seed=int(seed))
+    controller.reset()
+    total, steps = 0.0, 0
+    while True:
+        obs, reward, terminated, truncated, _ = env.step(controller.act(obs))
+        total += float(reward)
+        steps += 1
+        if terminated or truncated:
+            return total, steps
+
+
+def rollout(controller, seeds, thetas=None):
+    """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
+
+    Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
+    Python loop over ``gymnasium.make(env_id)`` (the adapter).
+
+    Parameters
+    ----------
+    controller : sim.control.Controller
+    seeds : sequence of int
+        Gymnasium reset seeds, one per episode.
+    thetas : ndarray (P, controller.size), optional
+        Physical parameters of P candidates (default: the controller's own).
+
+    Returns
+    -------
+    returns : ndarray (P, E)
+    lengths : ndarray (P, E) int64
+    """
+    thetas = controller.theta[None, :] if thetas is None else thetas
+    thetas = np.ascontiguousarray(thetas, dtype=np.float64)
+    if thetas.ndim != 2 or thetas.shape[1] != controller.size:
+        raise ControllerError(f"thetas has shape {thetas.shape}, expected (P, {controller.size})")
+    seeds = [int(s) for s in seeds]
+    P, E = thetas.shape[0], len(seeds)
+    returns = np.zeros((P, E))
+    lengths = np.zeros((P, E), np.int64)
+    if E == 0 or P == 0:
+        return returns, lengths
+    env = controller.env
+    if env.code >= 0:
+        kernels.rollout_batch(
+            env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
+            env.max_steps, returns, lengths, *controller.program,
+        )  # fmt: skip
+        return returns, lengths
+    genv = make_gym_env(env.env_id)
+    try:
+        for p in range(P):
+            ctrl = controller.with_theta(thetas[p])
+            for e, s in enumerate(seeds):
+                returns[p, e], lengths[p, e] = play_episode(genv, ctrl, s)
+    finally:
+        genv.close()
+    return returns, lengths
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Returns of a controller over episodes in gymnasium's own env.
+
+    Attributes
+    ----------
+    mean, min, max : float
+        Statistics of the episode returns.
+    returns : tuple of float
+    lengths : tuple of int
+    seeds : tuple of int
+        The gymnasium reset seeds.
+    env_id : str
+    """
+
+    mean: float
+    min: float
+    max: float
+    returns: tuple
+    lengths: tuple
+    seeds: tuple
+    env_id: str
+
+
+def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None):
+    """Replay ``controller`` in gymnasium's own environment.
+
+    Parameters
+    ----------
+    controller : sim.control.Controller
+    env_id : str, optional
+        Default: the env the controller was built for (another id must have the same
+        observation and action spaces).
+    episodes : int
+        Number of episodes (ignored when ``seeds`` is given).
+    seed : int
+        Seeds the episode seeds (:func:`episode_seeds`, evaluation stream).
+    seeds : sequence of int, optional
+        Explicit gymnasium reset seeds.
+    render_mode : str, optional
+        Passed to ``gymnasium.make`` (``'human'`` to watch).
+
+    Returns
+    -------
+    EvalResult
+    """
+    if env_id is not None and env_id != controller.env.env_id:
+        other = env_info(env_id)
+        mine = controller.env
+        if (other.obs_dim, other.discrete, other.n_actions, other.act_dim) != (
+            mine.obs_dim,
+            mine.discrete,
+            mine.n_actions,
+            mine.act_dim,
+        ):
+            raise ControllerError(
+                f"controller was built for {mine.env_id} ({mine.obs_dim} observations); "
+                f"{env_id} has {other.obs_dim} observations and other actions"
+            )
+    env_id = env_id or controller.env.env_id
+    if seeds is None:
+        if int(episodes) < 1:
+            raise ControllerError(f"episodes must be >= 1, got {episodes}")
+        seeds = episode_seeds(seed, STREAM_EVALUATION, episodes)
+    seeds = tuple(int(s) for s in seeds)
+    genv = make_gym_env(env_id, render_mode=render_mode)
+    ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
+    try:
+        out = [play_episode(genv, ctrl, s) for s in seeds]
+    finally:
+        genv.close()
+    rets = tuple(r for r, _ in out)
+    return EvalResult(
+        mean=float(np.mean(rets)),
+        min=float(np.min(rets)),
+        max=float(np.max(rets)),
+        returns=rets,
+        lengths=tuple(int(n) for _, n in out),
+        seeds=seeds,
+        env_id=env_id,
+    )

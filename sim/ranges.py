@@ -1,0 +1,102 @@
+"""The parameter groups of a controller and the range each is trained in (the unit cube).
+
+Every parameter group lives in a documented range (:data:`DEFAULT_RANGES`). Training searches
+the unit cube: a value ``x`` in [0, 1] maps to ``lo + x (hi - lo)``, or to ``lo (hi/lo)**x``
+for groups on a log scale (positive quantities). A group whose range has ``lo == hi`` is fixed.
+The table of groups is in :mod:`sim.control`.
+"""
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from connectome.errors import ControllerError
+
+__all__ = ["GROUPS", "ParamRange", "DEFAULT_RANGES", "as_ranges"]
+
+#: Parameter blocks of a controller's flat vector theta, in this order (the kernels' BLOCK_*).
+GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "out_w", "out_b")
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    """The range of one parameter group.
+
+    Parameters
+    ----------
+    lo, hi : float
+        Bounds (``lo <= hi``; ``lo == hi`` fixes the group at that value).
+    log : bool
+        Search on a log scale (requires ``lo > 0``).
+    """
+
+    lo: float
+    hi: float
+    log: bool = False
+
+    def __post_init__(self):
+        lo, hi = float(self.lo), float(self.hi)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+            raise ControllerError(f"bad range [{self.lo}, {self.hi}]: need finite lo <= hi")
+        if self.log and lo <= 0:
+            raise ControllerError(f"log-scale range [{lo}, {hi}] needs lo > 0")
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+        object.__setattr__(self, "log", bool(self.log))
+
+    @property
+    def fixed(self) -> bool:
+        """True when the group is not trained (``lo == hi``)."""
+        return self.lo == self.hi
+
+    def to_json(self) -> list:
+        """``[lo, hi, "log" | "lin"]``."""
+        return [self.lo, self.hi, "log" if self.log else "lin"]
+
+    @classmethod
+    def from_json(cls, value) -> "ParamRange":
+        """A range from ``[lo, hi, "log" | "lin"]`` (or a ParamRange, returned as it is)."""
+        if isinstance(value, ParamRange):
+            return value
+        try:
+            lo, hi, *scale = value
+            log = bool(scale) and scale[0] in ("log", True)
+        except (TypeError, ValueError) as err:
+            raise ControllerError(f"bad range {value!r}: use [lo, hi, 'log'|'lin']") from err
+        return cls(lo, hi, log)
+
+
+DEFAULT_RANGES = MappingProxyType(
+    {
+        "w": ParamRange(0.01, 10.0, True),
+        "mu": ParamRange(-1.0, 1.0),
+        "sigma": ParamRange(1.0, 30.0, True),
+        "gap": ParamRange(0.01, 10.0, True),
+        "cm": ParamRange(0.01, 1.0, True),
+        "gleak": ParamRange(0.01, 10.0, True),
+        "vleak": ParamRange(-1.0, 1.0),
+        "in_w": ParamRange(-10.0, 10.0),
+        "in_gain": ParamRange(0.1, 100.0, True),
+        "in_b": ParamRange(-1.0, 1.0),
+        "out_gain": ParamRange(0.1, 100.0, True),
+        "out_w": ParamRange(-10.0, 10.0),
+        "out_b": ParamRange(-2.0, 2.0),
+    }
+)
+
+
+def as_ranges(ranges) -> dict:
+    """:data:`DEFAULT_RANGES` with the overrides ``ranges`` (group -> ParamRange or
+    ``[lo, hi, 'log'|'lin']``) applied.
+
+    Raises
+    ------
+    ControllerError
+        For an unknown group or a bad range.
+    """
+    out = dict(DEFAULT_RANGES)
+    for key, value in (ranges or {}).items():
+        if key not in out:
+            raise ControllerError(f"unknown parameter group {key!r}; known: {', '.join(out)}")
+        out[key] = ParamRange.from_json(value)
+    return out
