@@ -189,8 +189,12 @@ class GradedParams(_Params):
         at 0.1 ms (tests/test_simulate.py::test_graded_convergence). ``"cn"``: second order,
         Crank-Nicolson on the linear system in V with the gap junctions coupled implicitly
         (a sparse LDL^T solve per step, :func:`sim.kernels.graded_cn_step_lanes`); on the same
-        Cook 2019 run about 0.08%, 0.3% and 2% at 0.1, 0.2 and 0.5 ms, at a few times the
-        cost per step (benchmarks/bench_peers.py prints both, with times).
+        Cook 2019 run about 0.08%, 0.3% and 2% at 0.1, 0.2 and 0.5 ms, but a step costs about
+        60 times an ``euler`` step in a single run (the factorisation) and about 10 times per
+        item in batches of 32: since ``euler``'s error shrinks in proportion to dt, ``cn`` is
+        the cheaper way only to tolerances below about 1e-3 of the swing
+        (tests/test_simulate.py::test_cn_is_second_order_and_euler_first_on_stiff_cook;
+        benchmarks/bench_peers.py prints both schemes' errors and times).
     """
 
     C: float = 1.0  # pF
