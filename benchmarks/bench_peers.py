@@ -36,6 +36,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -274,6 +275,7 @@ def main(argv=None):
                 c, stim, duration=tdur, dt=h, record_every=round(1e-3 / h)))  # fmt: skip
             err_rows.append((scheme, h, rel(r.V, fine, escale), cpu / tdur))
     load1 = open("/proc/loadavg").read().split()[:3]
+    shutil.rmtree(work, ignore_errors=True)  # the Brian2 project and the network files
 
     print()
     print(f"{'single run (1 thread)':24s} {'steps':>7s} {'wall s':>8s} {'CPU s':>8s} "
