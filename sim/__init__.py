@@ -20,7 +20,21 @@ Controllers:
 - :mod:`sim.trainer` -- CMA-ES training (:func:`train`);
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
 
+Sweeps and lesion screens:
+
+- :mod:`sim.sweeps` -- a grid of points over one base run, one row of metrics per point
+  (:func:`sweep`);
+- :mod:`sim.screens` -- single or pairwise ablations ranked against the baseline
+  (:func:`screen`);
+- :mod:`sim.distributed` -- runs tasks in-process or on dask.distributed (also for
+  :mod:`sim.train_runs`, several training runs as tasks);
+- :mod:`sim.sweepstore` -- the resumable Parquet output; :mod:`sim.sweep_cli` -- their
+  command lines.
+
 Plumbing: :mod:`sim.threads` (BLAS thread limit), :mod:`sim.cli` (``python -m sim``).
+
+The body (optional extra ``wormlab[body]``): :mod:`sim.muscles` (neuromuscular map,
+muscle layer), :mod:`sim.body` (ElegansBot body driven by the muscles).
 """
 
 from sim import envs
@@ -33,17 +47,23 @@ from sim.analysis import (
     pca,
     response_summary,
 )
+from sim.body import BodyParams, BodyResult, drive_body, simulate_body
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.control import Controller, default_output_neurons, load_controller
 from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
 from sim.evaluation import EvalResult, episode_seeds, evaluate, rollout
 from sim.models import GradedParams, LTCParams, default_params, map_weights
+from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.ranges import DEFAULT_RANGES, ParamRange
 from sim.runner import SimResult, simulate, simulate_batch
+from sim.screens import screen
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
+from sim.sweeps import SweepSpec, sweep, sweep_spec
 from sim.trainer import TrainResult, train
 
 __all__ = [
+    "BodyParams",
+    "BodyResult",
     "CompiledCircuit",
     "Controller",
     "DEFAULT_RANGES",
@@ -52,12 +72,15 @@ __all__ = [
     "EvalResult",
     "GradedParams",
     "LTCParams",
+    "MuscleParams",
+    "NeuromuscularMap",
     "OscillationSummary",
     "PCAResult",
     "ParamRange",
     "PeriodEstimate",
     "SimResult",
     "Stimulus",
+    "SweepSpec",
     "TrainResult",
     "Wiring",
     "array",
@@ -65,6 +88,7 @@ __all__ = [
     "default_output_neurons",
     "default_params",
     "dominant_period",
+    "drive_body",
     "env_info",
     "env_spec",
     "envs",
@@ -73,6 +97,7 @@ __all__ = [
     "graded_thresholds",
     "load_controller",
     "map_weights",
+    "neuromuscular_map",
     "noise",
     "oscillation_summary",
     "parse_stimulus",
@@ -81,10 +106,14 @@ __all__ = [
     "ramp",
     "response_summary",
     "rollout",
+    "screen",
     "simulate",
+    "simulate_body",
     "simulate_batch",
     "sine",
     "step",
+    "sweep",
+    "sweep_spec",
     "train",
     "warmup",
 ]
