@@ -78,6 +78,7 @@ __all__ = [
     "run_chunks",
     "lu_solve",
     "controller_step",
+    "feedforward_step",
     "decode_batch",
     "gap_weights",
     "rollout_batch",
@@ -611,13 +612,17 @@ BLOCK_IN_W, BLOCK_IN_B, BLOCK_OUT_W, BLOCK_OUT_B = range(7, 11)
 IN_DENSE, IN_PAIRS = 0, 1  # input map: dense affine, positive/negative neuron pairs
 OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (u_a - u_b) + b, W u + b
 ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3  # output -> action
+# Controller core: the LTC circuit, or a memoryless feed-forward pass over the same CSR wiring
+# (the linear and MLP baselines of sim.baselines): v_i = f(I_i + vleak_i + sum_s w_s e_s v_pre),
+# neurons in index order, f = identity (CORE_LINEAR) or tanh except on motor neurons (CORE_MLP).
+CORE_LTC, CORE_LINEAR, CORE_MLP = 0, 1, 2
 
 
 @njit(cache=True)
 def controller_step(
     theta, gw, obs, v, cur, work, y, action,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """One controller step: observation -> sensory currents -> LTC step -> action.
 
@@ -637,7 +642,7 @@ def controller_step(
         Scratch (output map values).
     action : ndarray (act_dim,)
         Written: the Box action, or the Discrete action index as a float in ``action[0]``.
-    off ... unfolds
+    off ... core
         The controller's compiled structure (:attr:`sim.control.Controller.program`).
     """
     n = v.shape[0]
@@ -663,15 +668,18 @@ def controller_step(
                 cur[sens[in_pairs[p, 1]]] += z
             else:
                 cur[sens[in_pairs[p, 2]]] -= z
-    ltc_step(
-        v, cur, indptr, pre,
-        theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
-        theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
-        gindptr, gpre, gw,
-        theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
-        theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
-        dt, unfolds, work,
-    )  # fmt: skip
+    if core == CORE_LTC:
+        ltc_step(
+            v, cur, indptr, pre,
+            theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
+            theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
+            gindptr, gpre, gw,
+            theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
+            theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
+            dt, unfolds, work,
+        )  # fmt: skip
+    else:
+        feedforward_step(v, cur, indptr, pre, theta, off, erev, mot, work, core)
     ow = off[BLOCK_OUT_W]
     ob = off[BLOCK_OUT_B]
     nm = mot.shape[0]
@@ -707,6 +715,32 @@ def controller_step(
 
 
 @njit(cache=True)
+def feedforward_step(v, cur, indptr, pre, theta, off, erev, mot, work, core):
+    """The memoryless core of the linear and MLP baselines, in place on ``v``.
+
+    ``v_i = f(I_i + vleak_i + sum_s w_s e_s v[pre_s])`` for ``i = 0 .. n-1`` in order (rows of
+    the CSR by postsynaptic neuron), so a wiring whose synapses all go from lower to higher
+    indices is a feed-forward network evaluated in one pass. ``f`` is the identity for
+    ``CORE_LINEAR``; for ``CORE_MLP`` it is ``tanh`` except on motor neurons (linear read-out).
+    ``work`` (n,) is scratch.
+    """
+    n = v.shape[0]
+    for i in range(n):
+        work[i] = 0.0
+    for m in range(mot.shape[0]):
+        work[mot[m]] = 1.0
+    wo = off[BLOCK_W]
+    lo = off[BLOCK_VLEAK]
+    for i in range(n):
+        acc = cur[i] + theta[lo + i]
+        for s in range(indptr[i], indptr[i + 1]):
+            acc += theta[wo + s] * erev[s] * v[pre[s]]
+        if core == CORE_MLP and work[i] == 0.0:
+            acc = np.tanh(acc)
+        v[i] = acc
+
+
+@njit(cache=True)
 def decode_batch(x, free, lo, hi, logf, theta0, out):
     """Map unit-cube candidates to physical parameters.
 
@@ -739,7 +773,7 @@ def gap_weights(thetas, gap_off, gslot, out):
 def rollout_batch(
     env_code, thetas, gws, starts, max_steps, returns, lengths,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """Run every candidate on every start state in a numba environment.
 
@@ -759,7 +793,7 @@ def rollout_batch(
         Written: undiscounted return of each episode, summed step by step from 0.0.
     lengths : ndarray (P, E) int64
         Written: steps taken.
-    off ... unfolds
+    off ... core
         The controller's compiled structure (:attr:`sim.control.Controller.program`).
 
     Notes
@@ -790,6 +824,7 @@ def rollout_batch(
                 theta, gw, obs, v, cur, work, y, action,
                 off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
                 obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+                core,
             )  # fmt: skip
             reward, terminated = env_step(env_code, state, action[0], obs)
             total += reward
