@@ -771,7 +771,7 @@ def gap_weights(thetas, gap_off, gslot, out):
 
 @njit(cache=True, parallel=True)
 def rollout_batch(
-    env_code, thetas, gws, starts, max_steps, returns, lengths,
+    env_code, thetas, gws, starts, noise, max_steps, returns, lengths,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
     obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
@@ -787,6 +787,10 @@ def rollout_batch(
         Gap conductance per gap CSR entry per candidate.
     starts : ndarray (E, state_dim)
         Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+    noise : ndarray (E, max_steps, obs_dim) or (0, 0, 0)
+        Observation noise: at step ``t`` of episode ``e`` the controller sees
+        ``obs + noise[e, t] * obs_scale`` (the environment keeps the true state); an empty
+        array means none. The same for every candidate.
     max_steps : int
         Truncation (gymnasium's TimeLimit).
     returns : ndarray (P, E)
@@ -816,12 +820,16 @@ def rollout_batch(
         work = np.empty(n)
         y = np.empty(max(off[BLOCK_OUT_B + 1] - off[BLOCK_OUT_B], 1))
         action = np.empty(act_lo.shape[0])
+        seen = np.empty(obs_center.shape[0])
+        noisy = noise.shape[0] > 0
         env_observe(env_code, state, obs)
         total = 0.0
         t = 0
         while t < max_steps:
+            for j in range(seen.shape[0]):
+                seen[j] = obs[j] + noise[e, t, j] * obs_scale[j] if noisy else obs[j]
             controller_step(
-                theta, gw, obs, v, cur, work, y, action,
+                theta, gw, seen, v, cur, work, y, action,
                 off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
                 obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
                 core,

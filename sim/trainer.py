@@ -54,6 +54,7 @@ from sim.evaluation import (
     STREAM_CMA,
     STREAM_EVALUATION,
     STREAM_GENERATION,
+    STREAM_NOISE,
     STREAM_VALIDATION,
     episode_seeds,
     rollout,
@@ -136,6 +137,14 @@ def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
     return cma.CMAEvolutionStrategy(np.asarray(x0, np.float64), float(sigma0), opts)
 
 
+def _check_noise(level) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        raise ControllerError(f"obs_noise must be a number >= 0, got {level!r}")
+    if not (math.isfinite(level) and level >= 0):
+        raise ControllerError(f"obs_noise must be a finite number >= 0, got {level!r}")
+    return float(level)
+
+
 def _check_int(name, value, lo):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
         raise ControllerError(f"{name} must be an integer >= {lo}, got {value!r}")
@@ -146,7 +155,7 @@ def train(
     controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
     sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
-    restarts=None, patience=None, test_episodes=100, **controller_options,
+    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, **controller_options,
 ):  # fmt: skip
     """Train a controller with CMA-ES.
 
@@ -174,6 +183,11 @@ def train(
         Stop once the best validation score reaches it.
     validation_episodes : int
         Size of the fixed validation set that scores the best controller.
+    obs_noise : float
+        Train (and select) under Gaussian observation noise of this level
+        (:func:`sim.evaluation.observation_noise`: in units of the input map's observation
+        scale); each generation draws its own noise (seeded by the run seed), validation uses
+        one fixed draw; the held-out score is noise-free. 0: none.
     test_episodes : int
         Fresh episodes (the evaluation stream of ``seed``, the episodes ``sim evaluate
         --seed SEED`` replays) that score the final controller: :attr:`TrainResult.heldout`,
@@ -260,6 +274,7 @@ def train(
         "cma_options": dict(cma_options or {}),
         "restarts": restarts,
         "patience": patience,
+        "obs_noise": _check_noise(obs_noise),
         "template": base.to_dict(),
     }
     state = None
@@ -348,8 +363,14 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
     else:
         es = _segment_es(base, config, 0, config["popsize"])
     val_seeds = episode_seeds(seed, STREAM_VALIDATION, config["validation_episodes"])
+    noise = config["obs_noise"]
+
+    def validate(theta):
+        vseed = int(episode_seeds(seed, STREAM_NOISE - 1, 1)[0])
+        return float(rollout(base, val_seeds, theta[None, :], noise, vseed)[0].mean())
+
     if best_ctrl is not None:  # the stored best score must be what its controller scores
-        vscore = float(rollout(base, val_seeds, best_ctrl.theta[None, :])[0].mean())
+        vscore = validate(best_ctrl.theta)
         if vscore != best["score"]:
             raise ControllerError(
                 f"the checkpoint's best score {best['score']!r} is not what its controller "
@@ -367,7 +388,8 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         X = es.ask()
         thetas = base.decode(np.asarray(X))
         seeds = episode_seeds(seed, STREAM_GENERATION + g, episodes)
-        returns, _ = rollout(base, seeds, thetas)
+        nseed = int(episode_seeds(seed, STREAM_NOISE + g, 1)[0])
+        returns, _ = rollout(base, seeds, thetas, noise, nseed)
         if not np.all(np.isfinite(returns)):
             p, e = np.argwhere(~np.isfinite(returns))[0]
             raise SimulationError(
@@ -382,7 +404,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         i = int(np.argmax(scores))
         improved = False
         if best is None or scores[i] >= best["score"]:
-            vscore = float(rollout(base, val_seeds, thetas[i : i + 1])[0].mean())
+            vscore = validate(thetas[i])
             if best is None or vscore > best["score"]:
                 best_ctrl = base.with_theta(thetas[i])
                 best = {"score": vscore, "generation": g + 1, "train": float(scores[i])}
@@ -469,5 +491,6 @@ def _provenance(config, best, generations) -> dict:
         "episodes": config["episodes"],
         "popsize": config["popsize"],
         "sigma0": config["sigma0"],
+        "obs_noise": config["obs_noise"],
         "trainer": f"CMA-ES (cma {library_versions()['cma']})",
     }
