@@ -322,6 +322,16 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _add_circuit_source(parser):
+    """--circuit | --preset (a mutually exclusive group, returned) for a training command."""
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument(
+        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
+    )
+    return src
+
+
 def add_training_commands(subparsers):
     """Register the ``train`` and ``evaluate`` subcommands of ``python -m sim``.
 
@@ -339,11 +349,7 @@ def add_training_commands(subparsers):
         "env with CMA-ES. A checkpoint is written after every generation; rerun with --resume "
         "to continue an interrupted run.",
     )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
-    src.add_argument(
-        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
-    )
+    src = _add_circuit_source(p)
     src.add_argument("--controller", help="continue training a controller JSON file")
     p.add_argument(
         "--dataset", default="cook2019", help="dataset of the preset (default: %(default)s)"
@@ -415,11 +421,7 @@ def add_training_commands(subparsers):
         "write summary.csv, runs.csv, lesions.csv, the controllers and comparison.html to the "
         "output folder (sim.comparison.compare).",
     )
-    csrc = c.add_mutually_exclusive_group()
-    csrc.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
-    csrc.add_argument(
-        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
-    )
+    _add_circuit_source(c)
     c.add_argument("--dataset", default="cook2019", help="dataset of the preset")
     c.add_argument("--env", default="CartPole-v1", help="gymnasium id (default: %(default)s)")
     c.add_argument("--seeds", type=int, default=5, help="run seeds 0..N-1 (default: 5)")
