@@ -29,6 +29,13 @@ doi:10.1038/s42256-020-00237-3). Each environment step:
 
 The membrane potentials start at 0 in every episode (as ``ncps``'s ``LTC`` does).
 
+Step 2 is the LTC circuit for every controller built on the worm's wiring (``core='ltc'``,
+the file's ``model.kind``). The baselines of :mod:`sim.baselines` reuse steps 1, 3 and 4 with
+a memoryless core instead (``'linear'``, ``'mlp'``: :func:`sim.kernels.feedforward_step`),
+so they are trained, saved and evaluated by the same code. The synapse signs and the
+starting strengths can come from the connectome (``signs=``, ``count_prior=`` of
+:meth:`Controller.from_circuit`; :mod:`sim.priors`).
+
 Parameters and ranges
 ---------------------
 Every parameter group lives in a documented range (:data:`sim.ranges.DEFAULT_RANGES`).
