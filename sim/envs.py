@@ -170,8 +170,9 @@ class EnvSpec:
             "obs_scale": list(self.obs_scale),
             "discrete": self.discrete,
             "n_actions": self.n_actions,
-            "action_low": list(self.action_low),
-            "action_high": list(self.action_high),
+            # unbounded Box actions: null (strict JSON has no infinity)
+            "action_low": [x if math.isfinite(x) else None for x in self.action_low],
+            "action_high": [x if math.isfinite(x) else None for x in self.action_high],
             "max_steps": self.max_steps,
             "action_dtype": self.action_dtype,
         }
@@ -190,8 +191,8 @@ class EnvSpec:
             obs_scale=tuple(float(x) for x in d["obs_scale"]),
             discrete=bool(d["discrete"]),
             n_actions=int(d["n_actions"]),
-            action_low=tuple(float(x) for x in d["action_low"]),
-            action_high=tuple(float(x) for x in d["action_high"]),
+            action_low=tuple(-math.inf if x is None else float(x) for x in d["action_low"]),
+            action_high=tuple(math.inf if x is None else float(x) for x in d["action_high"]),
             max_steps=int(d["max_steps"]),
             action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
             state_dim=known.state_dim if known else 0,
