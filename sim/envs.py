@@ -87,6 +87,7 @@ from sim.libm import pow64 as _pow64
 
 __all__ = [
     "ENV_IDS",
+    "CLASSIC_CONTROL",
     "EnvSpec",
     "env_spec",
     "env_info",
@@ -106,6 +107,8 @@ ENV_IDS = (
     "lane-keeping-v0",
 )
 CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT, LANE_KEEPING = 0, 1, 2, 3, 4  # index in ENV_IDS
+#: gymnasium's classic-control envs among :data:`ENV_IDS` (lane keeping needs highway-env).
+CLASSIC_CONTROL = ENV_IDS[:LANE_KEEPING]
 
 
 @dataclass(frozen=True)
