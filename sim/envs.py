@@ -79,6 +79,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from connectome.errors import ControllerError
+from sim import limits
 
 __all__ = [
     "ENV_IDS",
@@ -93,6 +94,9 @@ __all__ = [
     "warmup",
 ]
 
+# Largest observation or action count (sizes reach the kernels as int64; in a file, the
+# weights that go with them bound them far below this).
+_MAX_SIZE = 2**31 - 1
 ENV_IDS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
 CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT = 0, 1, 2, 3  # codes: index in ENV_IDS
 
@@ -156,6 +160,50 @@ class EnvSpec:
     action_label: str = ""
     target: float | None = None
 
+    def __post_init__(self):
+        """Check that the description can drive a controller: sizes that agree, a finite
+        observation centre, a finite positive scale (a controller divides by it), ordered
+        action bounds and a bounded episode length."""
+        where = f"environment {limits.shorten(self.env_id)}"
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ControllerError(f"env id must be a non-empty string, got {where}")
+        obs_dim = limits.check_int(self.obs_dim, f"{where}: obs_dim", 1, _MAX_SIZE, ControllerError)
+        center = np.asarray(self.obs_center, np.float64)
+        scale = np.asarray(self.obs_scale, np.float64)
+        if center.shape != (obs_dim,) or scale.shape != (obs_dim,):
+            raise ControllerError(
+                f"{where}: obs_center and obs_scale need {obs_dim} values each (obs_dim), got "
+                f"{center.size} and {scale.size}"
+            )
+        if not np.all(np.isfinite(center)):
+            raise ControllerError(f"{where}: obs_center must be finite, got {center.tolist()}")
+        if not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
+            raise ControllerError(
+                f"{where}: obs_scale (the observation's half-width, divided by) must be finite "
+                f"and > 0, got {scale.tolist()}"
+            )
+        low = np.asarray(self.action_low, np.float64)
+        high = np.asarray(self.action_high, np.float64)
+        if self.discrete:
+            limits.check_int(self.n_actions, f"{where}: n_actions", 1, _MAX_SIZE, ControllerError)
+            if low.size or high.size:
+                raise ControllerError(f"{where}: a Discrete action has no action_low/high")
+        else:
+            if self.n_actions != 0:
+                raise ControllerError(f"{where}: n_actions must be 0 for a Box action")
+            if low.ndim != 1 or low.size < 1 or low.shape != high.shape:
+                raise ControllerError(
+                    f"{where}: action_low and action_high need the same number (>= 1) of values"
+                )
+            if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low > high):
+                raise ControllerError(
+                    f"{where}: action bounds must be numbers with low <= high, got "
+                    f"{low.tolist()} .. {high.tolist()}"
+                )
+        limits.check_int(
+            self.max_steps, f"{where}: max_steps", 1, limits.MAX_STEPS, ControllerError
+        )
+
     @property
     def act_dim(self) -> int:
         """Length of the action vector (1 for Discrete)."""
@@ -179,10 +227,25 @@ class EnvSpec:
     @classmethod
     def from_json(cls, d) -> "EnvSpec":
         """The description stored in a controller file (numba port code and labels from
-        :func:`env_spec` for its ids)."""
-        env_id = str(d["env_id"])
+        :func:`env_spec` for its ids).
+
+        Raises
+        ------
+        ControllerError
+            An env id that is neither a numba port nor registered in gymnasium, a description
+            of a numba port that differs from the port's, or fields that cannot drive a
+            controller (see the class's checks).
+        """
+        env_id = d["env_id"]
+        if not isinstance(env_id, str):
+            raise ControllerError(f"env id must be a string, got {limits.shorten(env_id)}")
         known = _SPECS.get(env_id)
-        return cls(
+        if known is None and not _registered(env_id):
+            raise ControllerError(
+                f"unknown environment {limits.shorten(env_id)}: neither a numba port "
+                f"({', '.join(ENV_IDS)}) nor registered in gymnasium"
+            )
+        spec = cls(
             env_id=env_id,
             code=known.code if known else -1,
             obs_dim=int(d["obs_dim"]),
@@ -199,6 +262,22 @@ class EnvSpec:
             action_label=known.action_label if known else "",
             target=known.target if known else None,
         )
+        if known is not None:
+            mine, theirs = spec.to_json(), known.to_json()
+            diff = [k for k in theirs if mine[k] != theirs[k]]
+            if diff:
+                raise ControllerError(
+                    f"the file describes {env_id} with other {', '.join(diff)} than the "
+                    f"environment has ({', '.join(f'{k} = {theirs[k]}' for k in diff)})"
+                )
+        return spec
+
+
+def _registered(env_id) -> bool:
+    """True when gymnasium knows the id (without making the env)."""
+    import gymnasium
+
+    return env_id in gymnasium.registry
 
 
 def _center_scale(low, high):

@@ -1,16 +1,20 @@
 """JSON files the simulator keeps (controllers, checkpoints): atomic writes, checked reads.
 
-Nothing read here is unpickled or evaluated: a file is parsed as JSON and its ``format`` tag
-checked by the caller.
+Nothing read here is unpickled or evaluated: a file is parsed as JSON within the bounds of
+:mod:`sim.limits` (size, nesting depth, integer length, UTF-8, finite numbers) and its
+``format`` tag checked by the caller. :func:`check_writable` tells, before any work starts,
+whether a file can be written where the user asked.
 """
 
 import json
+import math
 import os
 import tempfile
 
-from connectome.errors import WiringFormatError
+from connectome.errors import WiringFormatError, WormlabError
+from sim import limits
 
-__all__ = ["write_json_atomic", "read_json"]
+__all__ = ["write_json_atomic", "read_json", "parse_json", "check_writable"]
 
 
 def write_json_atomic(path, data):
@@ -31,18 +35,134 @@ def write_json_atomic(path, data):
         raise
 
 
+def check_writable(path, what="output file"):
+    """Refuse, before any work, a path that cannot be written: empty, a folder, in a folder
+    that does not exist or cannot be written (tried with a temporary file, which also holds
+    for root and for /proc), or an existing file that is not a regular file.
+
+    Raises
+    ------
+    WormlabError
+        Naming ``what``, the path and the reason.
+    """
+    path = os.fspath(path)
+    if not path:
+        raise WormlabError(f"{what}: give a file name")
+    if os.path.isdir(path):
+        raise WormlabError(f"{what} {path!r} is a folder; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise WormlabError(f"{what} {path!r}: folder {folder!r} does not exist")
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise WormlabError(f"{what} {path!r} exists and is not a regular file")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise WormlabError(
+            f"{what} {path!r}: cannot write in {folder!r} ({err.strerror or err})"
+        ) from err
+
+
+def _refuse_constant(name):
+    raise WiringFormatError(f"{name} is not a number wormlab reads; give a finite number")
+
+
+def _parse_int(text):
+    if len(text.lstrip("-")) > limits.MAX_INT_DIGITS:
+        raise WiringFormatError(
+            f"a number of {len(text):,} digits; numbers in wormlab files have at most "
+            f"{limits.MAX_INT_DIGITS} digits"
+        )
+    return int(text)
+
+
+def _parse_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise WiringFormatError(
+            f"the number {limits.shorten(text)} is beyond the range of a float; give a finite one"
+        )
+    return value
+
+
+def _depth(value) -> int:
+    """Deepest nesting of lists and dicts in ``value``, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def parse_json(data, what="the file"):
+    """Parse JSON bytes or text within the bounds of :mod:`sim.limits`.
+
+    Refused with a :class:`WiringFormatError` naming ``what``: more than ``MAX_FILE_BYTES``,
+    bytes that are not UTF-8, nesting deeper than ``MAX_JSON_DEPTH``, integers longer than
+    ``MAX_INT_DIGITS`` digits, ``NaN`` / ``Infinity`` / numbers beyond a float, and anything
+    that is not JSON.
+
+    >>> parse_json(b'{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> parse_json("[" * 100 + "]" * 100)
+    Traceback (most recent call last):
+    ...
+    connectome.errors.WiringFormatError: the file is nested 100 levels deep; the limit is 64
+    """
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise WiringFormatError(
+            f"{what} has {len(data):,} bytes; the limit is {limits.MAX_FILE_BYTES:,}"
+        )
+    if isinstance(data, bytes | bytearray):
+        try:
+            data = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise WiringFormatError(
+                f"{what} is not UTF-8 text (byte {err.object[err.start]:#04x} at offset "
+                f"{err.start:,}); save it as UTF-8"
+            ) from err
+    try:
+        value = json.loads(
+            data, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
+        )
+    except WiringFormatError as err:
+        raise WiringFormatError(f"{what}: {err}") from None
+    except json.JSONDecodeError as err:
+        raise WiringFormatError(
+            f"{what} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+        ) from err
+    except RecursionError:
+        raise WiringFormatError(
+            f"{what} is nested too deep; the limit is {limits.MAX_JSON_DEPTH}"
+        ) from None
+    depth = _depth(value)
+    if depth > limits.MAX_JSON_DEPTH:
+        raise WiringFormatError(
+            f"{what} is nested {depth:,} levels deep; the limit is {limits.MAX_JSON_DEPTH}"
+        )
+    return value
+
+
 def read_json(path):
-    """The JSON value in the file ``path``.
+    """The JSON value in the file ``path``, read within the bounds of :func:`parse_json`
+    (a larger file is refused without reading it whole).
 
     Raises
     ------
     WiringFormatError
-        The file is not valid JSON (the message names the file and the position).
+        The file is too large, not UTF-8 or not valid JSON (the message names the file).
     OSError
         The file cannot be read.
     """
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(f"{path}: not valid JSON ({err})") from err
+    with open(path, "rb") as f:
+        data = f.read(limits.MAX_FILE_BYTES + 1)
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise WiringFormatError(
+            f"{path}: more than {limits.MAX_FILE_BYTES:,} bytes; wormlab files are smaller"
+        )
+    return parse_json(data, what=str(path))

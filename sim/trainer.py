@@ -45,6 +45,7 @@ from types import MappingProxyType
 import numpy as np
 
 from connectome.errors import ControllerError, SimulationError
+from sim import limits
 from sim.checkpoint import library_versions, resume_state, write_checkpoint
 from sim.control import Controller
 from sim.evaluation import (
@@ -54,7 +55,7 @@ from sim.evaluation import (
     episode_seeds,
     rollout,
 )
-from sim.threads import one_blas_thread
+from sim.threads import check_threads, one_blas_thread
 
 __all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
 
@@ -127,10 +128,8 @@ def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
     return cma.CMAEvolutionStrategy(np.asarray(x0, np.float64), float(sigma0), opts)
 
 
-def _check_int(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
-        raise ControllerError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
+def _check_int(name, value, lo, hi):
+    return limits.check_int(value, name, lo, hi, ControllerError)
 
 
 def train(
@@ -219,18 +218,27 @@ def train(
     import numba
 
     template = _template(controller, env_id, controller_options)
-    seed = _check_int("seed", seed, 0)
-    generations = _check_int("generations", generations, 1)
-    episodes = _check_int("episodes", episodes, 1)
-    validation_episodes = _check_int("validation_episodes", validation_episodes, 1)
+    seed = _check_int("seed", seed, 0, limits.MAX_SEED)
+    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
+    episodes = _check_int("episodes", episodes, 1, limits.MAX_EPISODES)
+    validation_episodes = _check_int(
+        "validation_episodes", validation_episodes, 1, limits.MAX_EVAL_EPISODES
+    )
     defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
     sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
-    restarts = _check_int("restarts", defaults["restarts"] if restarts is None else restarts, 0)
+    restarts = defaults["restarts"] if restarts is None else restarts
+    restarts = _check_int("restarts", restarts, 0, limits.MAX_GENERATIONS)
     patience = defaults["patience"] if patience is None else patience
-    patience = _check_int("patience", patience, 1) if restarts else 0
+    patience = _check_int("patience", patience, 1, limits.MAX_GENERATIONS) if restarts else 0
     if popsize is None:
         popsize = 4 + int(3 * math.log(template.n_free))
-    popsize = _check_int("popsize", popsize, 2)
+    popsize = _check_int("popsize", popsize, 2, limits.MAX_POPULATION)
+    if max_seconds is not None:
+        max_seconds = limits.check_float(
+            max_seconds, "max_seconds", 0.0, limits.MAX_TRAIN_SECONDS, ControllerError
+        )
+    if target is not None:
+        target = limits.check_float(target, "target", -math.inf, math.inf, ControllerError)
     if not (isinstance(sigma0, int | float) and 0 < sigma0 and math.isfinite(sigma0)):
         raise ControllerError(f"sigma0 must be a positive number, got {sigma0!r}")
     if resume and checkpoint is None:
@@ -253,7 +261,7 @@ def train(
         state = resume_state(checkpoint, config)
     threads_before = numba.get_num_threads()
     if threads is not None:
-        numba.set_num_threads(_check_int("threads", threads, 1))
+        numba.set_num_threads(check_threads(threads))
     try:
         with one_blas_thread():
             return _run(
