@@ -3,7 +3,8 @@
 Nothing read here is unpickled or evaluated: a file is parsed as JSON within the bounds of
 :mod:`sim.limits` (size, nesting depth, integer length, UTF-8, finite numbers) and its
 ``format`` tag checked by the caller. :func:`check_writable` tells, before any work starts,
-whether a file can be written where the user asked.
+whether a file can be written where the user asked, :func:`check_replaceable` whether the file
+there may be replaced (it is one of ours, of the right kind).
 """
 
 import json
@@ -14,7 +15,7 @@ import tempfile
 from connectome.errors import WiringFormatError, WormlabError
 from sim import limits
 
-__all__ = ["write_json_atomic", "read_json", "parse_json", "check_writable"]
+__all__ = ["write_json_atomic", "read_json", "parse_json", "check_writable", "check_replaceable"]
 
 
 def write_json_atomic(path, data):
@@ -63,6 +64,29 @@ def check_writable(path, what="output file"):
         raise WormlabError(
             f"{what} {path!r}: cannot write in {folder!r} ({err.strerror or err})"
         ) from err
+
+
+def check_replaceable(path, fmt, what="output file"):
+    """Refuse to overwrite an existing file at ``path`` unless it is a wormlab JSON file of
+    format ``fmt`` (a run must not replace, say, the wiring file it was started from).
+
+    Raises
+    ------
+    WormlabError
+        The file exists and is not of that format (or cannot be read as one).
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return
+    try:
+        found = read_json(path)
+    except (WormlabError, OSError):
+        found = None
+    if not (isinstance(found, dict) and found.get("format") == fmt):
+        raise WormlabError(
+            f"{what} {path!r} exists and is not a {fmt} file; refusing to overwrite it: give "
+            "another path (or delete the file)"
+        )
 
 
 def _refuse_constant(name):

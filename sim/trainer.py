@@ -46,7 +46,8 @@ import numpy as np
 
 from connectome.errors import ControllerError, SimulationError
 from sim import limits
-from sim.checkpoint import library_versions, resume_state, write_checkpoint
+from sim.checkpoint import CHECKPOINT_FORMAT, library_versions, resume_state, write_checkpoint
+from sim.control import FORMAT as CONTROLLER_FORMAT
 from sim.control import Controller
 from sim.evaluation import (
     STREAM_CMA,
@@ -55,6 +56,7 @@ from sim.evaluation import (
     episode_seeds,
     rollout,
 )
+from sim.jsonfile import check_replaceable, check_writable
 from sim.threads import check_threads, one_blas_thread
 
 __all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
@@ -238,11 +240,19 @@ def train(
             max_seconds, "max_seconds", 0.0, limits.MAX_TRAIN_SECONDS, ControllerError
         )
     if target is not None:
-        target = limits.check_float(target, "target", -math.inf, math.inf, ControllerError)
+        big = limits.MAX_ABS_PARAMETER
+        target = limits.check_float(target, "target (score)", -big, big, ControllerError)
     if not (isinstance(sigma0, int | float) and 0 < sigma0 and math.isfinite(sigma0)):
         raise ControllerError(f"sigma0 must be a positive number, got {sigma0!r}")
     if resume and checkpoint is None:
         raise ControllerError("resume=True needs a checkpoint path")
+    if checkpoint is not None:
+        check_writable(checkpoint, "checkpoint")
+        if not resume:
+            check_replaceable(checkpoint, CHECKPOINT_FORMAT, "checkpoint")
+    if output is not None:
+        check_writable(output, "output file")
+        check_replaceable(output, CONTROLLER_FORMAT, "output file")
     base = template.with_theta(template.theta, provenance={})
     config = {
         "env_id": base.env.env_id,
