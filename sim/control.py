@@ -342,18 +342,19 @@ class Controller:
             for item in imap.get("pairs", ()):
                 try:
                     j, p, q = item
-                    j = int(j)
                 except (TypeError, ValueError) as err:
                     raise ControllerError(
-                        f"bad input pair {item!r}: use (obs_index, positive, negative)"
+                        f"bad input pair {limits.shorten(item)}: use (obs_index, positive, "
+                        "negative)"
                     ) from err
-                if not 0 <= j < env.obs_dim:
+                if not isinstance(j, numbers.Integral) or not 0 <= j < env.obs_dim:
                     raise ControllerError(
-                        f"input pair for observation component {j}: {env.env_id} has "
-                        f"{env.obs_dim} components (0..{env.obs_dim - 1})"
+                        f"input pair for observation component {limits.shorten(j)}: "
+                        f"{env.env_id} has {env.obs_dim} components (0..{env.obs_dim - 1})"
                     )
+                j = int(j)
                 for x in (p, q):
-                    if x not in sens_pos:
+                    if not isinstance(x, str) or x not in sens_pos:
                         raise ControllerError(
                             f"input pair neuron {x!r} is not a sensory neuron of the circuit "
                             f"(sensory: {', '.join(self.sensory)})"
@@ -737,7 +738,7 @@ class Controller:
                 dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
                 dataset=d.get("dataset", ""),
             )  # fmt: skip
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             if isinstance(err, WiringFormatError):
                 raise
             if isinstance(err, WormlabError):

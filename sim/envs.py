@@ -69,6 +69,7 @@ References
 """
 
 import math
+import numbers
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -203,6 +204,10 @@ class EnvSpec:
         limits.check_int(
             self.max_steps, f"{where}: max_steps", 1, limits.MAX_STEPS, ControllerError
         )
+        if np.dtype(self.action_dtype).kind not in "iuf":
+            raise ControllerError(
+                f"{where}: action_dtype {self.action_dtype!r} is not an integer or float type"
+            )
 
     @property
     def act_dim(self) -> int:
@@ -245,17 +250,19 @@ class EnvSpec:
                 f"unknown environment {limits.shorten(env_id)}: neither a numba port "
                 f"({', '.join(ENV_IDS)}) nor registered in gymnasium"
             )
+        if not isinstance(d["discrete"], bool):
+            raise ControllerError(f"env discrete must be true or false, got {d['discrete']!r}")
         spec = cls(
             env_id=env_id,
             code=known.code if known else -1,
-            obs_dim=int(d["obs_dim"]),
-            obs_center=tuple(float(x) for x in d["obs_center"]),
-            obs_scale=tuple(float(x) for x in d["obs_scale"]),
-            discrete=bool(d["discrete"]),
-            n_actions=int(d["n_actions"]),
-            action_low=tuple(float(x) for x in d["action_low"]),
-            action_high=tuple(float(x) for x in d["action_high"]),
-            max_steps=int(d["max_steps"]),
+            obs_dim=_whole(d, "obs_dim"),
+            obs_center=_numbers(d, "obs_center"),
+            obs_scale=_numbers(d, "obs_scale"),
+            discrete=d["discrete"],
+            n_actions=_whole(d, "n_actions"),
+            action_low=_numbers(d, "action_low"),
+            action_high=_numbers(d, "action_high"),
+            max_steps=_whole(d, "max_steps"),
             action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
             state_dim=known.state_dim if known else 0,
             obs_labels=known.obs_labels if known else (),
@@ -271,6 +278,24 @@ class EnvSpec:
                     f"environment has ({', '.join(f'{k} = {theirs[k]}' for k in diff)})"
                 )
         return spec
+
+
+def _whole(d, name) -> int:
+    """Field ``name`` of a stored description as an int (checked by EnvSpec's ranges)."""
+    return limits.check_int(d[name], f"env {name}", 0, _MAX_SIZE, ControllerError)
+
+
+def _numbers(d, name) -> tuple:
+    """Field ``name`` of a stored description as a tuple of floats (inf allowed)."""
+    values = d[name]
+    if isinstance(values, list | tuple) and all(
+        isinstance(x, numbers.Real) and not isinstance(x, bool) for x in values
+    ):
+        try:
+            return tuple(float(x) for x in values)
+        except OverflowError:  # an int beyond a float
+            pass
+    raise ControllerError(f"env {name} must be a list of numbers, got {limits.shorten(values)}")
 
 
 def _registered(env_id) -> bool:

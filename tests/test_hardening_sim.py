@@ -60,6 +60,15 @@ def ctrl_dict(tw):
 
 
 @pytest.fixture(scope="module")
+def pairs_dict(tw):
+    """A controller with the other maps: pairs in, dense out, a Box action."""
+    return Controller.from_circuit(
+        tw, "MountainCarContinuous-v0", input_map="pairs", pairs={0: ("PLM", "AVM")},
+        output_map="dense",
+    ).to_dict()  # fmt: skip
+
+
+@pytest.fixture(scope="module")
 def files(tw, ctrl_dict, tmp_path_factory):
     """A valid controller file and a wiring file to run and train from."""
     folder = tmp_path_factory.mktemp("files")
@@ -455,8 +464,8 @@ def _check_loaded(ctrl):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_fuzz_bad_controller_files(ctrl_dict, tmp_path_factory, data):
-    d = data.draw(bad_controllers(ctrl_dict))
+def test_fuzz_bad_controller_files(ctrl_dict, pairs_dict, tmp_path_factory, data):
+    d = data.draw(bad_controllers(data.draw(st.sampled_from([ctrl_dict, pairs_dict]))))
     try:
         ctrl = Controller.from_dict(d)
     except WormlabError:
