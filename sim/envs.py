@@ -425,13 +425,17 @@ def make_gym_env(env_id, **kwargs):
         import gymnasium
     except ImportError as err:  # pragma: no cover - gymnasium is a dependency
         raise ControllerError("training needs gymnasium: pip install gymnasium") from err
+    hint = (
+        f"numba ports: {', '.join(ENV_IDS)}, or any registered gymnasium env with Box "
+        "observations and a Box or Discrete action"
+    )
+    if not isinstance(env_id, str) or env_id not in gymnasium.registry:
+        # only registered ids: gymnasium.make would import a module named in "module:id"
+        raise ControllerError(f"unknown env id {limits.shorten(env_id)} (not registered); {hint}")
     try:
         return gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as err:
-        raise ControllerError(
-            f"unknown env id {env_id!r} ({err}); numba ports: {', '.join(ENV_IDS)}, "
-            "or any registered gymnasium env with Box observations and a Box or Discrete action"
-        ) from err
+        raise ControllerError(f"env id {env_id!r} cannot be made ({err}); {hint}") from err
 
 
 def gym_env_spec(env_id) -> EnvSpec:
