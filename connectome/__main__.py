@@ -34,8 +34,12 @@ def _neuron(args):
     name = net.names.canonical(args.name)
     row = net.neurons.loc[name]
     print(f"{name}  ({net.name})")
-    for field in ("class", "type", "transmitter", "sign", "ganglion", "description"):
-        print(f"  {field:12s} {row[field]}")
+    fields = ["full_name", "class", "type", "category", "transmitter", "sign", "lineage"]
+    for field in [*fields, "ganglion", "description"]:
+        value = row[field] if row[field] != "" else "—"
+        if field == "ganglion" and value == "—":
+            value = "— (not in the build's sources, cect and c302; see data/README.md)"
+        print(f"  {field.replace('_', ' '):12s} {value}")
     print(f"  {'soma (µm)':12s} x={row['x']}, y={row['y']}, z={row['z']}")
     p = queries.partners(net, name)
     with pd.option_context("display.max_rows", args.top * 3):

@@ -108,22 +108,22 @@ def datasets() -> pd.DataFrame:
 
 
 def read_neurons() -> pd.DataFrame:
-    """``data/neurons.csv``: the 302 hermaphrodite neurons, indexed by name (a copy)."""
+    """``data/neurons.csv``: the 302 hermaphrodite neurons, indexed by name (a copy).
+
+    Columns (``data/README.md`` says what each means and where it comes from): class,
+    type, transmitter, sign, x, y, z (µm, NaN if unknown), ganglion, description,
+    full_name, category, lineage; text columns are ``""`` where the sources have nothing.
+    """
     return _read_neurons().copy(deep=False)
 
 
 @functools.cache
 def _read_neurons() -> pd.DataFrame:
+    text = ["name", "class", "type", "transmitter", "ganglion", "description"]
+    text += ["full_name", "category", "lineage"]
     table = pd.read_csv(
         DATA_DIR / "neurons.csv",
-        dtype={
-            "name": str,
-            "class": str,
-            "type": str,
-            "transmitter": str,
-            "ganglion": str,
-            "description": str,
-        },
+        dtype=dict.fromkeys(text, str),
         keep_default_na=False,
         na_values={"x": [""], "y": [""], "z": [""]},
     )

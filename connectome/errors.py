@@ -14,6 +14,7 @@ __all__ = [
     "SimulationError",
     "DivergenceError",
     "ControllerError",
+    "FieldError",
 ]
 
 
@@ -88,3 +89,24 @@ class DivergenceError(SimulationError):
 
 class ControllerError(WormlabError, ValueError):
     """A controller, environment or training request that cannot be used as given."""
+
+
+class FieldError(WormlabError, ValueError):
+    """A value typed in a form field (or a URL query) that is not valid.
+
+    Attributes
+    ----------
+    field : str
+        The field's name, as the page labels it.
+    value
+        The bad value, as typed.
+    detail : str
+        What is wrong and what is allowed, without the field's name (for a message shown
+        next to the field); ``str(err)`` is ``"<field>: <detail>"``.
+    """
+
+    def __init__(self, field, value, detail):
+        self.field = field
+        self.value = value
+        self.detail = detail
+        super().__init__(f"{field}: {detail}")

@@ -10,6 +10,7 @@ sign from its transmitter; +1 for gap junctions).
 
 import copy
 import functools
+import os
 
 import networkx as nx
 import numpy as np
@@ -20,7 +21,10 @@ from connectome.neurons import NameIndex, class_names
 
 __all__ = ["Connectome", "load", "merge_edges", "NEURON_COLUMNS", "EDGE_COLUMNS"]
 
-NEURON_COLUMNS = ["class", "type", "transmitter", "sign", "x", "y", "z", "ganglion", "description"]
+NEURON_COLUMNS = [
+    *("class", "type", "transmitter", "sign", "x", "y", "z", "ganglion", "description"),
+    *("full_name", "category", "lineage"),
+]
 EDGE_COLUMNS = ["pre", "post", "kind", "weight", "sign"]
 
 
@@ -136,8 +140,10 @@ class Connectome:
         """The class-level network: L/R and numbered members merged, weights summed.
 
         A class keeps its members' type, transmitter and sign (the first member's when they
-        differ), the mean of their positions and a ``members`` list in ``description``.
-        Gap junctions between two members of one class become a self-pair.
+        differ), the mean of their positions, a ``members`` list in ``description``, the
+        words their full names share ("Anterior Ventral Process A") and the first member's
+        category; ``lineage`` is empty (each member has its own). Gap junctions between
+        two members of one class become a self-pair.
         """
         if self.level == "class":
             return self
@@ -215,6 +221,9 @@ def _aggregate_classes(c: Connectome) -> Connectome:
             "z": means["z"],
             "ganglion": first["ganglion"],
             "description": "members: " + members,
+            "full_name": grouped["full_name"].agg(_common_words),
+            "category": first["category"],
+            "lineage": "",
         },
         index=first.index.rename("name"),
     )
@@ -240,11 +249,20 @@ def _neuron_table(edges: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
                 "z": np.nan,
                 "ganglion": "",
                 "description": extra["description"],
+                "full_name": "",
+                "category": "",
+                "lineage": "",
             },
             index=extra.index,
         )
         table = pd.concat([table, rows])
     return table
+
+
+def _common_words(names: pd.Series) -> str:
+    """The words the members' full names start with: "Anterior Ventral Process A" for
+    "Anterior Ventral Process A Left" and "... Right"."""
+    return " ".join(os.path.commonprefix([n.split() for n in names]))
 
 
 def _lr_class(name: str, names) -> str:

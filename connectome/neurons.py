@@ -26,6 +26,7 @@ __all__ = [
     "ROLE_TYPES",
     "NameIndex",
     "as_name_list",
+    "class_by_name",
     "class_names",
     "default_role",
     "natural_key",
@@ -177,3 +178,23 @@ class NameIndex:
         if key not in self._by_lower:
             raise self._unknown(name)
         return self._by_lower[key]
+
+
+def class_by_name(neurons: pd.DataFrame) -> dict[str, str]:
+    """What each neuron name means at class level: lower-case name -> its class.
+
+    At class level (AVAL and AVAR merged into AVA) a user who types a neuron's name means
+    that neuron's class; a neuron with no class recorded stands for itself.
+
+    Parameters
+    ----------
+    neurons : DataFrame
+        Indexed by neuron name, with a ``class`` column ("" where none is recorded), as
+        ``Connectome.neurons``.
+
+    >>> t = pd.DataFrame({"class": ["AVA", "AVA", ""]}, index=["AVAL", "AVAR", "CANL"])
+    >>> class_by_name(t)
+    {'aval': 'AVA', 'avar': 'AVA', 'canl': 'CANL'}
+    """
+    cls = class_names(neurons)
+    return {str(name).lower(): c for name, c in zip(neurons.index, cls, strict=True)}

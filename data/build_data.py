@@ -13,7 +13,8 @@ The c302 wheel (MIT, OpenWorm) is only read as a zip file for the soma positions
 ``pip download c302==0.12.1 --no-deps`` unless ``--c302-wheel PATH`` is given.
 
 Outputs (all in the folder of this script): ``neurons.csv``, ``cells.csv``,
-``edges/<key>.csv`` and ``manifest.json``. Rows are sorted so that the output is
+``edges/<key>.csv`` and ``manifest.json`` (with the source file and sha256 of every
+column of ``neurons.csv`` under ``neurons_file.columns``). Rows are sorted so that the output is
 deterministic; ``README.md`` is written by hand and documents the rules used here.
 
 References
@@ -47,6 +48,7 @@ import numpy as np
 
 __all__ = [
     "DATASETS",
+    "NEURON_HEADER",
     "neuron_class",
     "sign_of",
     "main",
@@ -127,6 +129,17 @@ for _i, _stage in WITVLIET_STAGES.items():
         "10.1038/s41586-021-03778-8",
         WITVLIET_WEIGHT,
     )
+
+#: Columns of neurons.csv, in file order (new columns are appended, never inserted).
+NEURON_HEADER = (
+    "name,class,type,transmitter,sign,x,y,z,ganglion,description,full_name,category,lineage"
+).split(",")
+
+#: cect's cell table: WormAtlas names, lineages and classifications with cect's categories.
+CELL_INFO_FILE = "all_cell_info.csv"
+#: Wang et al. 2024 eLife (CC BY 4.0), supplementary file 2: read for the transmitters by
+#: cect's Wang2024Reader and here again for its Lineage column (a check of the lineages).
+WANG_SUPP2_FILE = "elife-95402-supp2-v1.xlsx"
 
 #: Short transmitter names for cect's Wang et al. 2024 names. Entries mapped to "" are
 #: not a released transmitter (uptake only, orphan, or unknown) and are left out.
@@ -430,9 +443,47 @@ def write_csv(path: Path, header: list[str], rows: list) -> None:
     path.write_text(buf.getvalue())
 
 
-def build_neurons(wheel: Path) -> tuple[list[list], dict]:
-    """Rows of neurons.csv and a report of the checks made."""
+def cect_data_file(name: str) -> Path:
+    """Path of a data file shipped inside the cect package."""
     import cect
+
+    return Path(cect.__file__).parent / "data" / name
+
+
+def read_cell_info() -> dict[str, dict[str, str]]:
+    """cect's ``all_cell_info.csv`` by cell name, each field without surrounding space.
+
+    Columns: ``Type`` (cect's category, e.g. "Layer 1 interneuron"), ``Name details``
+    (the full name, "Anterior Ventral Process A Left"), ``Lineage`` ("AB alppaaapa") and
+    ``Classification`` (WormAtlas's text, "Ventral cord interneuron").
+    """
+    with open(cect_data_file(CELL_INFO_FILE), newline="") as f:
+        return {
+            # rows of non-neuron cells carry a sixth, unnamed field (key None): not used
+            r["Cell name"].strip(): {k: " ".join(v.split()) for k, v in r.items() if k}
+            for r in csv.DictReader(f)
+        }
+
+
+def wang_lineages(reader) -> dict[str, str]:
+    """Neuron -> lineage from Wang et al. 2024 supplementary file 2 (CC BY 4.0).
+
+    ``reader`` is cect's Wang2024Reader; its ``map_cell_name`` turns the file's names into
+    cect's (DB1/3 -> DB1, DB3/1 -> DB3), as when it reads the transmitters.
+    """
+    from openpyxl import load_workbook
+
+    ws = load_workbook(cect_data_file(WANG_SUPP2_FILE), read_only=True).worksheets[0]
+    lineages = {}
+    for row in ws.iter_rows(min_row=5, values_only=True):
+        cell, lineage = row[2], row[3]
+        if cell and lineage:
+            lineages[reader.map_cell_name(str(cell).strip())] = " ".join(str(lineage).split())
+    return lineages
+
+
+def build_neurons(wheel: Path) -> tuple[list[list], dict]:
+    """Rows of neurons.csv (columns ``NEURON_HEADER``) and a report of the checks made."""
     from cect import Cells as C
     from cect.readers.Wang2024Reader import Wang2024Reader
 
@@ -440,11 +491,16 @@ def build_neurons(wheel: Path) -> tuple[list[list], dict]:
     if len(names) != 302 or len(set(names)) != 302:
         raise RuntimeError(f"expected 302 hermaphrodite neurons, got {len(set(names))}")
     nameset = set(names)
-    wang = Wang2024Reader(sex="Hermaphrodite").all_neurotransmitters
-    info = {}
-    with open(Path(cect.__file__).parent / "data" / "all_cell_info.csv", newline="") as f:
-        for r in csv.DictReader(f):
-            info[r["Cell name"].strip()] = r
+    reader = Wang2024Reader(sex="Hermaphrodite")
+    wang = reader.all_neurotransmitters
+    info = read_cell_info()
+    missing = sorted(n for n in names if not info.get(n, {}).get("Name details"))
+    if missing:
+        raise RuntimeError(f"{CELL_INFO_FILE}: no entry (or no full name) for {missing}")
+    # all_cell_info.csv is written by cect from its cell notes: check it is up to date
+    stale = [n for n in names if info[n]["Type"] != C.get_cell_notes(n)]
+    if stale:
+        raise RuntimeError(f"{CELL_INFO_FILE}: Type differs from cect.Cells for {stale}")
     pos = c302_positions(wheel)
     types = {"Sensory": "sensory", "Interneuron": "interneuron", "Motorneuron": "motor"}
     rows = []
@@ -457,6 +513,7 @@ def build_neurons(wheel: Path) -> tuple[list[list], dict]:
             if short and short not in nts:
                 nts.append(short)
         x, y, z = (fmt(v) for v in pos[n]) if n in pos else ("", "", "")
+        cell = info[n]
         rows.append(
             [
                 n,
@@ -468,15 +525,92 @@ def build_neurons(wheel: Path) -> tuple[list[list], dict]:
                 y,
                 z,
                 "",
-                info.get(n, {}).get("Classification", "").strip(),
+                cell["Classification"],
+                cell["Name details"],
+                cell["Type"],
+                cell["Lineage"],
             ]
         )
+    lineage_at = NEURON_HEADER.index("lineage")
+    other = wang_lineages(reader)
     report = {
         "missing_positions": sorted(set(names) - set(pos)),
         "c302_cells_not_herm_neurons": sorted(set(pos) - nameset),
         "missing_transmitter_entry": sorted(n for n in names if n not in wang),
+        "lineage_vs_wang2024": {
+            "file": f"cect/data/{WANG_SUPP2_FILE}",
+            "sha256": sha256(cect_data_file(WANG_SUPP2_FILE)),
+            "agree": sum(other.get(r[0]) == r[lineage_at] for r in rows),
+            "differ": {
+                r[0]: [r[lineage_at], other.get(r[0])]
+                for r in rows
+                if other.get(r[0]) != r[lineage_at]
+            },
+        },
     }
     return rows, report
+
+
+def neuron_provenance(rows: list[list], report: dict, wheel: Path) -> dict:
+    """Where each column of neurons.csv comes from, with checksums, and its counts."""
+    cell_info = {
+        "file": f"cect/data/{CELL_INFO_FILE}",
+        "sha256": sha256(cect_data_file(CELL_INFO_FILE)),
+    }
+    wormatlas = (
+        "cect's cell table, written by cect.CellInfo from cect/data/IndividualNeurons.csv "
+        "('Data taken from https://wormatlas.org/NeuronNames.htm')"
+    )
+    columns = {
+        "class": {"source": "rule neuron_class() in data/build_data.py over cect's names"},
+        "type": {
+            "source": "cect.Cells.get_SIM_class (lists after Cook et al. 2019)",
+            "license": "MIT",
+        },
+        "transmitter": {
+            "source": "Wang et al. 2024 eLife 13:RP95402 supplementary file 2, read by "
+            "cect.readers.Wang2024Reader",
+            "file": f"cect/data/{WANG_SUPP2_FILE}",
+            "sha256": report["lineage_vs_wang2024"]["sha256"],
+            "license": "CC BY 4.0 (eLife); reader MIT",
+        },
+        "sign": {"source": "rule sign_of() in data/build_data.py (see sign_rule)"},
+        "x,y,z": {
+            "source": "proximal point of the first segment of c302/NeuroML2/<name>.cell.nml",
+            "file": wheel.name,
+            "sha256": sha256(wheel),
+            "license": "MIT",
+        },
+        "ganglion": {
+            "source": "none: no ganglion for the hermaphrodite neurons in any data file of "
+            f"cect {CECT_VERSION} or c302 {C302_VERSION} (Wang et al. 2024 supplementary file 3 "
+            "groups only male-specific neurons by ganglion); left empty",
+        },
+        "description": {"source": wormatlas + ", column Classification", **cell_info},
+        "full_name": {"source": wormatlas + ", column Name details", **cell_info},
+        "category": {
+            "source": "cect's cell table, column Type: cect.Cells cell notes (Cook et al. 2019 "
+            "categories, e.g. 'Layer 1 interneuron', 'Amphid')",
+            **cell_info,
+        },
+        "lineage": {
+            "source": wormatlas + ", column Lineage; checked against Wang et al. 2024 "
+            "supplementary file 2 (CC BY 4.0): "
+            f"{report['lineage_vs_wang2024']['agree']} of {len(rows)} agree",
+            **cell_info,
+        },
+    }
+    for key in ("description", "full_name", "category", "lineage"):
+        columns[key]["license"] = "MIT (cect)"
+    columns["lineage"]["check"] = report["lineage_vs_wang2024"]
+    col = {c: i for i, c in enumerate(NEURON_HEADER)}
+    counted = ("transmitter", "ganglion", "description", "full_name", "category", "lineage")
+    counts = {"neurons": len(rows)}
+    counts |= {f"with_{c}": sum(bool(r[col[c]]) for r in rows) for c in counted}
+    for c in ("type", "category"):
+        values = [r[col[c]] for r in rows]
+        counts[c] = {v: values.count(v) for v in sorted(set(values))}
+    return {"columns": columns, "counts": counts}
 
 
 def counts(rows: list[tuple], herm: set[str], ctypes: dict[str, str]) -> dict:
@@ -504,6 +638,38 @@ def read_edges(path: Path) -> list[tuple]:
     """Read a shipped edge file back (counts are taken from the shipped CSVs)."""
     with open(path, newline="") as f:
         return [(r["pre"], r["post"], r["kind"], float(r["weight"])) for r in csv.DictReader(f)]
+
+
+NMJ_RULE = (
+    "sim.muscles.neuromuscular_map: the chemical rows of edges/cook2019.csv from one of the "
+    "302 neurons to one of the 95 body-wall muscles MDL01-24, MDR01-24, MVL01-23, MVR01-24 "
+    "(there is no MVL24); weight = EM serial sections; sign = the presynaptic neuron's sign in "
+    "neurons.csv (-1 GABAergic: VD, DD, RME, AVL; else +1). Neuron-muscle gap-junction rows "
+    "are left out. Derived at runtime from the shipped file; these are its counts."
+)
+
+
+def neuromuscular_counts(rows: list[tuple], signs: dict[str, int]) -> dict:
+    """Counts of the neuron -> body-wall-muscle map (sim.muscles) from Cook 2019's rows."""
+    bwm = re.compile(r"^(MDL|MDR|MVL|MVR)\d\d$")
+    nmj = [r for r in rows if r[2] == "chemical" and r[0] in signs and bwm.match(r[1])]
+    gap = [
+        r for r in rows
+        if r[2] == "electrical" and ((r[0] in signs and bwm.match(r[1]))
+                                     or (r[1] in signs and bwm.match(r[0])))
+    ]  # fmt: skip
+    return {
+        "dataset": "cook2019",
+        "rule": NMJ_RULE,
+        "junctions": len(nmj),
+        "sections": sum(r[3] for r in nmj),
+        "neurons": len({r[0] for r in nmj}),
+        "muscles": len({r[1] for r in nmj}),
+        "excitatory_sections": sum(r[3] for r in nmj if signs[r[0]] > 0),
+        "inhibitory_sections": sum(r[3] for r in nmj if signs[r[0]] < 0),
+        "left_out_gap_junction_rows": len(gap),
+        "left_out_gap_junction_sections": sum(r[3] for r in gap),
+    }
 
 
 def update_readme_table(manifest: dict) -> None:
@@ -552,11 +718,7 @@ def main(argv: list[str] | None = None) -> None:
 
     neuron_rows, nreport = build_neurons(wheel)
     herm = {r[0] for r in neuron_rows}
-    write_csv(
-        OUT / "neurons.csv",
-        "name,class,type,transmitter,sign,x,y,z,ganglion,description".split(","),
-        neuron_rows,
-    )
+    write_csv(OUT / "neurons.csv", NEURON_HEADER, neuron_rows)
 
     edges = {}
     report = {"neurons": nreport, "datasets": {}}
@@ -596,7 +758,11 @@ def main(argv: list[str] | None = None) -> None:
             "xlrd": metadata.version("xlrd"),
         },
         "sign_rule": SIGN_RULE,
-        "neurons_file": {"file": "neurons.csv", "sha256": sha256(OUT / "neurons.csv")},
+        "neurons_file": {
+            "file": "neurons.csv",
+            "sha256": sha256(OUT / "neurons.csv"),
+            **neuron_provenance(neuron_rows, nreport, wheel),
+        },
         "cells_file": {"file": "cells.csv", "sha256": sha256(OUT / "cells.csv")},
         "datasets": {},
     }
@@ -615,6 +781,9 @@ def main(argv: list[str] | None = None) -> None:
             "file_sha256": sha256(path),
             "counts": counts(read_edges(path), herm, ctypes),
         }
+    signs = {r[0]: int(r[4]) for r in neuron_rows}
+    cook = read_edges(OUT / "edges" / "cook2019.csv")
+    manifest["neuromuscular"] = neuromuscular_counts(cook, signs)
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
     update_readme_table(manifest)

@@ -21,6 +21,9 @@ Controllers:
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
 
 Plumbing: :mod:`sim.threads` (BLAS thread limit), :mod:`sim.cli` (``python -m sim``).
+
+The body (optional extra ``wormlab[body]``): :mod:`sim.muscles` (neuromuscular map,
+muscle layer), :mod:`sim.body` (ElegansBot body driven by the muscles).
 """
 
 from sim import envs
@@ -33,17 +36,21 @@ from sim.analysis import (
     pca,
     response_summary,
 )
+from sim.body import BodyParams, BodyResult, drive_body, simulate_body
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.control import Controller, default_output_neurons, load_controller
 from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
 from sim.evaluation import EvalResult, episode_seeds, evaluate, rollout
 from sim.models import GradedParams, LTCParams, default_params, map_weights
+from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.ranges import DEFAULT_RANGES, ParamRange
 from sim.runner import SimResult, simulate, simulate_batch
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
 from sim.trainer import TrainResult, train
 
 __all__ = [
+    "BodyParams",
+    "BodyResult",
     "CompiledCircuit",
     "Controller",
     "DEFAULT_RANGES",
@@ -52,6 +59,8 @@ __all__ = [
     "EvalResult",
     "GradedParams",
     "LTCParams",
+    "MuscleParams",
+    "NeuromuscularMap",
     "OscillationSummary",
     "PCAResult",
     "ParamRange",
@@ -65,6 +74,7 @@ __all__ = [
     "default_output_neurons",
     "default_params",
     "dominant_period",
+    "drive_body",
     "env_info",
     "env_spec",
     "envs",
@@ -73,6 +83,7 @@ __all__ = [
     "graded_thresholds",
     "load_controller",
     "map_weights",
+    "neuromuscular_map",
     "noise",
     "oscillation_summary",
     "parse_stimulus",
@@ -82,6 +93,7 @@ __all__ = [
     "response_summary",
     "rollout",
     "simulate",
+    "simulate_body",
     "simulate_batch",
     "sine",
     "step",

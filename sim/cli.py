@@ -28,6 +28,8 @@ import numpy as np
 
 from connectome.errors import SimulationError, WormlabError
 from connectome.neurons import as_name_list
+from sim.body import add_cli_arguments as add_body_arguments
+from sim.body import run_cli as run_body_cli
 
 __all__ = ["main", "build_parser", "ProgressBar", "cli_errors", "add_training_commands"]
 
@@ -170,6 +172,8 @@ def _cmd_run(args):
         else:
             df.to_csv(args.out)
     print(_summary(result, cc, wall, args.out))
+    if args.body:
+        print(run_body_cli(result, args))
     return 0
 
 
@@ -241,6 +245,7 @@ def build_parser():
     run.add_argument("--out", help="output file, .csv or .parquet")
     run.add_argument("--threads", type=int, default=None, help="numba threads")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_body_arguments(run)
     run.set_defaults(func=cli_errors(_cmd_run))
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
     warm.set_defaults(func=cli_errors(_cmd_warmup))

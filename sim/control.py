@@ -12,6 +12,9 @@ doi:10.1038/s42256-020-00237-3). Each environment step:
    ``pairs``  one-to-one as Lechner et al. 2018 did: component ``j`` drives a positive neuron
               ``p`` and a negative neuron ``q``: ``I_p = b_p + g_j max(z_j, 0)``,
               ``I_q = b_q + g_j max(-z_j, 0)`` (unpaired sensory neurons get ``b`` only);
+
+   with the ``clamp`` drive the same values are the sensory neurons' potentials instead, set
+   at the start of the step and held through its sub-steps (how ``ncps`` feeds its inputs);
 2. the circuit advances one LTC step of length ``dt`` (``unfolds`` fused semi-implicit
    sub-steps, :func:`sim.kernels.ltc_step`; the wiring and each synapse's polarity
    ``erev = +-1`` come from the circuit);
@@ -86,6 +89,7 @@ from sim.kernels import (
     BLOCK_IN_W,
     BLOCK_OUT_B,
     BLOCK_OUT_W,
+    IN_CLAMP,
     IN_DENSE,
     IN_PAIRS,
     OUT_DENSE,
@@ -246,7 +250,7 @@ class Controller:
     @classmethod
     def from_circuit(
         cls, circuit, env_id, *, input_map="dense", pairs=None, output_map="auto",
-        output_neurons=None, ranges=None, dt=1.0, unfolds=6,
+        output_neurons=None, ranges=None, dt=1.0, unfolds=6, drive="current",
     ):  # fmt: skip
         """Make an untrained controller from a circuit for one environment.
 
@@ -264,6 +268,10 @@ class Controller:
             For ``'pairs'``: ``{obs_index: (positive_neuron, negative_neuron)}`` (or a list of
             pairs in observation order). Default: consecutive sensory neurons for components
             0, 1, ... (needs ``2 * obs_dim`` sensory neurons).
+        drive : {'current', 'clamp'}
+            The input map's value is each sensory neuron's input current, or its potential,
+            set at the start of the step and held through every sub-step (ncps feeds its
+            inputs so: :func:`sim.torch.from_ncps`).
         output_map : {'auto', 'difference', 'dense'}
             ``'auto'``: ``'difference'`` for two motor neurons and a 1-D Box or Discrete action,
             else ``'dense'``.
@@ -304,6 +312,7 @@ class Controller:
             imap = {"kind": "dense"}
         else:
             raise ControllerError(f"input_map must be 'dense' or 'pairs', got {input_map!r}")
+        imap["drive"] = drive
         if output_map == "auto":
             output_map = (
                 "difference" if len(motor) == 2 and (env.discrete or env.act_dim == 1) else "dense"
@@ -407,6 +416,13 @@ class Controller:
             bounded = bool(np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)))
             self.act_kind = ACT_TANH if bounded else ACT_RAW
             self.act_lo, self.act_hi = lo, hi
+        drive = imap.setdefault("drive", "current")
+        if drive not in ("current", "clamp"):
+            raise ControllerError(
+                f"input map drive {drive!r} is not 'current' or 'clamp' (the map's value is the "
+                "sensory neurons' input current, or their potential held through the step)"
+            )
+        self.clamp = drive == "clamp"
         self.input_map = imap
         self.output_map = omap
         self._n_in_w, self._n_out_w, self._n_out_b = n_in_w, n_out_w, n_out_b
@@ -479,7 +495,8 @@ class Controller:
         return (
             self.offsets, self.program_indptr, self.program_pre, self.program_erev,
             self.program_gindptr, self.program_gpre, self.program_sens, self.program_mot,
-            self.in_kind, self.in_pairs, np.array(self.env.obs_center, np.float64),
+            self.in_kind + IN_CLAMP * self.clamp, self.in_pairs,
+            np.array(self.env.obs_center, np.float64),
             np.array(self.env.obs_scale, np.float64), self.out_kind, self.out_pair,
             self.act_kind, self.act_lo, self.act_hi, max(self.env.n_actions, 1), self.dt,
             self.unfolds,
@@ -643,7 +660,11 @@ class Controller:
             }
             for k, g in enumerate(self.gaps)
         ]
-        imap = {"kind": self.input_map["kind"], "neurons": list(self.sensory)}
+        imap = {
+            "kind": self.input_map["kind"],
+            "drive": self.input_map["drive"],
+            "neurons": list(self.sensory),
+        }
         if self.in_kind == IN_PAIRS:
             imap["pairs"] = [
                 [int(j), self.sensory[a], self.sensory[b]] for j, a, b in self.in_pairs.tolist()
@@ -704,11 +725,12 @@ class Controller:
                 for s in syn
             ]
             gaps = [{"a": g["pre"], "b": g["post"], "weight": g["weight"]} for g in gap]
+            drive = imap_in.get("drive", "current")
             if imap_in["kind"] == "pairs":
-                imap = {"kind": "pairs", "pairs": imap_in["pairs"]}
+                imap = {"kind": "pairs", "pairs": imap_in["pairs"], "drive": drive}
                 in_w = np.asarray(imap_in["gain"], np.float64).ravel()
             else:
-                imap = {"kind": imap_in["kind"]}
+                imap = {"kind": imap_in["kind"], "drive": drive}
                 in_w = np.asarray(imap_in["weight"], np.float64).ravel()
             omap = {"kind": omap_in["kind"]}
             if omap_in["kind"] == "difference":

@@ -223,8 +223,9 @@ class EnvSpec:
             "obs_scale": list(self.obs_scale),
             "discrete": self.discrete,
             "n_actions": self.n_actions,
-            "action_low": list(self.action_low),
-            "action_high": list(self.action_high),
+            # unbounded Box actions: null (strict JSON has no infinity)
+            "action_low": [x if math.isfinite(x) else None for x in self.action_low],
+            "action_high": [x if math.isfinite(x) else None for x in self.action_high],
             "max_steps": self.max_steps,
             "action_dtype": self.action_dtype,
         }
@@ -260,8 +261,8 @@ class EnvSpec:
             obs_scale=_numbers(d, "obs_scale"),
             discrete=d["discrete"],
             n_actions=_whole(d, "n_actions"),
-            action_low=_numbers(d, "action_low"),
-            action_high=_numbers(d, "action_high"),
+            action_low=_numbers(d, "action_low", none=-math.inf),
+            action_high=_numbers(d, "action_high", none=math.inf),
             max_steps=_whole(d, "max_steps"),
             action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
             state_dim=known.state_dim if known else 0,
@@ -285,9 +286,12 @@ def _whole(d, name) -> int:
     return limits.check_int(d[name], f"env {name}", 0, _MAX_SIZE, ControllerError)
 
 
-def _numbers(d, name) -> tuple:
-    """Field ``name`` of a stored description as a tuple of floats (inf allowed)."""
+def _numbers(d, name, none=None) -> tuple:
+    """Field ``name`` of a stored description as a tuple of floats; ``null`` entries become
+    ``none`` when given (unbounded action bounds: strict JSON has no infinity)."""
     values = d[name]
+    if none is not None and isinstance(values, list | tuple):
+        values = [none if x is None else x for x in values]
     if isinstance(values, list | tuple) and all(
         isinstance(x, numbers.Real) and not isinstance(x, bool) for x in values
     ):

@@ -609,6 +609,7 @@ def lu_solve(a, b):
 BLOCK_W, BLOCK_MU, BLOCK_SIGMA, BLOCK_GAP, BLOCK_CM, BLOCK_GLEAK, BLOCK_VLEAK = range(7)
 BLOCK_IN_W, BLOCK_IN_B, BLOCK_OUT_W, BLOCK_OUT_B = range(7, 11)
 IN_DENSE, IN_PAIRS = 0, 1  # input map: dense affine, positive/negative neuron pairs
+IN_CLAMP = 2  # added to the input kind: the map sets the sensory potentials, not currents
 OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (u_a - u_b) + b, W u + b
 ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3  # output -> action
 
@@ -647,7 +648,7 @@ def controller_step(
         cur[i] = 0.0
     wo = off[BLOCK_IN_W]
     bo = off[BLOCK_IN_B]
-    if in_kind == IN_DENSE:
+    if in_kind & IN_PAIRS == 0:
         for i in range(ns):
             acc = theta[bo + i]
             for j in range(k):
@@ -663,15 +664,24 @@ def controller_step(
                 cur[sens[in_pairs[p, 1]]] += z
             else:
                 cur[sens[in_pairs[p, 2]]] -= z
-    ltc_step(
-        v, cur, indptr, pre,
-        theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
-        theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
-        gindptr, gpre, gw,
-        theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
-        theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
-        dt, unfolds, work,
-    )  # fmt: skip
+    # clamped drive: the sensory potentials hold the map's value in every sub-step
+    clamp = in_kind & IN_CLAMP != 0
+    for _ in range(unfolds if clamp else 1):
+        if clamp:
+            for i in range(ns):
+                v[sens[i]] = cur[sens[i]]
+        ltc_step(
+            v, cur, indptr, pre,
+            theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
+            theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
+            gindptr, gpre, gw,
+            theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
+            theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
+            dt / unfolds if clamp else dt, 1 if clamp else unfolds, work,
+        )  # fmt: skip
+    if clamp:
+        for i in range(ns):
+            v[sens[i]] = cur[sens[i]]
     ow = off[BLOCK_OUT_W]
     ob = off[BLOCK_OUT_B]
     nm = mot.shape[0]

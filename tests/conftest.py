@@ -21,3 +21,15 @@ def random_controller():
         return ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
 
     return make
+
+
+@pytest.fixture
+def app_server():
+    """A ``run_app.py`` server process (:class:`tests.appserver.AppServer`) that serves its
+    first page; stopped (SIGTERM) at the end."""
+    from tests.appserver import AppServer
+
+    server = AppServer()
+    server.wait_for_page("/")
+    yield server
+    server.stop()

@@ -25,6 +25,22 @@ def test_datasets_and_neuron(capsys):
     assert "AVAL" in out and "strongest inputs" in out
 
 
+def test_neuron_shows_full_name_category_lineage():
+    r = run("neuron", "AVAL")
+    assert r.returncode == 0, r.stderr
+    facts = {}  # "  full name    Anterior ..." lines up to the first blank line
+    for line in r.stdout.splitlines()[1:]:
+        if not line.strip():
+            break
+        facts[line[:15].strip()] = line[15:]
+    assert facts["full name"] == "Anterior Ventral Process A Left"
+    assert facts["category"] == "Layer 1 interneuron"
+    assert facts["lineage"] == "AB alppaaapa"
+    assert facts["class"] == "AVA" and facts["type"] == "interneuron"
+    assert facts["ganglion"].startswith("—") and "data/README.md" in facts["ganglion"]
+    assert facts["description"] == "Ventral cord interneuron"
+
+
 def test_unknown_neuron_is_a_clear_error(capsys):
     assert main(["neuron", "AVLA"]) == 2
     err = capsys.readouterr().err

@@ -1,12 +1,21 @@
 """The shipped data files agree with their manifest and with known facts of the papers."""
 
 import hashlib
+import re
 
 import pytest
 
+import connectome
 from connectome.datasets import DATA_DIR, manifest, read_cells, read_edges, read_neurons
 
 DATASETS = list(manifest()["datasets"])
+
+# Sulston lineage names: a founder or blast cell (AB, MS, C, D, E, P1-P12, QL/QR, TL/TR,
+# V1L-V6R, G1, G2, K, W), then the daughters (anterior, posterior, left, right, dorsal,
+# ventral); "P1.aaaa/ W.aaa" gives two possible origins.
+_ONE_LINEAGE = r"(AB|MS|C|D|E|P\d{1,2}|Q[LR]|T[LR]|V\d[LR]|G[12]|K|W)[ .][aplrdv]+"
+LINEAGE = re.compile(rf"{_ONE_LINEAGE}(/ ?{_ONE_LINEAGE})*")
+SIDE = {"D": "Dorsal", "V": "Ventral", "L": "Left", "R": "Right"}
 
 
 def sha256(path):
@@ -73,6 +82,93 @@ def test_neuron_table():
     assert neurons.loc["AVAL", "sign"] == 1
     # soma positions present for the whole hermaphrodite set
     assert neurons[["x", "y", "z"]].notna().all().all()
+
+
+def test_full_name_category_lineage():
+    neurons = read_neurons()
+    for column in ("full_name", "category", "lineage"):
+        empty = neurons.index[neurons[column] == ""].tolist()
+        assert not empty, f"{column} empty for {empty}"
+    odd = {n: v for n, v in neurons["lineage"].items() if not LINEAGE.fullmatch(v)}
+    assert not odd, f"not lineage names: {odd}"
+    aval = neurons.loc["AVAL"]
+    assert aval["full_name"] == "Anterior Ventral Process A Left"
+    assert aval["lineage"] == "AB alppaaapa"  # Sulston et al. 1983
+    assert aval["category"] == "Layer 1 interneuron"
+    assert neurons.loc["PVDL", "lineage"] == "V5L.paapa"
+    assert neurons.loc["DD1", "full_name"] == "Dorsal D-type Motor Neuron 1"
+    # the full names spell out what the class rule strips: AVAL -> "... Left",
+    # IL2DL -> "... Dorsal Left", RMEV -> "... Ventral", VA12 -> "... 12" (DB3 "... 3/1")
+    for name, row in neurons.iterrows():
+        suffix = name[len(row["class"]) :]
+        if suffix:
+            want = [suffix] if suffix.isdigit() else [SIDE[c] for c in suffix]
+            last = [w.split("/")[0] for w in row["full_name"].split()[-len(want) :]]
+            assert last == want, f"{name}: {row['full_name']!r} does not end in {want}"
+    # one category per class, and categories agree with the (separately derived) type
+    assert (neurons.groupby("class")["category"].nunique() == 1).all()
+    category = neurons["category"].str.split(";").str[0]
+    sensory = {"Amphid", "Amphid, nociceptive", "Cephalic", "Mechanosensory", "Phasmid"}
+    for cat, kind in [(c, "sensory") for c in sensory | {"Touch"}] + [
+        ("Layer 1 interneuron", "interneuron"),
+        ("Layer 2 interneuron", "interneuron"),
+        ("Layer 3 interneuron", "interneuron"),
+        ("Category 4 interneuron", "interneuron"),
+        ("Head motor neuron", "motor"),
+        ("Sublateral motor neuron", "motor"),
+        ("Ventral cord motor neuron", "motor"),
+    ]:
+        types = set(neurons.loc[category == cat, "type"])
+        assert types == {kind}, f"{cat}: types {types}"
+    assert (neurons["ganglion"] == "").all()
+
+
+def test_neuron_counts_and_provenance_match_manifest():
+    neurons = read_neurons()
+    entry = manifest()["neurons_file"]
+    counts = entry["counts"]
+    assert counts["neurons"] == len(neurons) == 302
+    for column in ("transmitter", "ganglion", "description", "full_name", "category", "lineage"):
+        assert counts[f"with_{column}"] == (neurons[column] != "").sum(), column
+    for column in ("type", "category"):
+        assert counts[column] == neurons[column].value_counts().sort_index().to_dict(), column
+    assert len(counts["category"]) == 22
+    columns = entry["columns"]
+    assert set(columns) == {"class", "type", "transmitter", "sign", "x,y,z"} | {
+        "ganglion",
+        "description",
+        "full_name",
+        "category",
+        "lineage",
+    }
+    for column in ("description", "full_name", "category", "lineage"):
+        assert columns[column]["file"] == "cect/data/all_cell_info.csv"
+        assert re.fullmatch(r"[0-9a-f]{64}", columns[column]["sha256"])
+        assert columns[column]["license"] == "MIT (cect)"
+    check = columns["lineage"]["check"]
+    assert check["agree"] == 302 and check["differ"] == {}
+    assert columns["transmitter"]["sha256"] == check["sha256"]  # the same eLife file
+    assert columns["ganglion"]["source"].startswith("none")
+
+
+def test_new_neuron_columns_reach_the_network():
+    net = connectome.load("cook2019")
+    aval = net.neurons.loc["AVAL"]
+    assert (aval["full_name"], aval["category"], aval["lineage"]) == (
+        "Anterior Ventral Process A Left",
+        "Layer 1 interneuron",
+        "AB alppaaapa",
+    )
+    assert net.graph.nodes["AVAL"]["lineage"] == "AB alppaaapa"
+    classes = net.to_classes().neurons
+    assert classes.loc["AVA", "full_name"] == "Anterior Ventral Process A"
+    assert classes.loc["VA", "full_name"] == "Ventral A-type Motor Neuron"
+    assert classes.loc["IL2", "full_name"] == "Inner Labial 2"
+    assert classes.loc["RID", "full_name"] == read_neurons().loc["RID", "full_name"]
+    assert classes.loc["AVA", "category"] == "Layer 1 interneuron"
+    assert (classes["lineage"] == "").all()  # a class has no one lineage
+    male = connectome.load("cook2019_male").neurons
+    assert male.loc["CEMDL", ["full_name", "category", "lineage"]].tolist() == ["", "", ""]
 
 
 def test_known_facts_of_cook2019():

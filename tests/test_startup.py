@@ -1,5 +1,8 @@
-"""Start-up: the README's app command and the kernel warm-up it relies on."""
+"""Start-up: the README's app command, what it prints, and the kernel warm-up it runs in the
+background while it already serves."""
 
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -9,6 +12,9 @@ import urllib.request
 import run_app
 import sim
 from sim import envs, kernels
+from tests.appserver import ROOT, AppServer
+
+BANNER = "app-warmup-poll.n_intervals"  # the shell's banner callback
 
 
 def test_warmup_compiles_every_kernel_family():
@@ -22,33 +28,76 @@ def test_app_binds_loopback_without_debug_by_default():
     assert args.host == "127.0.0.1" and args.port == 8050 and args.debug is False
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_run_app_serves_the_explore_page():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "run_app.py", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """The README's command: the page is served, by waitress, from a process that said at
+    once what it is doing."""
+    server = AppServer()
     try:
-        deadline = time.monotonic() + 240
-        body = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    body = r.read().decode()
-                break
-            except OSError:
-                time.sleep(0.5)
-        assert proc.poll() is None, proc.stdout.read()
-        assert body is not None, "run_app.py did not answer within 240 s"
+        server.wait_for_line("wormlab: starting", timeout=60)
+        server.wait_for_line("wormlab: open http://127.0.0.1:", timeout=240)
+        server.wait_for_page("/")
+        body = server.get("/")
         assert "wormlab" in body
+        with urllib.request.urlopen(server.url + "/", timeout=30) as r:
+            assert r.headers["Server"] == "wormlab"  # waitress (ident), not werkzeug
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        server.stop()
+    first = server.lines[0][1]
+    assert first.startswith("wormlab: starting"), server.output
+    assert server.has_line("wormlab: stopped"), server.output
+
+
+def test_startup_prints_first_and_serves_while_compiling(tmp_path):
+    """With a cold numba cache, the server prints before its imports, lists what it compiles
+    (once), and answers the page and a callback while the simulator compiles; the page says
+    "Compiling the simulator (once)"."""
+    server = AppServer(env={"NUMBA_CACHE_DIR": str(tmp_path / "numba")})
+    try:
+        server.wait_for_line("wormlab: starting", timeout=60)
+        server.wait_for_page("/")
+        body = server.get("/")
+        assert "wormlab" in body
+        banner, deadline = "", time.monotonic() + 600
+        while "Compiling the simulator (once)" not in banner:
+            assert not server.has_line("wormlab: ready"), f"no banner seen:\n{server.output}"
+            assert time.monotonic() < deadline, server.output
+            status, out = server.call(BANNER, {BANNER: 1})
+            assert status == 200, out
+            assert out["response"]["app-warmup-poll"]["disabled"] is False  # still polling
+            banner = json.dumps(out["response"]["app-warmup"]["children"])
+            time.sleep(0.5)  # the page polls once a second
+        server.wait_for_line("wormlab: ready", timeout=600)
+        status, out = server.call(BANNER, {BANNER: 2})
+        assert status == 200 and out["response"]["app-warmup"]["children"] == "", out
+        assert out["response"]["app-warmup-poll"]["disabled"] is True  # polling stops
+    finally:
+        server.stop()
+    out = server.output
+    assert "happens once" in out and "compiled" in out
+    # what is compiled is said before it is compiled, the page before the compiler
+    order = [
+        out.index("wormlab: starting"),
+        out.index("wormlab: open"),
+        out.index("simulator's numba kernels"),
+        out.index("wormlab: ready"),
+    ]
+    assert order == sorted(order), out
+
+
+def test_a_port_in_use_is_one_line_and_exit_code_1():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "run_app.py", "--port", str(port)],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stdout and "--port" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith("its temporary folders are removed")

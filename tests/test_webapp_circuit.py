@@ -106,7 +106,7 @@ def test_page_operation_errors_name_the_field(tw):
         ("circuit-add", {"names": ""}, "Neurons or classes: type one or more names"),
         ("circuit-expand", {"expand_k": None}, "Hops k: enter a number"),
         ("circuit-threshold", {"th_chemical": -1}, "Chemical weight: must be"),
-        ("circuit-topk", {"topk_k": 1.5}, "Top k: 1.5 is not a whole number"),
+        ("circuit-topk", {"topk_k": 1.5}, "Top k: must be a whole number, not 1.5"),
         ("circuit-merge", {}, "already at class level"),
         ("circuit-roles", {"role_sensory": ["AVA"], "role_motor": ["AVA"]}, "both sensory"),
         ("circuit-ablate", {"names": ",".join(tw.neurons.index)}, "empty circuit"),

@@ -13,9 +13,10 @@ import pytest
 
 import connectome
 from connectome import Circuit, io
-from connectome.errors import ControllerError, WiringFormatError
+from connectome.errors import ControllerError, FieldError, WiringFormatError
 from sim.control import Controller
 from sim.evaluation import evaluate
+from webapp import jobs
 from webapp import training as training
 from webapp.figures import control as figs
 
@@ -249,7 +250,7 @@ def test_training_config_errors_name_the_field(tw):
         ("circuit", "current", "Circuit: there is no circuit from the Circuit page"),
         ("env", "os:system", "Environment: pick one of"),
     ]:
-        with pytest.raises((ControllerError, WiringFormatError), match=text):
+        with pytest.raises((ControllerError, WiringFormatError, FieldError), match=text):
             training.training_config({**values, key: bad})
 
 
@@ -301,3 +302,45 @@ def test_a_cancelled_run_returns_its_best_controller(tw, tmp_path):
     assert out["episode"]["return"] == ev.returns[0]
     assert ctrl.provenance["generations"] == 1 and ctrl.provenance["seed"] == 5
     assert os.path.exists(stop)  # the job, not the worker, removes the stop mark
+
+
+def test_upload_evaluation_job_matches_gymnasium(tw, random_controller):
+    """An uploaded controller is evaluated in a job process exactly as sim.evaluation.evaluate
+    evaluates it in this one, with one progress message before the result."""
+    ctrl = random_controller(
+        training.make_controller(tw, "CartPole-v1", training.default_io(tw, "CartPole-v1")), 7
+    )
+    seen = []
+    out = training.run_evaluation(ctrl.to_dict(), 3, 11, seen.append)
+    assert out["kind"] == "result", out
+    ev = evaluate(ctrl, episodes=3, seed=11)
+    assert out["evaluation"]["returns"] == list(ev.returns)
+    assert out["evaluation"]["seeds"] == list(ev.seeds)
+    assert out["episode"]["return"] == ev.returns[0]
+    assert seen == [{"kind": "phase", "text": "evaluating 3 episodes in gymnasium"}]
+
+
+def test_a_job_error_is_reported_not_raised():
+    bad = training.run_evaluation({"format": "nonsense"}, 1, 0, lambda msg: None)
+    assert bad["kind"] == "error" and "not a wormlab controller" in bad["text"]
+    with pytest.raises(ControllerError, match="unknown job 'shell'; jobs are train, evaluate"):
+        jobs.run_job("shell", {}, lambda msg: None)
+
+
+def test_check_result_names_the_missing_part():
+    good = {
+        "source": "uploaded",
+        "evaluation": {"env_id": "CartPole-v1", "mean": 1, "min": 1, "max": 1, "episodes": 1},
+        "episode": {"env_id": "CartPole-v1", "seed": 0, "states": [], "rewards": [], "return": 1},
+        "controller": {"neurons": [{"name": "AVA"}], "synapses": [], "env": {}},
+    }
+    assert training.check_result(good) is good and training.check_result(None) is None
+    for broken, text in [
+        ([], "is a list, not a dict"),
+        ({**good, "episode": None}, "has no episode"),
+        ({**good, "evaluation": {"env_id": "x"}}, "evaluation lacks mean, min, max, episodes"),
+        ({**good, "source": "trained"}, "lacks generations, elapsed, score"),
+        ({**good, "controller": {**good["controller"], "neurons": [1]}}, "malformed neurons"),
+    ]:
+        with pytest.raises(WiringFormatError, match=text):
+            training.check_result(broken)

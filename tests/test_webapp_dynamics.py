@@ -3,6 +3,7 @@ simulator's data (decimated exactly as documented), every bad field gets its own
 the caches are keyed by content, and the page's analysis is sim.analysis's."""
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,7 @@ def test_every_bad_field_gets_its_own_message():
         "duration": "must be a whole number of steps of dt = 0.0001; use 1 or 1.0001"
     }
     ramp = form_errors(rows=[row(0, kind="ramp", stop="")])
-    assert ramp == {"stim:0:stop": "required"}
+    assert ramp == {"stim:0:stop": "enter a number"}
     assert form_errors(rows=[row(0, kind="noise", std="-1", seed="0.5")]) == {
         "stim:0:std": "must be >= 0 (got -1)",
         "stim:0:seed": "must be a whole number, not 0.5",
@@ -389,3 +390,43 @@ def test_apps_register_the_page_twice():
         for prop in ("simulate-result.data", "simulate-heatmap.figure",
                      "simulate-network.stylesheet", "simulate-download.data"):  # fmt: skip
             assert prop in outputs
+
+
+def test_a_background_simulation_gives_the_run_of_the_request(tmp_path):
+    """A long run is a background job in a fresh process: the result it leaves on disk is
+    what running the request here gives, field by field, and the job reports its progress."""
+    form = parse(duration="0.5", rows=[row(0, "PLM", "step", amp="2000")])
+    request = sp.check_request(COOK, form)
+    assert sp.neuron_steps(request) == len(sp.compiled(COOK, "graded", (), ()).names) * 5000
+    assert not sp.is_long(request)  # 1.5 M neuron-steps: runs in the request
+    path = sp.result_file(request)
+    if os.path.exists(path):
+        os.remove(path)
+    sp.simulated.cache_clear()
+    here = sp.simulated(request)
+    seen = []
+    out = sp.run_simulation(request, seen.append)
+    assert out == {"kind": "result", "file": path}, out
+    fractions = [m["fraction"] for m in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    sp.simulated.cache_clear()
+    there = sp.simulated(request)  # read from the job's file
+    assert there is not here
+    np.testing.assert_array_equal(there.t, here.t)
+    np.testing.assert_array_equal(there.V, here.V)
+    np.testing.assert_array_equal(there.final_state, here.final_state)
+    assert there.V.dtype == np.float32
+    for name in ("names", "model", "params", "dt", "record_every"):
+        assert getattr(there, name) == getattr(here, name), name
+    assert repr(there.stimulus) == repr(here.stimulus)  # Stimulus compares by identity
+    assert there.circuit is here.circuit
+    os.remove(path)
+    sp.simulated.cache_clear()
+
+
+def test_a_diverging_background_simulation_says_so():
+    form = parse(duration="0.01", rows=[row(0, "PLM", "step", amp="1e308")])
+    request = sp.check_request(COOK, form)
+    out = sp.run_simulation(request, lambda msg: None)
+    assert out["kind"] == "result" and "diverged at step" in out["diverged"], out
+    assert not os.path.exists(sp.result_file(request))

@@ -13,7 +13,7 @@ import pytest
 import connectome
 from connectome.errors import QueryError, UnknownNeuronError
 from connectome.queries import filter_network, shortest_paths, strength_graph
-from webapp import network
+from webapp import exploration, network
 from webapp.figures.network import adjacency_heatmap, adjacency_matrix
 from webapp.pages import explore
 
@@ -294,7 +294,7 @@ def test_adjacency_heatmap_figure(cook):
 
 # ------------------------------------------------------------------ page state
 def test_query_round_trip():
-    state, problems = explore.ExploreState.parse(
+    state, problems = exploration.ExploreState.parse(
         {
             "dataset": "witvliet2021_8",
             "level": "class",
@@ -316,13 +316,13 @@ def test_query_round_trip():
     assert problems == []
     query = state.to_query()
     parsed = dict(pair.split("=") for pair in query[1:].split("&"))
-    again, problems = explore.ExploreState.from_query(parsed)
+    again, problems = exploration.ExploreState.from_query(parsed)
     assert problems == [] and again == state
-    assert explore.ExploreState().to_query() == ""
+    assert exploration.ExploreState().to_query() == ""
 
 
 def test_bad_query_values_fall_back_with_a_message():
-    state, problems = explore.ExploreState.from_query(
+    state, problems = exploration.ExploreState.from_query(
         {"dataset": "nope", "chem": "lots", "gap": "-2", "view": "top", "types": "glia"}
     )
     assert state.dataset == "cook2019" and state.chem == 1.0 and state.gap == 1.0
@@ -330,11 +330,14 @@ def test_bad_query_values_fall_back_with_a_message():
     text = " ".join(problems)
     for word in ("nope", "lots", "-2", "top", "glia"):
         assert word in text
+    # the weights are read by webapp.forms: the message names the field, the value, the range
+    assert "Minimum chemical weight: 'lots' is not a number; using 1" in problems
+    assert "Minimum gap-junction weight: must be >= 0 (got -2); using 1" in problems
 
 
 def test_render_counts_and_messages(cook):
-    state, _ = explore.ExploreState.parse({"chem": 5, "select": ["AVAL"]})
-    view = explore.render(state)
+    state, _ = exploration.ExploreState.parse({"chem": 5, "select": ["AVAL"]})
+    view = exploration.render(state)
     expected = _api_edges(cook, 5, 1)
     n_chem = int((expected["kind"] == "chemical").sum())
     assert f"{n_chem} chemical synapses" in view["summary"]
@@ -342,25 +345,25 @@ def test_render_counts_and_messages(cook):
     assert view["selected"] == ["AVAL"]
     sheet = [r["selector"] for r in view["stylesheet"]]
     assert 'node[id = "AVAL"]' in sheet
-    state, _ = explore.ExploreState.parse({"select": ["AVLA"], "show": "1"})
-    view = explore.render(state)
+    state, _ = exploration.ExploreState.parse({"select": ["AVLA"], "show": "1"})
+    view = exploration.render(state)
     text = " ".join(view["problems"])
     assert "unknown neuron 'AVLA'" in text and "AVAL" in text
     assert "Select a neuron" in text
     assert len(view["nodes"]) == len(cook.neurons)
-    state, _ = explore.ExploreState.parse({"chem": 1000, "gap": 1000})
-    assert "No synapse passes" in " ".join(explore.render(state)["problems"])
+    state, _ = exploration.ExploreState.parse({"chem": 1000, "gap": 1000})
+    assert "No synapse passes" in " ".join(exploration.render(state)["problems"])
 
 
 def test_class_level_selection_accepts_neuron_names():
-    state, _ = explore.ExploreState.parse({"level": "class", "select": ["aval", "PLM"]})
-    view = explore.render(state)
+    state, _ = exploration.ExploreState.parse({"level": "class", "select": ["aval", "PLM"]})
+    view = exploration.render(state)
     assert view["selected"] == ["AVA", "PLM"]
 
 
 def test_path_finder_messages():
-    ok, _ = explore.ExploreState.parse({"source": "PLM", "target": "AVA"})
-    rows, message = explore._path_rows(ok)
+    ok, _ = exploration.ExploreState.parse({"source": "PLM", "target": "AVA"})
+    rows, message = exploration.path_rows(ok)
     assert message == ""
     assert [r["path"] for r in rows] == [
         r["path"] for r in connectome.strongest_paths(connectome.load(), "PLM", "AVA", n=5)
@@ -371,8 +374,8 @@ def test_path_finder_messages():
         ({"dataset": "varshney2011", "source": "AVA", "target": "VC6"}, "No path"),
         ({"source": "AVAL", "target": "AVAL"}, "same neurons"),
     ]:
-        state, _ = explore.ExploreState.parse(values)
-        rows, message = explore._path_rows(state)
+        state, _ = exploration.ExploreState.parse(values)
+        rows, message = exploration.path_rows(state)
         assert rows == [] and words in message, values
 
 

@@ -12,21 +12,29 @@ Per-user state lives in the browser (session storage):
   ``{"dataset", "level", "names"}``;
 - ``store-circuit``: the current circuit as ``connectome.io.to_dict`` data.
 
-Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache
-folder (under the system temporary folder) belongs to one app.
+Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache sits in
+the app's own temporary folder (:mod:`webapp.tempdirs`: ``wormlab-dash-*`` under the system
+temporary folder, owner recorded, removed by :func:`close_app` or at exit). Requests larger
+than :data:`MAX_REQUEST_BYTES` are refused (HTTP 413) before their body is read.
+
+Given a :class:`webapp.warmup.Warmup`, the shell polls it and shows "compiling the
+simulator (once)…" while the kernels compile in the background.
 """
 
+import os
 import shutil
-import tempfile
 import weakref
 from pathlib import Path
 
 import dash
 from dash import Dash, Input, Output, dcc, html
 
+from webapp import tempdirs
 from webapp.pages import circuit, explore, simulate, train
+from webapp.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
+from webapp.warmup import Warmup
 
-__all__ = ["PAGES", "create_app", "warm_up", "DEFAULT_DATASET"]
+__all__ = ["PAGES", "create_app", "close_app", "warm_up", "DEFAULT_DATASET", "MAX_REQUEST_BYTES"]
 
 
 #: Page modules in navigation order.
@@ -35,28 +43,31 @@ DEFAULT_DATASET = "cook2019"
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
+#: The largest request body the server reads, in bytes. The largest legitimate request is
+#: the Circuit page's upload: a wiring file of up to ``webapp.uploads.MAX_BYTES`` (5 MB),
+#: sent base64-encoded (4/3 the size, 6.67 MB), together with the page's current circuit,
+#: itself at most a file's size, and the rest of the form (well under 1 MB). Anything the
+#: pages' own upload check (:func:`webapp.uploads.decode_upload`) would accept fits under
+#: this bound, so a file a little too large gets the page's message; a body over it gets
+#: HTTP 413 unread.
+MAX_REQUEST_BYTES = 4 * -(-MAX_UPLOAD_BYTES // 3) + MAX_UPLOAD_BYTES + 1_000_000
+
+
 def warm_up() -> None:
-    """Everything a first request would otherwise wait for: the default dataset and its
-    drawing, every numba kernel (from numba's on-disk cache when it is warm), the default
-    compiled network of the Simulate page and the training kernels' cache."""
-    import connectome
-    import sim
-
-    connectome.load(DEFAULT_DATASET)
-    explore.warm_up()
-    sim.warmup()
-    simulate.warm_up()
-    train.warm_up()
+    """Everything a first request would otherwise wait for, in this thread: the default
+    dataset and its drawing, every numba kernel (from numba's on-disk cache when it is
+    warm), the default compiled network of the Simulate page and the training kernels'
+    cache (:func:`webapp.warmup.steps`). ``run_app.py`` runs the same steps in the
+    background while it serves."""
+    Warmup().run()
 
 
-def _background_manager():
-    """A DiskcacheManager over a cache folder of its own (removed when the app goes)."""
+def _background_manager(folder: str):
+    """A DiskcacheManager over a cache in ``folder``."""
     import diskcache
 
-    folder = tempfile.mkdtemp(prefix="wormlab-dash-")
-    cache = diskcache.Cache(folder)
-    manager = dash.DiskcacheManager(cache)
-    return manager, cache, folder
+    cache = diskcache.Cache(os.path.join(folder, "cache"))
+    return dash.DiskcacheManager(cache), cache
 
 
 def _navbar(app: Dash):
@@ -91,10 +102,25 @@ def _shell(app: Dash):
             dcc.Store(id="store-circuit", storage_type="session"),
             # the Explore page's last query string, so the nav link returns to the same view
             dcc.Store(id="app-explore-query", storage_type="session", data=""),
+            html.Div(id="app-warmup"),
+            dcc.Interval(id="app-warmup-poll", interval=1000),
             html.Div(dash.page_container, className="wl-page"),
         ],
         className="wl-app",
     )
+
+
+def _register_warmup_banner(app: Dash, warmup: Warmup | None) -> None:
+    @app.callback(
+        Output("app-warmup", "children"),
+        Output("app-warmup-poll", "disabled"),
+        Input("app-warmup-poll", "n_intervals"),
+    )
+    def _warmup_banner(_n):
+        text = warmup.banner() if warmup is not None else ""
+        done = warmup is None or warmup.finished
+        banner = html.Div(text, className="wl-message wl-info", style={"margin": "6px 12px"})
+        return (banner if text else ""), done
 
 
 def _register_shell_callbacks(app: Dash) -> None:
@@ -121,15 +147,24 @@ def _register_shell_callbacks(app: Dash) -> None:
     )
 
 
-def create_app() -> Dash:
+def create_app(warmup: Warmup | None = None) -> Dash:
     """A new wormlab Dash app (Explore, Simulate, Circuit and Train pages).
+
+    Parameters
+    ----------
+    warmup : webapp.warmup.Warmup, optional
+        A warm-up running in the background: the pages say "compiling the simulator
+        (once)…" until it is done.
 
     Returns
     -------
     dash.Dash
-        Serve it with ``app.run(host, port, debug)`` or through ``app.server`` (Flask).
+        Serve ``app.server`` (Flask) with a WSGI server, as ``run_app.py`` does. Its
+        temporary folder (:func:`webapp.tempdirs.app_folder`) goes with :func:`close_app`,
+        when the app is garbage-collected or at interpreter exit, whichever comes first.
     """
-    manager, cache, folder = _background_manager()
+    folder = tempdirs.make(tempdirs.DASH_PREFIX)
+    manager, cache = _background_manager(folder)
     app = Dash(
         __name__,
         use_pages=True,
@@ -140,7 +175,9 @@ def create_app() -> Dash:
         background_callback_manager=manager,
         suppress_callback_exceptions=True,
     )
-    weakref.finalize(app, _remove_cache, cache, folder)
+    app.server.config[tempdirs.APP_FOLDER_KEY] = folder
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.server.extensions["wormlab-close"] = weakref.finalize(app, _remove_cache, cache, folder)
     for page in PAGES:
         dash.register_page(
             page.__name__,
@@ -152,9 +189,16 @@ def create_app() -> Dash:
         )
     app.layout = _shell(app)
     _register_shell_callbacks(app)
+    _register_warmup_banner(app, warmup)
     for page in PAGES:
         page.register_callbacks(app)
     return app
+
+
+def close_app(app: Dash) -> None:
+    """Close the app's background-callback cache and remove its temporary folder (once;
+    later calls do nothing)."""
+    app.server.extensions["wormlab-close"]()
 
 
 def _remove_cache(cache, folder: str) -> None:

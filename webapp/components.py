@@ -1,11 +1,25 @@
-"""Small layout pieces the pages share (labels, buttons, status lines, messages).
+"""Small layout pieces the pages share (labels, fields, buttons, status lines, messages).
 
 Pure functions returning Dash components; styling lives in ``assets/wormlab.css``.
 """
 
 from dash import dcc, html
 
-__all__ = ["card", "label", "number", "button", "status", "error", "info"]
+import connectome
+
+__all__ = [
+    "card",
+    "label",
+    "number",
+    "button",
+    "status",
+    "error",
+    "info",
+    "dataset_options",
+    "field",
+    "field_error",
+    "text_input",
+]
 
 
 def card(title, *children, **style):
@@ -71,3 +85,41 @@ def error(text):
 def info(text):
     """A neutral message (progress, done, what was loaded)."""
     return html.Div(text, className="wl-message wl-info")
+
+
+def dataset_options() -> list[dict]:
+    """Dropdown options of every shipped dataset: ``"<key> · <title>"`` (the Explore and
+    Simulate pages' dataset pickers)."""
+    table = connectome.datasets()
+    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]
+
+
+def text_input(id_, value, placeholder=None):
+    """A text field that reports on Enter or blur (numbers are parsed on the server, with
+    :func:`webapp.forms.parse_number`, so that a bad value gets a message, not a blank)."""
+    return dcc.Input(
+        id=id_,
+        value=value,
+        type="text",
+        debounce=True,
+        placeholder=placeholder,
+        className="wl-field-input",
+    )
+
+
+def field_error(id_):
+    """The empty line under a field where its problem is shown."""
+    return html.Div(id=id_, className="wl-field-error", role="alert")
+
+
+def field(label, control, err_id, unit="", title=None, width=None):
+    """A labelled form field with its error line under it.
+
+    ``unit`` is appended to the label in brackets, ``title`` is the label's tooltip and
+    ``width`` is ``"third"`` or ``"half"`` of the row (else the field grows to fill it).
+    """
+    head = label + (f" ({unit})" if unit else "")
+    return html.Div(
+        [html.Label(head, className="wl-field-label", title=title), control, field_error(err_id)],
+        className=f"wl-field wl-field-{width}" if width else "wl-field",
+    )

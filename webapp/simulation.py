@@ -7,26 +7,31 @@ Python and NumPy, testable without a browser.
 
 How a run is served
 -------------------
-Runs are short (5 s of the graded model on the whole Cook 2019 connectome is 50 000 steps,
-well under a second), so they run in the request, in the server process, never in a forked
-worker. Numba compiles nothing in a request: the kernels are compiled (or loaded from numba's
-on-disk cache, ``cache=True``) by :func:`warm_up` at start-up. Everything a run needs is in
-its :class:`Request` (hashable, content only), and two bounded caches keyed by content make
-repeated work free: :func:`compiled` (the source's arrays for a model, parameters and
-ablation) and :func:`simulated` (the result of a request). Nothing about a user lives in the
-server: the browser keeps the request (a ``dcc.Store``) and the server recomputes a result
-that has left the cache, identically, so two users (or two server workers) never see each
-other's runs.
+Most runs are short (5 s of the graded model on the whole Cook 2019 connectome is 50 000
+steps, well under a second), so they run in the request, in the server process. A run over
+:data:`LONG_RUN` neuron-steps runs as a background job instead (:func:`run_simulation`, in
+a fresh process, see :mod:`webapp.jobs`), which leaves its result in a file named after the
+request (:func:`result_file`) where any server process finds it. Numba compiles nothing in
+a request: the kernels are compiled (or loaded from numba's on-disk cache, ``cache=True``)
+by :func:`warm_up` at start-up. Everything a run needs is in its :class:`Request` (hashable,
+content only), and two bounded caches keyed by content make repeated work free:
+:func:`compiled` (the source's arrays for a model, parameters and ablation) and
+:func:`simulated` (the result of a request). Nothing about a user lives in the server: the
+browser keeps the request (a ``dcc.Store``) and the server recomputes a result that has left
+the cache, identically, so two users (or two server workers) never see each other's runs.
 
 Limits (:data:`MAX_NEURON_STEPS`, :data:`MAX_RECORDED_VALUES`) bound the work and memory of one
 request; the message names the limit. Every field is checked before anything runs and each
 problem is reported by field (:class:`FormError`), so the page never shows a traceback.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +39,8 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import (
+    DivergenceError,
+    FieldError,
     SimulationError,
     UnknownNeuronError,
     WiringFormatError,
@@ -43,14 +50,17 @@ from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compiler import compile_circuit
 from sim.models import WEIGHT_MAPS, default_params
-from sim.runner import count_steps, simulate
+from sim.runner import SimResult, count_steps, simulate
 from sim.stimulus import KINDS, Stimulus
 from sim.threads import one_blas_thread
 from webapp import network
+from webapp.forms import REQUIRED, parse_number
 
 __all__ = [
     "MAX_NEURON_STEPS",
     "MAX_RECORDED_VALUES",
+    "LONG_RUN",
+    "KEEP_RESULTS",
     "N_TRACES",
     "VENTRAL_CORD",
     "PROTOCOLS",
@@ -73,6 +83,12 @@ __all__ = [
     "check_request",
     "compiled",
     "simulated",
+    "neuron_steps",
+    "is_long",
+    "result_file",
+    "job_result",
+    "simulation_job",
+    "run_simulation",
     "motor_neurons",
     "stimulated_neurons",
     "onset_of",
@@ -96,6 +112,11 @@ __all__ = [
 MAX_NEURON_STEPS = 60_000_000
 #: Largest (neurons x recorded samples) of one run: 40 MB of float32 kept on the server.
 MAX_RECORDED_VALUES = 10_000_000
+#: Runs of more neuron-steps than this (half the limit; about 2 s of computing and more)
+#: run as background jobs (:func:`run_simulation`); shorter ones run in the request.
+LONG_RUN = 30_000_000
+#: Results of background jobs kept on disk (the newest; at most 40 MB each).
+KEEP_RESULTS = 8
 N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
 #: Ventral cord motor neuron classes (the phase portrait's neurons when present).
 VENTRAL_CORD = ("VA", "VB", "DA", "DB", "VD", "DD", "AS", "VC")
@@ -272,7 +293,7 @@ class Request:
     @property
     def n_steps(self):
         """Integration steps."""
-        return int(round(self.duration / self.dt))
+        return count_steps(self.duration, self.dt)[0]
 
     def to_json(self):
         """The request for the browser (a circuit source is replaced by its sha256)."""
@@ -393,35 +414,22 @@ def source_tag(source):
     return _dataset_of(source) or "circuit:" + _sha(source)[:16]
 
 
-def _number(text, key, errors, *, blank="required", integer=False, positive=False,
+def _number(text, key, errors, *, blank=REQUIRED, integer=False, positive=False,
             non_negative=False):  # fmt: skip
-    """Parse one field; on a problem, record it in ``errors[key]`` and return None."""
-    s = "" if text is None else str(text).strip()
-    if s == "":
-        if blank == "required":
-            errors[key] = "required"
-            return None
-        return blank
+    """Parse one field (:func:`webapp.forms.parse_number`); on a problem, record it in
+    ``errors[key]`` and return None."""
     try:
-        x = float(s)
-    except ValueError:
-        errors[key] = f"{s!r} is not a number"
+        return parse_number(
+            text,
+            key,
+            lo=0 if positive or non_negative else None,
+            open_lo=positive,
+            integer=integer,
+            blank=blank,
+        )
+    except FieldError as err:
+        errors[key] = err.detail
         return None
-    if not math.isfinite(x):
-        errors[key] = f"must be a finite number, not {s}"
-        return None
-    if integer:
-        if x != round(x):
-            errors[key] = f"must be a whole number, not {s}"
-            return None
-        x = int(round(x))
-    if positive and x <= 0:
-        errors[key] = f"must be > 0 (got {s})"
-        return None
-    if non_negative and x < 0:
-        errors[key] = f"must be >= 0 (got {s})"
-        return None
-    return x
 
 
 def read_form(model, params, rows, ablate, duration, dt, record):
@@ -485,9 +493,9 @@ def read_form(model, params, rows, ablate, duration, dt, record):
             continue
         vals, ok = {}, True
         for key, _, _ in FIELDS[kind]:
-            blank = _BLANK.get(key, "required")
+            blank = _BLANK.get(key, REQUIRED)
             if kind == "ramp" and key == "stop":
-                blank = "required"
+                blank = REQUIRED
             x = _number(
                 row["values"].get(key),
                 f"stim:{i}:{key}",
@@ -497,7 +505,7 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 positive=key in ("period", "width", "freq", "sample_dt"),
                 non_negative=key == "std",
             )
-            if x is None and blank == "required":
+            if x is None and blank is REQUIRED:
                 ok = False
             elif x is not None and x != _OPTIONAL[kind].get(key, "required"):
                 vals[key] = x  # the protocol's defaults are left out: one request, one key
@@ -644,15 +652,28 @@ def check_request(source, form):
     return request
 
 
-@functools.lru_cache(maxsize=4)
-def simulated(request):
-    """The :class:`sim.runner.SimResult` of a request (a bounded cache keyed by content).
+def neuron_steps(request):
+    """The size of a run: neurons x integration steps (what :data:`MAX_NEURON_STEPS` and
+    :data:`LONG_RUN` bound)."""
+    return compiled(request.source, request.model, request.params, request.ablate).n * (
+        request.n_steps
+    )
 
-    Raises
-    ------
-    DivergenceError, SimulationError
-        From :func:`sim.runner.simulate`.
-    """
+
+def is_long(request):
+    """Whether a run is long enough (over :data:`LONG_RUN` neuron-steps) to run as a
+    background job (:func:`simulation_job`) rather than in the request."""
+    return neuron_steps(request) > LONG_RUN
+
+
+def result_file(request):
+    """Where a background job leaves the result of ``request`` (a file in the system temp
+    folder named after the request's content, so any server process finds it)."""
+    key = json.dumps({**request.to_json(), "source": _sha(request.source)}, sort_keys=True)
+    return os.path.join(tempfile.gettempdir(), "wormlab-sim-results", _sha(key) + ".npz")
+
+
+def _run(request, progress=None):
     cc = compiled(request.source, request.model, request.params, request.ablate)
     stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
     return simulate(
@@ -662,7 +683,116 @@ def simulated(request):
         dt=request.dt,
         record_every=request.record_every,
         max_bytes=MAX_RECORDED_VALUES * 4 + 1,
+        progress=progress,
     )
+
+
+def _load(request, path):
+    """The SimResult a job stored in ``path`` for ``request``, rebuilt around the server's
+    own compiled circuit."""
+    cc = compiled(request.source, request.model, request.params, request.ablate)
+    with np.load(path) as f:
+        t, V, final = f["t"], f["V"], f["final_state"]
+    if V.shape != (len(t), cc.n):
+        raise SimulationError(f"the stored result {path} does not match its request")
+    return SimResult(
+        t=t,
+        V=V,
+        names=cc.names,
+        model=cc.model,
+        params=cc.params,
+        stimulus=tuple(Stimulus(t_, k, dict(ps)) for t_, k, ps in request.stimuli),
+        dt=float(request.dt),
+        record_every=int(request.record_every),
+        final_state=final,
+        circuit=cc,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def simulated(request):
+    """The :class:`sim.runner.SimResult` of a request (a bounded cache keyed by content):
+    the result a background job left (:func:`result_file`), else a run here.
+
+    Raises
+    ------
+    DivergenceError, SimulationError
+        From :func:`sim.runner.simulate`.
+    """
+    path = result_file(request)
+    if os.path.exists(path):
+        try:
+            return _load(request, path)
+        except (OSError, ValueError, KeyError):  # a damaged or foreign file: run again
+            pass
+    return _run(request)
+
+
+def job_result(request):
+    """The result a background job left for ``request`` (never a run here: this is called
+    in processes that must not start numba's threading layer, see :mod:`webapp.jobs`).
+
+    Raises
+    ------
+    SimulationError
+        When there is no such result (it was cleared away: run again).
+    """
+    path = result_file(request)
+    try:
+        return _load(request, path)
+    except (OSError, ValueError, KeyError) as err:
+        raise SimulationError(f"the background run's result is gone ({err}); run it again") from err
+
+
+def simulation_job(config, emit, should_stop):
+    """The simulation job (:mod:`webapp.jobs`, kind ``simulate``): run
+    ``config["request"]`` (:meth:`Request.to_json` data, with the full source text in
+    ``config["source"]``), reporting the fraction done, and leave the result in
+    :func:`result_file` (the newest :data:`KEEP_RESULTS` files are kept).
+
+    Returns
+    -------
+    dict
+        ``{"file": path}``, or ``{"diverged": message}`` when the run diverged.
+    """
+    request = Request.from_json({**config["request"], "source": config["source"]})
+    emit({"kind": "progress", "fraction": 0.0})
+    try:
+        result = _run(request, lambda f: emit({"kind": "progress", "fraction": float(f)}))
+    except DivergenceError as err:
+        return {"diverged": str(err)}
+    path = result_file(request)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    part = f"{path}.{os.getpid()}.part"
+    with open(part, "wb") as f:
+        np.savez(f, t=result.t, V=result.V, final_state=result.final_state)
+    os.replace(part, path)  # whole files only: a reader never sees half of one
+    kept = sorted(
+        (e for e in os.scandir(folder) if e.name.endswith(".npz")),
+        key=lambda e: e.stat().st_mtime,
+        reverse=True,
+    )
+    for old in kept[KEEP_RESULTS:]:
+        with contextlib.suppress(OSError):
+            os.remove(old.path)
+    return {"file": path}
+
+
+def run_simulation(request, on_progress):
+    """Run ``request`` as a background job in a fresh Python process
+    (:func:`webapp.jobs.run_job`); afterwards :func:`simulated` reads its result.
+
+    Returns
+    -------
+    dict
+        ``{"kind": "result", "file"}``, ``{"kind": "result", "diverged"}`` or
+        ``{"kind": "error", "text"}``.
+    """
+    from webapp.jobs import run_job
+
+    return run_job("simulate", {"request": request.to_json(), "source": request.source},
+                   on_progress)  # fmt: skip
 
 
 def motor_neurons(cc):

@@ -1,42 +1,30 @@
-"""The Train page's training-job machinery, without Dash: io maps, configuration, the
-worker process, the stop-file protocol, and controller building and evaluation.
+"""The Train page's logic, without Dash: io maps, configuration, controllers and their jobs.
+
+Io maps, the training configuration, controllers, their evaluation, and the two job kinds
+(training, evaluating an upload).
 
 The page (:mod:`webapp.pages.train`) builds a configuration from its fields with
-:func:`training_config`, runs it with :func:`run_training` from a Dash background callback, and
-evaluates uploads with :func:`controller_from_upload` and :func:`evaluate_controller`.
-
-How a run is wired
-------------------
-The background callback runs in a process that Dash forks from the server. The training
-itself runs in a fresh Python process started from there (:func:`run_training`): a process
-forked from a server whose numba threading layer is already running (GNU OpenMP, e.g. after
-a parallel simulation) aborts when it starts its own parallel kernels, and a fresh process
-does not inherit that state. The worker reads its configuration on stdin and writes
-progress and the result as JSON lines on stdout; it loads the compiled kernels from numba's
-on-disk cache. Nothing but JSON crosses between the processes.
-
-Cancel does not kill the job: it leaves a stop mark (:func:`request_stop`, a file named after
-the run in the system temp folder, :func:`stop_path`) that the trainer's ``should_stop`` hook
-looks for after every generation, so the trainer returns the best controller found so far,
-which is evaluated and kept like a finished run. Each page load has its own session id, part
-of the run id (:func:`job_id`) and of the callback's arguments, so two browsers training at
-once never share a job or its progress.
+:func:`training_config` and runs it with :func:`run_training` from a Dash background
+callback; an upload is checked with :func:`controller_from_upload` and evaluated with
+:func:`run_evaluation`, also from a background callback. Both run as background jobs in a
+fresh Python process (:mod:`webapp.jobs`, whose notes say how a job is wired and how Cancel
+works): :func:`training_job` and :func:`evaluation_job` are what those processes run.
 """
 
 import json
-import math
 import os
-import re
 import shutil
-import tempfile
 from types import MappingProxyType
 
 import numpy as np
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from connectome.errors import ControllerError, WiringFormatError
 from sim.envs import ENV_IDS, env_spec
+from webapp import tempdirs
+from webapp.forms import parse_number
+from webapp.jobs import request_stop, run_job
 from webapp.uploads import decode_upload
 
 __all__ = [
@@ -55,14 +43,16 @@ __all__ = [
     "record_episode",
     "evaluate_controller",
     "controller_from_upload",
-    "int_field",
-    "progress_state",
-    "job_id",
-    "stop_path",
-    "request_stop",
-    "clear_stop",
-    "run_training",
+    "check_result",
+    "MAX_SEED",
+    "eval_episodes_field",
+    "seed_field",
     "training_config",
+    "progress_state",
+    "training_job",
+    "evaluation_job",
+    "run_training",
+    "run_evaluation",
 ]
 
 #: The environments the page trains on, and their labels and stop-at scores (sim.envs).
@@ -78,19 +68,21 @@ CIRCUIT_PRESETS = MappingProxyType(
         "locomotion": "Preset: locomotion",
     }
 )
-_SESSION = re.compile(r"^[0-9a-f]{32}$")
 #: Most evaluation episodes of one run or upload.
 MAX_EVAL_EPISODES = 200
+#: Largest seed (numpy's legacy seeding takes 32-bit seeds; gymnasium's too).
+MAX_SEED = 2**31 - 1
 
 
 def warm_up() -> None:
     """Get the training and evaluation kernels ready before the first request.
 
-    Evaluation (uploads) runs in the server: its kernels are compiled (or loaded from numba's
-    cache) here. Training runs in fresh processes: one tiny run in such a process (one
-    generation of CartPole) writes numba's on-disk cache of the batched rollout kernel, so
-    that no user's first run waits for the compiler. The server itself never starts numba's
-    threading layer (see the module notes).
+    Evaluation kernels are compiled (or loaded from numba's cache) here, which also writes
+    numba's on-disk cache for the evaluation jobs of uploads. Training runs in fresh
+    processes: one tiny run in such a process (one generation of CartPole) writes numba's
+    on-disk cache of the batched rollout kernel, so that no user's first run waits for the
+    compiler. The server itself never starts numba's threading layer (see
+    :mod:`webapp.jobs`).
     """
     from sim.envs import warmup
     from sim.evaluation import evaluate
@@ -100,7 +92,7 @@ def warm_up() -> None:
     for env_id in ENVS:
         ctrl = make_controller(circuit, env_id, default_io(circuit, env_id))
         evaluate(ctrl, seeds=[0])
-    folder = tempfile.mkdtemp(prefix="wormlab-warmup-")
+    folder = tempdirs.make(tempdirs.WARMUP_PREFIX)
     stop = os.path.join(folder, "stop")
     try:
         request_stop(stop)
@@ -319,24 +311,59 @@ def controller_from_upload(contents: str):
     return ctrl
 
 
+#: What the Train page's stored result must hold: key -> (type, keys it must hold).
+_RESULT_PARTS = MappingProxyType(
+    {
+        "evaluation": (dict, ("env_id", "mean", "min", "max", "episodes")),
+        "episode": (dict, ("env_id", "seed", "states", "rewards", "return")),
+        "controller": (dict, ("neurons", "synapses", "env")),
+    }
+)
+
+
+def check_result(result):
+    """The Train page's stored result (``train-result``, kept by the browser), checked to
+    hold what the page shows; None stays None.
+
+    Raises
+    ------
+    WiringFormatError
+        Naming the missing or malformed part (e.g. a result stored by an older version).
+    """
+    if result is None:
+        return None
+    if not isinstance(result, dict):
+        raise WiringFormatError(f"the stored result is a {type(result).__name__}, not a dict")
+    for part, (kind, keys) in _RESULT_PARTS.items():
+        value = result.get(part)
+        if not isinstance(value, kind):
+            raise WiringFormatError(f"the stored result has no {part}")
+        missing = [k for k in keys if k not in value]
+        if missing:
+            raise WiringFormatError(f"the stored result's {part} lacks {', '.join(missing)}")
+    run = [k for k in ("generations", "elapsed", "score") if k not in result]
+    if result.get("source") == "trained" and run:
+        raise WiringFormatError(f"the stored result lacks {', '.join(run)}")
+    if not all(isinstance(n, dict) and "name" in n for n in result["controller"]["neurons"]):
+        raise WiringFormatError("the stored result's controller has malformed neurons")
+    return result
+
+
 # ------------------------------------------------------------------------ configuration
-def int_field(value, field, lo, hi):
-    """A whole number from ``lo`` to ``hi`` typed in the field ``field``; raises
-    ControllerError naming the field otherwise."""
-    if value is None or value == "":
-        raise ControllerError(f"{field}: enter a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise ControllerError(f"{field}: {value!r} is not a number") from err
-    if not math.isfinite(number) or number != int(number) or not lo <= number <= hi:
-        raise ControllerError(f"{field}: must be a whole number from {lo} to {hi}, got {value}")
-    return int(number)
+def eval_episodes_field(value) -> int:
+    """The Evaluation episodes field: a whole number from 1 to :data:`MAX_EVAL_EPISODES`
+    (raises FieldError naming the field)."""
+    return parse_number(value, "Evaluation episodes", lo=1, hi=MAX_EVAL_EPISODES, integer=True)
+
+
+def seed_field(value) -> int:
+    """The Seed field: a whole number from 0 to :data:`MAX_SEED` (raises FieldError)."""
+    return parse_number(value, "Seed", lo=0, hi=MAX_SEED, integer=True)
 
 
 def training_config(values) -> dict:
-    """The training configuration from the page's fields (raises ControllerError/
-    WormlabError with the field's name)."""
+    """The training configuration from the page's fields (raises a WormlabError naming the
+    field: FieldError, ControllerError, WiringFormatError)."""
     circuit = circuit_choice(values["circuit"], values["store_circuit"], values["dataset"])
     problems = [p for p in circuit.problems() if "disconnected" not in p]
     if problems:
@@ -346,33 +373,22 @@ def training_config(values) -> dict:
         raise ControllerError(f"Environment: pick one of {', '.join(ENVS)}")
     io = values["io"]
     make_controller(circuit, env_id, io)  # validates the io mapping
-    target = values["target"]
-    if target in (None, ""):
-        target = None
-    else:
-        try:
-            target = float(target)
-        except (TypeError, ValueError) as err:
-            raise ControllerError(f"Stop at return: {target!r} is not a number") from err
-    seconds = values["seconds"]
-    try:
-        seconds = float(seconds)
-    except (TypeError, ValueError) as err:
-        raise ControllerError(f"Seconds: {seconds!r} is not a number") from err
-    if not 0 < seconds <= 3600:
-        raise ControllerError(f"Seconds: must be between 0 and 3600, got {seconds:g}")
+    target = parse_number(values["target"], "Stop at return", blank=None)
+    seconds = parse_number(values["seconds"], "Seconds", lo=0, hi=3600, open_lo=True)
     return {
         "wiring": wiring_io.to_dict(circuit),
         "env_id": env_id,
         "io": io,
-        "seed": int_field(values["seed"], "Seed", 0, 2**31 - 1),
-        "generations": int_field(values["generations"], "Generations", 1, 100000),
-        "episodes": int_field(values["episodes"], "Episodes / candidate", 1, 100),
-        "eval_episodes": int_field(
-            values["eval_episodes"], "Evaluation episodes", 1, MAX_EVAL_EPISODES
+        "seed": seed_field(values["seed"]),
+        "generations": parse_number(
+            values["generations"], "Generations", lo=1, hi=100000, integer=True
         ),
-        "seconds": seconds,
-        "target": target,
+        "episodes": parse_number(
+            values["episodes"], "Episodes / candidate", lo=1, hi=100, integer=True
+        ),
+        "eval_episodes": eval_episodes_field(values["eval_episodes"]),
+        "seconds": float(seconds),
+        "target": None if target is None else float(target),
     }
 
 
@@ -396,97 +412,65 @@ def progress_state(env_id, seed, generation, budget_generations, budget_seconds,
     return value, 100, text
 
 
-# ------------------------------------------------------------------------ stop marks
-def stop_path(run_id: str) -> str:
-    """The stop mark of one run (a file in the system temp folder)."""
-    return os.path.join(tempfile.gettempdir(), "wormlab-train-stop", run_id)
+def training_job(config: dict, emit, should_stop) -> dict:
+    """The training job (:mod:`webapp.jobs`, kind ``train``): train, evaluate in gymnasium,
+    and return the result; progress goes to ``emit`` after every generation."""
+    from sim.trainer import train
 
+    circuit = wiring_io.from_dict(config["wiring"])
+    ctrl = make_controller(circuit, config["env_id"], config["io"])
+    emit({"kind": "phase", "text": "training: first generation"})
 
-def job_id(session, n_clicks) -> str:
-    """The run id of a page session's ``n_clicks``-th Train click; raises ControllerError
-    for a session id that is not 32 hex digits."""
-    if not isinstance(session, str) or not _SESSION.match(session):
-        raise ControllerError("this page has no valid session id: reload the page")
-    return f"{session}-{int(n_clicks or 0)}"
-
-
-def request_stop(path: str) -> None:
-    """Leave the stop mark ``path``: the trainer stops after its current generation."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("stop\n")
-
-
-def clear_stop(path: str) -> None:
-    """Remove the stop mark ``path`` if it is there (once its run has ended)."""
-    if os.path.exists(path):
-        os.remove(path)
-
-
-_MARK = "@wormlab-train "  # prefix of the worker's message lines on its stdout
-
-
-def _worker_main() -> None:
-    """Entry point of the training process: reads the configuration (JSON) on stdin,
-    trains, evaluates, and writes progress and the result as marked JSON lines on stdout."""
-    import sys
-
-    def emit(msg):
-        sys.stdout.write(_MARK + json.dumps(msg) + "\n")
-        sys.stdout.flush()
-
-    try:
-        from sim.trainer import train
-
-        config = json.loads(sys.stdin.read())
-        stop_file = config["stop_file"]
-        circuit = wiring_io.from_dict(config["wiring"])
-        ctrl = make_controller(circuit, config["env_id"], config["io"])
-        emit({"kind": "phase", "text": "training: first generation"})
-
-        def progress(generation, best, mean, elapsed):
-            emit(
-                {
-                    "kind": "progress",
-                    "generation": int(generation),
-                    "best": float(best),
-                    "mean": float(mean),
-                    "elapsed": float(elapsed),
-                }
-            )
-
-        result = train(
-            ctrl,
-            seed=config["seed"],
-            generations=config["generations"],
-            episodes=config["episodes"],
-            target=config["target"],
-            max_seconds=config["seconds"],
-            progress=progress,
-            should_stop=lambda: os.path.exists(stop_file),
-        )
-        emit({"kind": "phase", "text": "evaluating in gymnasium"})
-        done = evaluate_controller(result.controller, config["eval_episodes"], config["seed"])
+    def progress(generation, best, mean, elapsed):
         emit(
             {
-                "kind": "result",
-                "controller": result.controller.to_dict(),
-                "score": result.score,
-                "generations": result.generations,
-                "elapsed": result.elapsed,
-                "reason": result.reason,
-                "history": [dict(h) for h in result.history],
-                **done,
+                "kind": "progress",
+                "generation": int(generation),
+                "best": float(best),
+                "mean": float(mean),
+                "elapsed": float(elapsed),
             }
         )
-    except WormlabError as err:
-        emit({"kind": "error", "text": str(err)})
-    except Exception as err:  # noqa: BLE001 - reported to the page, never as a traceback
-        emit({"kind": "error", "text": f"training failed: {type(err).__name__}: {err}"})
+
+    result = train(
+        ctrl,
+        seed=config["seed"],
+        generations=config["generations"],
+        episodes=config["episodes"],
+        target=config["target"],
+        max_seconds=config["seconds"],
+        progress=progress,
+        should_stop=should_stop,
+    )
+    emit({"kind": "phase", "text": "evaluating in gymnasium"})
+    done = evaluate_controller(result.controller, config["eval_episodes"], config["seed"])
+    return {
+        "controller": result.controller.to_dict(),
+        "score": result.score,
+        "generations": result.generations,
+        "elapsed": result.elapsed,
+        "reason": result.reason,
+        "history": [dict(h) for h in result.history],
+        **done,
+    }
+
+
+def evaluation_job(config: dict, emit, should_stop) -> dict:
+    """The evaluation job (:mod:`webapp.jobs`, kind ``evaluate``): an uploaded controller
+    (``config["controller"]``, :meth:`sim.control.Controller.to_dict` data, already
+    checked by :func:`controller_from_upload`) evaluated over ``config["episodes"]``
+    episodes from ``config["seed"]`` (:func:`evaluate_controller`)."""
+    from sim.control import Controller
+
+    ctrl = Controller.from_dict(config["controller"])
+    n = int(config["episodes"])
+    emit({"kind": "phase", "text": f"evaluating {n} episode{'s' if n != 1 else ''} in gymnasium"})
+    return evaluate_controller(ctrl, n, int(config["seed"]))
 
 
 def run_training(config: dict, on_progress, stop_file: str) -> dict:
-    """Run one training job in a fresh Python process and relay its progress.
+    """Run one training job in a fresh Python process (:func:`webapp.jobs.run_job`) and
+    relay its progress.
 
     Parameters
     ----------
@@ -497,61 +481,28 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
         or ``{"kind": "phase", "text"}``.
     stop_file : str
         Once this file exists the trainer stops after its current generation; the best
-        controller so far is then evaluated and returned.
+        controller so far is then evaluated and returned. Its folder is made here (the run
+        exists from now on: :func:`request_stop` can mark it); :func:`clear_stop` removes
+        both once the run has ended.
 
     Returns
     -------
     dict
-        The worker's result message (``kind`` 'result', with controller, score,
-        generations, elapsed, reason, history, evaluation, episode) or
-        ``{"kind": "error", "text"}``.
+        The job's result (``kind`` 'result', with controller, score, generations, elapsed,
+        reason, history, evaluation, episode) or ``{"kind": "error", "text"}``.
     """
-    import pathlib
-    import subprocess
-    import sys
+    return run_job("train", config, on_progress, stop_file)
 
-    root = str(pathlib.Path(__file__).resolve().parents[1])
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-    errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from webapp.training import _worker_main; _worker_main()"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=errors,
-        cwd=root,
-        env=env,
-        text=True,
-    )
-    final = None
-    try:
-        proc.stdin.write(json.dumps(dict(config, stop_file=stop_file)))
-        proc.stdin.close()
-        for line in proc.stdout:
-            if not line.startswith(_MARK):
-                continue
-            msg = json.loads(line[len(_MARK) :])
-            if msg["kind"] in ("result", "error"):
-                final = msg
-            else:
-                on_progress(msg)
-    finally:
-        if proc.poll() is None:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        errors.seek(0)
-        log = errors.read()
-        errors.close()
-    if log.strip():
-        sys.stderr.write(log)  # the server's log keeps the details
-    if final is None:
-        last = log.strip().splitlines()[-1:] or [""]
-        return {
-            "kind": "error",
-            "text": f"the training process ended without a result (exit code "
-            f"{proc.returncode}) {last[0][:200]}".strip(),
-        }
-    return final
+
+def run_evaluation(controller: dict, episodes: int, seed: int, on_progress) -> dict:
+    """Evaluate a controller (:meth:`sim.control.Controller.to_dict` data) in a fresh
+    Python process (:func:`webapp.jobs.run_job`, kind ``evaluate``).
+
+    Returns
+    -------
+    dict
+        ``{"kind": "result", "evaluation", "episode"}`` as :func:`evaluate_controller`
+        gives them, or ``{"kind": "error", "text"}``.
+    """
+    config = {"controller": controller, "episodes": int(episodes), "seed": int(seed)}
+    return run_job("evaluate", config, on_progress)

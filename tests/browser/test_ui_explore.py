@@ -131,6 +131,15 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
         rows = partners[partners["direction"] == direction].head(MAX_PARTNERS)
         expected = list(zip(rows["partner"], rows["weight"].astype(float), strict=True))
         assert panel_rows(page, direction) == expected, direction
+    facts = page.locator("#explore-panel dl")
+    expect(facts).to_contain_text("Anterior Ventral Process A Left")
+    aval = connectome.load("cook2019").neurons.loc["AVAL"]
+    terms = facts.locator("dt").all_inner_texts()
+    values = dict(zip(terms, facts.locator("dd").all_inner_texts(), strict=True))
+    assert values["full name"] == aval["full_name"] == "Anterior Ventral Process A Left"
+    assert values["lineage"] == aval["lineage"] == "AB alppaaapa"
+    assert values["category"] == aval["category"] == "Layer 1 interneuron"
+    assert values["ganglion"] == "not in wormlab's sources (cect, c302)"
     panel = page.locator("#explore-panel").inner_text()
     for fact in ("AVA", "interneuron", "ACh", "position", "Ventral cord interneuron"):
         assert fact in panel
@@ -236,6 +245,9 @@ def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
     page.press("#explore-min-chem", "Enter")
     search(page, "AVA")
     expect(page.locator("#explore-panel h3").first).to_have_text("AVA")
+    # a class: the words its members' full names share; no one lineage
+    expect(page.locator("#explore-panel dl")).to_contain_text("Anterior Ventral Process A")
+    expect(page.locator("#explore-panel dl")).to_contain_text("one per member neuron")
     classes = connectome.load("witvliet2021_8").to_classes()
     nodes, edges = connectome.filter_network(classes, min_chemical=3)
     chem = int((edges["kind"] == "chemical").sum())

@@ -56,6 +56,23 @@ NETWORK_READY = """() => {
     return !!(e && e._cyreg && e._cyreg.cy && e._cyreg.cy.nodes().length > 0);
 }"""
 CY = "document.getElementById('simulate-network')._cyreg.cy"
+# True once the network's zoom and pan are the same at two polls in a row
+VIEW_STILL = f"""() => {{
+    const c = {CY};
+    const view = JSON.stringify([c.zoom(), c.pan()]);
+    const still = window.__simulateView === view;
+    window.__simulateView = view;
+    return still;
+}}"""
+
+
+@pytest.fixture(autouse=True)
+def generous_expect():
+    """Every expect here waits on a server round trip on a loaded machine: up to 30 s on its
+    real condition rather than playwright's 5 s."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 def pid(**parts):
@@ -271,7 +288,8 @@ def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, sh
         f"c.$id('AVAR').position('x') || c.$id('AVAL').position('y') !== "
         f"c.$id('AVAR').position('y'); }}"
     )
-    page.wait_for_timeout(300)  # the preset layout fits the view after the new elements
+    # the preset layout fits the view after the new elements: wait until the view holds still
+    page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
     point = page.evaluate(
         f"() => {{ const c = {CY}; c.zoom(1.5); c.center(c.$id('AVAL'));"
         " const p = c.$id('AVAL').renderedPosition(); return [p.x, p.y]; }"
@@ -364,4 +382,33 @@ def test_time_from_run_to_traces_cook2019(page, live_app, console_errors, timing
     timings["run_to_traces_median_ms"] = round(statistics.median(times))
     for key, values in sizes.items():
         timings[f"{key}_response_bytes"] = values[-1]
+    assert console_errors == []
+
+
+def test_a_long_run_is_a_background_job(page, live_app, console_errors):
+    """12 s of the graded model on Cook 2019 (36 M neuron-steps, over simulation.LONG_RUN)
+    runs as a background job with progress; what it draws is the simulator's run."""
+    open_simulate(page, live_app)
+    page.fill("#simulate-duration", "12")
+    page.keyboard.press("Tab")
+    old = page.evaluate(RUN_OF, "simulate-traces")
+    page.click("#simulate-run")
+    expect(page.locator("#simulate-job-progress")).to_contain_text(
+        "Simulating in the background", timeout=60_000
+    )
+    expect(page.locator("#simulate-run")).to_be_disabled()
+    wait_new_run(page, "simulate-traces", old, timeout=240_000)
+    wait_results(page, old)
+    status = page.locator("#simulate-status")
+    expect(status).to_contain_text("120,000 steps")
+    expect(status).to_contain_text("in the background")
+    expect(page.locator("#simulate-run")).to_be_enabled()
+    expect(page.locator("#simulate-job-progress")).to_have_text("")
+    cc = compile(connectome.load("cook2019"), "graded")
+    ref = simulate(cc, step("PLM", 2000.0), duration=12.0, dt=1e-4, record_every=10)
+    plm = plotted(page, "simulate-traces")["traces"][0]
+    assert plm["name"] == "PLML"
+    y = np.array(plm["y"])
+    k = np.rint((plm["x0"] + plm["dx"] * np.arange(len(y))) / 1e-3).astype(int)
+    np.testing.assert_allclose(y, ref.trace("PLML")[k], rtol=1e-5, atol=1e-3)
     assert console_errors == []

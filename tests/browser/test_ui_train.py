@@ -33,6 +33,15 @@ WATCH_PROGRESS = """
 GENERATION = re.compile(r"generation (\d+) of at most \d+ · best (-?[\d.]+)")
 
 
+@pytest.fixture(autouse=True)
+def generous_expect():
+    """Pages here wait on server work (the Circuit page's build, background jobs) on a
+    loaded machine: every expect waits on its real condition for up to 30 s, not 5 s."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def generations(states):
     """Generation numbers seen in the recorded progress texts, in order."""
     return [int(m.group(1)) for _, text, _ in states if (m := GENERATION.search(text))]
@@ -216,7 +225,10 @@ def test_upload_controller(page, live_app, console_errors, cartpole_controller):
     )
     expect(page.locator("#train-upload-msg")).to_contain_text("env.env_id is 'os:system'")
     page.set_input_files("#train-upload input[type=file]", str(path))
-    expect(page.locator("#train-upload-msg")).to_contain_text("Loaded cartpole.json")
+    # the evaluation is a background job in a fresh process: generous on a loaded machine
+    expect(page.locator("#train-upload-msg")).to_contain_text(
+        "Loaded cartpole.json", timeout=90_000
+    )
     ev = evaluate(ctrl, episodes=20, seed=0)
     expect(page.locator("#train-evaluation")).to_contain_text(
         f"mean {ev.mean:.1f}, min {ev.min:.1f}, max {ev.max:.1f} over 20 episodes"

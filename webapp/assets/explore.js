@@ -9,6 +9,9 @@
  * (webapp.network.pack), to a dcc.Store, and applyElements unpacks them and applies them to
  * the cytoscape instance directly (diffing by element id), after detaching dash-cytoscape's
  * add/remove listeners. It then fits the view to the nodes.
+ *
+ * The page's other clientside callbacks (the address bar, the copy-link button, the
+ * matrix tab) are small functions in the same namespace.
  */
 
 /* Element objects from webapp.network.pack's columns. */
@@ -78,6 +81,24 @@ function applyTo(cy, packed) {
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   wormlab: {
+    /* Keep the address bar on the page state (the query the server wrote), without a reload
+       or a new history entry; the app shell keeps the query for the Explore nav link. */
+    syncQuery: function (query) {
+      var url = window.location.pathname + (query || "") + window.location.hash;
+      if (url !== window.location.pathname + window.location.search + window.location.hash) {
+        window.history.replaceState(window.history.state, "", url);
+      }
+      return query || "";
+    },
+
+    /* The link the "copy link" button copies: this view's address. */
+    pageLink: function (n) { return window.location.href; },
+
+    /* The adjacency matrix overlay is shown on its tab only. */
+    heatmapBoxStyle: function (tab) {
+      return {"display": tab === "heatmap" ? "block" : "none"};
+    },
+
     applyElements: function (packed, graphId) {
       if (!packed) {
         return window.dash_clientside.no_update;

@@ -1,7 +1,8 @@
 """Pure data -> figure functions, one module per page family:
-:mod:`~webapp.figures.network` (Explore), :mod:`~webapp.figures.dynamics` (Simulate),
-:mod:`~webapp.figures.control` (Circuit and Train)."""
+:mod:`~webapp.figures.network` (Explore), :mod:`~webapp.figures.dynamics` and
+:mod:`~webapp.figures.body` (Simulate), :mod:`~webapp.figures.results` (the Simulate page's
+result panels), :mod:`~webapp.figures.control` (Circuit and Train)."""
 
-from webapp.figures import control, dynamics, network
+from webapp.figures import body, control, dynamics, network, results
 
-__all__ = ["control", "dynamics", "network"]
+__all__ = ["body", "control", "dynamics", "network", "results"]

@@ -28,6 +28,7 @@ from webapp.figures.control import (
     circuit_stylesheet,
     empty_figure,
 )
+from webapp.forms import parse_number
 
 __all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks"]
 
@@ -292,23 +293,6 @@ def _kind_arg(value):
     return None if value in (None, "", "any") else value
 
 
-def _number(value, field, integer=False, lo=None):
-    """A number typed in a field, or a WormlabError naming that field."""
-    if value is None or value == "":
-        raise connectome.CircuitError(f"{field}: enter a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as err:
-        raise connectome.CircuitError(f"{field}: {value!r} is not a number") from err
-    if integer:
-        if number != int(number):
-            raise connectome.CircuitError(f"{field}: {value!r} is not a whole number")
-        number = int(number)
-    if lo is not None and number < lo:
-        raise connectome.CircuitError(f"{field}: must be \u2265 {lo}, got {value}")
-    return number
-
-
 def _operation(trigger, circuit, values) -> dict:
     """The operation record an operation button asks for, read from the form fields
     (raises WormlabError naming the field)."""
@@ -318,7 +302,7 @@ def _operation(trigger, circuit, values) -> dict:
             raise connectome.CircuitError("Neurons or classes: type one or more names")
         return {"op": "add" if trigger == "circuit-add" else "ablate", "names": names}
     if trigger == "circuit-expand":
-        k = _number(values["expand_k"], "Hops k", integer=True, lo=1)
+        k = parse_number(values["expand_k"], "Hops k", integer=True, lo=1)
         kind = _kind_arg(values["expand_kind"])
         return {"op": "expand", "k": k, "kind": kind, "direction": values["expand_direction"]}
     if trigger == "circuit-paths":
@@ -328,7 +312,7 @@ def _operation(trigger, circuit, values) -> dict:
             raise connectome.CircuitError("From: the circuit has no sensory neuron; type names")
         if not dst:
             raise connectome.CircuitError("To: the circuit has no motor neuron; type names")
-        length = _number(values["paths_length"], "Max synapses", integer=True, lo=1)
+        length = parse_number(values["paths_length"], "Max synapses", integer=True, lo=1)
         kind = _kind_arg(values["paths_kind"])
         return {"op": "add_paths", "sources": src, "targets": dst, "max_length": length,
                 "kind": kind}  # fmt: skip
@@ -336,11 +320,11 @@ def _operation(trigger, circuit, values) -> dict:
         chem, elec = values["th_chemical"], values["th_electrical"]
         if chem in (None, "") and elec in (None, ""):
             raise connectome.CircuitError("Thresholds: enter a chemical or an electrical weight")
-        chem = None if chem in (None, "") else _number(chem, "Chemical weight", lo=0)
-        elec = None if elec in (None, "") else _number(elec, "Electrical weight", lo=0)
+        chem = None if chem in (None, "") else parse_number(chem, "Chemical weight", lo=0)
+        elec = None if elec in (None, "") else parse_number(elec, "Electrical weight", lo=0)
         return {"op": "threshold", "chemical": chem, "electrical": elec}
     if trigger == "circuit-topk":
-        k = _number(values["topk_k"], "Top k", integer=True, lo=0)
+        k = parse_number(values["topk_k"], "Top k", integer=True, lo=0)
         return {"op": "top_k_inputs", "k": k, "kind": _kind_arg(values["topk_kind"])}
     if trigger == "circuit-merge":
         return {"op": "merge_classes"}

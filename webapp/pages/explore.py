@@ -1,8 +1,10 @@
 """The Explore page: browse a wiring diagram, find neurons and paths, compare datasets.
 
-The page state (dataset, selection, filters, view, path ends, tab) lives in the URL query
-string, so a copied link reopens the same view: :class:`ExploreState` reads and writes it
-(``?dataset=witvliet2021_8&level=class&select=AVA&chem=3``; defaults are left out).
+This module holds the layout and thin callbacks. The page state (dataset, selection,
+filters, view, path ends, tab) lives in the URL query string, so a copied link reopens the
+same view; the state model (:class:`~webapp.exploration.ExploreState`) and the view model
+(:func:`~webapp.exploration.render`, :func:`~webapp.exploration.path_rows`) are in
+:mod:`webapp.exploration`.
 
 The network is drawn by dash-cytoscape with positions from :mod:`webapp.network`. Its
 elements travel in the ``explore-elements`` store (packed in columns) and are applied to
@@ -14,12 +16,8 @@ changes (a digest of it is kept in ``explore-drawn``) and restyle the graph othe
 """
 
 import dataclasses
-import functools
-import hashlib
 import logging
 import math
-from types import MappingProxyType
-from urllib.parse import urlencode
 
 import dash_cytoscape as cyto
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
@@ -27,18 +25,22 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 import connectome
 from connectome.errors import WormlabError
 from webapp import network
+from webapp.components import dataset_options
+from webapp.exploration import (
+    ExploreState,
+    fingerprint,
+    format_weight,
+    network_of,
+    neuron_classes,
+    path_rows,
+    render,
+    resolve,
+    search_options,
+    stored_paths,
+)
 from webapp.figures.network import adjacency_heatmap
 
-__all__ = [
-    "PATH",
-    "NAME",
-    "ORDER",
-    "ExploreState",
-    "layout",
-    "register_callbacks",
-    "render",
-    "warm_up",
-]
+__all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks", "warm_up"]
 
 PATH = "/"
 NAME = "Explore"
@@ -46,371 +48,11 @@ ORDER = 0
 
 log = logging.getLogger(__name__)
 
-SHOW = ("all", "0", "1", "2", "3")
-PATH_MODES = ("strongest", "shortest")
-TABS = ("network", "heatmap")
-LEVELS = ("neuron", "class")
-MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
 MAX_PANELS = 3  # detail panels shown at once; more selected neurons are listed by name
 MAX_PARTNERS = 12  # partner rows per table before "n more"
-N_PATHS = 5
-
-
-# ------------------------------------------------------------------ state
-def _number(raw, name, default, problems):
-    if raw is None or raw == "":
-        problems.append(f"the minimum {name} weight is empty; using {default:g}")
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        problems.append(f"the minimum {name} weight {raw!r} is not a number; using {default:g}")
-        return default
-    if not math.isfinite(value) or value < 0:
-        problems.append(
-            f"the minimum {name} weight must be 0 or more, not {raw}; using {default:g}"
-        )
-        return default
-    return value
-
-
-def _choice(raw, allowed, default, what, problems):
-    if raw is None or raw == "":
-        return default
-    if raw not in allowed:
-        problems.append(f"unknown {what} {raw!r}; use one of {', '.join(allowed)}")
-        return default
-    return raw
-
-
-def _names(raw) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        raw = raw.replace(",", " ").split()
-    return tuple(dict.fromkeys(str(n).strip() for n in raw if str(n).strip()))
-
-
-@dataclasses.dataclass(frozen=True)
-class ExploreState:
-    """Everything that defines one view of the Explore page.
-
-    Attributes
-    ----------
-    dataset : str
-        A shipped dataset key (:func:`connectome.datasets`).
-    level : {"neuron", "class"}
-        Draw neurons, or classes (L/R and numbered members merged).
-    view : {"anatomical", "layered"}
-    color : {"type", "transmitter"}
-    select : tuple of str
-        Selected neurons or classes, as typed (resolved when drawn).
-    show : {"all", "0", "1", "2", "3"}
-        The whole network, or only the selection and its k-hop neighbourhood.
-    chem, gap : float
-        Minimum chemical / gap-junction weight drawn (the dataset's unit).
-    types : tuple of str
-        Neuron types drawn.
-    cells : bool
-        Also draw muscles and other non-neuron cells.
-    compare : str
-        "" or a second dataset: edges are coloured by how they change from ``dataset``.
-    source, target : str
-        Path finder ends (neurons or classes, comma separated).
-    paths : {"strongest", "shortest"}
-    tab : {"network", "heatmap"}
-    """
-
-    dataset: str = "cook2019"
-    level: str = "neuron"
-    view: str = "anatomical"
-    color: str = "type"
-    select: tuple = ()
-    show: str = "all"
-    chem: float = 1.0
-    gap: float = 1.0
-    types: tuple = network.NEURON_TYPES
-    cells: bool = False
-    compare: str = ""
-    source: str = ""
-    target: str = ""
-    paths: str = "strongest"
-    tab: str = "network"
-
-    #: query key -> field name (the URL is short and readable)
-    QUERY = MappingProxyType(
-        {
-            "dataset": "dataset",
-            "level": "level",
-            "view": "view",
-            "color": "color",
-            "select": "select",
-            "show": "show",
-            "chem": "chem",
-            "gap": "gap",
-            "types": "types",
-            "cells": "cells",
-            "compare": "compare",
-            "from": "source",
-            "to": "target",
-            "paths": "paths",
-            "tab": "tab",
-        }
-    )
-
-    @classmethod
-    def parse(cls, values: dict) -> tuple["ExploreState", list[str]]:
-        """A valid state from raw control or query values, and what had to be corrected.
-
-        Unknown or malformed values fall back to the defaults; each fallback is explained
-        in the returned list of messages.
-        """
-        problems: list[str] = []
-        default = cls()
-        datasets = tuple(connectome.datasets().index)
-        dataset = str(values.get("dataset") or default.dataset).strip().lower()
-        if dataset not in datasets:
-            problems.append(f"unknown dataset {values.get('dataset')!r}; showing {default.dataset}")
-            dataset = default.dataset
-        compare = str(values.get("compare") or "").strip().lower()
-        if compare and compare not in datasets:
-            problems.append(f"unknown dataset to compare with {values.get('compare')!r}")
-            compare = ""
-        if compare == dataset:
-            compare = ""
-        types = values.get("types")
-        if types is None:
-            types = default.types
-        else:
-            types = _names(types)
-            bad = [t for t in types if t not in network.NEURON_TYPES]
-            if bad:
-                problems.append(
-                    f"unknown neuron type(s) {', '.join(bad)}; types are "
-                    + ", ".join(network.NEURON_TYPES)
-                )
-            types = tuple(t for t in network.NEURON_TYPES if t in types)
-        cells = values.get("cells")
-        cells = cells if isinstance(cells, bool) else str(cells or "").lower() in ("1", "true")
-        state = cls(
-            dataset=dataset,
-            level=_choice(values.get("level"), LEVELS, default.level, "level", problems),
-            view=_choice(values.get("view"), network.VIEWS, default.view, "view", problems),
-            color=_choice(
-                values.get("color"), network.COLOR_BY, default.color, "colouring", problems
-            ),
-            select=_names(values.get("select")),
-            show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
-            chem=_number(values.get("chem", default.chem), "chemical", default.chem, problems),
-            gap=_number(values.get("gap", default.gap), "gap-junction", default.gap, problems),
-            types=types,
-            cells=cells,
-            compare=compare,
-            source=str(values.get("source") or "").strip(),
-            target=str(values.get("target") or "").strip(),
-            paths=_choice(values.get("paths"), PATH_MODES, default.paths, "path mode", problems),
-            tab=_choice(values.get("tab"), TABS, default.tab, "tab", problems),
-        )
-        return state, problems
-
-    @classmethod
-    def from_query(cls, query: dict) -> tuple["ExploreState", list[str]]:
-        """Parse the URL query (as Dash pages passes it: str, or a list for repeated keys)."""
-        values = {}
-        for key, field in cls.QUERY.items():
-            if key in query:
-                raw = query[key]
-                values[field] = raw[-1] if isinstance(raw, list) else raw
-        return cls.parse(values)
-
-    def to_query(self) -> str:
-        """The URL query string ("?dataset=...", or "" for the default view); only the
-        values that differ from the defaults are written."""
-        default = ExploreState()
-        out = {}
-        for key, field in self.QUERY.items():
-            value = getattr(self, field)
-            if value == getattr(default, field):
-                continue
-            if isinstance(value, tuple):
-                value = ",".join(value)
-            elif isinstance(value, bool):
-                value = "1" if value else "0"
-            elif isinstance(value, float):
-                value = f"{value:g}"
-            out[key] = value
-        return "?" + urlencode(out, safe=",") if out else ""
-
-
-# ------------------------------------------------------------------ data
-def _network(dataset: str, level: str):
-    c = connectome.load(dataset)
-    return c if level == "neuron" else c.to_classes()
-
-
-@functools.cache
-def _neuron_class(dataset: str) -> dict:
-    """Neuron name (lower case) -> class name, for class-level lookups of neuron names."""
-    neurons = connectome.load(dataset).neurons
-    cls = neurons["class"].where(neurons["class"] != "", neurons.index.to_series())
-    return {name.lower(): c for name, c in zip(neurons.index, cls, strict=True)}
-
-
-def _resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
-    """Node names for what a user typed, and a message for each name that matched nothing.
-
-    Neurons and classes resolve case-insensitively; at class level a neuron name means its
-    class; muscles and other cells are matched by their exact name.
-    """
-    net = _network(dataset, level)
-    table = network.node_table(net)
-    lower = {n.lower(): n for n in table.index}
-    nodes: dict[str, None] = {}
-    problems = []
-    for raw in _names(names):
-        try:
-            nodes.update(dict.fromkeys(net.resolve(raw)))
-            continue
-        except WormlabError as err:
-            miss = err
-        key = raw.lower()
-        if level == "class" and key in _neuron_class(dataset):
-            nodes[_neuron_class(dataset)[key]] = None
-        elif key in lower:
-            nodes[lower[key]] = None
-        else:
-            problems.append(str(miss))
-    return list(nodes), problems
-
-
-def _path_rows(state: ExploreState) -> tuple[list[dict], str]:
-    """The paths the path finder asks for, and a message when there are none."""
-    if not state.source and not state.target:
-        return [], ""
-    if not state.source or not state.target:
-        return [], "Enter both ends of the path: a neuron or class in From and in To."
-    net = _network(state.dataset, state.level)
-    src, bad_src = _resolve(state.dataset, state.level, state.source)
-    dst, bad_dst = _resolve(state.dataset, state.level, state.target)
-    if bad_src or bad_dst:
-        return [], "; ".join(bad_src + bad_dst)
-    names = set(net.neurons.index)
-    src, dst = [n for n in src if n in names], [n for n in dst if n in names]
-    if not src or not dst:
-        return [], "Paths run between neurons; muscles and other cells cannot be ends."
-    if state.paths == "strongest":
-        rows = connectome.strongest_paths(net, src, dst, n=N_PATHS)
-    else:
-        rows = connectome.shortest_paths(net, src, dst, n=N_PATHS)
-    if not rows:
-        if set(src) == set(dst):
-            return [], "From and To name the same neurons: choose two different ones."
-        return [], (
-            f"No path from {state.source} to {state.target} in {state.dataset}: no chain of "
-            "synapses links them."
-        )
-    return rows, ""
-
-
-def _fmt(w) -> str:
-    w = float(w)
-    return f"{w:.0f}" if w.is_integer() else f"{w:.3g}"
-
-
-def render(state: ExploreState, paths=()) -> dict:
-    """Everything drawn for one state: cytoscape elements and stylesheet, legend, counts.
-
-    Parameters
-    ----------
-    state : ExploreState
-    paths : list of list of str
-        Paths to draw on the graph (node names at the state's level).
-
-    Returns
-    -------
-    dict
-        ``elements, stylesheet, legend (list of (label, colour, shape)), summary (str),
-        problems (list of str), nodes (list), edges (DataFrame), selected (list)``.
-    """
-    net = _network(state.dataset, state.level)
-    other = _network(state.compare, state.level) if state.compare else None
-    selected, problems = _resolve(state.dataset, state.level, state.select)
-    if len(selected) > MAX_HIGHLIGHT:
-        problems.append(
-            f"{len(selected)} nodes are selected; the first {MAX_HIGHLIGHT} are highlighted."
-        )
-        selected = selected[:MAX_HIGHLIGHT]
-    table = network.node_table(net)
-    paths = [list(p) for p in paths if all(n in table.index for n in p)]
-    path_nodes = list(dict.fromkeys(n for p in paths for n in p))
-    hops = None if state.show == "all" else int(state.show)
-    if hops is not None and not selected:
-        problems.append(
-            "Select a neuron to show only its neighbourhood; showing the whole network."
-        )
-        hops = None
-    nodes, edges = connectome.filter_network(
-        net,
-        min_chemical=state.chem,
-        min_electrical=state.gap,
-        types=state.types,
-        show_cells=state.cells,
-        focus=selected,
-        hops=hops,
-        keep=selected + path_nodes,
-        compare_to=other,
-    )
-    drawn = set(nodes)
-    selected = [n for n in selected if n in drawn]
-    els = network.elements(net, nodes, edges, state.view)
-    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
-    sel = set(selected)
-    touching = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
-    partners = sorted((set(touching["pre"]) | set(touching["post"])) - sel)
-    sheet = network.stylesheet(
-        state.color,
-        selected,
-        partners,
-        path_nodes,
-        compare=other is not None,
-        scale=network.view_scale(net, state.view),
-    )
-    n_chem = int((edges["kind"] == "chemical").sum())
-    n_gap = len(edges) - n_chem
-    n_neurons = int(table.loc[nodes, "type"].isin(network.NEURON_TYPES).sum())
-    what = "classes" if state.level == "class" else "neurons"
-    summary = f"{n_neurons} {what}"
-    if len(nodes) > n_neurons:
-        summary += f", {len(nodes) - n_neurons} muscles and other cells"
-    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions drawn"
-    if other is not None:
-        counts = edges["change"].value_counts()
-        summary += " — " + ", ".join(
-            f"{counts.get(k, 0)} {k}" for k in ("gained", "lost", "changed", "same")
-        )
-        summary += f" from {state.dataset} to {state.compare}"
-    if not len(edges):
-        problems.append(
-            "No synapse passes these filters: lower the minimum weights or tick more types."
-        )
-    return {
-        "elements": els,
-        "stylesheet": sheet,
-        "legend": network.legend(state.color, table.loc[nodes]),
-        "summary": summary,
-        "problems": problems,
-        "nodes": nodes,
-        "edges": edges,
-        "selected": selected,
-    }
 
 
 # ------------------------------------------------------------------ pieces of layout
-def _dataset_options():
-    table = connectome.datasets()
-    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]
-
-
 def _dataset_note(dataset: str):
     info = connectome.dataset_info(dataset)
     return [
@@ -418,25 +60,6 @@ def _dataset_note(dataset: str):
         html.Span("Weight: " + info["weight_meaning"].split(".")[0] + ". "),
         html.A("doi:" + info["doi"], href=f"https://doi.org/{info['doi']}", target="_blank"),
     ]
-
-
-@functools.cache
-def _search_options(dataset: str, level: str) -> tuple:
-    """Dropdown options: every node, plus (at neuron level) classes with several members."""
-    net = _network(dataset, level)
-    table = network.node_table(net)
-    options = []
-    for name, t in zip(table.index, table["type"], strict=True):
-        options.append({"label": f"{name} · {t}", "value": name})
-    if level == "neuron":
-        members: dict[str, list[str]] = {}
-        for name, cls, t in zip(table.index, table["class"], table["type"], strict=True):
-            if t in network.NEURON_TYPES:
-                members.setdefault(cls, []).append(name)
-        for cls, names in members.items():
-            if len(names) > 1 or (cls not in table.index):
-                options.append({"label": f"{cls} · class of {len(names)}", "value": cls})
-    return tuple(options)
 
 
 def _messages(problems, kind="warning"):
@@ -488,7 +111,7 @@ def _partner_table(rows, direction: str, title: str):
                         title=f"select {p}",
                     )
                 ),
-                html.Td(_fmt(w), className="wl-num"),
+                html.Td(format_weight(w), className="wl-num"),
             ]
         )
         for p, w in rows[:MAX_PARTNERS]
@@ -512,18 +135,21 @@ def _partner_table(rows, direction: str, title: str):
 
 
 def _node_panel(dataset: str, level: str, name: str):
-    net = _network(dataset, level)
+    net = network_of(dataset, level)
     table = network.node_table(net)
     row = table.loc[name]
     if row["type"] in network.NEURON_TYPES:
         info = net.neurons.loc[name]
         p = connectome.partners(net, name)
-        ganglion = info["ganglion"] or "not recorded in this dataset"
+        lineage = "one per member neuron" if level == "class" else "not known"
         facts = [
+            ("full name", info["full_name"] or "not known"),
             ("class", info["class"] or name),
             ("type", info["type"]),
+            ("category", info["category"] or "not known"),
             ("neurotransmitter", info["transmitter"] or "not known"),
-            ("ganglion", ganglion),
+            ("lineage", info["lineage"] or lineage),
+            ("ganglion", info["ganglion"] or "not in wormlab's sources (cect, c302)"),
         ]
         if math.isnan(row["x"]):
             facts.append(("position", "not known"))
@@ -574,7 +200,7 @@ def _node_panel(dataset: str, level: str, name: str):
 
 
 def _panel(state: ExploreState):
-    nodes, problems = _resolve(state.dataset, state.level, state.select)
+    nodes, problems = resolve(state.dataset, state.level, state.select)
     if not nodes:
         hint = html.P(
             "Search for a neuron or class, or click a node, to see its partners.",
@@ -601,7 +227,7 @@ def _path_list(rows, message: str, state: ExploreState):
                 html.Span(" → ".join(r["path"]), className="wl-path"),
                 html.Span(
                     f" {r['length']} {unit}{'s' if r['length'] != 1 else ''}, "
-                    f"weakest link {_fmt(r['bottleneck'])}",
+                    f"weakest link {format_weight(r['bottleneck'])}",
                     className="wl-muted",
                 ),
             ]
@@ -623,10 +249,10 @@ def layout(**query):
     state, url_problems = ExploreState.from_query(query)
     # names in the link that this dataset does not know: say so once, and leave them out of
     # the search box (which only holds known names)
-    options = {o["value"].lower(): o["value"] for o in _search_options(state.dataset, state.level)}
+    options = {o["value"].lower(): o["value"] for o in search_options(state.dataset, state.level)}
     known = []
     for name in state.select:
-        found, problems = _resolve(state.dataset, state.level, name)
+        found, problems = resolve(state.dataset, state.level, name)
         url_problems += problems
         if name.lower() in options:  # the spelling the search box knows
             known.append(options[name.lower()])
@@ -635,7 +261,7 @@ def layout(**query):
     state = dataclasses.replace(state, select=tuple(dict.fromkeys(known)))
     rows, path_message = _path_rows_safe(state)
     view = _render_safe(state, [r["path"] for r in rows])
-    datasets = _dataset_options()
+    datasets = dataset_options()
     neuron_types = [{"label": t, "value": t} for t in network.NEURON_TYPES]
     sidebar = html.Aside(
         [
@@ -863,7 +489,7 @@ def layout(**query):
                 [
                     dcc.Dropdown(
                         id="explore-search",
-                        options=list(_search_options(state.dataset, state.level)),
+                        options=list(search_options(state.dataset, state.level)),
                         value=list(state.select),
                         multi=True,
                         placeholder="Search a neuron or class (e.g. AVA, aval, PLM)…",
@@ -944,9 +570,7 @@ def layout(**query):
             dcc.Store(id="explore-elements", data=network.pack(view["elements"])),
             dcc.Store(id="explore-applied"),
             dcc.Store(id="explore-query", data=state.to_query()),
-            dcc.Store(
-                id="explore-drawn", data=_fingerprint(state, view, [r["path"] for r in rows])
-            ),
+            dcc.Store(id="explore-drawn", data=fingerprint(state, view, [r["path"] for r in rows])),
             dcc.Location(id="explore-goto", refresh="callback-nav"),
         ],
         className="wl-explore",
@@ -981,7 +605,7 @@ def _render_safe(state, paths):
 
 def _path_rows_safe(state):
     try:
-        return _path_rows(state)
+        return path_rows(state)
     except WormlabError as err:
         return [], str(err)
     except Exception as err:  # noqa: BLE001
@@ -1016,24 +640,6 @@ CONTROLS = {
 }
 
 
-def _fingerprint(state: ExploreState, view: dict, paths) -> str:
-    """A digest of what the elements depend on: unchanged digest, unchanged elements."""
-    key = (
-        state.dataset,
-        state.level,
-        state.view,
-        state.compare,
-        state.chem,
-        state.gap,
-        state.types,
-        state.cells,
-        tuple(view["nodes"]),
-        tuple(tuple(p) for p in paths),
-        len(view["elements"]),
-    )
-    return hashlib.sha1(repr(key).encode()).hexdigest()
-
-
 PATH_IDS = ("explore-path-from", "explore-path-to", "explore-path-mode")
 #: controls that change what is drawn on the graph
 DRAW_IDS = tuple(cid for cid in CONTROLS if cid not in (*PATH_IDS, "explore-tab"))
@@ -1054,12 +660,6 @@ def _state(values: dict) -> tuple[ExploreState, list[str]]:
             value = list(value or [])
         raw[CONTROLS[cid][1]] = value
     return ExploreState.parse(raw)
-
-
-def _stored_paths(stored, state: ExploreState) -> list:
-    """The paths in the explore-paths store, if they were found for this dataset and level."""
-    stored = stored or {}
-    return stored.get("paths", []) if stored.get("key") == [state.dataset, state.level] else []
 
 
 def register_callbacks(app) -> None:
@@ -1083,9 +683,9 @@ def register_callbacks(app) -> None:
     )
     def _redraw(controls, stored, others, drawn_key):
         state, problems = _state({**controls, **others})
-        paths = _stored_paths(stored, state)
+        paths = stored_paths(stored, state)
         view = _render_safe(state, paths)
-        key = _fingerprint(state, view, paths)
+        key = fingerprint(state, view, paths)
         elements = network.pack(view["elements"]) if key != drawn_key else no_update
         return (
             elements,
@@ -1105,7 +705,7 @@ def register_callbacks(app) -> None:
     )
     def _options(dataset, level):
         state, _ = ExploreState.parse({"dataset": dataset, "level": level})
-        options = list(_search_options(state.dataset, state.level))
+        options = list(search_options(state.dataset, state.level))
         return options, _dataset_note(state.dataset)
 
     @app.callback(
@@ -1120,7 +720,7 @@ def register_callbacks(app) -> None:
         if level != "class" or not selected:
             return no_update
         state, _ = ExploreState.parse({"dataset": dataset})
-        classes = _neuron_class(state.dataset)
+        classes = neuron_classes(state.dataset)
         return list(dict.fromkeys(classes.get(str(n).lower(), n) for n in selected))
 
     @app.callback(
@@ -1147,7 +747,8 @@ def register_callbacks(app) -> None:
             return ""
         kind = "chemical synapse" if edge["id"].startswith("c|") else "gap junction"
         arrow = "→" if kind == "chemical synapse" else "↔"
-        return f"{edge['source']} {arrow} {edge['target']}: {kind}, weight {_fmt(edge['w'])}"
+        weight = format_weight(edge["w"])
+        return f"{edge['source']} {arrow} {edge['target']}: {kind}, weight {weight}"
 
     @app.callback(
         Output("explore-panel", "children"),
@@ -1194,15 +795,7 @@ def register_callbacks(app) -> None:
         return state.to_query()
 
     app.clientside_callback(
-        """
-        function(query) {
-            var url = window.location.pathname + (query || "") + window.location.hash;
-            if (url !== window.location.pathname + window.location.search + window.location.hash) {
-                window.history.replaceState(window.history.state, "", url);
-            }
-            return query || "";
-        }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="syncQuery"),
         Output("app-explore-query", "data"),
         Input("explore-query", "data"),
     )
@@ -1215,20 +808,14 @@ def register_callbacks(app) -> None:
     )
 
     app.clientside_callback(
-        """
-        function(n) { return window.location.href; }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="pageLink"),
         Output("explore-copy-link", "content"),
         Input("explore-copy-link", "n_clicks"),
         prevent_initial_call=True,
     )
 
     app.clientside_callback(
-        """
-        function(tab) {
-            return {"display": tab === "heatmap" ? "block" : "none"};
-        }
-        """,
+        ClientsideFunction(namespace="wormlab", function_name="heatmapBoxStyle"),
         Output("explore-heatmap-box", "style"),
         Input("explore-tab", "value"),
     )
@@ -1251,7 +838,7 @@ def register_callbacks(app) -> None:
             what = "classes" if state.level == "class" else "neurons"
             pair = state.dataset + (f" → {state.compare}" if state.compare else "")
             figure = adjacency_heatmap(
-                _network(state.dataset, state.level),
+                network_of(state.dataset, state.level),
                 view["nodes"],
                 view["edges"],
                 kind or "chemical",
@@ -1285,7 +872,7 @@ def register_callbacks(app) -> None:
     )
     def _csv(_clicks, controls, stored):
         state, _ = _state(controls)
-        view = _render_safe(state, _stored_paths(stored, state))
+        view = _render_safe(state, stored_paths(stored, state))
         if view["edges"] is None:
             return no_update, _messages(view["problems"])
         edges = view["edges"]
@@ -1310,8 +897,8 @@ def register_callbacks(app) -> None:
         if not n_clicks:
             return no_update, no_update, no_update, no_update
         state, _ = _state(controls)
-        view = _render_safe(state, _stored_paths(stored, state))
-        table = network.node_table(_network(state.dataset, state.level))
+        view = _render_safe(state, stored_paths(stored, state))
+        table = network.node_table(network_of(state.dataset, state.level))
         names = [n for n in view["nodes"] if table.loc[n, "type"] in network.NEURON_TYPES]
         if not names:
             message = "No neuron is drawn: nothing to send to the Circuit page."
@@ -1332,7 +919,7 @@ def warm_up() -> None:
     """Compute the default view once (positions, node tables, search options)."""
     state = ExploreState()
     render(state)
-    _search_options(state.dataset, state.level)
+    search_options(state.dataset, state.level)
     for view in network.VIEWS:
-        network.positions(_network(state.dataset, "neuron"), view)
-        network.positions(_network(state.dataset, "class"), view)
+        network.positions(network_of(state.dataset, "neuron"), view)
+        network.positions(network_of(state.dataset, "class"), view)

@@ -11,10 +11,12 @@ added), a heatmap of every neuron ordered by type, a phase portrait of the motor
 their first two principal components, the network coloured by activity with a time slider and
 a play button, a table of each neuron's peak and latency, and CSV downloads.
 
-This module holds the layout and the callbacks; the request model, the content-keyed caches,
-the analysis and the CSV builders are in :mod:`webapp.simulation` (how a run is served is
-described there). Every field is checked before anything runs and each problem is shown next
-to its field; the page never shows a traceback.
+This module holds the layout and thin callbacks. The request model, the content-keyed
+caches, the analysis, the background runs and the CSV builders are in
+:mod:`webapp.simulation` (how a run is served is described there); the result panels are
+built by :mod:`webapp.figures.results`; the network animation runs in the browser
+(``assets/simulate.js``); styles are in ``assets/wormlab.css``. Every field is checked before
+anything runs and each problem is shown next to its field; the page never shows a traceback.
 """
 
 import functools
@@ -23,23 +25,17 @@ import time
 import uuid
 
 import dash_cytoscape as cyto
-import numpy as np
-from dash import ALL, MATCH, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, MATCH, ClientsideFunction, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import DivergenceError, WormlabError
+from connectome.errors import DivergenceError, SimulationError, WormlabError
 from sim.models import default_params
+from webapp import components as ui
 from webapp import network, simulation
+from webapp.figures import results
 from webapp.figures.control import empty_figure
-from webapp.figures.dynamics import (
-    CODE_CHARS,
-    activity_frames,
-    heatmap_figure,
-    phase_portrait_figure,
-    traces_figure,
-)
 from webapp.simulation import (
     CHOICES,
     FIELDS,
@@ -48,7 +44,6 @@ from webapp.simulation import (
     PROTOCOLS,
     STIM_DEFAULTS,
     TIMING,
-    VENTRAL_CORD,
     FormError,
     Request,
     analyse,
@@ -59,12 +54,15 @@ from webapp.simulation import (
     field_text,
     form_from_query,
     form_row,
+    is_long,
+    job_result,
     load_source,
     onset_of,
     oscillation_period,
     preset_form,
     read_form,
     response_size,
+    run_simulation,
     simulated,
     source_tag,
     source_text,
@@ -82,48 +80,23 @@ PATH = "/simulate"
 NAME = "Simulate"
 ORDER = 1
 
-SUMMARY_ROWS = 60  # rows of the response table (all neurons are in its CSV)
-MAX_EDGES = 1000  # synapses drawn in the activity view (the strongest)
-_ERR_STYLE = {"color": "#b3261e", "fontSize": "12px", "minHeight": "0", "marginTop": "1px"}
-_LABEL = {"fontWeight": 600, "fontSize": "12.5px", "display": "block", "marginBottom": "2px"}
-_INPUT = {"width": "100%", "padding": "4px 6px", "border": "1px solid #dde2e7",
-          "borderRadius": "5px", "fontSize": "13px"}  # fmt: skip
-
-
-def _field(label, control, err_id, unit="", title=None, width=None):
-    head = label + (f" ({unit})" if unit else "")
-    return html.Div(
-        [
-            html.Label(head, style=_LABEL, title=title),
-            control,
-            html.Div(id=err_id, style=_ERR_STYLE, role="alert"),
-        ],
-        style={"flex": f"0 0 {width}" if width else "1 1 90px", "minWidth": "70px"},
-    )
-
 
 def _param_fields(model, values):
     fields = []
     for key, unit, help_ in PARAMS[model]:
         fields.append(
-            _field(
+            ui.field(
                 key,
-                dcc.Input(
-                    id={"type": "simulate-param", "key": key},
-                    value=values.get(key, ""),
-                    type="text",
-                    debounce=True,
-                    style=_INPUT,
-                ),
+                ui.text_input({"type": "simulate-param", "key": key}, values.get(key, "")),
                 {"type": "simulate-param-err", "key": key},
                 unit,
                 title=help_,
-                width="31%",
+                width="third",
             )
         )
     for key, choices, help_ in CHOICES[model]:
         fields.append(
-            _field(
+            ui.field(
                 key,
                 dcc.Dropdown(
                     id={"type": "simulate-param", "key": key},
@@ -134,10 +107,10 @@ def _param_fields(model, values):
                 ),
                 {"type": "simulate-param-err", "key": key},
                 title=help_,
-                width="48%",
+                width="half",
             )
         )
-    return html.Div(fields, style={"display": "flex", "flexWrap": "wrap", "gap": "4px 8px"})
+    return html.Div(fields, className="wl-fields")
 
 
 def _stim_params(index, kind, values, model):
@@ -147,19 +120,16 @@ def _stim_params(index, kind, values, model):
         hint = "blank: never" if key == "stop" and kind != "ramp" else None
         hint = "blank: every step" if key == "sample_dt" else hint
         out.append(
-            _field(
+            ui.field(
                 label,
-                dcc.Input(
-                    id={"type": "simulate-stim-par", "index": index, "key": key},
-                    value=values.get(key, ""),
-                    type="text",
-                    debounce=True,
+                ui.text_input(
+                    {"type": "simulate-stim-par", "index": index, "key": key},
+                    values.get(key, ""),
                     placeholder=hint,
-                    style=_INPUT,
                 ),
                 {"type": "simulate-stim-err", "index": index, "key": key},
                 units[unit],
-                width="31%",
+                width="third",
             )
         )
     return out
@@ -180,13 +150,11 @@ def _stim_row(row, model, options):
                                 placeholder="neuron or class",
                                 clearable=True,
                             ),
-                            html.Div(
-                                id={"type": "simulate-stim-err", "index": i, "key": "target"},
-                                style=_ERR_STYLE,
-                                role="alert",
+                            ui.field_error(
+                                {"type": "simulate-stim-err", "index": i, "key": "target"}
                             ),
                         ],
-                        style={"flex": "1 1 130px", "minWidth": "0"},
+                        className="wl-sim-stim-target",
                     ),
                     html.Div(
                         dcc.Dropdown(
@@ -196,7 +164,7 @@ def _stim_row(row, model, options):
                             clearable=False,
                             searchable=False,
                         ),
-                        style={"flex": "0 0 120px"},
+                        className="wl-sim-stim-kind",
                     ),
                     html.Button(
                         "✕",
@@ -206,27 +174,16 @@ def _stim_row(row, model, options):
                         n_clicks=0,
                     ),
                 ],
-                style={"display": "flex", "gap": "6px", "alignItems": "flex-start"},
+                className="wl-sim-stim-head",
             ),
             html.Div(
                 _stim_params(i, row["kind"], row["values"], model),
                 id={"type": "simulate-stim-params", "index": i},
-                style={"display": "flex", "flexWrap": "wrap", "gap": "2px 8px", "marginTop": "3px"},
+                className="wl-sim-stim-params",
             ),
-            html.Div(
-                id={"type": "simulate-stim-err", "index": i, "key": "row"},
-                style=_ERR_STYLE,
-                role="alert",
-            ),
+            ui.field_error({"type": "simulate-stim-err", "index": i, "key": "row"}),
         ],
-        className="simulate-stim-row",
-        style={
-            "border": "1px solid #dde2e7",
-            "borderRadius": "6px",
-            "padding": "6px",
-            "margin": "5px 0",
-            "background": "#fbfcfd",
-        },  # fmt: skip
+        className="simulate-stim-row wl-sim-stim-row",
     )
 
 
@@ -252,7 +209,7 @@ def _options_for(source_kind, dataset, circuit):
     try:
         src = source_text(source_kind, dataset, circuit)
         return list(_target_options(src))
-    except (WormlabError, ValueError, KeyError):
+    except WormlabError:
         return []
 
 
@@ -267,14 +224,9 @@ def _rows_to_form(ids, targets, kinds, par_ids, par_values):
     return [rows[i] for i in sorted(rows)]
 
 
-def _dataset_options():
-    table = connectome.datasets()
-    return [{"label": f"{key} · {row.title}", "value": key} for key, row in table.iterrows()]
-
-
 # ===================================================================== layout
-def _section(title, children, **style):
-    return html.Div([html.H2(title), *children], className="wl-section", style=style or None)
+def _section(title, children):
+    return html.Div([html.H2(title), *children], className="wl-section")
 
 
 def layout(**query):
@@ -321,12 +273,12 @@ def layout(**query):
                     ),
                     dcc.Dropdown(
                         id="simulate-dataset",
-                        options=_dataset_options(),
+                        options=ui.dataset_options(),
                         value=form["dataset"],
                         clearable=False,
                     ),
                     html.Div(id="simulate-circuit-info", className="wl-note"),
-                    html.Div(id="simulate-source-msg", style=_ERR_STYLE, role="alert"),
+                    ui.field_error("simulate-source-msg"),
                 ],
             ),
             _section(
@@ -349,7 +301,7 @@ def layout(**query):
                         [_stim_row(r, model, options) for r in form["rows"]],
                         id="simulate-stim-rows",
                     ),
-                    html.Div(id="simulate-stim-msg", style=_ERR_STYLE, role="alert"),
+                    ui.field_error("simulate-stim-msg"),
                     html.Div(
                         [
                             html.Button(
@@ -369,27 +321,17 @@ def layout(**query):
                                 inline=True,
                             ),
                         ],
-                        style={
-                            "display": "flex",
-                            "flexWrap": "wrap",
-                            "gap": "6px",
-                            "alignItems": "center",
-                        },  # fmt: skip
+                        className="wl-sim-bar wl-sim-wrap",
                     ),
                 ],
             ),
             _section(
                 "Ablation",
                 [
-                    _field(
+                    ui.field(
                         "remove neurons or classes",
-                        dcc.Input(
-                            id="simulate-ablate",
-                            value=form["ablate"],
-                            type="text",
-                            debounce=True,
-                            placeholder="e.g. AVA, PVCL",
-                            style=_INPUT,
+                        ui.text_input(
+                            "simulate-ablate", form["ablate"], placeholder="e.g. AVA, PVCL"
                         ),
                         "simulate-ablate-msg",
                     )
@@ -400,42 +342,24 @@ def layout(**query):
                 [
                     html.Div(
                         [
-                            _field(
+                            ui.field(
                                 "duration",
-                                dcc.Input(
-                                    id="simulate-duration",
-                                    value=form["duration"],
-                                    type="text",
-                                    debounce=True,
-                                    style=_INPUT,
-                                ),
+                                ui.text_input("simulate-duration", form["duration"]),
                                 "simulate-duration-msg",
                             ),
-                            _field(
+                            ui.field(
                                 "dt",
-                                dcc.Input(
-                                    id="simulate-dt",
-                                    value=form["dt"],
-                                    type="text",
-                                    debounce=True,
-                                    style=_INPUT,
-                                ),
+                                ui.text_input("simulate-dt", form["dt"]),
                                 "simulate-dt-msg",
                             ),
-                            _field(
+                            ui.field(
                                 "record every",
-                                dcc.Input(
-                                    id="simulate-record",
-                                    value=form["record"],
-                                    type="text",
-                                    debounce=True,
-                                    style=_INPUT,
-                                ),
+                                ui.text_input("simulate-record", form["record"]),
                                 "simulate-record-msg",
                                 "steps",
                             ),
                         ],
-                        style={"display": "flex", "gap": "8px"},
+                        className="wl-sim-bar",
                     ),
                     html.Div(
                         f"duration and dt in {units['t']}",
@@ -445,18 +369,18 @@ def layout(**query):
                     html.Button(
                         "Run",
                         id="simulate-run",
-                        className="wl-button wl-primary",
+                        className="wl-button wl-primary wl-sim-run",
                         n_clicks=0,
-                        style={"marginTop": "6px", "fontSize": "15px", "padding": "6px 22px"},
                     ),
                     dcc.Loading(
                         html.Div(
                             id="simulate-status",
                             role="status",
-                            style={"fontSize": "12.5px", "marginTop": "6px"},
+                            className="wl-sim-status",
                         ),
                         type="dot",
                     ),
+                    html.Div(id="simulate-job-progress", role="status", className="wl-sim-status"),
                 ],
             ),
             _section(
@@ -485,25 +409,16 @@ def layout(**query):
                     ),
                     html.Span(id="simulate-net-caption", className="wl-note"),
                 ],
-                style={
-                    "display": "flex",
-                    "gap": "12px",
-                    "alignItems": "center",
-                    "flexWrap": "wrap",
-                },  # fmt: skip
+                className="wl-sim-bar wl-sim-wrap wl-sim-wide",
             ),
             cyto.Cytoscape(
                 id="simulate-network",
                 elements=[],
                 layout={"name": "preset", "fit": True, "padding": 10},
                 stylesheet=network.stylesheet("type"),
-                style={
-                    "width": "100%",
-                    "height": "330px",
-                    "background": "#fff",
-                    "border": "1px solid #dde2e7",
-                    "borderRadius": "8px",
-                },  # fmt: skip
+                className="wl-sim-network",
+                # dash-cytoscape's default inline size (600 x 600 px) would override the class
+                style={"width": "100%", "height": "330px"},
                 minZoom=0.05,
                 maxZoom=4,
                 wheelSensitivity=0.2,
@@ -524,25 +439,20 @@ def layout(**query):
                             updatemode="drag",
                             allow_direct_input=False,
                         ),
-                        style={"flex": "1"},
+                        className="wl-grow",
                     ),
                     html.Span(
                         "t = –",
                         id="simulate-time-label",
-                        style={"minWidth": "110px", "fontVariantNumeric": "tabular-nums"},
+                        className="wl-sim-time",
                     ),
                 ],
-                style={
-                    "display": "flex",
-                    "alignItems": "center",
-                    "gap": "8px",
-                    "marginTop": "4px",
-                },  # fmt: skip
+                className="wl-sim-bar wl-sim-player",
             ),
             html.Div(id="simulate-colour-key", className="wl-note"),
             dcc.Interval(id="simulate-interval", interval=150, disabled=True),
         ],
-        style={"marginBottom": "10px"},
+        className="wl-sim-panel",
     )
     traces = html.Div(
         [
@@ -564,10 +474,10 @@ def layout(**query):
                         value=[],
                         multi=True,
                         placeholder="neurons to plot",
-                        style={"flex": "1", "minWidth": "0"},
+                        className="wl-grow",
                     ),
                 ],
-                style={"display": "flex", "gap": "10px", "alignItems": "center"},
+                className="wl-sim-bar",
             ),
             dcc.Graph(
                 id="simulate-traces",
@@ -584,16 +494,16 @@ def layout(**query):
                     figure=empty_figure("", 520),
                     config={"displaylogo": False},
                 ),
-                style={"flex": "3 1 520px", "minWidth": "0"},
+                className="wl-sim-heatmap",
             ),
             html.Div(
                 dcc.Graph(
                     id="simulate-pca", figure=empty_figure("", 400), config={"displaylogo": False}
                 ),
-                style={"flex": "2 1 360px", "minWidth": "0"},
+                className="wl-sim-pca",
             ),
         ],
-        style={"display": "flex", "flexWrap": "wrap", "gap": "10px"},
+        className="wl-sim-bar wl-sim-wrap",
     )
     table = html.Div(
         [
@@ -604,24 +514,24 @@ def layout(**query):
                     html.Button(
                         "Summary CSV", id="simulate-csv-summary", className="wl-button", n_clicks=0
                     ),
-                    html.Span(id="simulate-csv-msg", style=_ERR_STYLE),
+                    html.Span(id="simulate-csv-msg", className="wl-field-error"),
                 ],
-                style={"display": "flex", "gap": "8px", "alignItems": "center"},
+                className="wl-sim-bar",
             ),
-            html.Div(id="simulate-summary", style={"maxHeight": "320px", "overflowY": "auto"}),
+            html.Div(id="simulate-summary", className="wl-sim-summary"),
             dcc.Download(id="simulate-download"),
         ]
     )
     main = html.Div(
         [net_panel, traces, plots, table],
-        className="wl-main",
-        style={"overflowY": "auto", "gap": "6px"},
+        className="wl-main wl-sim-main",
     )
     stores = [
         dcc.Store(id="simulate-result"),
         dcc.Store(id="simulate-frames"),
         dcc.Store(id="simulate-net-base"),
         dcc.Store(id="simulate-traces-drawn"),
+        dcc.Store(id="simulate-job"),
         dcc.Store(id="simulate-autorun", data=0),
         dcc.Store(
             id="simulate-query-dataset",
@@ -631,11 +541,7 @@ def layout(**query):
     return html.Div(
         [sidebar, main, *stores],
         id="simulate-page",
-        style={
-            "display": "grid",
-            "gridTemplateColumns": "400px minmax(0, 1fr)",
-            "height": "calc(100vh - var(--wl-nav-h))",
-        },  # fmt: skip
+        className="wl-simulate",
     )
 
 
@@ -644,177 +550,7 @@ def _dataset_keys():
     return tuple(connectome.datasets().index)
 
 
-# ===================================================================== results
-def _summary_table(summary, stimulated, unit, time_unit, rows=SUMMARY_ROWS):
-    """The neurons with the largest responses (stimulated ones marked), as an html table."""
-    df = summary.assign(mag=summary["peak"].abs()).sort_values("mag", ascending=False)
-    stim = set(stimulated)
-    u, tu = (f" ({x})" if x else "" for x in (unit, time_unit))
-    heads = ("neuron", f"baseline{u}", f"peak ΔV{u}", f"peak at{tu}", f"latency{tu}")
-
-    def num(x):
-        return "–" if not np.isfinite(x) else f"{x:.4g}"
-
-    body = [
-        html.Tr(
-            [html.Td(name + (" (stimulated)" if name in stim else ""))]
-            + [html.Td(num(x), className="wl-num") for x in (base, peak, when, lat)]
-        )
-        for name, base, peak, when, lat in df.head(rows)[
-            ["baseline", "peak", "peak_time", "latency"]
-        ].itertuples()
-    ]
-    note = f"The {min(rows, len(df))} largest responses of {len(df)} neurons"
-    note += "; all of them in the Summary CSV." if len(df) > rows else "."
-    return [
-        html.Div(note, className="wl-note"),
-        html.Table(
-            [html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(body)],
-            className="wl-partners",
-            id="simulate-summary-table",
-            style={"width": "100%"},
-        ),
-    ]
-
-
-def _traces(result, names, highlight, run_id, stacked=True):
-    idx = result.indices(names) if names else np.zeros(0, dtype=np.int64)
-    units = units_of(result.model)
-    return traces_figure(
-        result.t,
-        result.V[:, idx],
-        [result.names[i] for i in idx],
-        unit=units["V"],
-        time_unit=units["t"],
-        highlight=highlight,
-        title="Potentials (dashed: stimulated)",
-        stacked=stacked,
-        meta={"run": run_id},
-    )
-
-
-def _figures(result, request, info, run_id, base_source):
-    """Heatmap, phase portrait and network frames of a run."""
-    cc = result.circuit
-    units = units_of(result.model)
-    vunit, tunit = units["V"], units["t"]
-    net = load_source(request.source)
-    order = network.ordered_nodes(net, cc.names)
-    table = network.node_table(net)
-    idx = result.indices(order)
-    dV = result.V[:, idx] - result.V[0, idx]
-    heat = heatmap_figure(
-        result.t, dV, order, list(table.loc[order, "type"]), unit=vunit, time_unit=tunit,
-        meta={"run": run_id},
-    )  # fmt: skip
-    if info["pca"] is not None:
-        p = info["pca"]
-        classes = set(cc.neurons.loc[info["motor"], "class"])
-        label = "ventral cord motor neurons" if classes <= set(VENTRAL_CORD) else "motor neurons"
-        period = oscillation_period(info)
-        swing = float(np.ptp(p.projections[:, 0]))
-        note = "" if period is not None else f"no oscillation; mode 1 swings {swing:.2g} {vunit}"
-        portrait = phase_portrait_figure(
-            p.t,
-            p.projections,
-            explained=p.explained,
-            unit=vunit,
-            time_unit=tunit,
-            label=f"{len(info['motor'])} {label}<br>t ≥ {info['window']:.3g} {tunit}",
-            period=period,
-            note=note,
-            meta={"run": run_id, "motor": list(info["motor"])},
-        )
-    else:
-        portrait = empty_figure("fewer than two motor neurons: no phase portrait", 400)
-    frames = activity_frames(result.t, result.V, cc.names, unit=vunit)
-    frames.update(
-        source=base_source,
-        stimulated=info["stimulated"],
-        ablated=list(cc.ablated),
-        time_unit=tunit,
-        run=run_id,
-    )
-    return heat, portrait, frames
-
-
-def _colour_key(frames):
-    colors = frames["colors"]
-    gradient = f"linear-gradient(90deg, {colors[0]}, {colors[len(colors) // 2]}, {colors[-1]})"
-    unit = frames["unit"]
-    return [
-        html.Span(f"−{frames['scale']:.3g} {unit}".strip()),
-        html.Span(style={"display": "inline-block", "width": "140px", "height": "10px",
-                         "background": gradient, "margin": "0 6px", "border": "1px solid #999"}),
-        html.Span(f"+{frames['scale']:.3g} {unit}".strip()),
-        html.Span(" colour: V − V(0) (blue below, red above the initial state); "
-                  "thick outline: stimulated; faded: ablated."),
-    ]  # fmt: skip
-
-
-# ===================================================================== network
-def _activity_network(net):
-    """Nodes and the strongest synapses (at most :data:`MAX_EDGES`) of a source."""
-    for m in (1, 2, 3, 5, 8, 13, 21, 34, 55):
-        nodes, edges = connectome.filter_network(net, min_chemical=m, min_electrical=m)
-        if len(edges) <= MAX_EDGES:
-            return nodes, edges, m
-    return nodes, edges.nlargest(MAX_EDGES, "weight"), m
-
-
 # ===================================================================== callbacks
-_STYLE_JS = """
-function(frames, k, base) {
-    if (!base) { return window.dash_clientside.no_update; }
-    var sheet = base.sheet.slice();
-    var label = "t = –";
-    function ids(names) {
-        return names.map(function (n) { return 'node[id = "' + n + '"]'; }).join(", ");
-    }
-    if (frames && frames.source === base.source && frames.codes.length) {
-        k = Math.max(0, Math.min(k || 0, frames.codes.length - 1));
-        var code = frames.codes[k], chars = "%s", groups = {};
-        for (var i = 0; i < frames.names.length; i++) {
-            var c = code.charAt(i);
-            (groups[c] = groups[c] || []).push(frames.names[i]);
-        }
-        Object.keys(groups).forEach(function (c) {
-            sheet.push({selector: ids(groups[c]),
-                        style: {"background-color": frames.colors[chars.indexOf(c)]}});
-        });
-        if (frames.stimulated.length) {
-            sheet.push({selector: ids(frames.stimulated),
-                        style: {"border-width": 3, "border-color": "#111",
-                                "min-zoomed-font-size": 0, "font-weight": "bold"}});
-        }
-        if (frames.ablated.length) {
-            sheet.push({selector: ids(frames.ablated),
-                        style: {"opacity": 0.25, "border-style": "dashed",
-                                "background-color": "#ffffff"}});
-        }
-        label = "t = " + frames.t[k].toPrecision(4) + " " + frames.time_unit;
-    }
-    return [sheet, label];
-}
-"""
-
-_PLAY_JS = """
-function(clicks, ticks, disabled, value, max) {
-    var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
-    value = value || 0;
-    if (trig.indexOf("simulate-play") === 0) {
-        if (disabled) {
-            return [value >= max ? 0 : value, false, "❚❚ Pause"];
-        }
-        return [window.dash_clientside.no_update, true, "▶ Play"];
-    }
-    if (disabled) { return window.dash_clientside.no_update; }
-    if (value + 1 >= max) { return [max, true, "▶ Play"]; }
-    return [value + 1, false, window.dash_clientside.no_update];
-}
-"""
-
-
 def register_callbacks(app):
     """Attach the page's callbacks to ``app``."""
 
@@ -877,9 +613,9 @@ def register_callbacks(app):
         try:
             src = source_text(source_kind, dataset, circuit)
             net = load_source(src)
-            nodes, edges, m = _activity_network(net)
+            nodes, edges, m = results.activity_network(net)
             els = network.elements(net, nodes, edges, view or "anatomical")
-        except (WormlabError, ValueError, KeyError) as err:
+        except WormlabError as err:
             return [], None, "", str(err), [[] for _ in target_ids]
         base = {"source": source_tag(src), "sheet": network.stylesheet("type")}
         caption = f"{len(nodes)} neurons; synapses with weight ≥ {m} drawn ({len(edges)})"
@@ -887,7 +623,7 @@ def register_callbacks(app):
         return els, base, caption, "", [options for _ in target_ids]
 
     app.clientside_callback(
-        _STYLE_JS % CODE_CHARS,
+        ClientsideFunction(namespace="wormlab_simulate", function_name="activityStyle"),
         Output("simulate-network", "stylesheet"),
         Output("simulate-time-label", "children"),
         Input("simulate-frames", "data"),
@@ -895,7 +631,7 @@ def register_callbacks(app):
         Input("simulate-net-base", "data"),
     )
     app.clientside_callback(
-        _PLAY_JS,
+        ClientsideFunction(namespace="wormlab_simulate", function_name="play"),
         Output("simulate-slider", "value", allow_duplicate=True),
         Output("simulate-interval", "disabled"),
         Output("simulate-play", "children"),
@@ -1042,6 +778,7 @@ def register_callbacks(app):
             "pick_options": Output("simulate-trace-pick", "options"),
             "pick": Output("simulate-trace-pick", "value"),
             "drawn": Output("simulate-traces-drawn", "data"),
+            "job": Output("simulate-job", "data"),
             "stim_errs": Output(
                 {"type": "simulate-stim-err", "index": ALL, "key": ALL}, "children"
             ),
@@ -1080,7 +817,7 @@ def register_callbacks(app):
     def _run(run, autorun, **s):
         if not (run or autorun):
             raise PreventUpdate
-        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn")}
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn", "job")}
         errors = {}
         tic = time.perf_counter()
         try:
@@ -1096,19 +833,67 @@ def register_callbacks(app):
                 "in red).",
                 className="wl-message wl-error",
             )
-        except WormlabError as err:
-            status = html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
-        except Exception:  # the page must never show a traceback
-            log.exception("simulate: unexpected error")
-            status = html.Div(
-                "An unexpected error stopped the simulation (logged on the server).",
-                className="wl-message wl-error",
-            )
+        except Exception as err:  # noqa: BLE001 - the page must never show a traceback
+            status = _failed(err)
         out["status"] = status
         out["stim_errs"] = [errors.get(f"stim:{i['index']}:{i['key']}", "") for i in s["err_ids"]]
         out["param_errs"] = [errors.get(f"param:{i['key']}", "") for i in s["param_err_ids"]]
         for k in err_ids:
             out[f"msg_{k}"] = errors.get(k, errors.get("model", "") if k == "source" else "")
+        return out
+
+    @app.callback(
+        output={
+            "result": Output("simulate-result", "data", allow_duplicate=True),
+            "status": Output("simulate-status", "children", allow_duplicate=True),
+            "traces": Output("simulate-traces", "figure", allow_duplicate=True),
+            "pick_options": Output("simulate-trace-pick", "options", allow_duplicate=True),
+            "pick": Output("simulate-trace-pick", "value", allow_duplicate=True),
+            "drawn": Output("simulate-traces-drawn", "data", allow_duplicate=True),
+            "dt": Output("simulate-dt-msg", "children", allow_duplicate=True),
+        },
+        inputs={"job": Input("simulate-job", "data")},
+        state={"circuit": State("store-circuit", "data")},
+        background=True,
+        progress=[Output("simulate-job-progress", "children")],
+        running=[(Output("simulate-run", "disabled"), True, False)],
+        interval=250,
+        prevent_initial_call=True,
+    )
+    def _run_job(set_progress, job, circuit):
+        """A long run, as a background job (:func:`webapp.simulation.run_simulation`)."""
+        if not job:
+            raise PreventUpdate
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn")}
+        out["dt"] = ""
+        tic = time.perf_counter()
+        try:
+            request = Request.from_json(job["request"], circuit)
+            steps = request.n_steps
+
+            def on_progress(msg):
+                done = int(round(msg["fraction"] * steps))
+                set_progress(f"Simulating in the background: {done:,} of {steps:,} steps.")
+
+            set_progress(f"Simulating in the background: starting ({steps:,} steps).")
+            ran = run_simulation(request, on_progress)
+            if ran["kind"] == "error":
+                raise SimulationError(ran["text"])
+            if "diverged" in ran:
+                out["dt"] = ran["diverged"]
+                status = html.Div(
+                    "Nothing was run: 1 field to fix (see the messages in red).",
+                    className="wl-message wl-error",
+                )
+            else:
+                out.update(_run_outputs(request, job_result(request), job["layout"], job["run"]))
+                status = html.Span(f"{out.pop('_status')} ({time.perf_counter() - tic:.2f} s, "
+                                   "in the background).", className="wl-muted")  # fmt: skip
+        except Exception as err:  # noqa: BLE001 - the page must never show a traceback
+            status = _failed(err)
+        finally:
+            set_progress("")
+        out["status"] = status
         return out
 
     @app.callback(
@@ -1165,7 +950,7 @@ def register_callbacks(app):
         try:
             request = Request.from_json(result["request"], circuit)
             res = simulated(request)
-            fig = _traces(res, names, result["stimulated"], result["run"], how != "overlaid")
+            fig = results.traces(res, names, result["stimulated"], result["run"], how != "overlaid")
         except WormlabError as err:
             return empty_figure(str(err), 340), None
         return fig, want
@@ -1192,8 +977,20 @@ def register_callbacks(app):
         return {"content": traces_csv(res), "filename": "wormlab-traces.csv"}, ""
 
 
+def _failed(err):
+    """The status line of a run that ``err`` stopped (an unexpected error is logged)."""
+    if isinstance(err, WormlabError):
+        return html.Div(f"The simulation failed: {err}", className="wl-message wl-error")
+    log.error("simulate: unexpected error", exc_info=err)
+    return html.Div(
+        "An unexpected error stopped the simulation (logged on the server).",
+        className="wl-message wl-error",
+    )
+
+
 def _run_request(s, errors):
-    """The run callback's work: parse, check, simulate, draw the traces."""
+    """The run callback's work: parse, check, then simulate and draw the traces (a long run
+    is handed to the background job instead: ``{"job": ...}``)."""
     param_values = {i["key"]: v for i, v in zip(s["param_ids"], s["params"], strict=True)}
     rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
     try:
@@ -1211,14 +1008,21 @@ def _run_request(s, errors):
     if source is None:
         raise FormError(errors)
     request = check_request(source, form)
+    if is_long(request):
+        job = {"request": request.to_json(), "layout": s["layout"], "run": uuid.uuid4().hex}
+        return {"_status": f"Queued {request.n_steps:,} steps as a background job", "job": job}
     try:
         result = simulated(request)
     except DivergenceError as err:
         raise FormError({"dt": str(err)}) from err
+    return _run_outputs(request, result, s["layout"], uuid.uuid4().hex)
+
+
+def _run_outputs(request, result, layout, run_id):
+    """What a finished run shows at once: the status, the result store and the traces."""
     stimulated = stimulated_neurons(result, request)
     size = response_size(result, onset_of(result, request))
     picks = default_traces(result.names, size, stimulated)
-    run_id = uuid.uuid4().hex
     units = units_of(result.model)
     status = (
         f"Simulated {request.duration:g} {units['t']} of {result.circuit.n} neurons "
@@ -1230,12 +1034,12 @@ def _run_request(s, errors):
             "run": run_id,
             "request": request.to_json(),
             "stimulated": stimulated,
-            "source": source_tag(source),
+            "source": source_tag(request.source),
         },
-        "traces": _traces(result, picks, stimulated, run_id, s["layout"] != "overlaid"),
+        "traces": results.traces(result, picks, stimulated, run_id, layout != "overlaid"),
         "pick_options": list(result.names),
         "pick": picks,
-        "drawn": {"run": run_id, "names": picks, "layout": s["layout"]},
+        "drawn": {"run": run_id, "names": picks, "layout": layout},
     }
 
 
@@ -1244,7 +1048,9 @@ def _result_panels(result, circuit):
     request = Request.from_json(result["request"], circuit)
     res = simulated(request)
     info = analyse(res, request)
-    heat, portrait, frames = _figures(res, request, info, result["run"], result["source"])
+    heat, portrait, frames = results.run_figures(
+        res, request, info, result["run"], result["source"]
+    )
     units = units_of(res.model)
     period = oscillation_period(info)
     note = (
@@ -1259,10 +1065,10 @@ def _result_panels(result, circuit):
         "frames": frames,
         "slider_max": n_frames - 1,
         "slider": n_frames - 1,
-        "key": _colour_key(frames),
+        "key": results.colour_key(frames),
         "summary": [
             html.Div(note, id="simulate-oscillation", className="wl-note"),
-            *_summary_table(info["summary"], info["stimulated"], units["V"], units["t"]),
+            *results.summary_table(info["summary"], info["stimulated"], units["V"], units["t"]),
         ],
     }
 

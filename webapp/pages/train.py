@@ -31,25 +31,25 @@ from webapp.figures.control import (
     episode_figure,
     learning_curve_figure,
 )
+from webapp.jobs import clear_stop, job_id, request_stop, stop_path
+from webapp.tempdirs import app_folder
 from webapp.training import (
     CIRCUIT_PRESETS,
     DEFAULT_TARGETS,
     ENVS,
     MAX_EVAL_EPISODES,
     OBS_LABELS,
+    check_result,
     circuit_choice,
-    clear_stop,
     controller_from_upload,
     default_io,
     describe_io,
-    evaluate_controller,
-    int_field,
-    job_id,
+    eval_episodes_field,
     make_controller,
     progress_state,
-    request_stop,
+    run_evaluation,
     run_training,
-    stop_path,
+    seed_field,
     training_config,
 )
 
@@ -188,6 +188,7 @@ def layout(**_query):
                    "textAlign": "center", "marginTop": "8px", "fontSize": "13px",
                    "cursor": "pointer"},
         ),  # fmt: skip
+        ui.status("train-upload-progress"),
         ui.status("train-upload-msg"),
         dcc.Graph(id="train-animation", figure=empty_figure("The episode appears here.", 360),
                   config={"displayModeBar": False}, style={"height": "360px"}),
@@ -352,7 +353,7 @@ def register_callbacks(app) -> None:
         try:
             circuit = circuit_choice(choice, store_circuit, dataset)
             io = default_io(circuit, env_id)
-        except (WormlabError, ValueError) as err:
+        except WormlabError as err:
             return (*blank, "", ui.error(str(err)))
         sens = [{"label": n, "value": n} for n in circuit.sensory]
         mot = [{"label": n, "value": n} for n in circuit.motor]
@@ -418,7 +419,7 @@ def register_callbacks(app) -> None:
             circuit = circuit_choice(choice, store_circuit, dataset)
             text = describe_io(circuit, env_id, io)
             make_controller(circuit, env_id, io)
-        except (WormlabError, ValueError, TypeError) as err:
+        except WormlabError as err:
             return show_pairs, show_out, "", ui.error(str(err))
         return show_pairs, show_out, text, ""
 
@@ -480,9 +481,9 @@ def register_callbacks(app) -> None:
                                           out_a, out_b),
                 }
             )  # fmt: skip
-        except (WormlabError, ValueError, TypeError) as err:
+        except WormlabError as err:
             return (no_update, ui.error(str(err)), *nothing)
-        stop_file = stop_path(run_id)
+        stop_file = stop_path(app_folder(app), run_id)
         history = []
         state = {"note": "starting the trainer"}
 
@@ -551,10 +552,9 @@ def register_callbacks(app) -> None:
         if not n_cancel:
             return no_update
         try:
-            path = stop_path(job_id(session, n_run))
+            request_stop(stop_path(app_folder(app), job_id(session, n_run)))
         except ControllerError as err:
             return ui.error(str(err))
-        request_stop(path)
         return "Cancelling: the trainer stops after this generation and keeps its best."
 
     @app.callback(
@@ -565,20 +565,36 @@ def register_callbacks(app) -> None:
         State("train-upload", "filename"),
         State("train-eval-episodes", "value"),
         State("train-seed", "value"),
+        background=True,
+        progress=[Output("train-upload-progress", "children")],
+        interval=300,
         prevent_initial_call=True,
     )
-    def upload_controller(contents, filename, eval_episodes, seed):
+    def upload_controller(set_progress, contents, filename, eval_episodes, seed):
+        """Check an uploaded controller here, evaluate it as a background job."""
         if not contents:  # cleared below, so that the same file can be dropped again
             return no_update, no_update, no_update
         try:
-            episodes = int_field(eval_episodes, "Evaluation episodes", 1, MAX_EVAL_EPISODES)
-            seed = int_field(seed, "Seed", 0, 2**31 - 1)
+            episodes = eval_episodes_field(eval_episodes)
+            seed = seed_field(seed)
             ctrl = controller_from_upload(contents)
-            done = evaluate_controller(ctrl, episodes, seed)
-        except (WormlabError, ValueError, TypeError) as err:
+        except WormlabError as err:
             return no_update, ui.error(f"Upload {filename or ''}: {err}"), None
-        result = {"source": "uploaded", "filename": filename, "controller": ctrl.to_dict(),
-                  **done}  # fmt: skip
+        set_progress(ui.info(f"{filename}: starting the evaluation"))
+        data = ctrl.to_dict()
+        try:
+            out = run_evaluation(
+                data,
+                episodes,
+                seed,
+                lambda msg: set_progress(ui.info(f"{filename}: {msg['text']}")),
+            )
+        finally:
+            set_progress("")
+        if out["kind"] == "error":
+            return no_update, ui.error(f"Upload {filename or ''}: {out['text']}"), None
+        result = {"source": "uploaded", "filename": filename, "controller": data,
+                  "evaluation": out["evaluation"], "episode": out["episode"]}  # fmt: skip
         return result, ui.info(f"Loaded {filename}."), None
 
     @app.callback(
@@ -591,8 +607,8 @@ def register_callbacks(app) -> None:
     )
     def show_result(result):
         try:
-            return _result_view(result)
-        except (KeyError, TypeError, ValueError) as err:
+            return _result_view(check_result(result))
+        except WormlabError as err:
             return (ui.error(f"The stored result cannot be shown ({err}); train again."),
                     empty_figure("", 360), [], circuit_stylesheet(), True)  # fmt: skip
 

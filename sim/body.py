@@ -1,0 +1,559 @@
+"""The body: motor neurons -> muscles -> ElegansBot's Newtonian worm, and what it did.
+
+Optional: needs the ``body`` extra (``pip install 'wormlab[body]'``, i.e. ``elegansbot``),
+imported only inside the functions that step the body.
+
+The body model
+--------------
+ElegansBot (Chung, Chang & Kim 2024, eLife 12:RP92562, doi:10.7554/eLife.92562; MIT; the
+``elegansbot`` 1.0.2 package): 25 rigid rods of a 1 mm, 2 µg worm joined by 24 damped
+torsion springs whose rest angles are the *target joint angles*; agar or water friction
+(perpendicular / parallel coefficients 1.28e8 / 3.2e6 µg/s on agar, 5.2e3 / 3.47e3 in water).
+Its conventions, read from its source: rod 0 is the head (``xy_tip_log[:, :, 0]`` is drawn as
+"Head position"); joint j sits between rods j and j + 1, so joint 0 is nearest the head; with
+the default ``polarity_clockwise=False`` a positive joint angle (``Worm.theta``/``Worm.act``)
+bends the body with its dorsal side concave (checked in tests/test_body.py); the worm starts
+straight along +x with the head at +x; its default step is 10 µs and its demos use 50 µs.
+
+Muscles to joints
+-----------------
+The 95 body-wall muscles lie in 24 rows per quadrant (01 at the head, 24 at the tail), the
+ElegansBot body has 24 joints: muscle row r drives joint r - 1. A row's dorsal contraction
+``D_r`` is the mean of ``max(A, 0)`` over MDL_r and MDR_r, its ventral ``V_r`` over MVL_r and
+MVR_r (MVR24 alone in row 24), and the joint's target angle is
+
+    theta_(r-1) = max_angle * tanh((D_r - V_r) / drive_scale)
+
+with ``max_angle`` = 0.7 rad (the amplitude of ElegansBot's own crawling demo) and
+``drive_scale`` = 8 mV (1/beta of the Kunert model: the width of its presynaptic sigmoid).
+Each neuron's drive is its potential relative to its sigmoid threshold ``Vth`` (graded model;
+recomputed for each constant-input epoch as the network itself does; or the no-input ``Vth``
+with ``MuscleParams(reference="rest")``) or to ``vleak`` (ltc).
+
+Coupling
+--------
+One-way: neurons -> muscles -> body. The body steps at its own ``dt`` in lockstep with the
+network's record interval (the control interval; 0.1 ms when every network step is recorded):
+each interval's target angles are held for ``control_dt / dt`` body steps. With no feedback
+from the body to the network this equals interleaving the two step by step, so the network
+runs first. Proprioceptive feedback (Wen et al. 2012) is not implemented.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from connectome.errors import SimulationError
+from sim.muscles import MuscleParams, muscle_activation, muscle_input, neuromuscular_map
+
+__all__ = [
+    "FRICTION",
+    "PRESETS",
+    "BodyParams",
+    "BodyResult",
+    "joint_targets",
+    "neuron_drive",
+    "run_body",
+    "drive_body",
+    "simulate_body",
+    "travelling_wave",
+    "describe",
+    "add_cli_arguments",
+    "run_cli",
+    "warmup",
+]
+
+#: ElegansBot's friction coefficients (perpendicular bT, parallel bII), µg/s.
+FRICTION = {"agar": (1.28e8, 1.28e8 / 40), "water": (5.2e3, 5.2e3 / 1.5)}
+
+N_RODS = 25  # ElegansBot's default body
+N_JOINTS = N_RODS - 1
+
+#: One-click body experiments (graded Kunert model, currents in pA into each named neuron).
+PRESETS = {
+    "plm": {
+        "label": "PLM touch",
+        "stimuli": ("PLM:step:amp=2000",),
+        "note": "Posterior touch: 2000 pA into PLML and PLMR from 0 s (Kunert et al. 2014's "
+        "PLM input, the Neural Interactome's 0.2). A touched tail makes a real worm speed "
+        "forward (Chalfie et al. 1985, doi:10.1523/JNEUROSCI.05-04-00956.1985).",
+    },
+    "alm_avm": {
+        "label": "ALM/AVM touch",
+        "stimuli": ("ALM:step:amp=2000", "AVM:step:amp=2000"),
+        "note": "Anterior touch: 2000 pA into ALML, ALMR and AVM from 0 s. A real worm "
+        "backs away (Chalfie et al. 1985).",
+    },
+    "ava": {
+        "label": "AVA activation",
+        "stimuli": ("AVA:step:amp=1000,start=0.5",),
+        "note": "1000 pA into AVAL and AVAR from 0.5 s: the reversal command interneurons.",
+    },
+    "avb": {
+        "label": "AVB activation",
+        "stimuli": ("AVB:step:amp=1000,start=0.5",),
+        "note": "1000 pA into AVBL and AVBR from 0.5 s: the forward command interneurons.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class BodyParams:
+    """How muscle activation bends ElegansBot's body, and how the run is recorded.
+
+    Attributes
+    ----------
+    friction : {"agar", "water"}
+        ElegansBot's friction coefficients (:data:`FRICTION`).
+    dt : float
+        Body step, s (5e-5, ElegansBot's demos; its default 1e-5 moves the demo worm 0.4 %
+        further over 2 s at five times the cost).
+    max_angle : float
+        Largest target joint angle, rad (0.7: the amplitude of ElegansBot's crawling demo).
+    drive_scale : float
+        Dorsal-minus-ventral activation giving ``tanh(1)`` of ``max_angle``, mV (8 = 1/beta of
+        the Kunert model).
+    record_dt : float
+        Interval between recorded postures, s (0.01; rounded to a whole number of control
+        intervals).
+    still_speed : float
+        Mean speed along the body axis (over the second half of a run) below which the worm
+        went nowhere, mm/s (0.01; crawling worms move at about 0.1-0.3 mm/s).
+    """
+
+    friction: str = "agar"
+    dt: float = 5e-5  # s
+    max_angle: float = 0.7  # rad
+    drive_scale: float = 8.0  # mV
+    record_dt: float = 0.01  # s
+    still_speed: float = 0.01  # mm/s
+
+    def __post_init__(self):
+        if self.friction not in FRICTION:
+            raise SimulationError(f"friction = {self.friction!r}; use one of {', '.join(FRICTION)}")
+        for name in ("dt", "max_angle", "drive_scale", "record_dt", "still_speed"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise SimulationError(f"body parameter {name} = {value!r} must be a number > 0")
+
+
+@dataclass(frozen=True, eq=False)
+class BodyResult:
+    """What the body did, recorded every ``record_dt``.
+
+    Attributes
+    ----------
+    t : ndarray, shape (R,)
+        Times, s.
+    xy : ndarray, shape (R, 26, 2)
+        Rod end points (the body's centre line), head first, mm.
+    centroid : ndarray, shape (R, 2)
+        Centre of mass, mm.
+    velocity : ndarray, shape (R, 2)
+        Centre-of-mass velocity, mm/s.
+    angles : ndarray, shape (R, 24)
+        Joint angles, head to tail, rad (positive: dorsal side concave).
+    target : ndarray, shape (R, 24)
+        Target joint angles in force at ``t`` (rad).
+    activation : ndarray, shape (R, 95) or None
+        Muscle activations at ``t`` (mV; :data:`sim.muscles.MUSCLES` order), when the body was
+        driven by a network.
+    params : BodyParams
+    control_dt : float
+        Interval over which each target was held, s.
+    missing : tuple of str
+        Mapped motor neurons absent from the network (their junctions dropped).
+    """
+
+    t: np.ndarray
+    xy: np.ndarray = field(repr=False)
+    centroid: np.ndarray = field(repr=False)
+    velocity: np.ndarray = field(repr=False)
+    angles: np.ndarray = field(repr=False)
+    target: np.ndarray = field(repr=False)
+    activation: np.ndarray | None = field(repr=False)
+    params: BodyParams
+    control_dt: float
+    missing: tuple = ()
+
+    def __repr__(self):
+        s = self.summary()
+        return (
+            f"<BodyResult {len(self.t)} postures over {self.t[-1]:g} s on "
+            f"{self.params.friction}: {s['direction']}, {s['steady_forward_speed']:+.3g} mm/s>"
+        )
+
+    @property
+    def segment_length(self):
+        """Length of one rod, mm."""
+        return float(np.linalg.norm(self.xy[0, 1] - self.xy[0, 0]))
+
+    @property
+    def curvature(self):
+        """The kymogram: curvature at each joint, head to tail, 1/mm, shape (R, 24)
+        (joint angle / rod length; positive: dorsal side concave)."""
+        return self.angles / self.segment_length
+
+    @property
+    def heading(self):
+        """Unit vector from the tail tip to the head tip, shape (R, 2)."""
+        d = self.xy[:, 0] - self.xy[:, -1]
+        return d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
+
+    @property
+    def forward_speed(self):
+        """Centre-of-mass velocity along the heading, mm/s (negative: backing up)."""
+        return np.sum(self.velocity * self.heading, axis=1)
+
+    @property
+    def speed(self):
+        """Centre-of-mass speed, mm/s."""
+        return np.linalg.norm(self.velocity, axis=1)
+
+    @property
+    def steady_forward_speed(self):
+        """Mean forward speed over the second half of the run (after a stimulus' transient:
+        a body that curls up and stops moves its centroid, but does not travel), mm/s."""
+        late = self.t >= self.t[-1] / 2
+        return float(np.mean(self.forward_speed[late]))
+
+    @property
+    def direction(self):
+        """``"forward"``, ``"backward"`` or ``"none"``: the sign of
+        :attr:`steady_forward_speed`, "none" when its size is below ``params.still_speed``."""
+        v = self.steady_forward_speed
+        if abs(v) < self.params.still_speed:
+            return "none"
+        return "forward" if v > 0 else "backward"
+
+    def summary(self):
+        """Direction, forward speed over the second half and over the whole run (mm/s), mean
+        speed (mm/s), net displacement (mm), path length of the centre of mass (mm), largest
+        |curvature| (1/mm), and the curvature swing: the standard deviation over the second
+        half of each joint's curvature, averaged over joints (1/mm; near 0 for a held bend,
+        large for an undulation)."""
+        late = self.t >= self.t[-1] / 2
+        return {
+            "direction": self.direction,
+            "steady_forward_speed": self.steady_forward_speed,
+            "mean_forward_speed": float(np.mean(self.forward_speed)),
+            "mean_speed": float(np.mean(self.speed)),
+            "displacement": float(np.linalg.norm(self.centroid[-1] - self.centroid[0])),
+            "path_length": float(np.sum(np.linalg.norm(np.diff(self.centroid, axis=0), axis=1))),
+            "max_curvature": float(np.max(np.abs(self.curvature))),
+            "curvature_swing": float(np.mean(np.std(self.curvature[late], axis=0))),
+        }
+
+    def to_dataframe(self):
+        """Per recorded time: centroid, velocity, forward speed and the 24 curvatures."""
+        df = pd.DataFrame(
+            {
+                "x": self.centroid[:, 0],
+                "y": self.centroid[:, 1],
+                "vx": self.velocity[:, 0],
+                "vy": self.velocity[:, 1],
+                "forward_speed": self.forward_speed,
+            },
+            index=pd.Index(self.t, name="t"),
+        )
+        k = pd.DataFrame(
+            self.curvature, index=df.index, columns=[f"k{j:02d}" for j in range(N_JOINTS)]
+        )
+        return pd.concat([df, k], axis=1)
+
+
+def travelling_wave(t, amplitude=0.7, wavenumber=1.832, period=1.6, direction=1):
+    """Target joint angles of a sinusoidal wave, ElegansBot's crawling demo, shape (T, 24).
+
+    ``amplitude * cos(2 pi (wavenumber * s - direction * t / period))`` with ``s`` from 0 (head
+    joint) to 1 (tail joint): ``direction=1`` runs head to tail (forward crawling), ``-1``
+    tail to head.
+    """
+    s = np.linspace(0.0, 1.0, N_JOINTS)
+    t = np.asarray(t, dtype=np.float64)[:, None]
+    return amplitude * np.cos(2 * np.pi * (wavenumber * s[None, :] - direction * t / period))
+
+
+def _whole(x, unit, what):
+    k = round(x / unit)
+    if k < 1 or abs(x - k * unit) > 1e-9 * max(1.0, x):
+        raise SimulationError(
+            f"{what} = {x:g} s is not a whole number of body steps of {unit:g} s; "
+            f"use a multiple such as {max(1, k) * unit:g}"
+        )
+    return k
+
+
+def _worm(params, duration, record_dt):
+    try:
+        from elegansbot import Worm
+    except ImportError as err:
+        raise SimulationError(
+            "the body needs ElegansBot: pip install 'wormlab[body]' (or elegansbot==1.0.2)"
+        ) from err
+    bT, bII = FRICTION[params.friction]
+    return Worm(dt=params.dt, bT=bT, bII=bII, simTime=duration, dt_snapshot=record_dt)
+
+
+def run_body(targets, control_dt, params=None, activation=None, missing=()):
+    """Drive ElegansBot with target joint angles, one row per control interval.
+
+    Parameters
+    ----------
+    targets : ndarray, shape (K, 24)
+        Target joint angles (rad, head to tail, positive dorsal) held during interval k,
+        which starts at ``k * control_dt``.
+    control_dt : float
+        Interval, s; a whole number of body steps.
+    params : BodyParams, optional
+    activation : ndarray, shape (K, 95), optional
+        Muscle activations of the intervals, kept at the recorded times.
+    missing : tuple of str
+        Recorded in the result.
+
+    Returns
+    -------
+    BodyResult
+        Recorded at ``0, record_dt, ..., K * control_dt``.
+    """
+    params = BodyParams() if params is None else params
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.ndim != 2 or targets.shape[1] != N_JOINTS or len(targets) < 1:
+        raise SimulationError(f"targets have shape {targets.shape}; expected (K, {N_JOINTS})")
+    if not np.all(np.isfinite(targets)):
+        raise SimulationError("target joint angles must be finite")
+    sub = _whole(float(control_dt), params.dt, "control interval")
+    every = max(1, round(params.record_dt / control_dt))
+    record_dt = every * sub * params.dt
+    n_records = len(targets) // every + 1
+    n_control = (n_records - 1) * every  # intervals after the last whole record are dropped
+    if n_control < 1:
+        raise SimulationError(
+            f"{len(targets)} control intervals of {control_dt:g} s are shorter than one "
+            f"record_dt = {params.record_dt:g} s; run longer or lower record_dt"
+        )
+    env = _worm(params, (n_records - 1) * record_dt, record_dt)
+    # ElegansBot's own public step (its `act` setter and `m_steps`, one call per control
+    # interval), so the body runs the very machine code of ElegansBot's own loop: a kernel
+    # of ours that re-jits its fastmath step rounds differently between a cold and a warm
+    # numba cache.
+    for row in targets[:n_control]:
+        env.act = row
+        env.m_steps(sub)
+    xy = np.transpose(env.xy_tip_log, (0, 2, 1)).copy()
+    rec = np.minimum(np.arange(n_records) * every, n_control - 1)
+    act = None if activation is None else np.asarray(activation, dtype=np.float64)[rec]
+    return BodyResult(
+        t=env.t_log.copy(),
+        xy=xy,
+        centroid=env.xyc_log.copy(),
+        velocity=env.vc_log.copy(),
+        angles=env.theta_log.copy(),
+        target=targets[rec],
+        activation=act,
+        params=params,
+        control_dt=float(control_dt),
+        missing=tuple(missing),
+    )
+
+
+def neuron_drive(result, neurons=None, reference="threshold"):
+    """Each neuron's potential relative to its reference, at the recorded times (mV for graded).
+
+    The reference (graded model) is, with ``reference="threshold"``, the sigmoid threshold
+    ``Vth`` of the constant-input epoch in force, as the network's own kernel uses it (the
+    no-input ``Vth`` when the model's ``threshold`` is ``"rest"``); with ``"rest"``, the
+    no-input ``Vth``. For the ltc model it is ``vleak``.
+
+    Parameters
+    ----------
+    result : SimResult
+    neurons : ndarray of int, optional
+        Columns to return (all when omitted).
+    reference : {"threshold", "rest"}
+
+    Returns
+    -------
+    ndarray, shape (T, n)
+    """
+    from sim import graded_thresholds
+    from sim.stimulus import constant_epochs
+
+    cc = result.circuit
+    idx = np.arange(len(result.names)) if neurons is None else np.asarray(neurons)
+    v = result.V[:, idx].astype(np.float64)
+    if result.model == "graded":
+        duration = float(result.t[-1])
+        if cc.params.threshold == "input" and reference == "threshold":
+            times, current = constant_epochs(result.stimulus, cc, duration)
+        else:
+            times, current = np.zeros(1), np.zeros((1, cc.n))
+        vth = graded_thresholds(cc, current)
+        epoch = np.searchsorted(times, result.t, side="right") - 1
+        return v - vth[epoch][:, idx]
+    return v - cc.neuron_params["vleak"][None, idx]
+
+
+def joint_targets(activation, nmj, params=None):
+    """Target joint angles from muscle activations, shape (T, 24) (see the module docstring).
+
+    Parameters
+    ----------
+    activation : ndarray, shape (T, 95)
+        Muscle activations (mV), :data:`sim.muscles.MUSCLES` order.
+    nmj : NeuromuscularMap
+        Gives each muscle's row and side.
+    params : BodyParams, optional
+    """
+    params = BodyParams() if params is None else params
+    pull = np.maximum(np.asarray(activation, dtype=np.float64), 0.0)
+    row, dorsal = nmj.row, nmj.dorsal
+    diff = np.empty((pull.shape[0], N_JOINTS))
+    for r in range(1, N_JOINTS + 1):
+        d = pull[:, (row == r) & dorsal].mean(axis=1)
+        v = pull[:, (row == r) & ~dorsal].mean(axis=1)
+        diff[:, r - 1] = d - v
+    return params.max_angle * np.tanh(diff / params.drive_scale)
+
+
+def drive_body(result, *, body=None, muscles=None, nmj=None):
+    """Drive the body with a network run: neurons -> muscles -> joint targets -> ElegansBot.
+
+    Parameters
+    ----------
+    result : SimResult
+        A network run; its record interval (``dt * record_every``) is the control interval
+        and must be a whole number of body steps.
+    body : BodyParams, optional
+    muscles : MuscleParams, optional
+    nmj : NeuromuscularMap, optional
+        Cook et al. 2019's (:func:`sim.muscles.neuromuscular_map`) when omitted.
+
+    Returns
+    -------
+    BodyResult
+    """
+    body = BodyParams() if body is None else body
+    muscles = MuscleParams() if muscles is None else muscles
+    nmj = neuromuscular_map() if nmj is None else nmj
+    control_dt = float(result.dt * result.record_every)
+    if control_dt > 0.01:
+        raise SimulationError(
+            f"the network was recorded every {control_dt:g} s; the body needs 0.01 s or finer "
+            "(lower record_every"
+            + (
+                "; ltc time is unitless and the body reads it as seconds: give a dt)"
+                if result.model == "ltc"
+                else ")"
+            )
+        )
+    if len(result.t) < 2:
+        raise SimulationError("the network run has one record; simulate at least one interval")
+    idx, weights, missing = nmj.columns(result.names)
+    if len(idx) == 0:
+        raise SimulationError(
+            "none of the mapped motor neurons is in this circuit, so no muscle can be driven; "
+            "include motor neurons such as VB, DB, VA, DA, VD, DD"
+        )
+    u = muscle_input(neuron_drive(result, idx, muscles.reference)[:-1], weights)
+    act = muscle_activation(u, control_dt, muscles)
+    return run_body(joint_targets(act, nmj, body), control_dt, body, act, missing)
+
+
+def simulate_body(circuit, stimulus=(), *, duration, body=None, muscles=None, nmj=None, **kw):
+    """Simulate a network and drive the body with it.
+
+    Parameters
+    ----------
+    circuit, stimulus, duration
+        As for :func:`sim.runner.simulate`; other keywords (``dt``, ``model``, ``params``,
+        ``ablate``, ``record_every`` (default 1: every network step drives the body)) go to it.
+    body, muscles, nmj
+        As for :func:`drive_body`.
+
+    Returns
+    -------
+    (SimResult, BodyResult)
+
+    Examples
+    --------
+    >>> import connectome
+    >>> net, worm = simulate_body(connectome.load("varshney2011"), "PLM:step:amp=2000",
+    ...                           duration=0.2, record_every=10)   # doctest: +SKIP
+    """
+    from sim import simulate
+
+    kw.setdefault("record_every", 1)
+    result = simulate(circuit, stimulus, duration=duration, **kw)
+    return result, drive_body(result, body=body, muscles=muscles, nmj=nmj)
+
+
+def describe(worm):
+    """A few lines on what the body did (for the command line)."""
+    s = worm.summary()
+    lines = [
+        f"body ({worm.params.friction}, step {worm.params.dt:g} s, control every "
+        f"{worm.control_dt:g} s): {s['direction']}, speed along the body "
+        f"{s['steady_forward_speed']:+.4f} mm/s over the second half "
+        f"({s['mean_forward_speed']:+.4f} over the run), centroid moved "
+        f"{s['displacement']:.4f} mm "
+        f"(path {s['path_length']:.4f} mm), largest |curvature| {s['max_curvature']:.3g}/mm, "
+        f"curvature swing {s['curvature_swing']:.3g}/mm"
+    ]
+    if worm.missing:
+        lines.append(
+            f"  {len(worm.missing)} mapped motor neurons not in the circuit: "
+            + ", ".join(worm.missing[:12])
+            + (" ..." if len(worm.missing) > 12 else "")
+        )
+    return "\n".join(lines)
+
+
+def add_cli_arguments(parser):
+    """Add ``--body``, ``--friction``, ``--body-reference`` and ``--body-out`` to the
+    ``python -m sim run`` parser."""
+    parser.add_argument(
+        "--body", action="store_true", help="drive ElegansBot's body (pip install wormlab[body])"
+    )
+    parser.add_argument(
+        "--friction", choices=tuple(FRICTION), default="agar", help="body medium (agar)"
+    )
+    parser.add_argument(
+        "--body-reference",
+        choices=("threshold", "rest"),
+        default="threshold",
+        help="motor neuron drive measured from Vth of the input (threshold) or at rest",
+    )
+    parser.add_argument("--body-out", help="with --body: centroid, speed and curvature as CSV")
+
+
+def run_cli(result, args):
+    """Drive the body with a ``python -m sim run`` result as ``args`` ask; the report text."""
+    worm = drive_body(
+        result,
+        body=BodyParams(friction=args.friction),
+        muscles=MuscleParams(reference=args.body_reference),
+    )
+    if args.body_out:
+        worm.to_dataframe().to_csv(args.body_out)
+    return describe(worm) + (f"\nbody written to {args.body_out}" if args.body_out else "")
+
+
+def warmup():
+    """Compile the muscle kernel and, when ElegansBot is installed, the body kernel (from
+    numba's on-disk cache when it is warm). Returns whether the body is available.
+
+    >>> isinstance(warmup(), bool)
+    True
+    """
+    muscle_activation(np.zeros((2, 1)), 1e-3)
+    try:
+        import elegansbot  # noqa: F401
+    except ImportError:
+        return False
+    run_body(np.zeros((1, N_JOINTS)), BodyParams().dt, BodyParams(record_dt=BodyParams().dt))
+    return True

@@ -1,0 +1,434 @@
+"""The Explore page's state and view model, without Dash: what a URL asks for and what is drawn.
+
+:class:`ExploreState` is everything that defines one view of the Explore page (dataset,
+selection, filters, view, path ends, tab); it reads and writes the URL query string, so a
+copied link reopens the same view (``?dataset=witvliet2021_8&level=class&select=AVA&chem=3``;
+defaults are left out), and it parses raw control values into valid ones, explaining each
+fallback. :func:`render` turns a state into what the page draws (cytoscape elements,
+stylesheet, legend, counts), :func:`path_rows` into the path finder's rows, and
+:func:`search_options` lists what the search box offers. Everything here is plain Python and
+pandas, testable without a browser; the page (:mod:`webapp.pages.explore`) holds the layout
+and thin callbacks.
+"""
+
+import dataclasses
+import functools
+import hashlib
+from types import MappingProxyType
+from urllib.parse import urlencode
+
+import connectome
+from connectome.errors import FieldError, WormlabError
+from connectome.neurons import as_name_list, class_by_name
+from webapp import network
+from webapp.forms import parse_number
+
+__all__ = [
+    "SHOW",
+    "PATH_MODES",
+    "TABS",
+    "LEVELS",
+    "MAX_HIGHLIGHT",
+    "N_PATHS",
+    "ExploreState",
+    "network_of",
+    "neuron_classes",
+    "resolve",
+    "path_rows",
+    "format_weight",
+    "render",
+    "search_options",
+    "fingerprint",
+    "stored_paths",
+]
+
+SHOW = ("all", "0", "1", "2", "3")
+PATH_MODES = ("strongest", "shortest")
+TABS = ("network", "heatmap")
+LEVELS = ("neuron", "class")
+MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
+N_PATHS = 5
+
+
+def _weight(raw, name, default, problems):
+    """A minimum weight (>= 0) from ``raw``, or ``default`` with a message in ``problems``."""
+    try:
+        return float(parse_number(raw, f"Minimum {name} weight", lo=0))
+    except FieldError as err:
+        problems.append(f"{err}; using {default:g}")
+        return default
+
+
+def _choice(raw, allowed, default, what, problems):
+    if raw is None or raw == "":
+        return default
+    if raw not in allowed:
+        problems.append(f"unknown {what} {raw!r}; use one of {', '.join(allowed)}")
+        return default
+    return raw
+
+
+def _names(raw) -> tuple[str, ...]:
+    """Names from a text or a list (:func:`connectome.neurons.as_name_list`), each once."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, (str, list, tuple)):
+        raw = str(raw)
+    return tuple(dict.fromkeys(as_name_list(raw)))
+
+
+@dataclasses.dataclass(frozen=True)
+class ExploreState:
+    """Everything that defines one view of the Explore page.
+
+    Attributes
+    ----------
+    dataset : str
+        A shipped dataset key (:func:`connectome.datasets`).
+    level : {"neuron", "class"}
+        Draw neurons, or classes (L/R and numbered members merged).
+    view : {"anatomical", "layered"}
+    color : {"type", "transmitter"}
+    select : tuple of str
+        Selected neurons or classes, as typed (resolved when drawn).
+    show : {"all", "0", "1", "2", "3"}
+        The whole network, or only the selection and its k-hop neighbourhood.
+    chem, gap : float
+        Minimum chemical / gap-junction weight drawn (the dataset's unit).
+    types : tuple of str
+        Neuron types drawn.
+    cells : bool
+        Also draw muscles and other non-neuron cells.
+    compare : str
+        "" or a second dataset: edges are coloured by how they change from ``dataset``.
+    source, target : str
+        Path finder ends (neurons or classes, comma separated).
+    paths : {"strongest", "shortest"}
+    tab : {"network", "heatmap"}
+    """
+
+    dataset: str = "cook2019"
+    level: str = "neuron"
+    view: str = "anatomical"
+    color: str = "type"
+    select: tuple = ()
+    show: str = "all"
+    chem: float = 1.0
+    gap: float = 1.0
+    types: tuple = network.NEURON_TYPES
+    cells: bool = False
+    compare: str = ""
+    source: str = ""
+    target: str = ""
+    paths: str = "strongest"
+    tab: str = "network"
+
+    #: query key -> field name (the URL is short and readable)
+    QUERY = MappingProxyType(
+        {
+            "dataset": "dataset",
+            "level": "level",
+            "view": "view",
+            "color": "color",
+            "select": "select",
+            "show": "show",
+            "chem": "chem",
+            "gap": "gap",
+            "types": "types",
+            "cells": "cells",
+            "compare": "compare",
+            "from": "source",
+            "to": "target",
+            "paths": "paths",
+            "tab": "tab",
+        }
+    )
+
+    @classmethod
+    def parse(cls, values: dict) -> tuple["ExploreState", list[str]]:
+        """A valid state from raw control or query values, and what had to be corrected.
+
+        Unknown or malformed values fall back to the defaults; each fallback is explained
+        in the returned list of messages.
+        """
+        problems: list[str] = []
+        default = cls()
+        datasets = tuple(connectome.datasets().index)
+        dataset = str(values.get("dataset") or default.dataset).strip().lower()
+        if dataset not in datasets:
+            problems.append(f"unknown dataset {values.get('dataset')!r}; showing {default.dataset}")
+            dataset = default.dataset
+        compare = str(values.get("compare") or "").strip().lower()
+        if compare and compare not in datasets:
+            problems.append(f"unknown dataset to compare with {values.get('compare')!r}")
+            compare = ""
+        if compare == dataset:
+            compare = ""
+        types = values.get("types")
+        if types is None:
+            types = default.types
+        else:
+            types = _names(types)
+            bad = [t for t in types if t not in network.NEURON_TYPES]
+            if bad:
+                problems.append(
+                    f"unknown neuron type(s) {', '.join(bad)}; types are "
+                    + ", ".join(network.NEURON_TYPES)
+                )
+            types = tuple(t for t in network.NEURON_TYPES if t in types)
+        cells = values.get("cells")
+        cells = cells if isinstance(cells, bool) else str(cells or "").lower() in ("1", "true")
+        state = cls(
+            dataset=dataset,
+            level=_choice(values.get("level"), LEVELS, default.level, "level", problems),
+            view=_choice(values.get("view"), network.VIEWS, default.view, "view", problems),
+            color=_choice(
+                values.get("color"), network.COLOR_BY, default.color, "colouring", problems
+            ),
+            select=_names(values.get("select")),
+            show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
+            chem=_weight(values.get("chem", default.chem), "chemical", default.chem, problems),
+            gap=_weight(values.get("gap", default.gap), "gap-junction", default.gap, problems),
+            types=types,
+            cells=cells,
+            compare=compare,
+            source=str(values.get("source") or "").strip(),
+            target=str(values.get("target") or "").strip(),
+            paths=_choice(values.get("paths"), PATH_MODES, default.paths, "path mode", problems),
+            tab=_choice(values.get("tab"), TABS, default.tab, "tab", problems),
+        )
+        return state, problems
+
+    @classmethod
+    def from_query(cls, query: dict) -> tuple["ExploreState", list[str]]:
+        """Parse the URL query (as Dash pages passes it: str, or a list for repeated keys)."""
+        values = {}
+        for key, field in cls.QUERY.items():
+            if key in query:
+                raw = query[key]
+                values[field] = raw[-1] if isinstance(raw, list) else raw
+        return cls.parse(values)
+
+    def to_query(self) -> str:
+        """The URL query string ("?dataset=...", or "" for the default view); only the
+        values that differ from the defaults are written."""
+        default = ExploreState()
+        out = {}
+        for key, field in self.QUERY.items():
+            value = getattr(self, field)
+            if value == getattr(default, field):
+                continue
+            if isinstance(value, tuple):
+                value = ",".join(value)
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            elif isinstance(value, float):
+                value = f"{value:g}"
+            out[key] = value
+        return "?" + urlencode(out, safe=",") if out else ""
+
+
+# ------------------------------------------------------------------ the view model
+def network_of(dataset: str, level: str):
+    """The network drawn for ``dataset`` at ``level``: the connectome, or its classes."""
+    c = connectome.load(dataset)
+    return c if level == "neuron" else c.to_classes()
+
+
+@functools.cache
+def neuron_classes(dataset: str) -> dict:
+    """Neuron name (lower case) -> class name in ``dataset``, for class-level lookups of
+    neuron names (:func:`connectome.neurons.class_by_name`)."""
+    return class_by_name(connectome.load(dataset).neurons)
+
+
+def resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
+    """Node names for what a user typed, and a message for each name that matched nothing.
+
+    Neurons and classes resolve case-insensitively; at class level a neuron name means its
+    class; muscles and other cells are matched by their exact name.
+    """
+    net = network_of(dataset, level)
+    table = network.node_table(net)
+    lower = {n.lower(): n for n in table.index}
+    nodes: dict[str, None] = {}
+    problems = []
+    for raw in _names(names):
+        try:
+            nodes.update(dict.fromkeys(net.resolve(raw)))
+            continue
+        except WormlabError as err:
+            miss = err
+        key = raw.lower()
+        if level == "class" and key in neuron_classes(dataset):
+            nodes[neuron_classes(dataset)[key]] = None
+        elif key in lower:
+            nodes[lower[key]] = None
+        else:
+            problems.append(str(miss))
+    return list(nodes), problems
+
+
+def path_rows(state: ExploreState) -> tuple[list[dict], str]:
+    """The paths the path finder asks for, and a message when there are none."""
+    if not state.source and not state.target:
+        return [], ""
+    if not state.source or not state.target:
+        return [], "Enter both ends of the path: a neuron or class in From and in To."
+    net = network_of(state.dataset, state.level)
+    src, bad_src = resolve(state.dataset, state.level, state.source)
+    dst, bad_dst = resolve(state.dataset, state.level, state.target)
+    if bad_src or bad_dst:
+        return [], "; ".join(bad_src + bad_dst)
+    names = set(net.neurons.index)
+    src, dst = [n for n in src if n in names], [n for n in dst if n in names]
+    if not src or not dst:
+        return [], "Paths run between neurons; muscles and other cells cannot be ends."
+    if state.paths == "strongest":
+        rows = connectome.strongest_paths(net, src, dst, n=N_PATHS)
+    else:
+        rows = connectome.shortest_paths(net, src, dst, n=N_PATHS)
+    if not rows:
+        if set(src) == set(dst):
+            return [], "From and To name the same neurons: choose two different ones."
+        return [], (
+            f"No path from {state.source} to {state.target} in {state.dataset}: no chain of "
+            "synapses links them."
+        )
+    return rows, ""
+
+
+def format_weight(w) -> str:
+    w = float(w)
+    return f"{w:.0f}" if w.is_integer() else f"{w:.3g}"
+
+
+def render(state: ExploreState, paths=()) -> dict:
+    """Everything drawn for one state: cytoscape elements and stylesheet, legend, counts.
+
+    Parameters
+    ----------
+    state : ExploreState
+    paths : list of list of str
+        Paths to draw on the graph (node names at the state's level).
+
+    Returns
+    -------
+    dict
+        ``elements, stylesheet, legend (list of (label, colour, shape)), summary (str),
+        problems (list of str), nodes (list), edges (DataFrame), selected (list)``.
+    """
+    net = network_of(state.dataset, state.level)
+    other = network_of(state.compare, state.level) if state.compare else None
+    selected, problems = resolve(state.dataset, state.level, state.select)
+    if len(selected) > MAX_HIGHLIGHT:
+        problems.append(
+            f"{len(selected)} nodes are selected; the first {MAX_HIGHLIGHT} are highlighted."
+        )
+        selected = selected[:MAX_HIGHLIGHT]
+    table = network.node_table(net)
+    paths = [list(p) for p in paths if all(n in table.index for n in p)]
+    path_nodes = list(dict.fromkeys(n for p in paths for n in p))
+    hops = None if state.show == "all" else int(state.show)
+    if hops is not None and not selected:
+        problems.append(
+            "Select a neuron to show only its neighbourhood; showing the whole network."
+        )
+        hops = None
+    nodes, edges = connectome.filter_network(
+        net,
+        min_chemical=state.chem,
+        min_electrical=state.gap,
+        types=state.types,
+        show_cells=state.cells,
+        focus=selected,
+        hops=hops,
+        keep=selected + path_nodes,
+        compare_to=other,
+    )
+    drawn = set(nodes)
+    selected = [n for n in selected if n in drawn]
+    els = network.elements(net, nodes, edges, state.view)
+    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
+    sel = set(selected)
+    touching = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
+    partners = sorted((set(touching["pre"]) | set(touching["post"])) - sel)
+    sheet = network.stylesheet(
+        state.color,
+        selected,
+        partners,
+        path_nodes,
+        compare=other is not None,
+        scale=network.view_scale(net, state.view),
+    )
+    n_chem = int((edges["kind"] == "chemical").sum())
+    n_gap = len(edges) - n_chem
+    n_neurons = int(table.loc[nodes, "type"].isin(network.NEURON_TYPES).sum())
+    what = "classes" if state.level == "class" else "neurons"
+    summary = f"{n_neurons} {what}"
+    if len(nodes) > n_neurons:
+        summary += f", {len(nodes) - n_neurons} muscles and other cells"
+    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions drawn"
+    if other is not None:
+        counts = edges["change"].value_counts()
+        summary += " — " + ", ".join(
+            f"{counts.get(k, 0)} {k}" for k in ("gained", "lost", "changed", "same")
+        )
+        summary += f" from {state.dataset} to {state.compare}"
+    if not len(edges):
+        problems.append(
+            "No synapse passes these filters: lower the minimum weights or tick more types."
+        )
+    return {
+        "elements": els,
+        "stylesheet": sheet,
+        "legend": network.legend(state.color, table.loc[nodes]),
+        "summary": summary,
+        "problems": problems,
+        "nodes": nodes,
+        "edges": edges,
+        "selected": selected,
+    }
+
+
+@functools.cache
+def search_options(dataset: str, level: str) -> tuple:
+    """Dropdown options: every node, plus (at neuron level) classes with several members."""
+    net = network_of(dataset, level)
+    table = network.node_table(net)
+    options = []
+    for name, t in zip(table.index, table["type"], strict=True):
+        options.append({"label": f"{name} · {t}", "value": name})
+    if level == "neuron":
+        members: dict[str, list[str]] = {}
+        for name, cls, t in zip(table.index, table["class"], table["type"], strict=True):
+            if t in network.NEURON_TYPES:
+                members.setdefault(cls, []).append(name)
+        for cls, names in members.items():
+            if len(names) > 1 or (cls not in table.index):
+                options.append({"label": f"{cls} · class of {len(names)}", "value": cls})
+    return tuple(options)
+
+
+def fingerprint(state: ExploreState, view: dict, paths) -> str:
+    """A digest of what the elements depend on: unchanged digest, unchanged elements."""
+    key = (
+        state.dataset,
+        state.level,
+        state.view,
+        state.compare,
+        state.chem,
+        state.gap,
+        state.types,
+        state.cells,
+        tuple(view["nodes"]),
+        tuple(tuple(p) for p in paths),
+        len(view["elements"]),
+    )
+    return hashlib.sha1(repr(key).encode()).hexdigest()
+
+
+def stored_paths(stored, state: ExploreState) -> list:
+    """The paths in the explore-paths store, if they were found for this dataset and level."""
+    stored = stored or {}
+    return stored.get("paths", []) if stored.get("key") == [state.dataset, state.level] else []
