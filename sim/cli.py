@@ -148,6 +148,8 @@ def _cmd_run(args):
         if not args.out.endswith((".csv", ".parquet")):
             raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
         check_writable(args.out, "--out")
+    if getattr(args, "body_out", None):
+        check_writable(args.body_out, "--body-out")
     if threads is not None:
         numba.set_num_threads(threads)
     source = _source(args)
