@@ -79,7 +79,7 @@ from sim import kernels, limits
 from sim.checkpoint import CHECKPOINT_FORMAT
 from sim.compiler import Wiring, compile_circuit
 from sim.envs import EnvSpec, env_info
-from sim.jsonfile import read_json, write_json_atomic
+from sim.jsonfile import read_json, starts_as, write_json_atomic
 from sim.kernels import (
     ACT_ARGMAX,
     ACT_BINS,
@@ -828,7 +828,8 @@ def load_controller(path) -> Controller:
     WiringFormatError
         The file is not a controller (or has no best controller yet).
     """
-    d = read_json(path)
+    big = limits.MAX_CHECKPOINT_BYTES if starts_as(path, CHECKPOINT_FORMAT) else None
+    d = read_json(path, max_bytes=big)  # a checkpoint may be larger than a controller
     if isinstance(d, dict) and d.get("format") == CHECKPOINT_FORMAT:
         if d.get("best") is None:
             raise WiringFormatError(f"{path}: checkpoint holds no controller yet")

@@ -10,12 +10,14 @@ there may be replaced (it is one of ours, of the right kind).
 import json
 import math
 import os
+import re
 import tempfile
 
 from connectome.errors import WiringFormatError, WormlabError
 from sim import limits
 
-__all__ = ["write_json_atomic", "read_json", "parse_json", "check_writable", "check_replaceable"]
+__all__ = ["write_json_atomic", "read_json", "parse_json", "check_writable", "check_replaceable",
+           "starts_as"]  # fmt: skip
 
 
 def write_json_atomic(path, data):
@@ -66,23 +68,29 @@ def check_writable(path, what="output file"):
         ) from err
 
 
+def starts_as(path, fmt) -> bool:
+    """True when the file ``path`` begins as a wormlab JSON file of format ``fmt`` (wormlab
+    writes ``"format"`` as the first key; only the first bytes are read)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return re.match(r'\s*\{\s*"format"\s*:\s*' + re.escape(json.dumps(fmt)), head) is not None
+
+
 def check_replaceable(path, fmt, what="output file"):
     """Refuse to overwrite an existing file at ``path`` unless it is a wormlab JSON file of
-    format ``fmt`` (a run must not replace, say, the wiring file it was started from).
+    format ``fmt`` (:func:`starts_as`): a run must not replace, say, the wiring file it was
+    started from.
 
     Raises
     ------
     WormlabError
-        The file exists and is not of that format (or cannot be read as one).
+        The file exists and is not a file of that format.
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        return
-    try:
-        found = read_json(path)
-    except (WormlabError, OSError):
-        found = None
-    if not (isinstance(found, dict) and found.get("format") == fmt):
+    if os.path.exists(path) and not starts_as(path, fmt):
         raise WormlabError(
             f"{what} {path!r} exists and is not a {fmt} file; refusing to overwrite it: give "
             "another path (or delete the file)"
@@ -123,7 +131,7 @@ def _depth(value) -> int:
     return deepest
 
 
-def parse_json(data, what="the file"):
+def parse_json(data, what="the file", max_bytes=None):
     """Parse JSON bytes or text within the bounds of :mod:`sim.limits`.
 
     Refused with a :class:`WiringFormatError` naming ``what``: more than ``MAX_FILE_BYTES``,
@@ -138,10 +146,9 @@ def parse_json(data, what="the file"):
     ...
     connectome.errors.WiringFormatError: the file is nested 100 levels deep; the limit is 64
     """
-    if len(data) > limits.MAX_FILE_BYTES:
-        raise WiringFormatError(
-            f"{what} has {len(data):,} bytes; the limit is {limits.MAX_FILE_BYTES:,}"
-        )
+    max_bytes = limits.MAX_FILE_BYTES if max_bytes is None else max_bytes
+    if len(data) > max_bytes:
+        raise WiringFormatError(f"{what} has {len(data):,} bytes; the limit is {max_bytes:,}")
     if isinstance(data, bytes | bytearray):
         try:
             data = bytes(data).decode("utf-8")
@@ -172,9 +179,10 @@ def parse_json(data, what="the file"):
     return value
 
 
-def read_json(path):
+def read_json(path, max_bytes=None):
     """The JSON value in the file ``path``, read within the bounds of :func:`parse_json`
-    (a larger file is refused without reading it whole).
+    (at most ``max_bytes``, default ``MAX_FILE_BYTES``: a larger file is refused without
+    reading it whole).
 
     Raises
     ------
@@ -183,10 +191,9 @@ def read_json(path):
     OSError
         The file cannot be read.
     """
+    max_bytes = limits.MAX_FILE_BYTES if max_bytes is None else max_bytes
     with open(path, "rb") as f:
-        data = f.read(limits.MAX_FILE_BYTES + 1)
-    if len(data) > limits.MAX_FILE_BYTES:
-        raise WiringFormatError(
-            f"{path}: more than {limits.MAX_FILE_BYTES:,} bytes; wormlab files are smaller"
-        )
-    return parse_json(data, what=str(path))
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise WiringFormatError(f"{path}: more than {max_bytes:,} bytes (the limit)")
+    return parse_json(data, what=str(path), max_bytes=max_bytes)

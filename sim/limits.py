@@ -9,6 +9,8 @@ module is in main, this one is deleted and its users import ``connectome.limits`
 name                      value         unit          why
 ========================  ============  ============  ========================================
 MAX_FILE_BYTES            5_000_000     bytes         controller / checkpoint files
+MAX_CHECKPOINT_BYTES      200_000_000   bytes         a training checkpoint (fitness of every
+                                                      generation: 1e5 x 100 candidates)
 MAX_JSON_DEPTH            64            levels        a controller is under 10 deep
 MAX_INT_DIGITS            40            digits        no integer wormlab reads needs more
 MAX_WEIGHT                1e6           count         a synapse's EM count (heaviest: 401)
@@ -38,6 +40,7 @@ from connectome.errors import WormlabError
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_CHECKPOINT_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_INT_DIGITS",
     "MAX_WEIGHT",
@@ -63,6 +66,7 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 5_000_000  # bytes
+MAX_CHECKPOINT_BYTES = 200_000_000  # bytes
 MAX_JSON_DEPTH = 64  # nesting levels of arrays and objects
 MAX_INT_DIGITS = 40  # decimal digits of one JSON integer
 MAX_WEIGHT = 1e6  # EM count
