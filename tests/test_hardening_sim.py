@@ -261,7 +261,6 @@ PHYSICAL_CASES = {
     "out gain 1e308": (_set(["output_map", "gain"], 1e308), r"out_gain\[0\]"),
     "out bias 1e308": (_set(["output_map", "bias", 0], 1e308), r"out_b\[0\]"),
     "input weight -1e300": (_set(["input_map", "weight", 0, 0], -1e300), r"in_w\[0\]"),
-    "env unknown": (_set(["env", "env_id"], "NoSuchEnv-v0"), "unknown environment"),
     "env not a string": (_set(["env", "env_id"], 5), "env id must be a string"),
     "env obs_dim changed": (_set(["env", "obs_dim"], 3), "obs_dim"),
     "env max_steps huge": (_set(["env", "max_steps"], 10**12), "max_steps"),
@@ -281,6 +280,20 @@ def test_controller_file_is_validated_physically(ctrl_dict, tmp_path, case):
     path.write_text(json.dumps(d))  # NaN and Infinity as JSON's extensions: refused by the reader
     with pytest.raises(WiringFormatError):
         load_controller(path)
+
+
+def test_controller_for_an_unknown_env_loads_but_is_refused_where_an_env_is_made(ctrl_dict):
+    """A controller imported from ncps acts in no gymnasium env (id "ncps"): it loads, but
+    evaluating or training it names the unknown id (no hang, no traceback)."""
+    d = copy.deepcopy(ctrl_dict)
+    d["env"]["env_id"] = "NoSuchEnv-v0"
+    ctrl = Controller.from_dict(d)
+    assert ctrl.env.code == -1
+    _check_loaded(ctrl)
+    with pytest.raises(ControllerError, match="unknown env id 'NoSuchEnv-v0' \\(not registered\\)"):
+        evaluate(ctrl, episodes=1)
+    with pytest.raises(ControllerError, match="not registered"):
+        train(ctrl, generations=1, episodes=1, popsize=2)
 
 
 def test_valid_controller_file_still_loads(ctrl_dict, files):
@@ -315,6 +328,22 @@ def test_controller_file_reader_bounds(tmp_path, content, match):
     path.write_bytes(content)
     with pytest.raises(WiringFormatError, match=match):
         load_controller(path)
+
+
+def test_checkpoints_have_their_own_size_bound(tmp_path):
+    """A long run's checkpoint (fitness of every generation) may pass a controller's 5 MB."""
+    from sim.checkpoint import CHECKPOINT_FORMAT, load_checkpoint
+
+    pad = "x" * (limits.MAX_FILE_BYTES + 1000)
+    path = tmp_path / "long.ckpt.json"
+    path.write_text(json.dumps({"format": CHECKPOINT_FORMAT, "version": 1, "pad": pad}))
+    assert load_checkpoint(path)["pad"] == pad
+    with pytest.raises(WiringFormatError, match="holds no controller yet"):
+        load_controller(path)  # read with the checkpoint's bound, then found empty
+    other = tmp_path / "big.json"
+    other.write_text(json.dumps({"format": "wormlab-controller", "pad": pad}))
+    with pytest.raises(WiringFormatError, match="more than 5,000,000 bytes"):
+        load_controller(other)
 
 
 # --------------------------------------------------------------------- command line
