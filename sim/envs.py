@@ -270,9 +270,15 @@ class EnvSpec:
             mine, theirs = spec.to_json(), known.to_json()
             diff = [k for k in theirs if mine[k] != theirs[k]]
             if diff:
+                sizes = (
+                    f"{spec.obs_dim} observations, gymnasium's has {known.obs_dim}; "
+                    if spec.obs_dim != known.obs_dim
+                    else ""
+                )
+                wanted = ", ".join(f"{k} = {limits.shorten(theirs[k], 40)}" for k in diff)
                 raise ControllerError(
-                    f"the file describes {env_id} with other {', '.join(diff)} than the "
-                    f"environment has ({', '.join(f'{k} = {theirs[k]}' for k in diff)})"
+                    f"env: the file describes {env_id} with {sizes}other {', '.join(diff)} than "
+                    f"the environment has ({wanted})"
                 )
         return spec
 
