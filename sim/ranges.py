@@ -15,20 +15,21 @@ import numpy as np
 from connectome.errors import ControllerError
 from sim import limits
 
-__all__ = ["GROUPS", "POSITIVE", "NON_NEGATIVE", "ParamRange", "DEFAULT_RANGES", "as_ranges",
+__all__ = ["GROUPS", "NON_NEGATIVE", "ParamRange", "DEFAULT_RANGES", "as_ranges",
            "check_values"]  # fmt: skip
 
 #: Parameter blocks of a controller's flat vector theta, in this order (the kernels' BLOCK_*).
 GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "out_w", "out_b")
-#: Groups that are physically > 0 (capacitance, leak conductance) and >= 0 (conductances).
-#: Every group's values are finite and at most ``MAX_ABS_PARAMETER`` in absolute value.
-POSITIVE = ("cm", "gleak")
-NON_NEGATIVE = ("w", "gap")
+#: Groups that are physically >= 0: capacitance, leak and synaptic conductances. Zero is
+#: allowed as ncps allows it (its explicit constraints clip cm, gleak and w at 0; the fused
+#: step's epsilon keeps the denominator positive). Every group's values are finite and at
+#: most ``MAX_ABS_PARAMETER`` in absolute value.
+NON_NEGATIVE = ("w", "gap", "cm", "gleak")
 
 
 def check_values(group, values, where="controller parameter"):
     """Refuse values of a parameter group that are not physical: not finite, beyond
-    ``MAX_ABS_PARAMETER``, or of the wrong sign for :data:`POSITIVE` and :data:`NON_NEGATIVE`.
+    ``MAX_ABS_PARAMETER``, or negative for :data:`NON_NEGATIVE` groups.
 
     Raises
     ------
@@ -38,13 +39,11 @@ def check_values(group, values, where="controller parameter"):
     >>> check_values("cm", [0.5, -5.0])
     Traceback (most recent call last):
     ...
-    connectome.errors.ControllerError: controller parameter cm[1] = -5.0 must be in (0, 1e+06]
+    connectome.errors.ControllerError: controller parameter cm[1] = -5.0 must be in [0, 1e+06]
     """
     v = np.asarray(values, np.float64).ravel()
     big = limits.MAX_ABS_PARAMETER
-    if group in POSITIVE:
-        bad, allowed = ~((v > 0) & (v <= big)), f"(0, {big:g}]"
-    elif group in NON_NEGATIVE:
+    if group in NON_NEGATIVE:
         bad, allowed = ~((v >= 0) & (v <= big)), f"[0, {big:g}]"
     else:
         bad, allowed = ~(np.abs(v) <= big), f"[{-big:g}, {big:g}]"

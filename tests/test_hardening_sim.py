@@ -247,7 +247,7 @@ PHYSICAL_CASES = {
     "dt 0": (_set(["model", "dt"], 0.0), "dt must be"),
     "cm -5": (_set(["neurons", 0, "cm"], -5.0), r"cm\[0\] = -5.0"),
     "cm NaN": (_set(["neurons", 0, "cm"], math.nan), "finite"),
-    "gleak 0": (_set(["neurons", 1, "gleak"], 0.0), r"gleak\[1\] = 0.0"),
+    "gleak -1": (_set(["neurons", 1, "gleak"], -1.0), r"gleak\[1\] = -1.0 must be in \[0, "),
     "w 1e308": (_set(["synapses", 0, "w"], 1e308), r"w\[0\] = 1e\+308"),
     "w negative": (_set(["synapses", 2, "w"], -1.0), r"w\[2\]"),
     "gap inf": (_set(["gaps", 0, "g"], math.inf), "finite"),
