@@ -9,8 +9,8 @@ how a run is resumed from it.
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError, WiringFormatError
-from sim import limits
 from sim.jsonfile import read_json, write_json_atomic
 
 __all__ = [

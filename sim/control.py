@@ -74,8 +74,9 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from connectome import limits
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
-from sim import kernels, limits
+from sim import kernels
 from sim.checkpoint import CHECKPOINT_FORMAT
 from sim.compiler import Wiring, compile_circuit
 from sim.envs import EnvSpec, env_info

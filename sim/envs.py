@@ -79,8 +79,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from connectome import limits
 from connectome.errors import ControllerError
-from sim import limits
 
 __all__ = [
     "ENV_IDS",

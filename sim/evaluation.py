@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError
-from sim import kernels, limits
+from sim import kernels
 from sim.envs import env_info, make_gym_env, reset_states
 
 __all__ = [

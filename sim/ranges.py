@@ -12,8 +12,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError
-from sim import limits
 
 __all__ = ["GROUPS", "NON_NEGATIVE", "ParamRange", "DEFAULT_RANGES", "as_ranges",
            "check_values"]  # fmt: skip

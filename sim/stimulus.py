@@ -29,8 +29,9 @@ from types import MappingProxyType
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import SimulationError
-from sim import kernels, limits
+from sim import kernels
 
 __all__ = [
     "KINDS",

@@ -4,8 +4,8 @@ BLAS threads fight numba's for the cores on a busy machine: ``cma``'s linear alg
 slower than the rollouts it serves, and an SVD of 3000 x 80 takes about 1 s instead of 20 ms.
 """
 
+from connectome import limits
 from connectome.errors import SimulationError
-from sim import limits
 
 __all__ = ["one_blas_thread", "check_threads"]
 

@@ -44,8 +44,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError, SimulationError
-from sim import limits
 from sim.checkpoint import CHECKPOINT_FORMAT, library_versions, resume_state, write_checkpoint
 from sim.control import FORMAT as CONTROLLER_FORMAT
 from sim.control import Controller

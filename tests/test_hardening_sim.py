@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import connectome
+from connectome import limits
 from connectome.errors import ControllerError, SimulationError, WiringFormatError, WormlabError
-from sim import limits
 from sim.cli import build_parser, main
 from sim.compiler import Wiring, compile_circuit
 from sim.control import Controller, load_controller
@@ -314,7 +314,7 @@ def test_physical_checks_hold_for_the_api_too(ctrl_dict):
 @pytest.mark.parametrize(
     "content, match",
     [
-        (b" " * 20_000_000 + b"{}", "more than 5,000,000 bytes"),  # a 20 MB file passed
+        (b" " * 20_000_000 + b"{}", "larger than the limit of 5,000,000 bytes"),  # a 20 MB file passed
         (b"[" * 50_000 + b"]" * 50_000, "nested"),  # RecursionError
         (b"[" + b"1" * 5000 + b"]", "5,000 digits"),  # ValueError from int()
         (b"\xff\xfe{}", "not UTF-8"),  # UnicodeDecodeError
@@ -342,7 +342,7 @@ def test_checkpoints_have_their_own_size_bound(tmp_path):
         load_controller(path)  # read with the checkpoint's bound, then found empty
     other = tmp_path / "big.json"
     other.write_text(json.dumps({"format": "wormlab-controller", "pad": pad}))
-    with pytest.raises(WiringFormatError, match="more than 5,000,000 bytes"):
+    with pytest.raises(WiringFormatError, match="larger than the limit of 5,000,000 bytes"):
         load_controller(other)
 
 
