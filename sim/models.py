@@ -50,10 +50,12 @@ user's scale knobs.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import SimulationError
 
 __all__ = [
@@ -106,17 +108,26 @@ class _Params:
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, float | int) and not isinstance(value, bool):
-                if not np.isfinite(value):
-                    raise SimulationError(f"parameter {f.name} = {value!r} must be finite")
+            if f.name == "unfolds":
+                value = limits.check_int(
+                    value, "parameter unfolds", 1, limits.MAX_UNFOLDS, SimulationError
+                )
+            elif f.type in ("float", float):
+                if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
+                    raise SimulationError(
+                        f"parameter {f.name} = {limits.shorten(value)} must be a number"
+                    )
+                lo, hi = (
+                    (limits.MIN_DT, limits.MAX_DT)
+                    if f.name == "dt"
+                    else (-limits.MAX_ABS_PARAMETER, limits.MAX_ABS_PARAMETER)
+                )
+                value = limits.check_float(value, f"parameter {f.name}", lo, hi, SimulationError)
+            object.__setattr__(self, f.name, value)
         if self.weight_map not in WEIGHT_MAPS:
             raise SimulationError(
-                f"unknown weight_map {self.weight_map!r}; use one of {WEIGHT_MAPS}"
+                f"unknown weight_map {limits.shorten(self.weight_map)}; use one of {WEIGHT_MAPS}"
             )
-        if self.dt <= 0:
-            raise SimulationError(f"dt = {self.dt!r} must be > 0")
-        if self.unfolds < 1:
-            raise SimulationError(f"unfolds = {self.unfolds!r} must be >= 1")
         for name in self._positive:
             if getattr(self, name) <= 0:
                 raise SimulationError(f"parameter {name} = {getattr(self, name)!r} must be > 0")
