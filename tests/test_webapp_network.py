@@ -452,3 +452,70 @@ def test_cached_tables_cannot_be_changed_by_a_caller(cook, level):
     pd.testing.assert_frame_equal(network.node_table(net), before_table)
     for view in network.VIEWS:
         pd.testing.assert_frame_equal(network.positions(net, view), before_pos[view])
+
+
+def test_search_suggests_close_names_for_a_typo_and_finds_classes_by_member():
+    typo = exploration.search_suggestions("cook2019", "neuron", "AVLA")
+    marked = [o["value"] for o in typo if o["label"].endswith("did you mean?")]
+    expected = connectome.load("cook2019").names.suggest("AVLA")
+    assert marked == expected and marked[0] == "AVAL"
+    # the marked options carry the typed text, so the box's own filter keeps them
+    assert all("avla" in o["search"] for o in typo[: len(marked)])
+    assert len(typo) == len(exploration.search_options("cook2019", "neuron"))
+    # a name that matches needs no suggestion
+    plain = exploration.search_suggestions("cook2019", "neuron", "aval")
+    assert not any(o["label"].endswith("did you mean?") for o in plain)
+    # at class level a member neuron's name finds its class, as ?select=rimr does
+    rim = [o["value"] for o in exploration.search_options("cook2019", "class")
+           if "rimr" in o["search"].split()]  # fmt: skip
+    assert rim == exploration.resolve("cook2019", "class", "rimr")[0] == ["RIM"]
+
+
+def test_switching_dataset_keeps_the_neurons_it_has_and_names_the_rest():
+    kept, missing = exploration.kept_selection("witvliet2021_8", "neuron", ["aval", "CANL"])
+    assert "CANL" not in connectome.load("witvliet2021_8").neurons.index
+    assert (kept, missing) == (["AVAL"], ["CANL"])
+
+
+def test_partner_tables_show_every_partner_behind_an_expander(cook):
+    panel = explore._node_panel("cook2019", "neuron", "AVAL")
+    p = connectome.partners(cook, "AVAL")
+    tables = {}
+
+    def walk(node):
+        if getattr(node, "className", "") and "wl-partners" in node.className:
+            d = node.to_plotly_json()["props"]["data-direction"]
+            rows = tables.setdefault(d, [])
+            for tbody in node.children if isinstance(node.children, list) else [node.children]:
+                if isinstance(tbody, explore.html.Tbody):
+                    rows += [tr.children[0].children.children for tr in tbody.children]
+        for child in getattr(node, "children", None) or []:
+            if hasattr(child, "children"):
+                walk(child)
+
+    walk(panel)
+    for d in ("in", "out", "gap"):
+        assert tables[d] == list(p.loc[p["direction"] == d, "partner"]), d
+    assert len(tables["in"]) > explore.MAX_PARTNERS
+
+
+def test_path_list_shows_the_cost_it_ranks_by(cook):
+    state = exploration.ExploreState(source="PLM", target="AVA")
+    rows, _ = exploration.path_rows(state)
+    costs = [r["cost"] for r in rows]
+    assert costs == sorted(costs)
+    items = explore._path_list(rows, "", state)[1].children
+    assert [float(li.to_plotly_json()["props"]["data-cost"]) for li in items] == costs
+    for li, c in zip(items, costs, strict=True):
+        assert f"cost {c:.3g}" in li.children[1].children
+
+
+def test_selection_edges_have_their_own_colours_and_legend_entries():
+    used = set(network.TYPE_COLORS.values())
+    assert not used & set(network.SELECTION_EDGE_COLORS.values())
+    sheet = network.stylesheet("type", ["AVAL"])
+    inputs = next(r for r in sheet if r["selector"] == 'edge.chem[target = "AVAL"]')
+    assert inputs["style"]["line-color"] == network.SELECTION_EDGE_COLORS["input to the selection"]
+    legend = str(explore._legend(network.legend("type"), False, True))
+    assert "input to the selection" in legend and "output of the selection" in legend
+    assert "input to the selection" not in str(explore._legend(network.legend("type"), False))

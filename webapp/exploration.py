@@ -30,14 +30,17 @@ __all__ = [
     "LEVELS",
     "MAX_HIGHLIGHT",
     "N_PATHS",
+    "SUGGESTED",
     "ExploreState",
     "network_of",
     "neuron_classes",
     "resolve",
+    "kept_selection",
     "path_rows",
     "format_weight",
     "render",
     "search_options",
+    "search_suggestions",
     "fingerprint",
     "stored_paths",
 ]
@@ -48,6 +51,7 @@ TABS = ("network", "heatmap")
 LEVELS = ("neuron", "class")
 MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
 N_PATHS = 5
+SUGGESTED = " · did you mean?"  # the end of a suggested option's label
 
 
 def _weight(raw, name, default, problems):
@@ -269,6 +273,19 @@ def resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
     return list(nodes), problems
 
 
+def kept_selection(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
+    """Which selected names ``dataset`` has (in the search box's spelling) and which it
+    has not: what is kept, and what is said, when the user switches dataset."""
+    options = {o["value"].lower(): o["value"] for o in search_options(dataset, level)}
+    kept, missing = [], []
+    for name in _names(names):
+        if name.lower() in options:
+            kept.append(options[name.lower()])
+        else:
+            missing.append(name)
+    return kept, missing
+
+
 def path_rows(state: ExploreState) -> tuple[list[dict], str]:
     """The paths the path finder asks for, and a message when there are none."""
     if not state.source and not state.target:
@@ -393,12 +410,24 @@ def render(state: ExploreState, paths=()) -> dict:
 
 @functools.cache
 def search_options(dataset: str, level: str) -> tuple:
-    """Dropdown options: every node, plus (at neuron level) classes with several members."""
+    """Dropdown options: every node, plus (at neuron level) classes with several members.
+
+    Each option's ``search`` text holds its label and, at class level, the lower-case
+    names of the member neurons, so "rimr" finds the class RIM: the rule the URL and the
+    path finder follow (:func:`connectome.neurons.class_by_name`).
+    """
     net = network_of(dataset, level)
     table = network.node_table(net)
+    aliases: dict[str, list[str]] = {}
+    if level == "class":
+        for neuron, cls in neuron_classes(dataset).items():
+            if neuron != cls.lower():
+                aliases.setdefault(cls, []).append(neuron)
     options = []
     for name, t in zip(table.index, table["type"], strict=True):
-        options.append({"label": f"{name} · {t}", "value": name})
+        label = f"{name} · {t}"
+        search = _search_text(label, aliases.get(name))
+        options.append({"label": label, "value": name, "search": search})
     if level == "neuron":
         members: dict[str, list[str]] = {}
         for name, cls, t in zip(table.index, table["class"], table["type"], strict=True):
@@ -406,8 +435,33 @@ def search_options(dataset: str, level: str) -> tuple:
                 members.setdefault(cls, []).append(name)
         for cls, names in members.items():
             if len(names) > 1 or (cls not in table.index):
-                options.append({"label": f"{cls} · class of {len(names)}", "value": cls})
+                label = f"{cls} · class of {len(names)}"
+                options.append({"label": label, "value": cls, "search": _search_text(label)})
     return tuple(options)
+
+
+def _search_text(label: str, aliases=None) -> str:
+    return " ".join([label.lower(), *(aliases or [])])
+
+
+def search_suggestions(dataset: str, level: str, typed) -> list[dict]:
+    """The search box's options while ``typed`` is in it: all of :func:`search_options`,
+    and, when no option matches what was typed (a typo such as "AVLA"), the closest names
+    marked "did you mean?" and made to match the typed text (the box filters by it).
+    """
+    options = list(search_options(dataset, level))
+    key = str(typed or "").strip().lower()
+    if not key or any(key in o["search"] for o in options):
+        return options
+    close = network_of(dataset, level).names.suggest(key)
+    rank = {name: i for i, name in enumerate(close)}
+    hits = [
+        {**o, "label": o["label"] + SUGGESTED, "search": o["search"] + " " + key}
+        for o in options
+        if o["value"] in rank
+    ]
+    hits.sort(key=lambda o: rank[o["value"]])
+    return hits + [o for o in options if o["value"] not in rank]
 
 
 def fingerprint(state: ExploreState, view: dict, paths) -> str:

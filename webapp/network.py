@@ -58,6 +58,7 @@ __all__ = [
     "TRANSMITTER_COLORS",
     "CHANGE_COLORS",
     "COMPARE_NODE_COLOR",
+    "SELECTION_EDGE_COLORS",
     "SCALE",
     "VERTICAL_STRETCH",
     "LATERAL_TILT",
@@ -111,8 +112,11 @@ CHANGE_COLORS = {
 COMPARE_NODE_COLOR = "#D5DBE1"
 _CHEM_COLOR = "#7F8C99"
 _GAP_COLOR = "#E69F00"
-_IN_COLOR = "#0072B2"
-_OUT_COLOR = "#D55E00"
+#: A selected neuron's own synapses: inputs and outputs, in colours no node type uses
+#: (Paul Tol's indigo and wine).
+SELECTION_EDGE_COLORS = {"input to the selection": "#332288", "output of the selection": "#882255"}
+_IN_COLOR = SELECTION_EDGE_COLORS["input to the selection"]
+_OUT_COLOR = SELECTION_EDGE_COLORS["output of the selection"]
 _PATH_COLOR = "#E6007E"
 
 SCALE = 4.0  # px per µm in the anatomical view
@@ -515,8 +519,9 @@ def stylesheet(
         Node colour: neuron type (muscles and other cells have their own colours and
         shapes) or primary neurotransmitter.
     selected : iterable of str
-        Selected nodes: outlined and enlarged; their synapses are coloured (inputs blue,
-        outputs vermillion, gap junctions orange) and everything not connected is dimmed.
+        Selected nodes: outlined and enlarged; their synapses are coloured (inputs indigo,
+        outputs wine: :data:`SELECTION_EDGE_COLORS`; gap junctions orange) and everything
+        not connected is dimmed.
     partners : iterable of str
         Nodes that stay undimmed with the selection (its drawn partners).
     path_nodes : iterable of str
