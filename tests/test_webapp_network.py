@@ -326,7 +326,7 @@ def test_bad_query_values_fall_back_with_a_message():
         {"dataset": "nope", "chem": "lots", "gap": "-2", "view": "top", "types": "glia"}
     )
     assert state.dataset == "cook2019" and state.chem == 1.0 and state.gap == 1.0
-    assert state.view == "anatomical" and state.types == ()
+    assert state.view == "schematic" and state.types == ()
     text = " ".join(problems)
     for word in ("nope", "lots", "-2", "top", "glia"):
         assert word in text
@@ -395,11 +395,17 @@ def _find(component, cid):
 
 
 def test_layout_draws_what_the_api_says():
-    page = explore.layout(dataset="varshney2011", chem="4", select="aval")
+    page = explore.layout(dataset="varshney2011", chem="4", select="aval", edges="all")
     store = _find(page, "explore-elements")
     c = connectome.load("varshney2011")
     expected = _api_edges(c, 4, 1)
     assert len(store.data["s"]) == len(expected)
+    # by default the whole network draws only the selection's synapses
+    default = _find(
+        explore.layout(dataset="varshney2011", chem="4", select="aval"), "explore-elements"
+    )
+    touching = expected[(expected["pre"] == "AVAL") | (expected["post"] == "AVAL")]
+    assert len(default.data["s"]) == len(touching) > 0
     assert len(store.data["n"]) == len(c.neurons)
     assert _find(page, "explore-dataset").value == "varshney2011"
     assert _find(page, "explore-search").value == ["AVAL"]  # the spelling of the options
@@ -519,3 +525,75 @@ def test_selection_edges_have_their_own_colours_and_legend_entries():
     legend = str(explore._legend(network.legend("type"), False, True))
     assert "input to the selection" in legend and "output of the selection" in legend
     assert "input to the selection" not in str(explore._legend(network.legend("type"), False))
+
+
+def _label_boxes(net, view="schematic"):
+    """Each neuron's node and label box (model px) as the stylesheet draws them unselected:
+    the node a square of the node width, its label centred above it (``text-valign: top``,
+    ``text-margin-y``), ``font-size`` high and 0.7 em per character wide (capitals and
+    digits of a sans-serif font are about 0.6 to 0.68 em)."""
+    sheet = network.stylesheet(scale=network.view_scale(net, view))
+    node = next(r["style"] for r in sheet if r["selector"] == "node")
+    size, font, margin = node["width"], node["font-size"], -node["text-margin-y"]
+    pos = network.positions(net, view)
+    neurons = network.node_table(net)["type"].isin(network.NEURON_TYPES)
+    out = {}
+    for name, x, y in zip(pos.index[neurons], pos.loc[neurons, "x"], pos.loc[neurons, "y"],
+                          strict=True):  # fmt: skip
+        half = max(size, 0.7 * font * len(name)) / 2
+        out[name] = (x - half, y - size / 2 - margin - font, x + half, y + size / 2)
+    return out
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("level", ["neuron", "class"])
+def test_schematic_view_has_no_two_labelled_nodes_overlapping(dataset, level):
+    net = exploration.network_of(dataset, level)
+    boxes = _label_boxes(net)
+    items = sorted(boxes.items(), key=lambda kv: kv[1][0])
+    clashes = []
+    for i, (a, (_, ay0, ax1, ay1)) in enumerate(items):
+        for b, (bx0, by0, _, by1) in items[i + 1 :]:
+            if bx0 >= ax1:
+                break
+            if by0 < ay1 and ay0 < by1:
+                clashes.append((a, b))
+    assert clashes == []
+    # the anatomical view it replaces as the default: the head is a pile of labels
+    if dataset == "cook2019" and level == "neuron":
+        side = _label_boxes(net, "anatomical")
+        names = sorted(side, key=lambda n: side[n][0])
+        overlapping = sum(
+            1
+            for i, a in enumerate(names)
+            for b in names[i + 1 : i + 40]
+            if side[b][0] < side[a][2] and side[b][1] < side[a][3] and side[a][1] < side[b][3]
+        )
+        assert overlapping > 100
+
+
+def test_schematic_view_keeps_the_body_order(cook):
+    pos = network.positions(cook, "schematic")
+    soma = cook.neurons[["y"]].dropna()
+    x = pos.loc[soma.index, "x"]
+    # head to tail: a neuron further back is never in an earlier column
+    order = soma["y"].sort_values(kind="stable").index
+    assert (x.loc[order].diff().dropna() >= 0).all()
+    assert x.loc["AVAL"] < x.loc["DA9"] < x.loc["PLML"]
+
+
+def test_partner_buttons_have_distinct_ids(cook):
+    """PVCL is both an input and an output of AVAL: two buttons, two ids."""
+    ids = []
+
+    def walk(node):
+        if isinstance(node, explore.html.Button) and isinstance(node.id, dict):
+            ids.append(tuple(sorted(node.id.items())))
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if hasattr(child, "children"):
+                walk(child)
+
+    walk(explore._node_panel("cook2019", "neuron", "AVAL"))
+    p = connectome.partners(cook, "AVAL")
+    assert len(ids) == len(p) == len(set(ids))

@@ -25,6 +25,7 @@ from webapp.forms import parse_number
 
 __all__ = [
     "SHOW",
+    "EDGES",
     "PATH_MODES",
     "TABS",
     "LEVELS",
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 SHOW = ("all", "0", "1", "2", "3")
+EDGES = ("selection", "all")
 PATH_MODES = ("strongest", "shortest")
 TABS = ("network", "heatmap")
 LEVELS = ("neuron", "class")
@@ -91,12 +93,18 @@ class ExploreState:
         A shipped dataset key (:func:`connectome.datasets`).
     level : {"neuron", "class"}
         Draw neurons, or classes (L/R and numbered members merged).
-    view : {"anatomical", "layered"}
+    view : {"schematic", "anatomical", "layered"}
+        The schematic view (the default) keeps every label readable; see
+        :mod:`webapp.network`.
     color : {"type", "transmitter"}
     select : tuple of str
         Selected neurons or classes, as typed (resolved when drawn).
     show : {"all", "0", "1", "2", "3"}
         The whole network, or only the selection and its k-hop neighbourhood.
+    edges : {"selection", "all"}
+        In the whole network (``show="all"``, no comparison), draw only the selection's
+        synapses (the default: thousands of edges hide the drawing), or all of them.
+        Neighbourhoods and comparisons draw all their edges.
     chem, gap : float
         Minimum chemical / gap-junction weight drawn (the dataset's unit).
     types : tuple of str
@@ -113,10 +121,11 @@ class ExploreState:
 
     dataset: str = "cook2019"
     level: str = "neuron"
-    view: str = "anatomical"
+    view: str = "schematic"
     color: str = "type"
     select: tuple = ()
     show: str = "all"
+    edges: str = "selection"
     chem: float = 1.0
     gap: float = 1.0
     types: tuple = network.NEURON_TYPES
@@ -136,6 +145,7 @@ class ExploreState:
             "color": "color",
             "select": "select",
             "show": "show",
+            "edges": "edges",
             "chem": "chem",
             "gap": "gap",
             "types": "types",
@@ -191,6 +201,7 @@ class ExploreState:
             ),
             select=_names(values.get("select")),
             show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
+            edges=_choice(values.get("edges"), EDGES, default.edges, "edge choice", problems),
             chem=_weight(values.get("chem", default.chem), "chemical", default.chem, problems),
             gap=_weight(values.get("gap", default.gap), "gap-junction", default.gap, problems),
             types=types,
@@ -333,7 +344,8 @@ def render(state: ExploreState, paths=()) -> dict:
     -------
     dict
         ``elements, stylesheet, legend (list of (label, colour, shape)), summary (str),
-        problems (list of str), nodes (list), edges (DataFrame), selected (list)``.
+        problems (list of str), nodes (list), edges (DataFrame: every edge that passes the
+        filters, drawn or not), selected (list)``.
     """
     net = network_of(state.dataset, state.level)
     other = network_of(state.compare, state.level) if state.compare else None
@@ -365,9 +377,12 @@ def render(state: ExploreState, paths=()) -> dict:
     )
     drawn = set(nodes)
     selected = [n for n in selected if n in drawn]
-    els = network.elements(net, nodes, edges, state.view)
-    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
     sel = set(selected)
+    shown = edges
+    if state.edges == "selection" and hops is None and other is None:
+        shown = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
+    els = network.elements(net, nodes, shown, state.view)
+    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
     touching = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
     partners = sorted((set(touching["pre"]) | set(touching["post"])) - sel)
     sheet = network.stylesheet(
@@ -385,7 +400,12 @@ def render(state: ExploreState, paths=()) -> dict:
     summary = f"{n_neurons} {what}"
     if len(nodes) > n_neurons:
         summary += f", {len(nodes) - n_neurons} muscles and other cells"
-    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions drawn"
+    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions"
+    if len(shown) == len(edges):
+        summary += " drawn"
+    else:
+        whose = "the selection's" if sel else "none: select a neuron, or choose Edges: all"
+        summary += f" pass the filters; {len(shown)} drawn ({whose})"
     if other is not None:
         counts = edges["change"].value_counts()
         summary += " — " + ", ".join(
@@ -470,6 +490,7 @@ def fingerprint(state: ExploreState, view: dict, paths) -> str:
         state.dataset,
         state.level,
         state.view,
+        state.edges,
         state.compare,
         state.chem,
         state.gap,

@@ -128,7 +128,7 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
     loads = []
     for _ in range(3):  # a cold load, then two with the browser's caches warm
         page.goto("about:blank")
-        loads.append(round(open_explore(page, live_app + "/")))
+        loads.append(round(open_explore(page, live_app + "/?edges=all")))
         wait_for_counts(page, api_counts())
     timings["first_render_cook2019_ms"] = loads
     shot("full-cook2019")
@@ -174,7 +174,7 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
 
 
 def test_thresholds_change_the_drawn_edges_as_the_api_counts(page, live_app, console_errors, shot):
-    open_explore(page, live_app)
+    open_explore(page, live_app, "?edges=all")
     page.fill("#explore-min-chem", "5")
     page.press("#explore-min-chem", "Enter")
     wait_for_counts(page, api_counts(min_chem=5))
@@ -249,7 +249,7 @@ def test_path_finder_draws_and_lists_the_strongest_paths(page, live_app, console
 def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
     page, live_app, console_errors, shot, timings
 ):
-    open_explore(page, live_app)
+    open_explore(page, live_app, "?edges=all")
     wait_for_counts(page, api_counts())
     mark = "() => { window.__switch = performance.now(); }"
     for option, key in [("witvliet2021_8", "witvliet2021_8"), ("cook2019 ", "cook2019")]:
@@ -328,7 +328,7 @@ def test_compare_mode_and_adjacency_heatmap(page, live_app, console_errors, shot
 
 
 def test_bad_input_gets_a_message_not_a_crash(page, live_app, console_errors, shot):
-    open_explore(page, live_app, "?dataset=nope&select=FOO&show=1&chem=abc&view=top")
+    open_explore(page, live_app, "?dataset=nope&select=FOO&show=1&chem=abc&view=top&edges=all")
     text = messages(page)
     for part in ("unknown dataset 'nope'", "unknown neuron 'FOO'", "Select a neuron", "'abc'"):
         assert part in text, text
@@ -396,7 +396,12 @@ def test_search_suggests_for_typos_and_keeps_the_selection_across_datasets(
     expect(page.locator("#explore-panel h3")).to_have_text(["AVAL"])
     # at class level a member's name finds its class, as ?level=class&select=rimr does
     open_explore(page, live_app, "?level=class")
-    search(page, "rimr")
+    page.click("#explore-search")
+    page.keyboard.type("rimr")
+    expect(page.locator(".dash-dropdown-option")).to_have_text(["RIM · interneuron"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
     expect(page.locator("#explore-panel h3").first).to_have_text("RIM")
     assert console_errors == []
 
@@ -442,4 +447,36 @@ def test_heatmap_fits_a_900px_window_and_the_graph_refits_on_resize(
     page.wait_for_function(f"() => {CY}.zoom() > {zoom}", timeout=20_000)
     page.wait_for_function(fitted, timeout=20_000)
     shot("refit-wide")
+    assert console_errors == []
+
+
+def test_default_view_is_readable_and_draws_a_bounded_number_of_edges(
+    page, live_app, console_errors, shot
+):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_explore(page, live_app)
+    c = connectome.load("cook2019")
+    expect(page.locator("#explore-view input[value=schematic]")).to_be_checked()
+    # the whole network without a selection: every neuron, no edge (the summary says why)
+    wait_for_counts(page, {"nodes": len(c.neurons), "chem": 0, "gap": 0})
+    expect(page.locator("#explore-summary")).to_contain_text("0 drawn (none: select a neuron")
+    # at the default zoom the labels are drawn (cytoscape hides those under 7 px)
+    shown = page.evaluate(
+        f"() => {{ const cy = {CY}; const n = cy.nodes()[0];"
+        " return cy.zoom() * parseFloat(n.style('font-size')) >= n.style('min-zoomed-font-size')"
+        ".replace('px', '') * 1; }"
+    )
+    assert shown
+    shot("schematic-default")
+    # a selection draws its own synapses only: bounded by its degree
+    search(page, "aval")
+    e = c.neuron_edges
+    touching = e[(e["pre"] == "AVAL") | (e["post"] == "AVAL")]
+    chem = int((touching["kind"] == "chemical").sum())
+    wait_for_counts(page, {"chem": chem, "gap": len(touching) - chem})
+    shot("schematic-aval")
+    # and every edge on request
+    page.locator("#explore-edges label", has_text="all").click()
+    wait_for_counts(page, api_counts())
+    assert "edges=all" in page.url
     assert console_errors == []

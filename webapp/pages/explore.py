@@ -110,14 +110,16 @@ def _legend(items, compare: bool, selected: bool = False):
     return [html.Div(chips, className="wl-legend-row"), html.Div(edges, className="wl-legend-row")]
 
 
-def _partner_rows(rows):
+def _partner_rows(rows, direction: str):
+    """Partner rows; a button's id names its table too (a partner can be in several, and
+    Dash reads the first of two equal ids: a click on the second would be lost)."""
     return [
         html.Tr(
             [
                 html.Td(
                     html.Button(
                         p,
-                        id={"type": "explore-partner", "name": p},
+                        id={"type": "explore-partner", "name": p, "table": direction},
                         className="wl-link",
                         title=f"select {p}",
                     )
@@ -132,7 +134,7 @@ def _partner_rows(rows):
 def _partner_table(rows, direction: str, title: str):
     """The first :data:`MAX_PARTNERS` partners, the rest behind a "show all" expander."""
     head = html.Thead(html.Tr([html.Th("partner"), html.Th("weight")]))
-    body = _partner_rows(rows[:MAX_PARTNERS])
+    body = _partner_rows(rows[:MAX_PARTNERS], direction)
     if not rows:
         body = [html.Tr(html.Td("none", colSpan=2, className="wl-muted"))]
     children = [
@@ -147,7 +149,7 @@ def _partner_table(rows, direction: str, title: str):
                 [
                     html.Summary(f"show all {len(rows)} ({len(rows) - MAX_PARTNERS} more)"),
                     html.Table(
-                        html.Tbody(_partner_rows(rows[MAX_PARTNERS:])),
+                        html.Tbody(_partner_rows(rows[MAX_PARTNERS:], direction)),
                         className="wl-partners wl-partners-more",
                         **{"data-direction": direction},
                     ),
@@ -345,12 +347,27 @@ def layout(**query):
                         dcc.RadioItems(
                             id="explore-view",
                             options=[
+                                {"label": "schematic", "value": "schematic"},
                                 {"label": "anatomical", "value": "anatomical"},
                                 {"label": "layered", "value": "layered"},
                             ],
                             value=state.view,
                             inline=True,
                         ),
+                        "schematic: the body straightened, the head spread out",
+                    ),
+                    _control(
+                        "Edges",
+                        dcc.RadioItems(
+                            id="explore-edges",
+                            options=[
+                                {"label": "the selection's", "value": "selection"},
+                                {"label": "all", "value": "all"},
+                            ],
+                            value=state.edges,
+                            inline=True,
+                        ),
+                        "in the whole network; neighbourhoods draw all theirs",
                     ),
                     _control(
                         "Colour by",
@@ -661,6 +678,7 @@ CONTROLS = {
     "explore-color": ("value", "color"),
     "explore-search": ("value", "select"),
     "explore-show": ("value", "show"),
+    "explore-edges": ("value", "edges"),
     "explore-min-chem": ("value", "chem"),
     "explore-min-gap": ("value", "gap"),
     "explore-types": ("value", "types"),
@@ -794,7 +812,7 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("explore-search", "value"),
         Input("explore-graph", "tapNodeData"),
-        Input({"type": "explore-partner", "name": ALL}, "n_clicks"),
+        Input({"type": "explore-partner", "name": ALL, "table": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
     def _select_clicked(node, _clicks):
