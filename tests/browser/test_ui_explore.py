@@ -480,3 +480,31 @@ def test_default_view_is_readable_and_draws_a_bounded_number_of_edges(
     wait_for_counts(page, api_counts())
     assert "edges=all" in page.url
     assert console_errors == []
+
+
+def test_a_phone_width_page_is_readable(page, live_app, console_errors, shot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_explore(page, live_app, "?select=AVAL")
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVAL")
+    overflow = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"
+    )
+    assert max(overflow[:2]) <= overflow[2] == 390, overflow
+    box = page.locator("#explore-graph").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["width"] > 300 and box["height"] > 300, box
+    # the graph is drawn inside its box: every node within the visible extent
+    inside = f"""() => {{ const cy = {CY}; const bb = cy.nodes().boundingBox();
+        const e = cy.extent(); return bb.x1 >= e.x1 - 1 && bb.x2 <= e.x2 + 1
+            && bb.y1 >= e.y1 - 1 && bb.y2 <= e.y2 + 1; }}"""
+    page.wait_for_function(inside, timeout=20_000)
+    # nothing on the page is wider than the screen, the controls below included
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('#explore-page *')].filter(el => {"
+        " const r = el.getBoundingClientRect(); return r.width > 0 && r.right > 391; })"
+        ".map(el => [el.closest('[id]').id, el.className, el.textContent.slice(0, 30),"
+        " el.getBoundingClientRect().right]).slice(0, 5)"
+    )
+    assert wide == []
+    shot("phone")
+    assert console_errors == []
