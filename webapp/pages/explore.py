@@ -276,6 +276,14 @@ def _control(label, component, help_text=None):
     return html.Div(children, className="wl-control")
 
 
+def _choices(label, id_, value, options, help_text=None):
+    """A labelled row of radio buttons (``options``: (label, value) pairs)."""
+    items = dcc.RadioItems(
+        id=id_, options=[{"label": t, "value": v} for t, v in options], value=value, inline=True
+    )
+    return _control(label, items, help_text)
+
+
 def layout(**query):
     """The Explore page for a URL query (see :class:`ExploreState` for the keys)."""
     state, url_problems = ExploreState.from_query(query)
@@ -330,57 +338,36 @@ def layout(**query):
             html.Section(
                 [
                     html.H2("Drawing"),
-                    _control(
+                    _choices(
                         "Nodes",
-                        dcc.RadioItems(
-                            id="explore-level",
-                            options=[
-                                {"label": "neurons", "value": "neuron"},
-                                {"label": "classes", "value": "class"},
-                            ],
-                            value=state.level,
-                            inline=True,
-                        ),
+                        "explore-level",
+                        state.level,
+                        [("neurons", "neuron"), ("classes", "class")],
                     ),
-                    _control(
+                    _choices(
                         "Layout",
-                        dcc.RadioItems(
-                            id="explore-view",
-                            options=[
-                                {"label": "schematic", "value": "schematic"},
-                                {"label": "anatomical", "value": "anatomical"},
-                                {"label": "layered", "value": "layered"},
-                            ],
-                            value=state.view,
-                            inline=True,
-                        ),
+                        "explore-view",
+                        state.view,
+                        [
+                            ("schematic", "schematic"),
+                            ("anatomical", "anatomical"),
+                            ("layered", "layered"),
+                        ],
                         "schematic: the body straightened, the head spread out",
                     ),
-                    _control(
+                    _choices(
                         "Edges",
-                        dcc.RadioItems(
-                            id="explore-edges",
-                            options=[
-                                {"label": "the selection's", "value": "selection"},
-                                {"label": "all", "value": "all"},
-                            ],
-                            value=state.edges,
-                            inline=True,
-                        ),
+                        "explore-edges",
+                        state.edges,
+                        [("the selection's", "selection"), ("all", "all")],
                         "in the whole network; neighbourhoods draw all theirs",
                     ),
-                    _control(
+                    _choices(
                         "Colour by",
-                        dcc.RadioItems(
-                            id="explore-color",
-                            options=[
-                                {"label": "type", "value": "type"},
-                                {"label": "transmitter", "value": "transmitter"},
-                            ],
-                            value=state.color,
-                            inline=True,
-                        ),
-                    ),
+                        "explore-color",
+                        state.color,
+                        [("type", "type"), ("transmitter", "transmitter")],
+                    ),  # fmt: skip
                 ],
                 className="wl-section",
             ),
