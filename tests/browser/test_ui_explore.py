@@ -385,7 +385,10 @@ def test_search_suggests_for_typos_and_keeps_the_selection_across_datasets(
     legend = page.locator("#explore-legend")
     expect(legend).to_contain_text("input to the selection")
     expect(legend).to_contain_text("output of the selection")
-    colour = page.evaluate(f"() => {CY}.edges('.chem[target = \"AVAL\"]')[0].style('line-color')")
+    # (the whole network draws the selection's edges once it is selected)
+    inputs = f"{CY}.edges('.chem[target = \"AVAL\"]')"
+    page.wait_for_function(f"() => {inputs}.length > 0", timeout=30_000)
+    colour = page.evaluate(f"() => {inputs}[0].style('line-color')")
     assert colour == "rgb(51,34,136)"  # SELECTION_EDGE_COLORS["input to the selection"]
     shot("typo-suggestion")
     # switching dataset keeps the neurons the new one has and names the others
