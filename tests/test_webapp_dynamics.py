@@ -108,14 +108,25 @@ def test_heatmap_figure_rows_groups_and_colour_range():
     z = np.asarray(heat.z)
     tb, vb = bin_mean(t, dV)
     assert z.shape == (5, len(tb)) and z.dtype == np.float32
-    np.testing.assert_array_equal(z, vb.T)
-    assert list(heat.y) == names and fig.layout.yaxis.autorange == "reversed"
     peaks = np.abs(vb).max(axis=0)
-    assert heat.zmax == pytest.approx(np.percentile(peaks, 90)) and heat.zmin == -heat.zmax
-    assert heat.zmax < 500  # the stimulated neuron saturates instead of washing out
+    # each row scaled to its own largest |dV|: the colour range [-1, 1] covers the data exactly
+    np.testing.assert_allclose(z, (vb / peaks).T, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(z).max(axis=1), 1.0, rtol=1e-6)
+    assert (heat.zmin, heat.zmax) == (-1.0, 1.0)
+    np.testing.assert_allclose(np.asarray(heat.customdata), vb.T, rtol=1e-6)  # hover: mV
+    assert list(heat.y) == names and fig.layout.yaxis.autorange == "reversed"
     assert [a.text for a in fig.layout.annotations] == ["sensory (2)", "interneuron (1)",
                                                         "motor (2)"]  # fmt: skip
     assert [s.y0 for s in fig.layout.shapes] == [1.5, 2.5]
+
+
+def test_heatmap_figure_leaves_a_still_row_at_zero():
+    t = np.arange(100) * 1e-2
+    dV = np.zeros((100, 2))
+    dV[:, 0] = 8000.0 * t  # volts, as a stimulated graded neuron
+    fig = heatmap_figure(t, dV, ["A", "B"], ["sensory", "motor"])
+    z = np.asarray(fig.data[0].z)
+    assert np.all(z[1] == 0.0) and z[0].max() == pytest.approx(1.0)
 
 
 def test_phase_portrait_plots_the_projections():
@@ -305,8 +316,10 @@ def test_plm_preset_analysis_is_sim_analysis():
     assert form["dataset"] == "varshney2011"
     fields = {k: form[k] for k in ("duration", "dt", "record")}
     parsed = sp.read_form("graded", form["params"], form["rows"], "", **fields)
+    assert dict(parsed["params"]) == {"signs": "kunert2014"}  # the paper's inhibitory set
     request = sp.check_request(VARSHNEY, parsed)
     result = sp.simulated(request)
+    assert result.circuit.params.signs == "kunert2014"
     info = sp.analyse(result, request)
     motor = info["motor"]
     assert {result.circuit.neurons.loc[n, "class"] for n in motor} <= set(sp.VENTRAL_CORD)
@@ -323,6 +336,41 @@ def test_plm_preset_analysis_is_sim_analysis():
     head = csv.splitlines()[0].split(",")
     assert head[0] == "t (s)" and head[1] == f"{result.names[0]} (mV)"
     assert len(csv.splitlines()) == len(result.t) + 1
+
+
+def test_plm_preset_traces_are_cord_motor_neurons_from_the_fixed_point():
+    form = sp.preset_form("plm")
+    assert (form["traces"], form["reference"]) == ("cord", "fixed")
+    fields = {k: form[k] for k in ("duration", "dt", "record")}
+    request = sp.check_request(
+        VARSHNEY, sp.read_form("graded", form["params"], form["rows"], "", **fields)
+    )
+    result = sp.simulated(request)
+    picks = sp.cord_traces(result)
+    classes = result.circuit.neurons.loc[picks, "class"]
+    assert len(picks) == sp.N_TRACES and list(classes[:4]) == list(sp.CORD_AB)
+    ref, label = sp.trace_reference(result, request, "fixed")
+    assert label == "V − fixed point"
+    # the reference is the network's fixed point under the input: started there, it stays
+    still = simulate(
+        result.circuit, step("PLM", 2000.0), duration=0.5, record_every=50, initial=ref
+    )
+    assert np.abs(still.V - ref).max() < 1e-6 * np.abs(ref).max()
+    # the motor neurons swing about it by millivolts; PLM sits volts above rest
+    late = result.V[result.t > 3.0][:, result.indices(picks)] - ref[result.indices(picks)]
+    assert 1.0 < np.ptp(late, axis=0).min() and np.abs(late.mean(axis=0)).max() < 50.0
+    assert result.V[-1, result.indices(["PLML"])[0]] > 1000.0
+    fig = sp_results().traces(result, picks, ["PLML"], "r", True, ref, label)
+    idx = result.indices(picks)
+    _, want = decimate(result.t, result.V[:, idx] - ref[idx].astype(np.float32))
+    np.testing.assert_allclose(fig.data[0].y, want[:, 0], rtol=1e-5, atol=1e-4)
+    assert fig.layout.title.text.startswith("V − fixed point")
+
+
+def sp_results():
+    from webapp.figures import results
+
+    return results
 
 
 @pytest.mark.parametrize("name", sorted(sp.PRESETS))

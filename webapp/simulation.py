@@ -48,10 +48,10 @@ from connectome.errors import (
 )
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
-from sim.compiler import compile_circuit
-from sim.models import WEIGHT_MAPS, default_params
+from sim.compiler import compile_circuit, graded_thresholds
+from sim.models import SIGN_SETS, WEIGHT_MAPS, default_params
 from sim.runner import SimResult, count_steps, simulate
-from sim.stimulus import KINDS, Stimulus
+from sim.stimulus import KINDS, Stimulus, constant_epochs
 from sim.threads import one_blas_thread
 from webapp import network
 from webapp.forms import REQUIRED, parse_number
@@ -63,6 +63,8 @@ __all__ = [
     "KEEP_RESULTS",
     "N_TRACES",
     "VENTRAL_CORD",
+    "CORD_AB",
+    "VOLTS_NOTE",
     "PROTOCOLS",
     "FIELDS",
     "PARAMS",
@@ -91,6 +93,9 @@ __all__ = [
     "run_simulation",
     "motor_neurons",
     "stimulated_neurons",
+    "fixed_point",
+    "trace_reference",
+    "cord_traces",
     "onset_of",
     "response_size",
     "default_traces",
@@ -120,7 +125,14 @@ KEEP_RESULTS = 8
 N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
 #: Ventral cord motor neuron classes (the phase portrait's neurons when present).
 VENTRAL_CORD = ("VA", "VB", "DA", "DB", "VD", "DD", "AS", "VC")
-
+#: The cord's A- and B-type motor classes (the PLM preset's default traces).
+CORD_AB = ("VA", "VB", "DA", "DB")
+#: Why stimulated neurons sit at volts in the graded model (shown under its traces).
+VOLTS_NOTE = (
+    "Stimulated neurons sit at volts: the Kunert model's V has no saturation (no spikes, no "
+    "ceiling), and 2000 pA into a 10 pS leak is 200 V of drive, so only the network's "
+    "conductances hold them back; the motor neurons move by millivolts."
+)
 PROTOCOLS = {
     "step": "step",
     "pulse": "pulse train",
@@ -211,6 +223,8 @@ CHOICES = {
         ("threshold", ("input", "rest"), "Vth: recomputed for the constant input (Neural "
          "Interactome) or the network's at rest"),
         ("weight_map", WEIGHT_MAPS, "how synapse counts become conductances"),
+        ("signs", SIGN_SETS, "inhibitory synapses: transmitter (wormlab's default, Wang et al. "
+         "2024 GABA rule: 31 neurons) or kunert2014 (the paper's 26 GABAergic neurons)"),
     ),
     "ltc": (("weight_map", WEIGHT_MAPS, "how synapse counts become weights"),),
 }  # fmt: skip
@@ -227,11 +241,16 @@ PRESETS = {
         "model": "graded",
         "stimuli": [("PLM", "step", {"amp": "2000", "start": "0", "stop": ""})],
         "duration": "8",
+        "params": {"signs": "kunert2014"},
+        "traces": "cord",
+        "reference": "fixed",
         "note": "Kunert, Shlizerman & Kutz 2014 (Phys Rev E 89:052805, "
         "doi:10.1103/PhysRevE.89.052805): a constant 2000 pA into PLML and PLMR (the Neural "
         "Interactome's 0.2) drives the ventral cord motor neurons of the Varshney 2011 wiring "
-        "into a two-mode oscillation (period about 1.2 s). On Cook 2019 the same input settles "
-        "to a fixed point.",
+        "into a two-mode oscillation (period about 1.2 s), with the paper's inhibitory set "
+        "(signs kunert2014: the 26 classical GABAergic neurons). The traces show VA, VB, DA "
+        "and DB motor neurons as deviations from the network's fixed point under this input. "
+        "On Cook 2019 the same input settles to a fixed point.",
     },
     "ava": {
         "label": "AVA activation",
@@ -812,6 +831,62 @@ def stimulated_neurons(result, request):
     return list(dict.fromkeys(n for t, _, _ in request.stimuli for n in cc.resolve([t])))
 
 
+def fixed_point(result, request):
+    """The fixed point the traces are measured from, shape (N,), and what it is.
+
+    Graded model with ``threshold="input"`` and only step stimuli: the network's exact fixed
+    point under the constant input at the end of the run, ``Vth`` of
+    :func:`sim.compiler.graded_thresholds` (at ``V = Vth``, ``s = s_eq`` every derivative is
+    zero). Otherwise, the recorded state at the stimulus onset.
+
+    Returns
+    -------
+    (ndarray, str)
+        The reference potentials and ``"fixed point"`` or ``"V at onset"``.
+    """
+    cc = result.circuit
+    steps_only = all(k == "step" for _, k, _ in request.stimuli)
+    if cc.model == "graded" and cc.params.threshold == "input" and steps_only:
+        stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
+        _, current = constant_epochs(stims, cc, request.duration)
+        return graded_thresholds(cc, current[-1]), "fixed point"
+    onset = onset_of(result, request)
+    return np.asarray(result.V[np.flatnonzero(result.t <= onset)[-1]], np.float64), "V at onset"
+
+
+def trace_reference(result, request, how):
+    """What the traces subtract: ``how`` "fixed" gives :func:`fixed_point`, "raw" nothing.
+
+    Returns
+    -------
+    (ndarray or None, str)
+        The reference (N,) or None, and the traces' y label ("V" or "V − fixed point").
+    """
+    if how != "fixed":
+        return None, "V"
+    ref, what = fixed_point(result, request)
+    return ref, f"V − {what}"
+
+
+def cord_traces(result, n=N_TRACES):
+    """Ventral cord A/B-type motor neurons (:data:`CORD_AB`) for the traces: the largest
+    swings (range over the last two thirds of the run) class by class in turn (VA, VB, DA,
+    DB, VA, ...), so both the A and the B pools, dorsal and ventral, are shown."""
+    cc = result.circuit
+    late = result.V[result.t >= float(result.t[-1]) / 3.0]
+    swing = np.ptp(late, axis=0) if len(late) else np.zeros(cc.n)
+    pools = []
+    for cls in CORD_AB:
+        idx = [i for i, c in enumerate(cc.neurons["class"]) if c == cls]
+        pools.append([cc.names[i] for i in sorted(idx, key=lambda i: -swing[i])])
+    out = []
+    while len(out) < n and any(pools):
+        for pool in pools:
+            if pool and len(out) < n:
+                out.append(pool.pop(0))
+    return out
+
+
 def onset_of(result, request):
     """The earliest stimulus start (at most the last-but-one record time)."""
     starts = [dict(ps).get("start", 0.0) or 0.0 for _, _, ps in request.stimuli]
@@ -919,6 +994,8 @@ def default_form(model="graded", dataset="cook2019"):
         "ablate": "",
         **TIMING[model],
         "note": "",
+        "traces": "strongest",
+        "reference": "raw",
     }
 
 
@@ -930,8 +1007,11 @@ def preset_form(name, dataset="cook2019"):
         form_row(i, target, kind, values, p["model"])
         for i, (target, kind, values) in enumerate(p["stimuli"])
     ]
+    form["params"].update(p.get("params", {}))
     form["duration"] = p["duration"]
     form["note"] = p["note"]
+    form["traces"] = p.get("traces", "strongest")
+    form["reference"] = p.get("reference", "raw")
     return form
 
 

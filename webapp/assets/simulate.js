@@ -8,6 +8,9 @@
  * ones are faded. It returns the stylesheet and the time label.
  *
  * play steps the time slider while the Play button is on (simulate-interval ticks).
+ *
+ * running shows "Running…" with a spinner from the click on Run (or a preset's autorun)
+ * until the run's status line arrives.
  */
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -43,6 +46,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         label = "t = " + frames.t[k].toPrecision(4) + " " + frames.time_unit;
       }
       return [sheet, label];
+    },
+
+    running: function (clicks, autorun, status) {
+      var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
+      if (trig.indexOf("simulate-status") === 0) { return ""; }
+      return "Running…";
     },
 
     play: function (clicks, ticks, disabled, value, max) {

@@ -66,19 +66,25 @@ def summary_table(summary, stimulated, unit, time_unit, rows=SUMMARY_ROWS):
     ]
 
 
-def traces(result, names, highlight, run_id, stacked=True):
+def traces(result, names, highlight, run_id, stacked=True, reference=None, quantity="V"):
+    """The traces of ``names``; ``reference`` (N,), when given, is subtracted (``quantity``
+    names the result, e.g. "V − fixed point"; see :func:`webapp.simulation.trace_reference`)."""
     idx = result.indices(names) if names else np.zeros(0, dtype=np.int64)
     units = units_of(result.model)
+    V = result.V[:, idx]
+    if reference is not None:
+        V = V - np.asarray(reference, np.float64)[idx].astype(np.float32)
     return traces_figure(
         result.t,
-        result.V[:, idx],
+        V,
         [result.names[i] for i in idx],
         unit=units["V"],
         time_unit=units["t"],
         highlight=highlight,
-        title="Potentials (dashed: stimulated)",
+        title=f"{quantity} (dashed: stimulated)",
         stacked=stacked,
-        meta={"run": run_id},
+        meta={"run": run_id, "quantity": quantity},
+        quantity=quantity,
     )
 
 
