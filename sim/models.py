@@ -203,9 +203,13 @@ class GradedParams(_Params):
         ``"input"``: ``Vth`` is recomputed, as in the Neural Interactome, whenever the constant
         (step) input changes; ``"rest"``: ``Vth`` is that of the network without input.
     dt : float
-        Default step, s (1e-4). The semi-implicit step is stable for any dt; 0.1 ms keeps the
-        trajectory within about 1e-3 mV of dt = 12.5 µs over seconds of oscillation
-        (tests/test_simulate.py::test_graded_convergence).
+        Default step, s (1e-4). The semi-implicit step is stable for any dt, but not exact:
+        measured on Varshney 2011 with 2000 pA into PLM (default parameters), 0.1 ms differs
+        from a 12.5 µs step by 0.14 mV over the ventral cord motor neurons and 0.66 mV over
+        all neurons at t = 0.5 s, and by up to 56 mV during the onset transient (t = 5 ms,
+        while the stimulated neurons charge by volts):
+        ``PYTHONPATH=$PWD python benchmarks/bench_graded_dt.py``. Use a smaller dt where
+        the first milliseconds matter.
     unfolds : int
         Sub-steps per step (1).
     """
