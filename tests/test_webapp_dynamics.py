@@ -298,6 +298,21 @@ def test_request_round_trip_and_changed_circuit():
     assert sp.motor_neurons(result.circuit) == circuit.motor
 
 
+def test_ltc_on_the_whole_connectome_rests_and_a_zero_stimulus_gives_no_response():
+    form = sp.default_form("ltc")
+    assert form["params"]["w_scale"] == "0.005"  # not ncps's 0.1, which saturates 302 neurons
+    zero = sp.check_request(COOK, parse("ltc", rows=[row(0, amp="0")]))
+    result = sp.simulated(zero)
+    assert np.abs(result.V).max() < 0.2  # rests near vleak = 0, far from the +-1 reversals
+    assert np.abs(result.V - result.V[0]).max() < 1e-9  # starts at its rest: nothing moves
+    summary = response_summary(result, onset=0.0)
+    assert summary["latency"].isna().all() and np.abs(summary["peak"]).max() < 1e-9
+    one = sp.simulated(sp.check_request(COOK, parse("ltc", rows=[row(0, amp="1", start="10")])))
+    np.testing.assert_array_equal(one.V[0], result.V[0])
+    size = sp.response_size(one, 10.0)
+    assert size[one.indices(["PLML"])[0]] > 0.1 and (size > 0.01).sum() > 50  # attributable
+
+
 def test_default_traces_and_response_size():
     request = sp.check_request(COOK, parse(duration="0.5", rows=[row(0, start="0.1")]))
     result = sp.simulated(request)

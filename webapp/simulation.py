@@ -104,6 +104,10 @@ __all__ = [
     "field_text",
     "form_row",
     "default_form",
+    "form_params",
+    "WHOLE_CONNECTOME_PARAMS",
+    "rest_state",
+    "REST_SETTLE",
     "preset_form",
     "form_from_query",
     "units_of",
@@ -228,6 +232,13 @@ CHOICES = {
     ),
     "ltc": (("weight_map", WEIGHT_MAPS, "how synapse counts become weights"),),
 }  # fmt: skip
+#: The form's parameter defaults that differ from sim.models' on a whole connectome. LTC:
+#: ncps's w_scale 0.1 per synapse saturates the 302 neurons with no input at all (max |v|
+#: 0.969 on Cook 2019: the excitatory feedback of hundreds of synapses); 0.005 rests near vleak
+#: (max |v| 0.13) and PLM at amplitude 1 still moves 144 neurons by more than 0.01.
+WHOLE_CONNECTOME_PARAMS = {"graded": {}, "ltc": {"w_scale": 0.005}}
+#: Settling time of :func:`rest_state`, in membrane time constants (one step each).
+REST_SETTLE = 500
 TIMING = {
     "graded": {"duration": "5", "dt": "0.0001", "record": "10"},
     "ltc": {"duration": "100", "dt": "1", "record": "1"},
@@ -692,6 +703,24 @@ def result_file(request):
     return os.path.join(tempfile.gettempdir(), "wormlab-sim-results", _sha(key) + ".npz")
 
 
+@functools.lru_cache(maxsize=8)
+def rest_state(source, model, params, ablate):
+    """The state a run starts from: the network's rest without input.
+
+    Graded: ``"rest"`` (the exact fixed point, :func:`sim.compiler.graded_thresholds`). LTC:
+    the state after :data:`REST_SETTLE` membrane time constants without input from
+    ``v = vleak`` (the fused step's fixed points do not depend on dt, so one step per time
+    constant), so that a stimulus of zero gives no response at all; starting at ``vleak``
+    instead, the whole connectome drifts to its rest and every neuron seems to respond.
+    """
+    if model != "ltc":
+        return "rest"
+    cc = compiled(source, model, params, ablate)
+    tau = cc.params.tau_m if np.isfinite(cc.params.tau_m) else 1.0
+    settle = simulate(cc, [], duration=REST_SETTLE * tau, dt=tau, record_every=REST_SETTLE)
+    return np.array(settle.final_state[0])
+
+
 def _run(request, progress=None):
     cc = compiled(request.source, request.model, request.params, request.ablate)
     stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
@@ -703,6 +732,7 @@ def _run(request, progress=None):
         record_every=request.record_every,
         max_bytes=MAX_RECORDED_VALUES * 4 + 1,
         progress=progress,
+        initial=rest_state(request.source, request.model, request.params, request.ablate),
     )
 
 
@@ -983,13 +1013,22 @@ def form_row(index, target=None, kind="step", values=None, model="graded"):
     return {"index": index, "target": target, "kind": kind, "values": base}
 
 
+def form_params(model, whole=True):
+    """The parameter fields' default texts: sim.models' defaults, with
+    :data:`WHOLE_CONNECTOME_PARAMS` on a whole connectome (``whole``)."""
+    values = default_params(model).as_dict()
+    if whole:
+        values.update(WHOLE_CONNECTOME_PARAMS[model])
+    return {k: field_text(v) for k, v in values.items()}
+
+
 def default_form(model="graded", dataset="cook2019"):
     """The page's form before any change (PLM, a step of 2000 pA, 5 s)."""
     return {
         "source": "dataset",
         "dataset": dataset,
         "model": model,
-        "params": {k: field_text(v) for k, v in default_params(model).as_dict().items()},
+        "params": form_params(model),
         "rows": [form_row(0, "PLM", "step", {"amp": "2000"} if model == "graded" else {}, model)],
         "ablate": "",
         **TIMING[model],

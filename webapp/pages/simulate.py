@@ -31,7 +31,6 @@ from dash.exceptions import PreventUpdate
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import DivergenceError, SimulationError, WormlabError
-from sim.models import default_params
 from webapp import components as ui
 from webapp import network, simulation
 from webapp.figures import results
@@ -53,8 +52,8 @@ from webapp.simulation import (
     cord_traces,
     dataset_source,
     default_traces,
-    field_text,
     form_from_query,
+    form_params,
     form_row,
     is_long,
     job_result,
@@ -760,8 +759,7 @@ def register_callbacks(app):
         elif trig == "simulate-model":
             rows = [form_row(r["index"], r["target"], r["kind"], None, model) for r in rows]
             out.update(
-                params=_param_fields(model, {k: field_text(v) for k, v in
-                                             default_params(model).as_dict().items()}),
+                params=_param_fields(model, form_params(model, s["source"] != "circuit")),
                 note=f"Model {model}: parameters, timing and stimulus sizes set to its defaults.",
                 **TIMING[model],
             )  # fmt: skip
