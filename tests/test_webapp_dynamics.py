@@ -214,6 +214,31 @@ def test_every_bad_field_gets_its_own_message():
     }
 
 
+def test_runs_that_would_show_nothing_are_told():
+    """Issue 12: graded dt = 1, record every 1e9, a start after the end, amplitude 1e12."""
+    assert form_errors(dt="1", duration="5") == {
+        "dt": "1 s is too coarse: at most 0.01 s (a tenth of the membrane time constant C/Gc "
+        "= 0.1 s); the default is 0.0001 s"
+    }
+    assert form_errors(record="1e9") == {
+        "record": "record every 1,000,000,000 steps of 50,000 gives 1 samples; at least 10 are "
+        "needed to plot: record every 5,555 steps or fewer"
+    }
+    assert form_errors(dt="0.01", duration="0.05") == {
+        "dt": "0.05 / 0.01 is only 5 steps; at least 9 are needed to plot: use a smaller dt"
+    }
+    assert form_errors(rows=[row(0, start="6")]) == {
+        "stim:0:start": "starts at 6, after the run ends at 5: start earlier or lengthen the run"
+    }
+    assert form_errors(rows=[row(0, amp="1e12")]) == {
+        "stim:0:amp": "1e+12 pA is beyond the limit of ±100000 pA"
+    }
+    assert form_errors(model="ltc", rows=[row(0, amp="-5000")]) == {
+        "stim:0:amp": "-5000 is beyond the limit of ±1000"
+    }
+    parse(rows=[row(0, amp="-100000", start="4.9")], dt="0.01", duration="5")  # the bounds
+
+
 def test_names_limits_and_ablation_are_checked_against_the_source():
     with pytest.raises(sp.FormError) as info:
         sp.check_request(COOK, parse(ablate="AVX, PVC"))

@@ -59,6 +59,9 @@ from webapp.forms import REQUIRED, parse_number
 __all__ = [
     "MAX_NEURON_STEPS",
     "MAX_RECORDED_VALUES",
+    "MAX_CURRENT",
+    "MAX_GRADED_DT",
+    "MIN_SAMPLES",
     "LONG_RUN",
     "KEEP_RESULTS",
     "N_TRACES",
@@ -124,6 +127,15 @@ MAX_RECORDED_VALUES = 10_000_000
 #: Runs of more neuron-steps than this (half the limit; about 2 s of computing and more)
 #: run as background jobs (:func:`run_simulation`); shorter ones run in the request.
 LONG_RUN = 30_000_000
+#: Largest |current| of a stimulus field, per model (pA for graded: 50x the PLM preset's
+#: 2000 pA; the LTC model's unit: 1000x its default 1). connectome/limits.py (the project's
+#: cost bounds, another helper's work) had not landed when this was written: the bounds of
+#: the Simulate form live here until it does.
+MAX_CURRENT = {"graded": 1e5, "ltc": 1e3}
+#: Largest step of the graded model, s: a tenth of its membrane time constant C/Gc = 0.1 s.
+MAX_GRADED_DT = 0.01
+#: Fewest recorded samples a run must give (below it the plots are empty).
+MIN_SAMPLES = 10
 #: Results of background jobs kept on disk (the newest; at most 40 MB each).
 KEEP_RESULTS = 8
 N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
@@ -182,6 +194,8 @@ _OPTIONAL = {kind: dict(KINDS[kind][1]) for kind in FIELDS}
 #: Fields that may be left blank, and what blank means.
 _BLANK = {"stop": math.inf, "start": 0.0, "phase": 0.0, "offset": 0.0, "mean": 0.0, "seed": 0,
           "sample_dt": None, "amp0": 0.0}  # fmt: skip
+#: Stimulus fields that hold a current (bounded by :data:`MAX_CURRENT`).
+_CURRENTS = ("amp", "amp0", "amp1", "offset", "mean", "std")
 _UNITS = {
     "graded": {"I": "pA", "t": "s", "f": "Hz", "rad": "rad", "": "", "V": "mV"},
     "ltc": {"I": "", "t": "τ", "f": "1/τ", "rad": "rad", "": "", "V": ""},
@@ -535,6 +549,11 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 positive=key in ("period", "width", "freq", "sample_dt"),
                 non_negative=key == "std",
             )
+            if x is not None and key in _CURRENTS and abs(x) > MAX_CURRENT[model]:
+                unit = _UNITS[model]["I"]
+                limit = f"{x:g} {unit} is beyond the limit of ±{MAX_CURRENT[model]:g} {unit}"
+                errors[f"stim:{i}:{key}"] = limit.replace("  ", " ").strip()
+                x, ok = None, False
             if x is None and blank is REQUIRED:
                 ok = False
             elif x is not None and x != _OPTIONAL[kind].get(key, "required"):
@@ -558,6 +577,32 @@ def read_form(model, params, rows, ablate, duration, dt, record):
             errors["duration"] = (
                 f"must be a whole number of steps of dt = {h:g}; use {lo:.10g} or {hi:.10g}"
             )
+    if h is not None and model == "graded" and h > MAX_GRADED_DT:
+        errors["dt"] = (
+            f"{h:g} s is too coarse: at most {MAX_GRADED_DT:g} s (a tenth of the membrane time "
+            "constant C/Gc = 0.1 s); the default is 0.0001 s"
+        )
+    if d is not None and h is not None and k is not None and not {"duration", "dt"} & set(errors):
+        n_steps = count_steps(d, h)[0]
+        if n_steps // k + 1 < MIN_SAMPLES:
+            key = "record" if n_steps + 1 >= MIN_SAMPLES else "dt"
+            errors[key] = (
+                f"record every {k:,} steps of {n_steps:,} gives {n_steps // k + 1} samples; "
+                f"at least {MIN_SAMPLES} are needed to plot: record every "
+                f"{max(1, n_steps // (MIN_SAMPLES - 1)):,} steps or fewer"
+                if key == "record"
+                else f"{d:g} / {h:g} is only {n_steps} steps; at least {MIN_SAMPLES - 1} are "
+                "needed to plot: use a smaller dt"
+            )
+    if d is not None:
+        for target, _, vals in stimuli:
+            start = dict(vals).get("start", 0.0)
+            if start >= d:
+                i = indices[stimuli.index((target, _, vals))]
+                errors[f"stim:{i}:start"] = (
+                    f"starts at {start:g}, after the run ends at {d:g}: start earlier or "
+                    "lengthen the run"
+                )
     if errors:
         raise FormError(errors)
     defaults = default_params(model).as_dict()
