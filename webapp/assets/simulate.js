@@ -9,8 +9,9 @@
  *
  * play steps the time slider while the Play button is on (simulate-interval ticks).
  *
- * running shows "Running…" with a spinner from the click on Run (or a preset's autorun)
- * until the run's status line arrives.
+ * running shows "Running…" (a spinner, in the stylesheet) from the click on Run or a
+ * preset's autorun; the server's run callback clears it with the status line. (It cannot
+ * listen to the status line itself: Dash would hold it until the run is over.)
  */
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -48,9 +49,7 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return [sheet, label];
     },
 
-    running: function (clicks, autorun, status) {
-      var trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || "";
-      if (trig.indexOf("simulate-status") === 0) { return ""; }
+    running: function (clicks, autorun) {
       return "Running…";
     },
 

@@ -410,7 +410,7 @@ def layout(**query):
             cyto.Cytoscape(
                 id="simulate-network",
                 elements=[],
-                layout={"name": "preset", "fit": True, "padding": 10},
+                layout=dict(results.NETWORK_LAYOUT),
                 stylesheet=network.stylesheet("type"),
                 className="wl-sim-network",
                 # dash-cytoscape's default inline size (600 x 600 px) would override the class
@@ -614,6 +614,7 @@ def register_callbacks(app):
     # ------------------------------------------------------------ network drawing
     @app.callback(
         Output("simulate-network", "elements"),
+        Output("simulate-network", "layout"),
         Output("simulate-net-base", "data"),
         Output("simulate-net-caption", "children"),
         Output("simulate-source-msg", "children"),
@@ -629,13 +630,17 @@ def register_callbacks(app):
             src = source_text(source_kind, dataset, circuit)
             net = load_source(src)
             nodes, edges, m = results.activity_network(net)
-            els = network.elements(net, nodes, edges, view or "anatomical")
+            els = results.stretch_to_panel(
+                network.elements(net, nodes, edges, view or "anatomical")
+            )
         except WormlabError as err:
-            return [], None, "", str(err), [[] for _ in target_ids]
-        base = {"source": source_tag(src), "sheet": network.stylesheet("type")}
+            return [], no_update, None, "", str(err), [[] for _ in target_ids]
+        sheet = results.activity_sheet(net, view or "anatomical")
+        base = {"source": source_tag(src), "sheet": sheet}
         caption = f"{len(nodes)} neurons; synapses with weight ≥ {m} drawn ({len(edges)})"
         options = list(_target_options(src))
-        return els, base, caption, "", [options for _ in target_ids]
+        layout = dict(results.NETWORK_LAYOUT, drawing=f"{base['source']}|{view}")
+        return els, layout, base, caption, "", [options for _ in target_ids]
 
     app.clientside_callback(
         ClientsideFunction(namespace="wormlab_simulate", function_name="activityStyle"),
@@ -650,7 +655,6 @@ def register_callbacks(app):
         Output("simulate-running", "children"),
         Input("simulate-run", "n_clicks"),
         Input("simulate-autorun", "data"),
-        Input("simulate-status", "children"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
@@ -806,6 +810,7 @@ def register_callbacks(app):
             "drawn": Output("simulate-traces-drawn", "data"),
             "job": Output("simulate-job", "data"),
             "trace_note": Output("simulate-trace-note", "children"),
+            "running": Output("simulate-running", "children", allow_duplicate=True),
             "stim_errs": Output(
                 {"type": "simulate-stim-err", "index": ALL, "key": ALL}, "children"
             ),
@@ -866,6 +871,7 @@ def register_callbacks(app):
         except Exception as err:  # noqa: BLE001 - the page must never show a traceback
             status = _failed(err)
         out["status"] = status
+        out["running"] = ""
         out["stim_errs"] = [errors.get(f"stim:{i['index']}:{i['key']}", "") for i in s["err_ids"]]
         out["param_errs"] = [errors.get(f"param:{i['key']}", "") for i in s["param_err_ids"]]
         for k in err_ids:
