@@ -18,7 +18,22 @@ Controllers:
 - :mod:`sim.control` -- the :class:`Controller` (circuit + input and output maps);
 - :mod:`sim.evaluation` -- rollouts and replays in gymnasium (:func:`evaluate`);
 - :mod:`sim.trainer` -- CMA-ES training (:func:`train`);
+- :mod:`sim.priors` -- the connectome as a prior: sign models, count-based initial strengths;
+- :mod:`sim.baselines` -- baseline controllers (linear, MLP, shuffled, no interneurons, ...);
+- :mod:`sim.comparison` -- a circuit against its baselines on held-out episodes
+  (:func:`compare`);
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
+
+Sweeps and lesion screens:
+
+- :mod:`sim.sweeps` -- a grid of points over one base run, one row of metrics per point
+  (:func:`sweep`);
+- :mod:`sim.screens` -- single or pairwise ablations ranked against the baseline
+  (:func:`screen`);
+- :mod:`sim.distributed` -- runs tasks in-process or on dask.distributed (also for
+  :mod:`sim.train_runs`, several training runs as tasks);
+- :mod:`sim.sweepstore` -- the resumable Parquet output; :mod:`sim.sweep_cli` -- their
+  command lines.
 
 Plumbing: :mod:`sim.threads` (BLAS thread limit), :mod:`sim.cli` (``python -m sim``).
 
@@ -36,7 +51,9 @@ from sim.analysis import (
     pca,
     response_summary,
 )
+from sim.baselines import BASELINES, baseline
 from sim.body import BodyParams, BodyResult, drive_body, simulate_body
+from sim.comparison import CompareResult, compare
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.control import Controller, default_output_neurons, load_controller
 from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
@@ -52,12 +69,16 @@ from sim.models import (
 from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.ranges import DEFAULT_RANGES, ParamRange
 from sim.runner import SimResult, simulate, simulate_batch
+from sim.screens import screen
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
+from sim.sweeps import SweepSpec, sweep, sweep_spec
 from sim.trainer import TrainResult, train
 
 __all__ = [
+    "BASELINES",
     "BodyParams",
     "BodyResult",
+    "CompareResult",
     "CompiledCircuit",
     "Controller",
     "DEFAULT_RANGES",
@@ -76,9 +97,12 @@ __all__ = [
     "PeriodEstimate",
     "SimResult",
     "Stimulus",
+    "SweepSpec",
     "TrainResult",
     "Wiring",
     "array",
+    "baseline",
+    "compare",
     "compile_circuit",
     "default_output_neurons",
     "default_params",
@@ -101,11 +125,14 @@ __all__ = [
     "ramp",
     "response_summary",
     "rollout",
+    "screen",
     "simulate",
     "simulate_body",
     "simulate_batch",
     "sine",
     "step",
+    "sweep",
+    "sweep_spec",
     "train",
     "warmup",
 ]

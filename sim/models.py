@@ -203,8 +203,8 @@ class GradedParams(_Params):
         ``"input"``: ``Vth`` is recomputed, as in the Neural Interactome, whenever the constant
         (step) input changes; ``"rest"``: ``Vth`` is that of the network without input.
     dt : float
-        Default step, s (1e-4). The semi-implicit step is stable for any dt, but not exact:
-        measured on Varshney 2011 with 2000 pA into PLM (default parameters), 0.1 ms differs
+        Default step, s (1e-4). Both schemes are stable for any dt, but not exact: measured
+        on Varshney 2011 with 2000 pA into PLM (default parameters, scheme "euler"), 0.1 ms differs
         from a 12.5 µs step by 0.14 mV over the ventral cord motor neurons and 0.66 mV over
         all neurons at t = 0.5 s, and by up to 56 mV during the onset transient (t = 5 ms,
         while the stimulated neurons charge by volts):
@@ -212,6 +212,20 @@ class GradedParams(_Params):
         the first milliseconds matter.
     unfolds : int
         Sub-steps per step (1).
+    scheme : {"euler", "cn"}
+        Time stepping. ``"euler"`` (default): the fused semi-implicit Euler step, first order,
+        gap junctions coupled explicitly (Jacobi); cheapest per step. On Cook 2019 under 2000 pA
+        into PLM its error against a converged reference is about 5% of the swing at 0.1 ms
+        (the onset transient), 9% at 0.2 ms and 18% at 0.5 ms; on Varshney 2011, under 1%
+        at 0.1 ms (tests/test_simulate.py::test_graded_convergence). ``"cn"``: second order,
+        Crank-Nicolson on the linear system in V with the gap junctions coupled implicitly
+        (a sparse LDL^T solve per step, :func:`sim.kernels.graded_cn_step_lanes`); on the same
+        Cook 2019 run about 0.08%, 0.3% and 2% at 0.1, 0.2 and 0.5 ms, but a step costs about
+        60 times an ``euler`` step in a single run (the factorisation) and about 10 times per
+        item in batches of 32: since ``euler``'s error shrinks in proportion to dt, ``cn`` is
+        the cheaper way only to tolerances below about 1e-3 of the swing
+        (tests/test_simulate.py::test_cn_is_second_order_and_euler_first_on_stiff_cook;
+        benchmarks/bench_peers.py prints both schemes' errors and times).
     """
 
     C: float = 1.0  # pF
@@ -229,6 +243,7 @@ class GradedParams(_Params):
     signs: str = "transmitter"
     dt: float = 1e-4  # s
     unfolds: int = 1
+    scheme: str = "euler"
 
     _positive = ("C", "Gc", "ar", "ad", "beta")
     _non_negative = ("ggap", "gsyn")
@@ -241,6 +256,8 @@ class GradedParams(_Params):
             raise SimulationError(
                 f"signs = {self.signs!r} is not a sign set; use one of {', '.join(SIGN_SETS)}"
             )
+        if self.scheme not in ("euler", "cn"):
+            raise SimulationError(f"scheme = {self.scheme!r}; use 'euler' or 'cn'")
 
     @property
     def s_eq(self):
