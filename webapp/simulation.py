@@ -124,9 +124,9 @@ __all__ = [
 #: run as background jobs (:func:`run_simulation`); shorter ones run in the request.
 LONG_RUN = 30_000_000
 #: Largest |current| of a stimulus field, per model (pA for graded: 50x the PLM preset's
-#: 2000 pA; the LTC model's unit: 1000x its default 1). connectome/limits.py (the project's
-#: cost bounds, another helper's work) had not landed when this was written: the bounds of
-#: the Simulate form live here until it does.
+#: 2000 pA; the LTC model's unit: 1000x its default 1). connectome/limits.py holds no bound on
+#: a stimulus current (its MAX_ABS_PARAMETER, 1e6, is for model parameters), so the Simulate
+#: form's bounds on what it shows live here; they could move there.
 MAX_CURRENT = {"graded": 1e5, "ltc": 1e3}
 #: Largest step of the graded model, s: a tenth of its membrane time constant C/Gc = 0.1 s.
 MAX_GRADED_DT = 0.01
