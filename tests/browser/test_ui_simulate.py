@@ -451,7 +451,7 @@ def test_a_long_run_is_a_background_job(page, live_app, console_errors):
     expect(status).to_contain_text("in the background")
     expect(page.locator("#simulate-run")).to_be_enabled()
     expect(page.locator("#simulate-job-progress")).to_have_text("")
-    cc = compile(connectome.load("cook2019"), "graded")
+    cc = compile_circuit(connectome.load("cook2019"), "graded")
     ref = simulate(cc, step("PLM", 2000.0), duration=12.0, dt=1e-4, record_every=10)
     plm = plotted(page, "simulate-traces")["traces"][0]
     assert plm["name"] == "PLML"
