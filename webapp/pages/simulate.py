@@ -227,6 +227,19 @@ def _rows_to_form(ids, targets, kinds, par_ids, par_values):
 
 
 # ===================================================================== layout
+#: Choices of the page's radio buttons: (value, label).
+SOURCES = (("dataset", "whole connectome"), ("circuit", "circuit from the Circuit page"))
+TRACE_LAYOUTS = (("stacked", "stacked"), ("overlaid", "overlaid"))
+TRACE_REFERENCES = (("raw", "V"), ("fixed", "V − fixed point"))
+TRACE_SETS = (("strongest", "strongest responders"), ("cord", "cord motor neurons"))
+
+
+def _radio(id_, choices, value):
+    """An inline radio group of ``(value, label)`` choices."""
+    options = [{"label": label, "value": v} for v, label in choices]
+    return dcc.RadioItems(id=id_, options=options, value=value, inline=True)
+
+
 def _section(title, children):
     return html.Div([html.H2(title), *children], className="wl-section")
 
@@ -264,15 +277,7 @@ def layout(**query):
             _section(
                 "Source",
                 [
-                    dcc.RadioItems(
-                        id="simulate-source",
-                        options=[
-                            {"label": "whole connectome", "value": "dataset"},
-                            {"label": "circuit from the Circuit page", "value": "circuit"},
-                        ],
-                        value=form["source"],
-                        inline=True,
-                    ),
+                    _radio("simulate-source", SOURCES, form["source"]),
                     dcc.Dropdown(
                         id="simulate-dataset",
                         options=ui.dataset_options(),
@@ -455,33 +460,9 @@ def layout(**query):
             html.Div(
                 [
                     html.Strong("Traces"),
-                    dcc.RadioItems(
-                        id="simulate-trace-layout",
-                        options=[
-                            {"label": "stacked", "value": "stacked"},
-                            {"label": "overlaid", "value": "overlaid"},
-                        ],
-                        value="stacked",
-                        inline=True,
-                    ),
-                    dcc.RadioItems(
-                        id="simulate-trace-ref",
-                        options=[
-                            {"label": "V", "value": "raw"},
-                            {"label": "V − fixed point", "value": "fixed"},
-                        ],
-                        value=form["reference"],
-                        inline=True,
-                    ),
-                    dcc.RadioItems(
-                        id="simulate-trace-set",
-                        options=[
-                            {"label": "strongest responders", "value": "strongest"},
-                            {"label": "cord motor neurons", "value": "cord"},
-                        ],
-                        value=form["traces"],
-                        inline=True,
-                    ),
+                    _radio("simulate-trace-layout", TRACE_LAYOUTS, "stacked"),
+                    _radio("simulate-trace-ref", TRACE_REFERENCES, form["reference"]),
+                    _radio("simulate-trace-set", TRACE_SETS, form["traces"]),
                     dcc.Dropdown(
                         id="simulate-trace-pick",
                         options=[],
