@@ -36,6 +36,7 @@ from connectome.neurons import as_name_list
 from sim import sweep_cli
 from sim.body import add_cli_arguments as add_body_arguments
 from sim.body import run_cli as run_body_cli
+from sim.models import SIGN_SETS
 
 __all__ = ["main", "build_parser", "ProgressBar", "cli_errors", "add_training_commands"]
 
@@ -140,6 +141,11 @@ def _cmd_run(args):
         if not eq:
             raise SimulationError(f"cannot read --param {item!r}; use key=value")
         overrides[key.strip()] = sweep_cli.parse_value(value.strip())
+    if args.signs:
+        if args.model != "graded":
+            raise SimulationError(f"--signs {args.signs} is a graded-model option; drop it or "
+                                  "use --model graded")  # fmt: skip
+        overrides["signs"] = args.signs
     params = default_params(args.model, **overrides)
     if args.out:
         if not args.out.endswith((".csv", ".parquet")):
@@ -237,6 +243,9 @@ def build_parser():
     )
     run.add_argument("--ablate", action="append", metavar="NAMES", help="neurons or classes")
     run.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    run.add_argument("--signs", choices=SIGN_SETS, default=None,
+                     help="inhibitory synapses (graded): transmitter (default, Wang et al. 2024) "
+                     "or kunert2014 (the paper's 26 GABAergic neurons)")  # fmt: skip
     run.add_argument("--duration", type=float, required=True, help="model time (s for graded)")
     run.add_argument("--dt", type=float, default=None, help="step (default: the model's)")
     run.add_argument("--record-every", type=int, default=1, help="keep every k-th step")
