@@ -20,7 +20,7 @@ from connectome.errors import SimulationError, UnknownNeuronError
 from connectome.neurons import NameIndex
 from sim.kernels import lu_solve
 from sim.models import (
-    KUNERT2014_INHIBITORY,
+    KUNERT2014_NAMES,
     MODELS,
     GradedParams,
     LTCParams,
@@ -302,12 +302,8 @@ def _signs(params, chem):
     """Each chemical edge's sign (+1 / -1) under the parameters' sign set
     (:data:`sim.models.SIGN_SETS`)."""
     if getattr(params, "signs", "transmitter") == "kunert2014":
-        return np.where(chem["pre"].isin(_KUNERT_NAMES), -1, 1)
+        return np.where(chem["pre"].isin(KUNERT2014_NAMES), -1, 1)
     return np.where(chem["sign"] < 0, -1, 1)
-
-
-#: Kunert 2014's inhibitory neurons and their classes (for class-level circuits).
-_KUNERT_NAMES = KUNERT2014_INHIBITORY | {"DD", "VD", "RME", "AVL", "DVB", "RIS"}
 
 
 def _model_arrays(model, p, n, count, sign, gcount):

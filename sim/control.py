@@ -306,9 +306,10 @@ class Controller:
             Fused sub-steps per environment step.
         signs : str
             Sign model of the chemical synapses (:data:`sim.priors.SIGN_MODELS`):
-            ``'transmitter'`` (the circuit's own signs), ``'gaba'`` (inhibitory iff the
-            presynaptic neuron is GABAergic), ``'wicks1996'`` (the tap-withdrawal pathways'
-            rule); sources and caveats in :mod:`sim.priors`.
+            ``'transmitter'`` (the circuit's own signs), ``'kunert2014'`` (inhibitory iff
+            the presynaptic neuron is one of the 26 classical GABAergic neurons),
+            ``'wicks1996'`` (the tap-withdrawal pathways' rule); sources and caveats in
+            :mod:`sim.priors`.
         count_prior : {None, 'init'}
             ``'init'``: synapse and gap strengths start proportional to their EM counts
             (:func:`sim.priors.count_init`); None: at the middle of their ranges.
@@ -327,11 +328,7 @@ class Controller:
             raise ControllerError(f"count_prior must be None or 'init', got {count_prior!r}")
         env = env_id if isinstance(env_id, EnvSpec) else env_info(env_id)
         names, roles, synapses, gaps = _wiring(circuit)
-        table = getattr(circuit, "neurons", None)
-        transmitters = None
-        if table is not None and "transmitter" in getattr(table, "columns", ()):
-            transmitters = {str(k): v for k, v in table["transmitter"].items()}
-        synapses = apply_sign_model(synapses, signs, transmitters)
+        synapses = apply_sign_model(synapses, signs)
         sensory = [x for x, r in zip(names, roles, strict=True) if r == "sensory"]
         motor = [x for x, r in zip(names, roles, strict=True) if r == "motor"]
         if input_map == "pairs":

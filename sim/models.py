@@ -69,6 +69,7 @@ __all__ = [
     "WEIGHT_MAPS",
     "SIGN_SETS",
     "KUNERT2014_INHIBITORY",
+    "KUNERT2014_NAMES",
     "GradedParams",
     "LTCParams",
     "default_params",
@@ -91,6 +92,9 @@ KUNERT2014_INHIBITORY = frozenset(
     + [f"VD{i}" for i in range(1, 14)]
     + ["RMED", "RMEL", "RMER", "RMEV", "AVL", "DVB", "RIS"]
 )
+#: The same set with its classes, for class-level circuits (the one home of the rule: the
+#: graded model's ``signs="kunert2014"`` and the controllers' sign model of that name).
+KUNERT2014_NAMES = KUNERT2014_INHIBITORY | {"DD", "VD", "RME", "AVL", "DVB", "RIS"}
 
 
 def map_weights(weights, mapping="linear", scale=1.0):

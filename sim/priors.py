@@ -14,11 +14,13 @@ in the unitless LTC model. :data:`SIGN_MODELS` names the rules:
     (Wang et al. 2024 eLife, doi:10.7554/eLife.95402, via ``cect``): ACh +, GABA -, Glu +
     by wormlab's documented default (Glu acts through both excitatory and inhibitory
     receptors, e.g. GLC-1/AVR-14 chloride channels, so its sign is genuinely ambiguous).
-``gaba``
-    The classical rule used by whole-connectome models (Kunert, Shlizerman & Kutz 2014, Phys
-    Rev E 89:052805, doi:10.1103/PhysRevE.89.052805; Varshney et al. 2011): inhibitory if and
-    only if the presynaptic neuron is GABAergic, every other synapse excitatory. The
-    tap-withdrawal circuit has no GABAergic neuron, so here it is all-excitatory.
+``kunert2014``
+    The classical rule of whole-connectome models (Kunert, Shlizerman & Kutz 2014, Phys Rev E
+    89:052805, doi:10.1103/PhysRevE.89.052805): inhibitory if and only if the presynaptic
+    neuron is one of the 26 classical GABAergic neurons (McIntire et al. 1993;
+    :data:`sim.models.KUNERT2014_NAMES`, the same set as the graded model's
+    ``signs="kunert2014"``), every other synapse excitatory. The tap-withdrawal circuit has
+    none of them, so there it is all-excitatory.
 ``wicks1996``
     The tap-withdrawal circuit's signs as inferred from behaviour by Wicks, Roehrig & Rankin
     1996 (J Neurosci 16:4017, doi:10.1523/JNEUROSCI.16-12-04017.1996) and used by Lechner
@@ -51,6 +53,7 @@ import numpy as np
 
 from connectome.errors import ControllerError
 from sim.kernels import BLOCK_GAP, BLOCK_W
+from sim.models import KUNERT2014_NAMES
 
 __all__ = [
     "SIGN_MODELS",
@@ -61,7 +64,7 @@ __all__ = [
     "count_init",
 ]
 
-SIGN_MODELS = ("transmitter", "gaba", "wicks1996")
+SIGN_MODELS = ("transmitter", "kunert2014", "wicks1996")
 COUNT_PRIORS = (None, "init")
 #: The tap-withdrawal pathways of the ``wicks1996`` sign model.
 REVERSE_PATHWAY = frozenset({"ALM", "AVM", "AVD", "AVA"})
@@ -76,7 +79,7 @@ def _pathway(name):
     return None
 
 
-def apply_sign_model(synapses, model, transmitters=None):
+def apply_sign_model(synapses, model):
     """The synapses with signs from sign model ``model`` (new dicts; weight and ends kept).
 
     Parameters
@@ -85,8 +88,6 @@ def apply_sign_model(synapses, model, transmitters=None):
         ``pre``, ``post``, ``sign``, ``weight`` per chemical synapse.
     model : str
         One of :data:`SIGN_MODELS`.
-    transmitters : dict, optional
-        Neuron -> transmitter string (``"GABA"``, ``"ACh;Glu"``); needed by ``gaba``.
 
     Examples
     --------
@@ -94,23 +95,17 @@ def apply_sign_model(synapses, model, transmitters=None):
     ...        {"pre": "AVA", "post": "AVB", "sign": 1, "weight": 9.0}]
     >>> [s["sign"] for s in apply_sign_model(syn, "wicks1996")]
     [1, -1]
-    >>> [s["sign"] for s in apply_sign_model(syn, "gaba", {"AVD": "GABA", "AVA": "ACh"})]
-    [-1, 1]
+    >>> [s["sign"] for s in apply_sign_model([{**syn[0], "pre": "DD1"}], "kunert2014")]
+    [-1]
     """
     if model not in SIGN_MODELS:
         raise ControllerError(f"unknown sign model {model!r}; known: {', '.join(SIGN_MODELS)}")
     out = [dict(s) for s in synapses]
     if model == "transmitter":
         return out
-    if model == "gaba":
-        if transmitters is None:
-            raise ControllerError(
-                "sign model 'gaba' needs each neuron's transmitter (a circuit whose neuron table "
-                "has a 'transmitter' column)"
-            )
+    if model == "kunert2014":
         for s in out:
-            tx = str(transmitters.get(s["pre"], "") or "")
-            s["sign"] = -1 if "GABA" in tx.upper().split(";") else 1
+            s["sign"] = -1 if s["pre"] in KUNERT2014_NAMES else 1
         return out
     for s in out:  # wicks1996
         a, b = _pathway(s["pre"]), _pathway(s["post"])

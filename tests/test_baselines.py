@@ -140,13 +140,13 @@ def test_sign_models_set_the_built_reversal_potentials(tw):
                          ("PVC", "AVB", 1), ("DVA", "PVC", 1)]:  # fmt: skip
         assert wicks.program_erev[order[pre, post]] == e, (pre, post)
     assert wicks.program_erev.tolist().count(-1.0) == 13
-    # GABA-only rule on a circuit with GABAergic neurons (DD, VD)
+    # the classical GABAergic rule (Kunert 2014) on a circuit with DD and VD: inhibitory
+    # exactly where the presynaptic class is one of the classical GABAergic ones
     loc = connectome.presets.locomotion(connectome.load("cook2019"))
     loc = loc.set_roles(sensory=["AVA", "AVB"], motor=["DD", "VD"])
-    gaba = Controller.from_circuit(loc, "CartPole-v1", signs="gaba")
-    tx = loc.neurons["transmitter"]
-    want = [-1.0 if tx[s["pre"]] == "GABA" else 1.0 for s in gaba.synapses]
-    assert gaba.program_erev.tolist() == want and -1.0 in want
+    kunert = Controller.from_circuit(loc, "CartPole-v1", signs="kunert2014")
+    want = [-1.0 if s["pre"] in ("DD", "VD") else 1.0 for s in kunert.synapses]
+    assert kunert.program_erev.tolist() == want and -1.0 in want
     with pytest.raises(ControllerError, match="unknown sign model"):
         Controller.from_circuit(tw, "CartPole-v1", signs="wicks")
 
