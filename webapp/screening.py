@@ -37,6 +37,9 @@ __all__ = [
     "table_to_store",
     "table_from_store",
     "screen_csv",
+    "PANEL_KINDS",
+    "panel_choices",
+    "screen_figures",
 ]
 
 #: Largest number of points one screen may run from the app.
@@ -46,6 +49,12 @@ MAX_SCREEN_NEURON_STEPS = 4e10
 #: What the panel runs.
 KINDS = ("screen", "amplitude")
 _METRICS = ("period", "strength", "amplitude")
+#: The panel's kind choices: value -> (label, :func:`screen_spec_of` kind, level).
+PANEL_KINDS = {
+    "neuron": ("single-neuron lesion screen", "screen", "neuron"),
+    "class": ("class lesion screen", "screen", "class"),
+    "amplitude": ("amplitude sweep (first stimulus)", "amplitude", "neuron"),
+}
 
 
 def screen_spec_of(request, kind="screen", *, amplitudes=None, stimulus=0, level="neuron"):
@@ -223,3 +232,50 @@ def table_from_store(data):
 def screen_csv(table):
     """The CSV download of a screen or sweep table."""
     return table.to_csv(index=False)
+
+
+def _float_field(text, name):
+    try:
+        return float(str(text).strip())
+    except ValueError:
+        raise SimulationError(
+            f"amplitude {name}: {text!r} is not a number; type e.g. 1000"
+        ) from None
+
+
+def panel_choices(choice, start, stop, count):
+    """The :func:`start_screen` choices of the panel's fields: ``choice`` a key of
+    :data:`PANEL_KINDS`; ``start``, ``stop`` (pA or unitless) and ``count`` (text) give the
+    amplitudes of a sweep, evenly spaced and both ends included.
+
+    Raises
+    ------
+    SimulationError
+        For an unknown choice or amplitude fields that are not numbers (count: 2 to
+        :data:`MAX_SCREEN_POINTS`).
+    """
+    if choice not in PANEL_KINDS:
+        raise SimulationError(f"screen kind {choice!r}; use one of {tuple(PANEL_KINDS)}")
+    _, kind, level = PANEL_KINDS[choice]
+    if kind == "screen":
+        return {"kind": kind, "level": level}
+    lo, hi = _float_field(start, "from"), _float_field(stop, "to")
+    try:
+        n = int(str(count).strip())
+    except ValueError:
+        raise SimulationError(f"amplitude count: {count!r} is not a whole number") from None
+    if not 2 <= n <= MAX_SCREEN_POINTS:
+        raise SimulationError(f"amplitude count must be 2 to {MAX_SCREEN_POINTS} (got {n})")
+    amplitudes = [lo + (hi - lo) * k / (n - 1) for k in range(n)]
+    return {"kind": kind, "level": level, "amplitudes": amplitudes, "stimulus": 0}
+
+
+def screen_figures(result):
+    """``(ranking, sweep)`` figures of a :func:`screen_job` result (``None`` for the one
+    that does not apply)."""
+    from webapp.figures.screen import ranking_figure, sweep_figure
+
+    table = table_from_store(result["table"])
+    if result["axis"] == "ablate":
+        return ranking_figure(table), None
+    return None, sweep_figure(table, result["axis"])

@@ -35,6 +35,15 @@ from webapp import components as ui
 from webapp import network, simulation
 from webapp.figures import results
 from webapp.figures.control import empty_figure
+from webapp.jobs import clear_stop, job_id, request_stop, stop_path
+from webapp.screening import (
+    PANEL_KINDS,
+    panel_choices,
+    screen_csv,
+    screen_figures,
+    start_screen,
+    table_from_store,
+)
 from webapp.simulation import (
     CHOICES,
     FIELDS,
@@ -73,6 +82,7 @@ from webapp.simulation import (
     traces_csv,
     units_of,
 )
+from webapp.tempdirs import app_folder
 
 __all__ = ["PATH", "NAME", "ORDER", "layout", "register_callbacks", "warm_up"]
 
@@ -519,7 +529,7 @@ def layout(**query):
         ]
     )
     main = html.Div(
-        [net_panel, traces, plots, table],
+        [net_panel, traces, plots, table, _screen_panel()],
         className="wl-main wl-sim-main",
     )
     stores = [
@@ -529,6 +539,8 @@ def layout(**query):
         dcc.Store(id="simulate-traces-drawn"),
         dcc.Store(id="simulate-job"),
         dcc.Store(id="simulate-autorun", data=0),
+        dcc.Store(id="simulate-screen-result"),
+        dcc.Store(id="simulate-screen-session", data=uuid.uuid4().hex),
         dcc.Store(
             id="simulate-query-dataset",
             data=bool(query.get("dataset") or query.get("preset") in PRESETS),
@@ -541,6 +553,59 @@ def layout(**query):
     )
 
 
+def _screen_panel():
+    """The collapsible Screen card: a lesion screen or an amplitude sweep of the current
+    setup, run in the background (:mod:`webapp.screening`)."""
+    kinds = [(k, label) for k, (label, _, _) in PANEL_KINDS.items()]
+    fields = html.Div(
+        [
+            _radio("simulate-screen-kind", kinds, "amplitude"),
+            ui.field(
+                "amplitude from",
+                ui.text_input("simulate-screen-from", "1000"),
+                "simulate-screen-from-msg",
+            ),
+            ui.field("to", ui.text_input("simulate-screen-to", "3000"), "simulate-screen-to-msg"),
+            ui.field(
+                "count", ui.text_input("simulate-screen-count", "5"), "simulate-screen-count-msg"
+            ),
+        ],
+        className="wl-sim-bar wl-sim-wrap",
+    )
+    buttons = html.Div(
+        [
+            ui.button("Run screen", "simulate-screen-run", primary=True),
+            ui.button("Cancel", "simulate-screen-cancel", disabled=True),
+            html.Button(
+                "Download CSV", id="simulate-screen-csv", className="wl-button", n_clicks=0
+            ),  # fmt: skip
+            html.Progress(id="simulate-screen-progress", value="0", max="100"),
+            html.Span("Not started.", id="simulate-screen-progress-text", role="status"),
+        ],
+        className="wl-sim-bar wl-sim-wrap",
+    )
+    graph = {"config": {"displaylogo": False}, "style": {"display": "none"}}
+    return html.Details(
+        [
+            html.Summary(html.Strong("Screen")),
+            html.Div(
+                "Every single ablation of the current setup against its baseline, ranked by "
+                "the change in the cord's oscillation, or the first stimulus's amplitude "
+                "swept; run as a background job.",
+                className="wl-note",
+            ),
+            fields,
+            buttons,
+            html.Div(id="simulate-screen-msg", role="status"),
+            dcc.Graph(id="simulate-screen-ranking", **graph),
+            dcc.Graph(id="simulate-screen-sweep", **graph),
+            dcc.Download(id="simulate-screen-download"),
+        ],
+        id="simulate-screen",
+        className="wl-section",
+    )
+
+
 @functools.cache
 def _dataset_keys():
     return tuple(connectome.datasets().index)
@@ -549,6 +614,7 @@ def _dataset_keys():
 # ===================================================================== callbacks
 def register_callbacks(app):
     """Attach the page's callbacks to ``app``."""
+    _screen_callbacks(app)
 
     # ------------------------------------------------------------ dataset from the shell
     @app.callback(
@@ -806,23 +872,7 @@ def register_callbacks(app):
             "autorun": Input("simulate-autorun", "data"),
         },
         state={
-            "source": State("simulate-source", "value"),
-            "dataset": State("simulate-dataset", "value"),
-            "circuit": State("store-circuit", "data"),
-            "model": State("simulate-model", "value"),
-            "param_ids": State({"type": "simulate-param", "key": ALL}, "id"),
-            "params": State({"type": "simulate-param", "key": ALL}, "value"),
-            "target_ids": State({"type": "simulate-stim-target", "index": ALL}, "id"),
-            "targets": State({"type": "simulate-stim-target", "index": ALL}, "value"),
-            "kinds": State({"type": "simulate-stim-kind", "index": ALL}, "value"),
-            "par_ids": State({"type": "simulate-stim-par", "index": ALL, "key": ALL}, "id"),
-            "pars": State({"type": "simulate-stim-par", "index": ALL, "key": ALL}, "value"),
-            "err_ids": State({"type": "simulate-stim-err", "index": ALL, "key": ALL}, "id"),
-            "param_err_ids": State({"type": "simulate-param-err", "key": ALL}, "id"),
-            "ablate": State("simulate-ablate", "value"),
-            "duration": State("simulate-duration", "value"),
-            "dt": State("simulate-dt", "value"),
-            "record": State("simulate-record", "value"),
+            **_form_states(),
             "layout": State("simulate-trace-layout", "value"),
             "trace_set": State("simulate-trace-set", "value"),
             "trace_ref": State("simulate-trace-ref", "value"),
@@ -997,6 +1047,116 @@ def register_callbacks(app):
         return {"content": traces_csv(res), "filename": "wormlab-traces.csv"}, ""
 
 
+def _screen_callbacks(app):
+    """The Screen panel's callbacks (the job and its helpers are in :mod:`webapp.screening`)."""
+    shown, hidden = {"display": "block"}, {"display": "none"}
+
+    @app.callback(
+        output={
+            "result": Output("simulate-screen-result", "data"),
+            "msg": Output("simulate-screen-msg", "children"),
+        },
+        inputs={"n_run": Input("simulate-screen-run", "n_clicks")},
+        state={
+            **_form_states(),
+            "session": State("simulate-screen-session", "data"),
+            "choice": State("simulate-screen-kind", "value"),
+            "start": State("simulate-screen-from", "value"),
+            "stop": State("simulate-screen-to", "value"),
+            "count": State("simulate-screen-count", "value"),
+        },
+        background=True,
+        progress=[
+            Output("simulate-screen-progress", "value"),
+            Output("simulate-screen-progress", "max"),
+            Output("simulate-screen-progress-text", "children"),
+        ],
+        running=[
+            (Output("simulate-screen-run", "disabled"), True, False),
+            (Output("simulate-screen-cancel", "disabled"), False, True),
+        ],
+        interval=300,
+        prevent_initial_call=True,
+    )
+    def _screen(set_progress, n_run, session, choice, start, stop, count, **s):
+        if not n_run:
+            raise PreventUpdate
+        try:
+            choices = panel_choices(choice, start, stop, count)
+            request = _form_request(s, {})
+            stop_file = stop_path(app_folder(app), job_id(session, n_run))
+        except FormError as err:
+            fields = ", ".join(sorted(err.errors))
+            return {"result": no_update, "msg": ui.error(f"Fix the form first ({fields}).")}
+        except WormlabError as err:
+            return {"result": no_update, "msg": ui.error(str(err))}
+        set_progress((0, 100, "starting the screen"))
+        try:
+            out = start_screen(
+                request,
+                lambda msg: set_progress((int(100 * msg["fraction"]), 100, msg["text"])),
+                stop_file,
+                **choices,
+            )
+        except WormlabError as err:
+            out = {"kind": "error", "text": str(err)}
+        finally:
+            clear_stop(stop_file)
+        if out["kind"] == "error":
+            return {"result": no_update, "msg": ui.error(f"The screen failed: {out['text']}")}
+        note = "Done." if out["complete"] else "Cancelled: the points done so far."
+        return {"result": out, "msg": ui.info(note)}
+
+    @app.callback(
+        Output("simulate-screen-msg", "children", allow_duplicate=True),
+        Input("simulate-screen-cancel", "n_clicks"),
+        State("simulate-screen-session", "data"),
+        State("simulate-screen-run", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _screen_cancel(n_cancel, session, n_run):
+        if not n_cancel:
+            raise PreventUpdate
+        try:
+            request_stop(stop_path(app_folder(app), job_id(session, n_run)))
+        except WormlabError as err:
+            return ui.error(str(err))
+        return ui.info("Cancelling: the screen stops after its current chunk of points.")
+
+    @app.callback(
+        Output("simulate-screen-ranking", "figure"),
+        Output("simulate-screen-ranking", "style"),
+        Output("simulate-screen-sweep", "figure"),
+        Output("simulate-screen-sweep", "style"),
+        Input("simulate-screen-result", "data"),
+        prevent_initial_call=True,
+    )
+    def _screen_draw(result):
+        if not result:
+            raise PreventUpdate
+        ranking, swept = screen_figures(result)
+        return (
+            ranking or no_update, shown if ranking else hidden,
+            swept or no_update, shown if swept else hidden,
+        )  # fmt: skip
+
+    @app.callback(
+        Output("simulate-screen-download", "data"),
+        Output("simulate-screen-msg", "children", allow_duplicate=True),
+        Input("simulate-screen-csv", "n_clicks"),
+        State("simulate-screen-result", "data"),
+        prevent_initial_call=True,
+    )
+    def _screen_download(n_clicks, result):
+        if not n_clicks:
+            raise PreventUpdate
+        if not result:
+            return no_update, ui.error("Run a screen first.")
+        text = screen_csv(table_from_store(result["table"]))
+        name = "wormlab-screen.csv" if result["axis"] == "ablate" else "wormlab-sweep.csv"
+        return {"content": text, "filename": name}, no_update
+
+
 def _failed(err):
     """The status line of a run that ``err`` stopped (an unexpected error is logged)."""
     if isinstance(err, WormlabError):
@@ -1008,9 +1168,32 @@ def _failed(err):
     )
 
 
-def _run_request(s, errors):
-    """The run callback's work: parse, check, then simulate and draw the traces (a long run
-    is handed to the background job instead: ``{"job": ...}``)."""
+def _form_states():
+    """The ``State`` of every form field a run (or a screen) reads, keyed as
+    :func:`_form_request` expects."""
+    return {
+        "source": State("simulate-source", "value"),
+        "dataset": State("simulate-dataset", "value"),
+        "circuit": State("store-circuit", "data"),
+        "model": State("simulate-model", "value"),
+        "param_ids": State({"type": "simulate-param", "key": ALL}, "id"),
+        "params": State({"type": "simulate-param", "key": ALL}, "value"),
+        "target_ids": State({"type": "simulate-stim-target", "index": ALL}, "id"),
+        "targets": State({"type": "simulate-stim-target", "index": ALL}, "value"),
+        "kinds": State({"type": "simulate-stim-kind", "index": ALL}, "value"),
+        "par_ids": State({"type": "simulate-stim-par", "index": ALL, "key": ALL}, "id"),
+        "pars": State({"type": "simulate-stim-par", "index": ALL, "key": ALL}, "value"),
+        "err_ids": State({"type": "simulate-stim-err", "index": ALL, "key": ALL}, "id"),
+        "param_err_ids": State({"type": "simulate-param-err", "key": ALL}, "id"),
+        "ablate": State("simulate-ablate", "value"),
+        "duration": State("simulate-duration", "value"),
+        "dt": State("simulate-dt", "value"),
+        "record": State("simulate-record", "value"),
+    }
+
+
+def _form_request(s, errors):
+    """The checked :class:`Request` of the form state ``s`` (raises FormError)."""
     param_values = {i["key"]: v for i, v in zip(s["param_ids"], s["params"], strict=True)}
     rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
     try:
@@ -1027,7 +1210,13 @@ def _run_request(s, errors):
         raise FormError({**names, **errors, **err.errors}) from err
     if source is None:
         raise FormError(errors)
-    request = check_request(source, form)
+    return check_request(source, form)
+
+
+def _run_request(s, errors):
+    """The run callback's work: parse, check, then simulate and draw the traces (a long run
+    is handed to the background job instead: ``{"job": ...}``)."""
+    request = _form_request(s, errors)
     view = {"layout": s["layout"], "set": s["trace_set"], "ref": s["trace_ref"]}
     if is_long(request):
         job = {"request": request.to_json(), "view": view, "run": uuid.uuid4().hex}

@@ -1,0 +1,63 @@
+"""The Simulate page's Screen panel in a real browser (Debian chromium via pytest-playwright).
+
+The PLM experiment (Kunert et al. 2014 on Varshney 2011), shortened to 3 s, is swept over
+three stimulus amplitudes as a background job; the line plot must show the three points and
+the CSV download must hold the same numbers as the plot.
+"""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+
+SWEEP_DATA = """() => {
+    const g = document.querySelector('#simulate-screen-sweep .js-plotly-plot');
+    if (!g || !g.data || !g.data.length) return null;
+    return g.data.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}));
+}"""
+
+
+@pytest.fixture(autouse=True)
+def generous_expect():
+    """Server round trips on a loaded machine: up to 60 s on the real condition."""
+    expect.set_options(timeout=60_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
+def test_amplitude_sweep_of_plm_runs_in_background_and_downloads(page, live_app, console_errors):
+    page.goto(live_app + "/simulate")
+    preset = json.dumps({"name": "plm", "type": "simulate-preset"}, separators=(",", ":"))
+    page.click(f"[id='{preset}']")
+    expect(page.locator("#simulate-status")).to_contain_text("280 neurons", timeout=120_000)
+    page.fill("#simulate-duration", "3")
+    page.click("#simulate-screen summary")
+    page.locator("#simulate-screen-kind input[value='amplitude']").check()
+    page.fill("#simulate-screen-from", "1000")
+    page.fill("#simulate-screen-to", "3000")
+    page.fill("#simulate-screen-count", "3")
+    page.click("#simulate-screen-run")
+    expect(page.locator("#simulate-screen-cancel")).to_be_enabled()
+    handle = page.wait_for_function(SWEEP_DATA, timeout=240_000, polling=500)
+    traces = {t["name"]: t for t in handle.json_value()}
+    assert set(traces) == {"period", "amplitude"}
+    np.testing.assert_array_equal(traces["amplitude"]["x"], [1000.0, 2000.0, 3000.0])
+    amplitude = np.array(traces["amplitude"]["y"], dtype=float)
+    assert np.isfinite(amplitude).all() and (amplitude > 0).all(), amplitude
+    expect(page.locator("#simulate-screen-msg")).to_contain_text("Done")
+    expect(page.locator("#simulate-screen-progress-text")).to_contain_text("3 of 3 points")
+    expect(page.locator("#simulate-screen-run")).to_be_enabled()
+
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#simulate-screen-csv")
+    download = info.value
+    assert download.suggested_filename == "wormlab-sweep.csv"
+    table = pd.read_csv(io.StringIO(open(download.path(), encoding="utf-8").read()))
+    assert len(table) == 3
+    table = table.sort_values("stim.0.amp")
+    np.testing.assert_array_equal(table["stim.0.amp"], [1000.0, 2000.0, 3000.0])
+    np.testing.assert_allclose(table["amplitude"], amplitude, rtol=1e-12)
+    assert console_errors == []
