@@ -15,8 +15,10 @@ from playwright.sync_api import expect
 
 SWEEP_DATA = """() => {
     const g = document.querySelector('#simulate-screen-sweep .js-plotly-plot');
-    if (!g || !g.data || !g.data.length) return null;
-    return g.data.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}));
+    if (!g || !g._fullData || !g._fullData.length) return null;
+    const traces = g._fullData.map(t => ({name: t.name, x: Array.from(t.x || []),
+                                          y: Array.from(t.y || [])}));
+    return traces.every(t => t.x.length > 0) ? traces : null;
 }"""
 
 
