@@ -63,3 +63,33 @@ def test_amplitude_sweep_of_plm_runs_in_background_and_downloads(page, live_app,
     np.testing.assert_array_equal(table["stim.0.amp"], [1000.0, 2000.0, 3000.0])
     np.testing.assert_allclose(table["amplitude"], amplitude, rtol=1e-12)
     assert console_errors == []
+
+
+RANKING_DATA = """() => {
+    const g = document.querySelector('#simulate-screen-ranking .js-plotly-plot');
+    if (!g || !g._fullData || !g._fullData.length) return null;
+    return g._fullData.map(t => ({name: t.name, y: Array.from(t.y || [])}));
+}"""
+
+
+def test_class_lesion_screen_of_plm_ranks_ablations(page, live_app, console_errors):
+    page.goto(live_app + "/simulate")
+    preset = json.dumps({"name": "plm", "type": "simulate-preset"}, separators=(",", ":"))
+    page.click(f"[id='{preset}']")
+    expect(page.locator("#simulate-status")).to_contain_text("280 neurons", timeout=120_000)
+    page.fill("#simulate-duration", "1.5")
+    page.click("#simulate-screen summary")
+    page.locator("#simulate-screen-kind input[value='class']").check()
+    page.click("#simulate-screen-run")
+    handle = page.wait_for_function(RANKING_DATA, timeout=240_000, polling=500)
+    bars = [name for t in handle.json_value() for name in t["y"]]
+    expect(page.locator("#simulate-screen-msg")).to_contain_text("Done")
+    with page.expect_download(timeout=60_000) as info:
+        page.click("#simulate-screen-csv")
+    assert info.value.suggested_filename == "wormlab-screen.csv"
+    table = pd.read_csv(info.value.path())
+    assert {"ablate", "verdict", "d_strength"} <= set(table.columns)
+    assert "PVC" in set(table["ablate"]) and len(table) > 50
+    # the chart shows the ranking's first rows (at most 30), in the table's order
+    assert sorted(bars) == sorted(table["ablate"].head(30))
+    assert console_errors == []

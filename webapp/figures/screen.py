@@ -65,9 +65,14 @@ def ranking_figure(ranked, *, top=30, value="d_strength"):
     base = ranked.attrs.get("baseline", {})
     title = "lesion screen"
     if base:
+
+        def shown(key, fmt):  # a baseline that does not oscillate has no period
+            value = base.get(key)
+            return "none" if value is None or value != value else format(value, fmt)
+
         title += (
-            f" (baseline: period {base['period']:.3f} s, strength {base['strength']:.2f}, "
-            f"amplitude {base['amplitude']:.1f} mV)"
+            f" (baseline: period {shown('period', '.3f')} s, strength "
+            f"{shown('strength', '.2f')}, amplitude {shown('amplitude', '.1f')} mV)"
         )
     labels = {
         "d_strength": "change in oscillation strength",
