@@ -143,8 +143,7 @@ def run_config(folder: str) -> dict:
     config = _read(os.path.join(folder, "config.json"))
     if not isinstance(config, dict):
         raise ControllerError(
-            "Resume: the run's record is gone (its folder was removed or cannot be read); "
-            "train again"
+            "the run's record is gone (its folder was removed or cannot be read); train again"
         )
     return config
 
