@@ -286,6 +286,8 @@ def test_reload_and_navigation_reattach_to_the_running_job(page, live_app, conso
         f"cancelled: kept the best controller found so far after {last} generations"
     )
     expect(page.locator("#train-evaluation")).to_contain_text("In gymnasium's Pendulum-v1: mean")
+    expect(page.locator("#train-evaluation")).to_contain_text("held out: fresh start states")
+    expect(page.locator("#train-result-reason")).to_contain_text("held-out score")
     expect(page.locator("#train-run")).to_be_enabled()
     expect(page.locator("#train-cancel")).to_be_disabled()
     expect(page.locator("#train-download-btn")).to_be_enabled()

@@ -293,7 +293,8 @@ def _result_view(result):
         lines.append(
             html.Div(
                 f"Training {reason} after {result['generations']} generations "
-                f"({result['elapsed']:.1f} s); best validation score {result['score']:.1f}.",
+                f"({result['elapsed']:.1f} s); best validation score {result['score']:.1f}, "
+                f"held-out score {ev['mean']:.1f}.",
                 id="train-result-reason",
             )
         )
@@ -312,7 +313,14 @@ def _result_view(result):
             [
                 html.B(f"In gymnasium's {ev['env_id']}: "),
                 f"mean {ev['mean']:.1f}, min {ev['min']:.1f}, max {ev['max']:.1f} "
-                f"over {ev['episodes']} episodes.",
+                f"over {ev['episodes']} episodes",
+                html.Span(
+                    " (held out: fresh start states that neither training nor the validation "
+                    "that picked the controller saw)."
+                    if result.get("source") == "trained"
+                    else ".",
+                    style={"color": "#495057"},
+                ),
             ],
             id="train-evaluation",
         )
