@@ -531,14 +531,16 @@ def register_callbacks(app) -> None:
         Output("train-curve", "figure"),
         Output("train-job", "data"),
     ]
+    # the same four outputs, written again by the end of a job and by the reattach poll
+    progress_again = [
+        Output(o.component_id, o.component_property, allow_duplicate=True)
+        for o in progress_outputs[:4]
+    ]
 
     @app.callback(
         Output("train-result", "data"),
         Output("train-msg", "children"),
-        Output("train-progress", "value", allow_duplicate=True),
-        Output("train-progress", "max", allow_duplicate=True),
-        Output("train-progress-text", "children", allow_duplicate=True),
-        Output("train-curve", "figure", allow_duplicate=True),
+        *progress_again,
         Input("train-run", "n_clicks"),
         Input("train-resume", "n_clicks"),
         State("train-session", "data"),
@@ -657,10 +659,7 @@ def register_callbacks(app) -> None:
         return "Cancelling: the trainer stops after this generation and keeps its best."
 
     @app.callback(
-        Output("train-progress", "value", allow_duplicate=True),
-        Output("train-progress", "max", allow_duplicate=True),
-        Output("train-progress-text", "children", allow_duplicate=True),
-        Output("train-curve", "figure", allow_duplicate=True),
+        *progress_again,
         Output("train-run", "disabled", allow_duplicate=True),
         Output("train-cancel", "disabled", allow_duplicate=True),
         Output("train-resume-box", "style", allow_duplicate=True),
