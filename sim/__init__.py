@@ -20,6 +20,17 @@ Controllers:
 - :mod:`sim.trainer` -- CMA-ES training (:func:`train`);
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
 
+Sweeps and lesion screens:
+
+- :mod:`sim.sweeps` -- a grid of points over one base run, one row of metrics per point
+  (:func:`sweep`);
+- :mod:`sim.screens` -- single or pairwise ablations ranked against the baseline
+  (:func:`screen`);
+- :mod:`sim.distributed` -- runs tasks in-process or on dask.distributed (also for
+  :mod:`sim.train_runs`, several training runs as tasks);
+- :mod:`sim.sweepstore` -- the resumable Parquet output; :mod:`sim.sweep_cli` -- their
+  command lines.
+
 Plumbing: :mod:`sim.threads` (BLAS thread limit), :mod:`sim.cli` (``python -m sim``).
 
 The body (optional extra ``wormlab[body]``): :mod:`sim.muscles` (neuromuscular map,
@@ -45,7 +56,9 @@ from sim.models import GradedParams, LTCParams, default_params, map_weights
 from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.ranges import DEFAULT_RANGES, ParamRange
 from sim.runner import SimResult, simulate, simulate_batch
+from sim.screens import screen
 from sim.stimulus import Stimulus, array, noise, parse_stimulus, pulse_train, ramp, sine, step
+from sim.sweeps import SweepSpec, sweep, sweep_spec
 from sim.trainer import TrainResult, train
 
 __all__ = [
@@ -67,6 +80,7 @@ __all__ = [
     "PeriodEstimate",
     "SimResult",
     "Stimulus",
+    "SweepSpec",
     "TrainResult",
     "Wiring",
     "array",
@@ -92,11 +106,14 @@ __all__ = [
     "ramp",
     "response_summary",
     "rollout",
+    "screen",
     "simulate",
     "simulate_body",
     "simulate_batch",
     "sine",
     "step",
+    "sweep",
+    "sweep_spec",
     "train",
     "warmup",
 ]

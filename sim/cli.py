@@ -1,4 +1,5 @@
-"""The simulator's command line: ``python -m sim run | warmup | train | evaluate``.
+"""The simulator's command line: ``python -m sim run | warmup | train | evaluate | sweep |
+screen``.
 
 Examples
 --------
@@ -10,6 +11,9 @@ Examples
         --ablate AVD --duration 200 --out tw.csv
     python -m sim train --preset tap_withdrawal --env CartPole-v1 --seed 0 -o cartpole.json
     python -m sim evaluate cartpole.json --episodes 100
+
+``sweep`` and ``screen`` come from :mod:`sim.sweep_cli`; ``train --seeds/--envs`` runs
+several trainings as tasks (:mod:`sim.train_runs`).
 
 Every subcommand turns a :class:`~connectome.errors.WormlabError` or an ``OSError`` into a
 one-line message and exit code 2 (:func:`cli_errors`).
@@ -25,8 +29,9 @@ import time
 
 import numpy as np
 
-from connectome.errors import SimulationError, WormlabError
+from connectome.errors import ControllerError, SimulationError, WormlabError
 from connectome.neurons import as_name_list
+from sim import sweep_cli
 from sim.body import add_cli_arguments as add_body_arguments
 from sim.body import run_cli as run_body_cli
 
@@ -77,15 +82,6 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _param_value(text):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def _source(args):
     import connectome
 
@@ -111,7 +107,7 @@ def _cmd_run(args):
         key, eq, value = item.partition("=")
         if not eq:
             raise SimulationError(f"cannot read --param {item!r}; use key=value")
-        overrides[key.strip()] = _param_value(value.strip())
+        overrides[key.strip()] = sweep_cli.parse_value(value.strip())
     params = default_params(args.model, **overrides)
     if args.out and not args.out.endswith((".csv", ".parquet")):
         raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
@@ -215,6 +211,7 @@ def build_parser():
     warm = sub.add_parser("warmup", help="compile every kernel (numba cache)")
     warm.set_defaults(func=cli_errors(_cmd_warmup))
     add_training_commands(sub)
+    sweep_cli.add_cli(sub, ProgressBar, cli_errors)
     return parser
 
 
@@ -256,6 +253,8 @@ def _cmd_train(args) -> int:
     from sim.evaluation import evaluate
     from sim.trainer import train
 
+    if args.seeds or args.envs or args.workers or args.scheduler or args.summary:
+        return _cmd_train_runs(args)
     ckpt = args.checkpoint or (args.output + ".ckpt.json")
     if args.resume and not os.path.exists(ckpt):
         print(f"no checkpoint at {ckpt}; starting a new run", file=sys.stderr)
@@ -301,6 +300,42 @@ def _cmd_train(args) -> int:
             f"({args.evaluate} episodes)"
         )
     return 0
+
+
+def _cmd_train_runs(args) -> int:
+    """Several runs (``--seeds``, ``--envs``) as tasks, here or on dask (sim.train_runs)."""
+    from sim.train_runs import train_runs
+
+    if args.controller or args.checkpoint or args.resume:
+        raise ControllerError(
+            "--seeds/--envs/--workers/--scheduler/--summary train circuits; each run keeps its "
+            "own checkpoint and resumes from it (no --controller, --checkpoint or --resume)"
+        )
+    seeds = []
+    for x in as_name_list(args.seeds or [str(args.seed)]):
+        if not x.isdigit():
+            raise ControllerError(f"--seeds: {x!r} is not an integer >= 0")
+        seeds.append(int(x))
+    envs = as_name_list(args.envs or [args.env or "CartPole-v1"])
+    options = dict(
+        generations=args.generations, popsize=args.popsize, episodes=args.episodes,
+        sigma0=args.sigma0, restarts=args.restarts, patience=args.patience, target=args.target,
+        validation_episodes=args.validation_episodes, max_seconds=args.seconds,
+        input_map=args.input_map, output_map=args.output_map,
+    )  # fmt: skip
+
+    def show(row):
+        if not args.quiet:
+            print(f"{row['env']} seed {row['seed']}: " + (row["error"] or (
+                f"{row['reason']}, {row['generations']} generations, score {row['score']:.2f}"
+            )), file=sys.stderr)  # fmt: skip
+
+    table = train_runs(
+        _load_circuit(args), envs, seeds, args.output, workers=args.workers,
+        scheduler=args.scheduler, summary=args.summary, progress=show, **options,
+    )  # fmt: skip
+    print(table.drop(columns=["checkpoint"]).to_string(index=False))
+    return 0 if (table["error"] == "").all() else 2
 
 
 def _cmd_evaluate(args) -> int:
@@ -380,6 +415,13 @@ def add_training_commands(subparsers):
     p.add_argument("--evaluate", type=int, default=0, metavar="N",
                    help="replay the result over N gymnasium episodes")  # fmt: skip
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    many = p.add_argument_group("several runs (sim.train_runs)")
+    many.add_argument("--seeds", action="append", metavar="S,S,...", help="one run per seed")
+    many.add_argument("--envs", action="append", metavar="ID,ID,...", help="one run per env")
+    where = many.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="run on a local dask cluster of N workers")
+    where.add_argument("--scheduler", help="run on a dask scheduler (tcp://host:8786)")
+    many.add_argument("--summary", help="CSV summary of the runs (rewritten as runs finish)")
     p.set_defaults(func=cli_errors(_cmd_train))
 
     q = subparsers.add_parser(

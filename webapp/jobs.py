@@ -41,6 +41,7 @@ JOBS = MappingProxyType(
         "train": "webapp.training:training_job",
         "evaluate": "webapp.training:evaluation_job",
         "simulate": "webapp.simulation:simulation_job",
+        "screen": "webapp.screening:screen_job",
     }
 )
 _SESSION = re.compile(r"^[0-9a-f]{32}$")

@@ -22,6 +22,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from connectome.limits import MAX_EPISODES, MAX_EVAL_EPISODES, MAX_GENERATIONS, MAX_SEED
 from sim.envs import ENV_IDS, env_spec
 from webapp import runs, tempdirs
 from webapp.forms import parse_number
@@ -47,6 +48,7 @@ __all__ = [
     "check_result",
     "MAX_SEED",
     "BUDGET_FIELDS",
+    "MAX_PAGE_SECONDS",
     "REASONS",
     "budget_field",
     "budget_values",
@@ -75,10 +77,6 @@ CIRCUIT_PRESETS = MappingProxyType(
         "locomotion": "Preset: locomotion",
     }
 )
-#: Most evaluation episodes of one run or upload.
-MAX_EVAL_EPISODES = 200
-#: Largest seed (numpy's legacy seeding takes 32-bit seeds; gymnasium's too).
-MAX_SEED = 2**31 - 1
 
 
 def warm_up() -> None:
@@ -384,13 +382,17 @@ def training_config(values) -> dict:
     return {"wiring": wiring_io.to_dict(circuit), "env_id": env_id, "io": io, **budget}
 
 
-#: The budget fields of the page: config key -> (field label, parse_number options).
+#: The page's wall-time budget of one run, s: an hour (a web user's run holds a worker; the
+#: command line allows connectome.limits.MAX_TRAIN_SECONDS).
+MAX_PAGE_SECONDS = 3600
+#: The budget fields of the page: config key -> (field label, parse_number options); the
+#: bounds are connectome.limits's.
 BUDGET_FIELDS = MappingProxyType(
     {
-        "seconds": ("Seconds", {"lo": 1, "hi": 3600}),
-        "generations": ("Generations", {"lo": 1, "hi": 100000, "integer": True}),
+        "seconds": ("Seconds", {"lo": 1, "hi": MAX_PAGE_SECONDS}),
+        "generations": ("Generations", {"lo": 1, "hi": MAX_GENERATIONS, "integer": True}),
         "target": ("Stop at return", {"blank": None}),
-        "episodes": ("Episodes / candidate", {"lo": 1, "hi": 100, "integer": True}),
+        "episodes": ("Episodes / candidate", {"lo": 1, "hi": MAX_EPISODES, "integer": True}),
         "seed": ("Seed", {"lo": 0, "hi": MAX_SEED, "integer": True}),
         "eval_episodes": (
             "Evaluation episodes",
