@@ -8,6 +8,14 @@ live learning curve and a Cancel button; the result is replayed in gymnasium's o
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
 is evaluated and animated the same way.
 
+A run belongs to the browser tab, not to the page load: it is recorded on disk
+(:mod:`webapp.runs`: its configuration, checkpoint after every generation, state and
+result) and the tab keeps its run id (``train-job``, session storage). After a reload, a
+visit to another page or a server restart, a poll (``train-poll``) shows the run from its
+record: its progress with Cancel while it runs, its result once done, "Resume" when its
+process stopped without finishing (the trainer continues from the checkpoint to the same
+result as an uninterrupted run), or why it cannot go on, with the buttons reset.
+
 This module holds the layout and the callbacks. The training job (the fresh worker process,
 the stop-file protocol behind Cancel, the configuration, the io maps and the controller
 helpers) is in :mod:`webapp.training`, whose notes say how a run is wired.
