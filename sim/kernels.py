@@ -82,6 +82,7 @@ __all__ = [
     "run_chunks",
     "lu_solve",
     "controller_step",
+    "feedforward_step",
     "decode_batch",
     "gap_weights",
     "rollout_batch",
@@ -793,13 +794,17 @@ IN_DENSE, IN_PAIRS = 0, 1  # input map: dense affine, positive/negative neuron p
 IN_CLAMP = 2  # added to the input kind: the map sets the sensory potentials, not currents
 OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (u_a - u_b) + b, W u + b
 ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3  # output -> action
+# Controller core: the LTC circuit, or a memoryless feed-forward pass over the same CSR wiring
+# (the linear and MLP baselines of sim.baselines): v_i = f(I_i + vleak_i + sum_s w_s e_s v_pre),
+# neurons in index order, f = identity (CORE_LINEAR) or tanh except on motor neurons (CORE_MLP).
+CORE_LTC, CORE_LINEAR, CORE_MLP = 0, 1, 2
 
 
 @njit(cache=True)
 def controller_step(
     theta, gw, obs, v, cur, work, y, action,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """One controller step: observation -> sensory currents -> LTC step -> action.
 
@@ -819,7 +824,7 @@ def controller_step(
         Scratch (output map values).
     action : ndarray (act_dim,)
         Written: the Box action, or the Discrete action index as a float in ``action[0]``.
-    off ... unfolds
+    off ... core
         The controller's compiled structure (:attr:`sim.control.Controller.program`).
     """
     n = v.shape[0]
@@ -845,24 +850,29 @@ def controller_step(
                 cur[sens[in_pairs[p, 1]]] += z
             else:
                 cur[sens[in_pairs[p, 2]]] -= z
-    # clamped drive: the sensory potentials hold the map's value in every sub-step
-    clamp = in_kind & IN_CLAMP != 0
-    for _ in range(unfolds if clamp else 1):
+    if core != CORE_LTC:
+        feedforward_step(v, cur, indptr, pre, theta, off, erev, mot, work, core)
+    else:
+        # clamped drive: the sensory potentials hold the map's value in every sub-step
+        clamp = in_kind & IN_CLAMP != 0
+        for _ in range(unfolds if clamp else 1):
+            if clamp:
+                for i in range(ns):
+                    v[sens[i]] = cur[sens[i]]
+            ltc_step(
+                v, cur, indptr, pre,
+                theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
+                theta[off[BLOCK_MU]:off[BLOCK_MU + 1]],
+                theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
+                gindptr, gpre, gw,
+                theta[off[BLOCK_CM]:off[BLOCK_CM + 1]],
+                theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
+                theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
+                dt / unfolds if clamp else dt, 1 if clamp else unfolds, work,
+            )  # fmt: skip
         if clamp:
             for i in range(ns):
                 v[sens[i]] = cur[sens[i]]
-        ltc_step(
-            v, cur, indptr, pre,
-            theta[off[BLOCK_W]:off[BLOCK_W + 1]], erev,
-            theta[off[BLOCK_MU]:off[BLOCK_MU + 1]], theta[off[BLOCK_SIGMA]:off[BLOCK_SIGMA + 1]],
-            gindptr, gpre, gw,
-            theta[off[BLOCK_CM]:off[BLOCK_CM + 1]], theta[off[BLOCK_GLEAK]:off[BLOCK_GLEAK + 1]],
-            theta[off[BLOCK_VLEAK]:off[BLOCK_VLEAK + 1]],
-            dt / unfolds if clamp else dt, 1 if clamp else unfolds, work,
-        )  # fmt: skip
-    if clamp:
-        for i in range(ns):
-            v[sens[i]] = cur[sens[i]]
     ow = off[BLOCK_OUT_W]
     ob = off[BLOCK_OUT_B]
     nm = mot.shape[0]
@@ -898,6 +908,32 @@ def controller_step(
 
 
 @njit(cache=True)
+def feedforward_step(v, cur, indptr, pre, theta, off, erev, mot, work, core):
+    """The memoryless core of the linear and MLP baselines, in place on ``v``.
+
+    ``v_i = f(I_i + vleak_i + sum_s w_s e_s v[pre_s])`` for ``i = 0 .. n-1`` in order (rows of
+    the CSR by postsynaptic neuron), so a wiring whose synapses all go from lower to higher
+    indices is a feed-forward network evaluated in one pass. ``f`` is the identity for
+    ``CORE_LINEAR``; for ``CORE_MLP`` it is ``tanh`` except on motor neurons (linear read-out).
+    ``work`` (n,) is scratch.
+    """
+    n = v.shape[0]
+    for i in range(n):
+        work[i] = 0.0
+    for m in range(mot.shape[0]):
+        work[mot[m]] = 1.0
+    wo = off[BLOCK_W]
+    lo = off[BLOCK_VLEAK]
+    for i in range(n):
+        acc = cur[i] + theta[lo + i]
+        for s in range(indptr[i], indptr[i + 1]):
+            acc += theta[wo + s] * erev[s] * v[pre[s]]
+        if core == CORE_MLP and work[i] == 0.0:
+            acc = np.tanh(acc)
+        v[i] = acc
+
+
+@njit(cache=True)
 def decode_batch(x, free, lo, hi, logf, theta0, out):
     """Map unit-cube candidates to physical parameters.
 
@@ -928,9 +964,9 @@ def gap_weights(thetas, gap_off, gslot, out):
 
 @njit(cache=True, parallel=True)
 def rollout_batch(
-    env_code, thetas, gws, starts, max_steps, returns, lengths,
+    env_code, thetas, gws, starts, noise, max_steps, returns, lengths,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """Run every candidate on every start state in a numba environment.
 
@@ -944,13 +980,17 @@ def rollout_batch(
         Gap conductance per gap CSR entry per candidate.
     starts : ndarray (E, state_dim)
         Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+    noise : ndarray (E, max_steps, obs_dim) or (0, 0, 0)
+        Observation noise: at step ``t`` of episode ``e`` the controller sees
+        ``obs + noise[e, t] * obs_scale`` (the environment keeps the true state); an empty
+        array means none. The same for every candidate.
     max_steps : int
         Truncation (gymnasium's TimeLimit).
     returns : ndarray (P, E)
         Written: undiscounted return of each episode, summed step by step from 0.0.
     lengths : ndarray (P, E) int64
         Written: steps taken.
-    off ... unfolds
+    off ... core
         The controller's compiled structure (:attr:`sim.control.Controller.program`).
 
     Notes
@@ -973,14 +1013,19 @@ def rollout_batch(
         work = np.empty(n)
         y = np.empty(max(off[BLOCK_OUT_B + 1] - off[BLOCK_OUT_B], 1))
         action = np.empty(act_lo.shape[0])
+        seen = np.empty(obs_center.shape[0])
+        noisy = noise.shape[0] > 0
         env_observe(env_code, state, obs)
         total = 0.0
         t = 0
         while t < max_steps:
+            for j in range(seen.shape[0]):
+                seen[j] = obs[j] + noise[e, t, j] * obs_scale[j] if noisy else obs[j]
             controller_step(
-                theta, gw, obs, v, cur, work, y, action,
+                theta, gw, seen, v, cur, work, y, action,
                 off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
                 obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+                core,
             )  # fmt: skip
             reward, terminated = env_step(env_code, state, action[0], obs)
             total += reward
