@@ -498,6 +498,8 @@ def _train(config, emit, should_stop, checkpoint):
         should_stop=should_stop,
         checkpoint=checkpoint,
         resume=bool(config.get("resume")) and checkpoint is not None,
+        # the held-out score (sim.trainer): the episodes the gymnasium evaluation replays
+        test_episodes=config["eval_episodes"],
     )
     emit({"kind": "phase", "text": "evaluating in gymnasium"})
     done = evaluate_controller(result.controller, config["eval_episodes"], config["seed"])
@@ -507,6 +509,7 @@ def _train(config, emit, should_stop, checkpoint):
         "generations": result.generations,
         "elapsed": result.elapsed,
         "reason": result.reason,
+        "heldout": result.heldout,
         "history": [dict(h) for h in result.history],
         **done,
     }
