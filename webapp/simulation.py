@@ -312,33 +312,45 @@ class Request:
     @classmethod
     def from_json(cls, data, circuit=None):
         """Rebuild from :meth:`to_json` data (``circuit``: the store-circuit data when the
-        source was a circuit; its hash must match).
+        source was a circuit; its hash must match). The data may come back from the browser
+        changed, so they pass the form's own checks again (:func:`read_form` and
+        :func:`check_request`: types, ranges, names and the run limits) before anything runs.
 
         Raises
         ------
         SimulationError
-            When the circuit changed since the run.
+            When the circuit changed since the run, or the data are not a request the form
+            makes (the message names the field).
         """
-        source = data["source"]
-        if isinstance(source, dict):
-            text = circuit_source(circuit) if circuit else ""
-            if _sha(text) != source["sha"]:
-                raise SimulationError("the circuit changed since this run; run it again")
-            source = text
-
-        def pairs(items):
-            return tuple((str(k), v) for k, v in items)
-
-        return cls(
-            source=source,
-            model=data["model"],
-            params=pairs(data["params"]),
-            stimuli=tuple((t, k, pairs(ps)) for t, k, ps in data["stimuli"]),
-            ablate=tuple(data["ablate"]),
-            duration=float(data["duration"]),
-            dt=float(data["dt"]),
-            record_every=int(data["record_every"]),
-        )
+        try:
+            source = data["source"]
+            if isinstance(source, dict):
+                text = circuit_source(circuit) if circuit else ""
+                if _sha(text) != source["sha"]:
+                    raise SimulationError("the circuit changed since this run; run it again")
+                source = text
+            model = data["model"]
+            params = {k: field_text(v) for k, v in default_params(model).as_dict().items()}
+            params.update((str(k), v) for k, v in data["params"])
+            rows = [
+                {"index": i, "target": t, "kind": k,
+                 "values": {**{key: field_text(v) for key, v in _OPTIONAL.get(k, {}).items()},
+                            **dict(ps)}}
+                for i, (t, k, ps) in enumerate(data["stimuli"])
+            ]  # fmt: skip
+            if not isinstance(source, str) or not all(isinstance(n, str) for n in data["ablate"]):
+                raise TypeError("source and ablated names are text")
+            form = read_form(model, params, rows, " ".join(data["ablate"]), data["duration"],
+                             data["dt"], data["record_every"])  # fmt: skip
+            return check_request(source, form)
+        except FormError as err:
+            raise SimulationError(
+                f"these results' settings are not ones the form accepts ({err}); run again"
+            ) from err
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, WormlabError) as err:
+            if isinstance(err, SimulationError):
+                raise
+            raise SimulationError("these results' settings are damaged; run again") from err
 
 
 class FormError(WormlabError):
@@ -936,7 +948,15 @@ def preset_form(name, dataset="cook2019"):
 
 
 def units_of(model):
-    """Unit names of ``model`` by kind (I, t, f, rad, V; empty for unitless ltc)."""
+    """Unit names of ``model`` by kind (I, t, f, rad, V; empty for unitless ltc).
+
+    Raises
+    ------
+    SimulationError
+        For a model that is not graded or ltc (the value may come from the browser).
+    """
+    if not isinstance(model, str) or model not in _UNITS:
+        raise SimulationError(f"unknown model {model!r}; use graded or ltc")
     return _UNITS[model]
 
 
