@@ -6,7 +6,7 @@
 ['AVAL', 'AVAR']
 """
 
-from connectome import io, presets
+from connectome import io, limits, presets
 from connectome.circuit import ROLES, Circuit
 from connectome.datasets import dataset_info, datasets, manifest
 from connectome.errors import (
@@ -55,6 +55,7 @@ __all__ = [
     "filter_network",
     "hubs",
     "io",
+    "limits",
     "load",
     "manifest",
     "neighbourhood",

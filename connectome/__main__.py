@@ -14,9 +14,9 @@ import sys
 
 import pandas as pd
 
-from connectome import io, presets, queries
+from connectome import io, limits, presets, queries
 from connectome.circuit import Circuit
-from connectome.errors import WormlabError
+from connectome.errors import UnknownNeuronError, WormlabError
 from connectome.graph import load
 
 __all__ = ["build_parser", "main"]
@@ -31,6 +31,13 @@ def _datasets(args):
 
 def _neuron(args):
     net = load(args.dataset)
+    members = _class_members(net, args.name)
+    if members:
+        print(f"{args.name} is a class of {len(members)} in {net.name}: {', '.join(members)}\n")
+        for member in members:
+            _neuron(argparse.Namespace(**{**vars(args), "name": member}))
+            print()
+        return
     name = net.names.canonical(args.name)
     row = net.neurons.loc[name]
     print(f"{name}  ({net.name})")
@@ -52,7 +59,20 @@ def _neuron(args):
                 print(f"    {r.partner:10s} {r.weight:g}")
 
 
+def _class_members(net, name) -> tuple[str, ...]:
+    """The members of ``name`` when it is a class and not also a neuron, else ()."""
+    try:
+        net.names.canonical(name)
+    except UnknownNeuronError:
+        if name.strip().lower() in {c.lower() for c in net.names.classes}:
+            return net.names.members(name)
+    return ()
+
+
 def _paths(args):
+    for label, value in (("source", args.source), ("target", args.target)):
+        if not value.strip():
+            raise WormlabError(f"the {label} is empty; give a neuron or class name (e.g. PLM)")
     net = load(args.dataset)
     rows = queries.strongest_paths(net, args.source, args.target, n=args.n)
     if not rows:
@@ -90,8 +110,14 @@ def _circuit(args):
     circuit = _build_circuit(args)
     text = io.export(circuit, args.format)
     if args.output and args.output != "-":
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as err:
+            raise WormlabError(
+                f"cannot write {args.output!r}: {err.strerror or err}; give -o a file in a "
+                "folder you can write to"
+            ) from err
         print(f"{circuit!r}\nwrote {args.format} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -99,24 +125,54 @@ def _circuit(args):
         print(f"note: {problem}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _bounded(kind, lo, hi):
+    """An argparse type: an int (``kind="int"``) or a finite float in ``lo .. hi``."""
+    check = limits.check_int if kind == "int" else limits.check_float
+
+    def parse(text):
+        try:
+            value = int(text) if kind == "int" else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {limits.shorten(text)}") from None
+        try:
+            return check(value, "the value", lo, hi)
+        except WormlabError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = kind  # argparse names the type in its messages
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m connectome", description="Query the C. elegans connectome."
-    )
+    parser = _Parser(prog="python -m connectome", description="Query the C. elegans connectome.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("datasets", help="list the shipped datasets").set_defaults(func=_datasets)
 
     p = sub.add_parser("neuron", help="describe one neuron and its strongest partners")
     p.add_argument("name")
     p.add_argument("--dataset", "-d", default="cook2019")
-    p.add_argument("--top", type=int, default=8)
+    p.add_argument(
+        "--top", type=_bounded("int", 0, 1000), default=8, help="partners listed per direction"
+    )
     p.set_defaults(func=_neuron)
 
     p = sub.add_parser("paths", help="strongest paths between neurons or classes")
     p.add_argument("source")
     p.add_argument("target")
     p.add_argument("--dataset", "-d", default="cook2019")
-    p.add_argument("-n", type=int, default=5, help="how many paths (default 5)")
+    p.add_argument(
+        "-n",
+        type=_bounded("int", 1, limits.MAX_PATH_COUNT),
+        default=5,
+        help=f"how many paths (default 5, at most {limits.MAX_PATH_COUNT})",
+    )
     p.set_defaults(func=_paths)
 
     p = sub.add_parser("circuit", help="build a circuit and export it")
@@ -124,10 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=sorted(presets.PRESETS))
     p.add_argument("--neurons", help="neurons or classes, space or comma separated")
     p.add_argument("--level", choices=("neuron", "class"), default="neuron")
-    p.add_argument("--expand", type=int, default=0, help="add the k-hop neighbourhood")
-    p.add_argument("--chem-min", type=float, help="drop chemical synapses lighter than this")
-    p.add_argument("--gap-min", type=float, help="drop gap junctions lighter than this")
-    p.add_argument("--top-k", type=int, help="keep each neuron's k heaviest inputs")
+    hops, weight = _bounded("int", 0, limits.MAX_HOPS), _bounded("float", 0, limits.MAX_WEIGHT)
+    p.add_argument("--expand", type=hops, default=0, help="add the k-hop neighbourhood")
+    p.add_argument("--chem-min", type=weight, help="drop chemical synapses lighter than this")
+    p.add_argument("--gap-min", type=weight, help="drop gap junctions lighter than this")
+    p.add_argument(
+        "--top-k",
+        type=_bounded("int", 0, limits.MAX_SYNAPSES),
+        help="keep each neuron's k heaviest inputs",
+    )
     p.add_argument("--ablate", help="neurons or classes to remove")
     p.add_argument("--merge-classes", action="store_true")
     p.add_argument("--sensory", help="set the sensory (input) neurons")
@@ -139,7 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; the exit status is returned (0 ok, 1 nothing found, 2 an error, told
+    on one line of standard error)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, or a bad argument (argparse printed one line)
+        return done.code if isinstance(done.code, int) else 2
     try:
         return args.func(args) or 0
     except WormlabError as err:

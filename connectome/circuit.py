@@ -26,6 +26,14 @@ import pandas as pd
 
 from connectome.errors import CircuitError, UnknownNeuronError, WormlabError
 from connectome.graph import EDGE_COLUMNS, Connectome, load, merge_edges
+from connectome.limits import (
+    MAX_HOPS,
+    MAX_OPERATIONS,
+    MAX_SYNAPSES,
+    MAX_WEIGHT,
+    check_float,
+    check_int,
+)
 from connectome.neurons import NameIndex, as_name_list, class_names, default_role
 from connectome.queries import all_paths, neighbourhood
 
@@ -255,6 +263,10 @@ class Circuit:
                 f"a circuit's operations must be a list of records, got {type(ops).__name__}"
             )
         ops = list(ops)
+        if len(ops) > MAX_OPERATIONS:
+            raise CircuitError(
+                f"a circuit's record has {len(ops):,} operations; the limit is {MAX_OPERATIONS:,}"
+            )
         first = ops[0] if ops else None
         if not isinstance(first, Mapping) or first.get("op") not in CONSTRUCTORS:
             raise CircuitError(
@@ -324,7 +336,8 @@ class Circuit:
 
     def expand(self, k=1, kind=None, direction="both") -> "Circuit":
         """Add every neuron within ``k`` synapses of the circuit (see
-        :func:`connectome.queries.neighbourhood`)."""
+        :func:`connectome.queries.neighbourhood`); ``k`` is 0 .. ``MAX_HOPS``."""
+        k = check_int(k, "k (hops)", 0, MAX_HOPS, CircuitError)
         nodes = neighbourhood(self.source, list(self._nodes), k, kind, direction)
         return self._with_nodes(
             {"op": "expand", "k": k, "kind": kind, "direction": direction}, nodes
@@ -357,8 +370,8 @@ class Circuit:
         """Drop chemical synapses lighter than ``chemical`` and gap junctions lighter than
         ``electrical`` (weights as in the dataset; None leaves a kind alone)."""
         for label, value in (("chemical", chemical), ("electrical", electrical)):
-            if value is not None and not value >= 0:
-                raise CircuitError(f"{label} threshold must be a number >= 0, got {value!r}")
+            if value is not None:
+                check_float(value, f"{label} threshold", 0, MAX_WEIGHT, CircuitError)
         op = {"op": "threshold", "chemical": chemical, "electrical": electrical}
         return self._derive(
             op, edges=_apply_filters(self._edges, (op,)), filters=self._filters + (op,)
@@ -367,9 +380,8 @@ class Circuit:
     def top_k_inputs(self, k, kind=None) -> "Circuit":
         """Keep each neuron's ``k`` heaviest incoming synapses (gap junctions count as inputs
         to both ends; ties broken by name)."""
-        if int(k) != k or k < 0:
-            raise CircuitError(f"k must be a whole number >= 0, got {k!r}")
-        op = {"op": "top_k_inputs", "k": int(k), "kind": kind}
+        k = check_int(k, "k (inputs kept per neuron)", 0, MAX_SYNAPSES, CircuitError)
+        op = {"op": "top_k_inputs", "k": k, "kind": kind}
         return self._derive(
             op, edges=_apply_filters(self._edges, (op,)), filters=self._filters + (op,)
         )

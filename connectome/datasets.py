@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectome.errors import UnknownDatasetError
+from connectome.limits import shorten
 
 __all__ = [
     "DATA_DIR",
@@ -60,7 +61,7 @@ def dataset_key(name: str) -> str:
     key = str(name).strip().lower()
     if key not in entries:
         raise UnknownDatasetError(
-            f"unknown dataset {name!r}; shipped datasets are: {', '.join(entries)}"
+            f"unknown dataset {shorten(name)}; shipped datasets are: {', '.join(entries)}"
         )
     return key
 

@@ -31,7 +31,9 @@ class UnknownNeuronError(WormlabError, KeyError):
     def __init__(self, name, suggestions=(), where="this dataset"):
         self.name = name
         self.suggestions = tuple(suggestions)
-        msg = f"unknown neuron {name!r} in {where}"
+        from connectome.limits import shorten  # limits imports this module
+
+        msg = f"unknown neuron {shorten(name)} in {where}"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(self.suggestions) + "?"
         super().__init__(msg)

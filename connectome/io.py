@@ -2,7 +2,13 @@
 
 Every importer goes through :func:`from_dict`, which validates the data and
 says exactly what is wrong (the field, the bad value, the fix). Nothing is
-unpickled or evaluated; files larger than :data:`MAX_BYTES` are refused.
+unpickled or evaluated. Every reader applies the bounds of :mod:`connectome.limits` before
+any work: files larger than :data:`MAX_BYTES`, JSON nested deeper than ``MAX_JSON_DEPTH``,
+integers longer than ``MAX_INT_DIGITS`` digits, ``NaN``/``Infinity``, bytes that are not UTF-8,
+more than ``MAX_NEURONS`` neurons or ``MAX_SYNAPSES`` synapses and weights outside
+``0 < w <= MAX_WEIGHT`` are each refused with a :class:`WiringFormatError` that names the
+field. :func:`read_bytes` (a file, read no further than the limit) and :func:`parse_json` (the
+bounded JSON reader) are shared with the other file readers (controllers, checkpoints).
 
 Wiring JSON (``format = "wormlab-wiring"``, ``version = 1``)::
 
@@ -21,10 +27,13 @@ same bytes.
 import io
 import json
 import math
+import re
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
+from connectome import limits
 from connectome.circuit import ROLES, Circuit
 from connectome.errors import UnknownDatasetError, UnknownNeuronError, WiringFormatError
 from connectome.graph import EDGE_COLUMNS, load
@@ -34,6 +43,8 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "MAX_BYTES",
+    "parse_json",
+    "read_bytes",
     "to_dict",
     "from_dict",
     "to_json",
@@ -49,7 +60,7 @@ __all__ = [
 
 FORMAT = "wormlab-wiring"
 VERSION = 1
-MAX_BYTES = 5_000_000  # bytes; the whole Cook 2019 connectome as JSON is about 1 MB
+MAX_BYTES = limits.MAX_FILE_BYTES  # bytes; the whole Cook 2019 connectome as JSON is about 1 MB
 EXPORT_FORMATS = ("json", "ncps", "graphml", "csv")
 
 
@@ -86,6 +97,8 @@ def to_json(circuit: Circuit) -> str:
 
 
 def _check_size(data) -> None:
+    if not isinstance(data, str | bytes | bytearray):
+        raise WiringFormatError(f"expected the file's text or bytes, got {type(data).__name__}")
     size = len(data)
     if size > MAX_BYTES:
         raise WiringFormatError(
@@ -94,27 +107,134 @@ def _check_size(data) -> None:
         )
 
 
+def read_bytes(path) -> bytes:
+    """The bytes of the file at ``path``, at most ``MAX_FILE_BYTES`` of them (read no further:
+    ``/dev/zero`` or a 20 GB file is refused after reading just past the limit).
+
+    Raises
+    ------
+    WiringFormatError
+        The file is larger than the limit, or cannot be read (missing, a folder, no
+        permission); the message names the path.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise WiringFormatError(
+            f"cannot read {limits.shorten(str(path))}: {err.strerror or err}"
+        ) from err
+    if len(data) > MAX_BYTES:
+        raise WiringFormatError(
+            f"{limits.shorten(str(path))} is larger than the limit of {MAX_BYTES:,} bytes (the "
+            "whole connectome as wiring JSON is about 1 MB)"
+        )
+    return data
+
+
+def _utf8(data) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise WiringFormatError(
+            f"the file is not UTF-8 text: byte {err.object[err.start]:#04x} at offset "
+            f"{err.start:,} ({err.reason}); save it as UTF-8"
+        ) from err
+
+
+def _outside_strings(raw: bytes) -> np.ndarray:
+    """The bytes of JSON text that lie outside its strings (closing quotes kept), as uint8.
+
+    Escapes go first (``\\\\``, then ``\\"``); the quotes left then pair up. On any
+    valid prefix this reads the text as the json module does, so a bound found here bounds
+    what json's parser meets (its recursion depth, its number lengths).
+    """
+    raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    b = np.frombuffer(raw, dtype=np.uint8)
+    inside = np.bitwise_xor.accumulate(b == ord('"'))  # from an opening quote to its closing one
+    return b[~inside]
+
+
+def _json_depth(outside: np.ndarray) -> int:
+    """The deepest nesting of arrays and objects, without recursion: the running count of
+    opening minus closing brackets (outside strings)."""
+    opening = (outside == ord("[")) | (outside == ord("{"))
+    closing = (outside == ord("]")) | (outside == ord("}"))
+    steps = opening[opening | closing].astype(np.int32) * 2 - 1
+    return int(np.cumsum(steps).max()) if steps.size else 0
+
+
+_LONG_NUMBER = re.compile(rb"\d{%d,}" % (limits.MAX_INT_DIGITS + 1))
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise WiringFormatError(
+            f"the number {limits.shorten(text)} is beyond the range of a float; give a finite "
+            "number"
+        )
+    return value
+
+
+def _parse_constant(name: str):
+    raise WiringFormatError(f"{name} is not a number wormlab reads; give a finite number")
+
+
+def parse_json(data, what: str = "the file"):
+    """Parse JSON text or bytes within the bounds of :mod:`connectome.limits`.
+
+    Refused with a :class:`WiringFormatError` naming ``what``: more than
+    ``MAX_FILE_BYTES`` bytes, bytes that are not UTF-8, nesting deeper than
+    ``MAX_JSON_DEPTH`` (checked before parsing, without recursion), integers longer than
+    ``MAX_INT_DIGITS`` digits, ``NaN`` / ``Infinity``, and anything that is not JSON.
+
+    >>> parse_json('{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> parse_json("[" * 100 + "]" * 100)
+    Traceback (most recent call last):
+    ...
+    connectome.errors.WiringFormatError: the file is nested 100 levels deep; the limit is 64
+    """
+    _check_size(data)
+    text = _utf8(data)
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    _check_size(raw)
+    outside = _outside_strings(raw)
+    depth = _json_depth(outside)
+    if depth > limits.MAX_JSON_DEPTH:
+        raise WiringFormatError(
+            f"{what} is nested {depth:,} levels deep; the limit is {limits.MAX_JSON_DEPTH}"
+        )
+    long = _LONG_NUMBER.search(outside.tobytes())
+    if long:
+        raise WiringFormatError(
+            f"{what} holds a number of {len(long[0]):,} digits; numbers in wormlab files have "
+            f"at most {limits.MAX_INT_DIGITS} digits"
+        )
+    try:
+        return json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
+    except WiringFormatError:
+        raise
+    except json.JSONDecodeError as err:
+        raise WiringFormatError(
+            f"{what} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+        ) from err
+    except (ValueError, RecursionError) as err:  # a bound the checks above did not foresee
+        raise WiringFormatError(f"{what} is not readable JSON: {err}") from err
+
+
 def from_json(text) -> Circuit:
     """Read a wiring JSON (str or bytes) back into a :class:`Circuit`.
 
     Raises
     ------
     WiringFormatError
-        Naming the field and what is wrong with it.
+        Naming the field and what is wrong with it (see :func:`parse_json` for the bounds).
     """
-    _check_size(text)
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise WiringFormatError(f"the file is not UTF-8 text ({err})") from err
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(
-            f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
-        ) from err
-    return from_dict(data)
+    return from_dict(parse_json(text))
 
 
 def _field(obj, key, where, types, check=None, hint=""):
@@ -126,10 +246,10 @@ def _field(obj, key, where, types, check=None, hint=""):
     if not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types):
         names = "/".join(t.__name__ for t in _tuple(types))
         raise WiringFormatError(
-            f"{where}.{key} must be {names}, got {type(value).__name__} {value!r}"
+            f"{where}.{key} must be {names}, got {type(value).__name__} {limits.shorten(value)}"
         )
     if check is not None and not check(value):
-        raise WiringFormatError(f"{where}.{key}: bad value {value!r}{hint}")
+        raise WiringFormatError(f"{where}.{key}: bad value {limits.shorten(value)}{hint}")
     return value
 
 
@@ -137,32 +257,67 @@ def _tuple(types):
     return types if isinstance(types, tuple) else (types,)
 
 
+def _list(data, key, most, what):
+    """``data[key]``, a list of at most ``most`` entries."""
+    entries = _field(data, key, "file", list)
+    if len(entries) > most:
+        raise WiringFormatError(
+            f"file.{key} has {len(entries):,} entries; the limit is {most:,} {what}"
+        )
+    return entries
+
+
+def _check_depth(value, where) -> None:
+    """Refuse data nested deeper than ``MAX_JSON_DEPTH`` (data handed over as Python objects,
+    e.g. a store coming back from the browser), without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limits.MAX_JSON_DEPTH:
+            raise WiringFormatError(
+                f"{where} is nested more than {limits.MAX_JSON_DEPTH} levels deep"
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _weight(value) -> bool:
+    return math.isfinite(value) and 0 < value <= limits.MAX_WEIGHT
+
+
 def from_dict(data) -> Circuit:
     """Validate wiring data (as in the JSON file) and build the :class:`Circuit`.
 
     Every neuron must exist in the named dataset at the named level; every synapse must join
-    two listed neurons, with a known kind, a finite positive weight and a sign of +1 or -1.
+    two listed neurons, with a known kind, a finite positive weight of at most
+    ``MAX_WEIGHT`` and a sign of +1 or -1. Files hold at most ``MAX_NEURONS`` neurons,
+    ``MAX_SYNAPSES`` synapses and ``MAX_OPERATIONS`` operations (:mod:`connectome.limits`).
     """
     if not isinstance(data, dict):
         raise WiringFormatError(f"the file must hold a JSON object, got {type(data).__name__}")
     fmt = _field(data, "format", "file", str)
     if fmt != FORMAT:
-        raise WiringFormatError(f"file.format is {fmt!r}; expected {FORMAT!r}")
+        raise WiringFormatError(f"file.format is {limits.shorten(fmt)}; expected {FORMAT!r}")
     version = _field(data, "version", "file", int)
     if version != VERSION:
         raise WiringFormatError(
-            f"file.version {version} is not supported; this wormlab reads version {VERSION}"
+            f"file.version {limits.shorten(version)} is not supported; this wormlab reads "
+            f"version {VERSION}"
         )
     dataset = _field(data, "dataset", "file", str)
     level = _field(
         data, "level", "file", str, lambda v: v in ("neuron", "class"), " (use 'neuron' or 'class')"
     )
+    neurons = _list(data, "neurons", limits.MAX_NEURONS, "neurons")
+    synapses = _list(data, "synapses", limits.MAX_SYNAPSES, "synapses")
+    ops = _list(data, "operations", limits.MAX_OPERATIONS, "operations")
     try:
         net = load(dataset)
     except UnknownDatasetError as err:
         raise WiringFormatError(f"file.dataset: {err}") from err
     source = net.to_classes() if level == "class" else net
-    neurons = _field(data, "neurons", "file", list)
     if not neurons:
         raise WiringFormatError("file.neurons is empty; a circuit needs at least one neuron")
     nodes, roles = [], {}
@@ -181,20 +336,21 @@ def from_dict(data) -> Circuit:
             raise WiringFormatError(f"{where}.name: {name} is listed twice")
         nodes.append(name)
         roles[name] = role
+    listed = {name.lower(): name for name in nodes}  # one look-up per synapse end
     rows = []
     seen = set()
-    for i, entry in enumerate(_field(data, "synapses", "file", list)):
+    for i, entry in enumerate(synapses):
         where = f"synapses[{i}]"
         ends = []
         for key in ("pre", "post"):
             name = _field(entry, key, where, str)
-            match = [n for n in nodes if n.lower() == name.strip().lower()]
-            if not match:
+            match = listed.get(name.strip().lower())
+            if match is None:
                 raise WiringFormatError(
-                    f"{where}.{key}: {name!r} is not among the file's neurons; add it to "
-                    "'neurons' or remove this synapse"
+                    f"{where}.{key}: {limits.shorten(name)} is not among the file's neurons; "
+                    "add it to 'neurons' or remove this synapse"
                 )
-            ends.append(match[0])
+            ends.append(match)
         kind = _field(
             entry,
             "kind",
@@ -208,8 +364,8 @@ def from_dict(data) -> Circuit:
             "weight",
             where,
             (int, float),
-            lambda v: math.isfinite(v) and v > 0,
-            " (weights must be finite and > 0)",
+            _weight,
+            f" (weights must be finite, > 0 and <= {limits.MAX_WEIGHT:g})",
         )
         sign = _field(entry, "sign", where, int, lambda v: v in (-1, 1), " (use 1 or -1)")
         pre, post = ends
@@ -219,9 +375,9 @@ def from_dict(data) -> Circuit:
             raise WiringFormatError(f"{where}: a second {kind} synapse {pre} -> {post}")
         seen.add((pre, post, kind))
         rows.append((pre, post, kind, float(weight), sign))
-    ops = _field(data, "operations", "file", list)
     for i, op in enumerate(ops):
         _field(op, "op", f"operations[{i}]", str)
+    _check_depth(ops, "file.operations")
     edges = pd.DataFrame(rows, columns=EDGE_COLUMNS)
     return Circuit(source, nodes, roles, edges, ops)
 
@@ -311,16 +467,18 @@ def to_graphml(circuit: Circuit) -> str:
 def from_graphml(text) -> Circuit:
     """Read GraphML written by :func:`to_graphml` (validated like the JSON)."""
     _check_size(text)
-    raw = text.encode("utf-8") if isinstance(text, str) else text
+    raw = _utf8(text).encode("utf-8", "surrogatepass")
     try:
         g = nx.read_graphml(io.BytesIO(raw), force_multigraph=True)
     except Exception as err:  # networkx raises several kinds for bad XML
-        raise WiringFormatError(f"not readable as GraphML: {err}") from err
+        raise WiringFormatError(f"not readable as GraphML: {limits.shorten(str(err))}") from err
     meta = g.graph
-    try:
-        ops = json.loads(meta.get("operations", "[]"))
-    except json.JSONDecodeError as err:
-        raise WiringFormatError(f"graph attribute 'operations' is not JSON: {err}") from err
+    ops = meta.get("operations", "[]")
+    if not isinstance(ops, str):
+        raise WiringFormatError(
+            f"graph attribute 'operations' must be JSON text, got {type(ops).__name__}"
+        )
+    ops = parse_json(ops, "graph attribute 'operations'")
     data = {
         "format": meta.get("format", FORMAT),
         "version": meta.get("version", VERSION),
@@ -343,8 +501,7 @@ def from_csv(text, dataset="cook2019", level="neuron") -> Circuit:
     """Read a CSV edge list (columns pre, post, kind, weight and optionally sign) as a circuit
     of ``dataset``. Its neurons are the edges' ends; roles follow neuron types."""
     _check_size(text)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+    text = _utf8(text)
     try:
         table = pd.read_csv(io.StringIO(text), dtype={"pre": str, "post": str, "kind": str})
     except (ValueError, pd.errors.ParserError) as err:

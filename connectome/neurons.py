@@ -19,6 +19,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from connectome.errors import UnknownNeuronError
+from connectome.limits import MAX_NAME_CHARS
 
 __all__ = [
     "NEURON_TYPES",
@@ -139,6 +140,8 @@ class NameIndex:
     def suggest(self, name: str, n: int = 3) -> list[str]:
         """The closest neuron or class names to a misspelt one."""
         key = str(name).strip().lower()
+        if len(key) > MAX_NAME_CHARS:  # no neuron name is that long; difflib would be slow
+            return []
         pool = list(self._by_lower) + [k for k in self._class_members if k not in self._by_lower]
         close = difflib.get_close_matches(key, pool, n=4 * n, cutoff=0.5)
         # swapped letters (AVLA for AVAL) first, then by similarity
@@ -176,6 +179,8 @@ class NameIndex:
         """The stored spelling of one neuron name (not a class)."""
         key = str(name).strip().lower()
         if key not in self._by_lower:
+            if key in self._class_members:  # a class: its members are what was meant
+                raise UnknownNeuronError(str(name), self._class_members[key], self.where)
             raise self._unknown(name)
         return self._by_lower[key]
 

@@ -10,13 +10,14 @@ is read as a strength, so a path's cost is ``sum(1 / w)`` over its edges; the
 weight along it.
 """
 
-import heapq
 import itertools
+import math
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from connectome import limits
 from connectome.errors import CircuitError, QueryError
 from connectome.neurons import NEURON_TYPES, ROLE_TYPES
 
@@ -110,15 +111,15 @@ def neighbourhood(net, names, k=1, kind=None, direction="both", neurons_only=Tru
     names : str or list of str
         Neurons or classes.
     k : int
-        Number of hops (0 returns the seeds).
+        Number of hops (0 returns the seeds), at most ``MAX_HOPS``
+        (:mod:`connectome.limits`).
     direction : {"both", "in", "out"}
         Follow chemical synapses backwards ("in": presynaptic partners), forwards, or both.
         Gap junctions are followed whatever the direction.
     neurons_only : bool
         Leave out muscles and other cells.
     """
-    if k < 0:
-        raise QueryError(f"k (hops) must be >= 0, got {k}")
+    k = _hops(k, "k (hops)")
     if direction not in ("both", "in", "out"):
         raise QueryError(f"direction must be 'both', 'in' or 'out', got {direction!r}")
     seeds = net.resolve(names)
@@ -133,6 +134,8 @@ def neighbourhood(net, names, k=1, kind=None, direction="both", neurons_only=Tru
     seen = dict.fromkeys(seeds)
     frontier = list(seeds)
     for _ in range(k):
+        if not frontier:
+            break
         nxt = []
         for n in frontier:
             for m in sorted(fwd.get(n, ())):
@@ -178,31 +181,53 @@ def strongest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
 
     Strength is the inverse synapse count summed along the path (see the module notes);
     ties are broken by path length and then by name, so the answer is deterministic.
+    ``n`` is at most ``MAX_PATH_COUNT`` (:mod:`connectome.limits`). One search runs over
+    all the pairs at once (Yen's algorithm from a start joined to every source to an end
+    joined from every target), so its cost does not grow with the number of pairs.
 
     Returns
     -------
     list of dict
         Each with ``source, target, path (list of names), length (edges), cost, bottleneck``,
         strongest first. Empty if no path exists.
+
+    Examples
+    --------
+    >>> from connectome import load
+    >>> [r["path"] for r in strongest_paths(load("cook2019"), "PLML", "AVAL", n=2)]
+    [['PLML', 'PVR', 'PVCR', 'AVAL'], ['PLML', 'LUAL', 'AVAL']]
     """
     src, dst = net.resolve(sources), net.resolve(targets)
-    _check_n(n)
+    n = _check_n(n)
     g = strength_graph(net, kind)
-    heap = []
-    for s, t in itertools.product(src, dst):
-        if s == t or not nx.has_path(g, s, t):
+    start, end = ("start",), ("end",)  # tuples: never a neuron's name
+    g.add_edges_from(((start, s) for s in src), cost=0.0)
+    g.add_edges_from(((t, end) for t in dst), cost=0.0)
+    if not nx.has_path(g, start, end):
+        return []
+    rows, extra = [], 0
+    for path in nx.shortest_simple_paths(g, start, end, weight="cost"):
+        path = path[1:-1]
+        if len(path) < 2:  # a neuron that is both a source and a target
             continue
-        paths = nx.shortest_simple_paths(g, s, t, weight="cost")
-        for path in itertools.islice(paths, n):
-            row = _path_row(g, path)
-            heapq.heappush(heap, (row["cost"], row["length"], row["path"], row))
-    rows = [heapq.heappop(heap)[3] for _ in range(min(n, len(heap)))]
-    return rows
+        row = _path_row(g, path)
+        if len(rows) >= n:  # read on through ties with the n-th path, then stop
+            if not math.isclose(row["cost"], rows[n - 1]["cost"], rel_tol=1e-12):
+                break
+            extra += 1
+            if extra > limits.MAX_PATH_COUNT:
+                break
+        rows.append(row)
+        rows.sort(key=lambda r: (r["cost"], r["length"], r["path"]))
+    return rows[:n]
 
 
-def _check_n(n) -> None:
-    if n < 1:
-        raise QueryError(f"n (number of paths) must be >= 1, got {n}")
+def _check_n(n) -> int:
+    return limits.check_int(n, "n (number of paths)", 1, limits.MAX_PATH_COUNT, QueryError)
+
+
+def _hops(k, field) -> int:
+    return limits.check_int(k, field, 0, limits.MAX_HOPS, QueryError)
 
 
 #: Most shortest paths read per (source, target) pair by :func:`shortest_paths`.
@@ -213,7 +238,9 @@ def shortest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
     """The ``n`` paths with the fewest synapses from any of ``sources`` to any of ``targets``.
 
     Ties in length are broken by strength (the cost of :func:`strongest_paths`) and then by
-    name; at most 50 shortest paths per (source, target) pair are considered.
+    name; at most 50 shortest paths per (source, target) pair are considered. One
+    breadth-first search runs per source, and pairs farther apart than the ``n``-th path are
+    not walked. ``n`` is at most ``MAX_PATH_COUNT`` (:mod:`connectome.limits`).
 
     Returns
     -------
@@ -232,35 +259,69 @@ def shortest_paths(net, sources, targets, n=5, kind=None) -> list[dict]:
     >>> [r["path"] for r in shortest_paths(load("cook2019"), "PLML", "AVAL", n=2)]
     [['PLML', 'AVAL']]
     """
-    _check_n(n)
+    n = _check_n(n)
     src, dst = net.resolve(sources), net.resolve(targets)
     g = strength_graph(net, kind)
+    pairs = []  # (length, source, target, BFS predecessors): one search per source
+    for s in src:
+        pred, length = nx.predecessor(g, s, return_seen=True)
+        pairs += [(length[t], s, t, pred) for t in dst if t != s and t in pred]
+    pairs.sort(key=lambda p: p[0])
     rows = []
-    for s, t in itertools.product(src, dst):
-        if s == t or not nx.has_path(g, s, t):
-            continue
-        for path in itertools.islice(nx.all_shortest_paths(g, s, t), _SHORTEST_PER_PAIR):
+    for i, (length, s, t, pred) in enumerate(pairs):
+        for path in itertools.islice(_paths_back(pred, s, t), _SHORTEST_PER_PAIR):
             rows.append(_path_row(g, path))
+        if len(rows) >= n and (i + 1 == len(pairs) or pairs[i + 1][0] > length):
+            break  # the pairs left have longer paths only
     rows.sort(key=lambda r: (r["length"], r["cost"], r["path"]))
     return rows[:n]
 
 
-def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> list[dict]:
+def _paths_back(pred, source, target):
+    """Every shortest path from ``source`` to ``target`` given BFS predecessor lists, in the
+    order of ``networkx.all_shortest_paths`` (a depth-first walk back from the target)."""
+    path, stack = [target], [iter(pred[target])]
+    while stack:
+        if path[-1] == source:
+            yield path[::-1]
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            path.pop()
+        else:
+            path.append(step)
+            stack.append(iter(pred[step]))
+
+
+def all_paths(net, sources, targets, max_length=3, kind=None, limit=limits.MAX_PATHS) -> list[dict]:
     """Every simple path of at most ``max_length`` synapses from ``sources`` to ``targets``,
     strongest first (same columns as :func:`strongest_paths`).
 
+    ``max_length`` is 1 .. ``MAX_PATH_LENGTH`` and ``limit`` at most ``MAX_PATHS``
+    (:mod:`connectome.limits`). The search follows only neurons from which a target is
+    still within reach, so its work follows the number of paths found.
+
     Raises
     ------
+    QueryError
+        For a ``max_length`` or ``limit`` out of range.
     CircuitError
         If there are more than ``limit`` paths (ask for a shorter ``max_length``).
     """
-    if max_length < 1:
-        raise QueryError(f"max_length must be >= 1, got {max_length}")
+    max_length = limits.check_int(
+        max_length, "max_length (synapses)", 1, limits.MAX_PATH_LENGTH, QueryError
+    )
+    limit = limits.check_int(limit, "limit (paths)", 1, limits.MAX_PATHS, QueryError)
     src, dst = net.resolve(sources), net.resolve(targets)
     g = strength_graph(net, kind)
+    # synapses from each neuron to the nearest target: a partial path that cannot reach a
+    # target within max_length is not followed, so the work follows the paths found
+    to_target = nx.multi_source_dijkstra_path_length(
+        g.reverse(copy=False), set(dst), cutoff=max_length, weight=lambda u, v, d: 1
+    )
     rows = []
     for s in src:
-        for path in nx.all_simple_paths(g, s, set(dst) - {s}, cutoff=max_length):
+        for path in _simple_paths(g, s, set(dst) - {s}, max_length, to_target):
             rows.append(_path_row(g, path))
             if len(rows) > limit:
                 raise CircuitError(
@@ -269,6 +330,26 @@ def all_paths(net, sources, targets, max_length=3, kind=None, limit=10_000) -> l
                 )
     rows.sort(key=lambda r: (r["cost"], r["length"], r["path"]))
     return rows
+
+
+def _simple_paths(g, source, targets, max_length, to_target):
+    """The simple paths of at most ``max_length`` edges from ``source`` to any of
+    ``targets`` (through other targets too), as ``networkx.all_simple_paths`` finds them,
+    following only nodes ``v`` with ``to_target[v]`` edges left to spare."""
+    path, on_path, stack = [source], {source}, [iter(g.successors(source))]
+    while stack:
+        step = next(stack[-1], None)
+        if step is None:
+            stack.pop()
+            on_path.discard(path.pop())
+            continue
+        if step in on_path or len(path) + to_target.get(step, max_length) > max_length:
+            continue
+        if step in targets:
+            yield path + [step]
+        path.append(step)
+        on_path.add(step)
+        stack.append(iter(g.successors(step)))
 
 
 def node_types(net) -> pd.Series:
@@ -322,9 +403,9 @@ def filter_network(
     focus : iterable of str
         Node names (already resolved) whose neighbourhood ``hops`` restricts the result to.
     hops : int or None
-        None keeps every node that passes the filters; ``k >= 0`` keeps only ``focus`` and
-        the nodes within ``k`` synapses of it over the edges that pass the filters (either
-        direction; gap junctions both ways).
+        None keeps every node that passes the filters; ``0 <= k <= MAX_HOPS`` keeps only
+        ``focus`` and the nodes within ``k`` synapses of it over the edges that pass the
+        filters (either direction; gap junctions both ways).
     keep : iterable of str
         Nodes kept whatever the filters say (a selection, the nodes of a drawn path).
     compare_to : Connectome, optional
@@ -366,11 +447,12 @@ def filter_network(
     strong = np.where(chem, edges["weight"] >= min_chemical, edges["weight"] >= min_electrical)
     edges = edges[ends & strong].reset_index(drop=True)
     if hops is not None:
+        hops = _hops(hops, "hops")
         focus = [n for n in focus if n in allowed]
         g = nx.Graph()
         g.add_nodes_from(focus)
         g.add_edges_from(zip(edges["pre"], edges["post"], strict=True))
-        reach = nx.multi_source_dijkstra_path_length(g, set(focus), cutoff=int(hops))
+        reach = nx.multi_source_dijkstra_path_length(g, set(focus), cutoff=hops)
         allowed = set(reach) | set(keep)
         edges = edges[edges["pre"].isin(allowed) & edges["post"].isin(allowed)]
         edges = edges.reset_index(drop=True)

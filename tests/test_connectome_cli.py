@@ -121,4 +121,6 @@ def test_circuit_flag_errors_are_clear(capsys):
     assert main(["circuit", "--neurons", "AVAL AVAR", "--ablate", "AVA"]) == 2
     assert "empty circuit" in capsys.readouterr().err
     assert main(["circuit", "--neurons", "AVAL", "--top-k", "-1"]) == 2
-    assert "k must be a whole number >= 0, got -1" in capsys.readouterr().err
+    assert "--top-k: the value must be a whole number in 0 .. 300,000, got -1" in (
+        capsys.readouterr().err
+    )

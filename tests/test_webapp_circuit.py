@@ -225,7 +225,7 @@ def test_exports_round_trip_and_load_in_ncps(tw):
                     {"op": "expand", "k": "two"},
                 ],
             },
-            "operation 'expand': bad arguments",
+            r"k \(hops\) must be a whole number in 0 .. 10",
         ),  # fmt: skip
         (
             {

@@ -33,9 +33,11 @@ from pathlib import Path
 import dash
 from dash import Dash, Input, Output, dcc, html
 
+# the largest request body the server reads (an upload of the largest file, base64-encoded,
+# with the page's circuit and form): a body over it gets HTTP 413 unread
+from connectome.limits import MAX_REQUEST_BYTES
 from webapp import errors, tempdirs
 from webapp.pages import circuit, explore, simulate, train
-from webapp.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 from webapp.warmup import Warmup
 
 __all__ = ["PAGES", "create_app", "close_app", "warm_up", "DEFAULT_DATASET", "MAX_REQUEST_BYTES"]
@@ -45,16 +47,6 @@ __all__ = ["PAGES", "create_app", "close_app", "warm_up", "DEFAULT_DATASET", "MA
 PAGES = (explore, simulate, circuit, train)
 DEFAULT_DATASET = "cook2019"
 ASSETS = Path(__file__).resolve().parent / "assets"
-
-
-#: The largest request body the server reads, in bytes. The largest legitimate request is
-#: the Circuit page's upload: a wiring file of up to ``webapp.uploads.MAX_BYTES`` (5 MB),
-#: sent base64-encoded (4/3 the size, 6.67 MB), together with the page's current circuit,
-#: itself at most a file's size, and the rest of the form (well under 1 MB). Anything the
-#: pages' own upload check (:func:`webapp.uploads.decode_upload`) would accept fits under
-#: this bound, so a file a little too large gets the page's message; a body over it gets
-#: HTTP 413 unread.
-MAX_REQUEST_BYTES = 4 * -(-MAX_UPLOAD_BYTES // 3) + MAX_UPLOAD_BYTES + 1_000_000
 
 
 def warm_up() -> None:

@@ -46,6 +46,7 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
+from connectome.limits import MAX_NEURON_STEPS, MAX_RECORDED_VALUES
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compiler import compile_circuit
@@ -107,11 +108,6 @@ __all__ = [
     "warm_up",
 ]
 
-#: Largest (neurons x integration steps) of one run: 20 s of 300 neurons at dt = 0.1 ms,
-#: a few seconds of computing.
-MAX_NEURON_STEPS = 60_000_000
-#: Largest (neurons x recorded samples) of one run: 40 MB of float32 kept on the server.
-MAX_RECORDED_VALUES = 10_000_000
 #: Runs of more neuron-steps than this (half the limit; about 2 s of computing and more)
 #: run as background jobs (:func:`run_simulation`); shorter ones run in the request.
 LONG_RUN = 30_000_000

@@ -21,6 +21,7 @@ import numpy as np
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError
+from connectome.limits import MAX_EVAL_EPISODES, MAX_SEED
 from sim.envs import ENV_IDS, env_spec
 from webapp import tempdirs
 from webapp.forms import parse_number
@@ -68,10 +69,6 @@ CIRCUIT_PRESETS = MappingProxyType(
         "locomotion": "Preset: locomotion",
     }
 )
-#: Most evaluation episodes of one run or upload.
-MAX_EVAL_EPISODES = 200
-#: Largest seed (numpy's legacy seeding takes 32-bit seeds; gymnasium's too).
-MAX_SEED = 2**31 - 1
 
 
 def warm_up() -> None:
