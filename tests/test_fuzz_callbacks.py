@@ -49,10 +49,11 @@ def _check(server, body, problems, tally, name):
     tally["posts"] += 1
     if status == 500:
         tally["500"] += 1
+        tally.setdefault("500_in", set()).add(name)
     if "something went wrong" in text:
         tally["caught"] += 1
         tally.setdefault("caught_in", set()).add(name)
-    if status == 500 or "Traceback" in text or seconds > BOUND:
+    if status in (0, 500) or "Traceback" in text or seconds > BOUND:
         problems.append(f"{name}: HTTP {status} in {seconds:.1f} s: {text[:200]!r}")
     rss = _rss(server)
     tally["rss"] = max(tally.get("rss", 0), rss)
@@ -120,6 +121,7 @@ def test_every_callback_survives_bad_payloads(server):
         f"\nfuzz: {tally['posts']} posts to {len(specs)} server callbacks: {tally['500']} HTTP "
         f"500s; {tally['caught']} unexpected errors shown by the safety net in "
         f"{len(tally.get('caught_in', ()))} callbacks {sorted(tally.get('caught_in', ()))}; "
+        f"500s in {len(tally.get('500_in', ()))} callbacks {sorted(tally.get('500_in', ()))}; "
         f"peak server RSS {tally.get('rss', 0) / 1e9:.2f} GB"
     )
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems[:40])

@@ -9,12 +9,12 @@ types, None, huge numbers, NaN strings, deep and huge containers, forged stores)
 
 import json
 import time
+import urllib.error
 
 from hypothesis import strategies as st
 
 __all__ = [
     "NASTY",
-    "FORGED",
     "json_values",
     "server_callbacks",
     "outputs_of",
@@ -59,14 +59,6 @@ NASTY = (
     {f"k{i}": i for i in range(5_000)},
 )
 
-#: Forged stores and URL values that once made a request run for minutes (issue 11).
-FORGED = (
-    {"request": {"duration": 1e3, "dt": 1e-4, "record": 1}, "run": 1},
-    {"start": {"kind": "preset", "name": "tap-withdrawal"}, "ops": [{"op": "expand", "k": 1e9}]},
-    {"start": {"kind": "upload"}, "ops": []},
-    "?stim=" + ";".join(["PLML:step:amp=1"] * 20_000),
-)
-
 
 def json_values():
     """Any JSON value, small: scalars of every type and nested lists and dicts of them."""
@@ -102,14 +94,21 @@ def _concrete(pattern: dict) -> dict:
     return {k: (0 if isinstance(v, list) else v) for k, v in pattern.items()}
 
 
+def _single(pattern: dict) -> bool:
+    """Whether a pattern-matching id names one component (MATCH wildcards only)."""
+    wild = [v[0] for v in pattern.values() if isinstance(v, list)]
+    return bool(wild) and all(w == "MATCH" for w in wild)
+
+
 def outputs_of(spec) -> list:
     output = spec["output"]
     names = output.strip(".").split("...") if output.startswith("..") else [output]
     outs = []
     for name in names:
         out = _split(name)
-        if isinstance(out["id"], dict):
-            out = [{"id": _concrete(out["id"]), "property": out["property"]}]
+        if isinstance(out["id"], dict):  # one match of MATCH; a list of them for ALL
+            one = {"id": _concrete(out["id"]), "property": out["property"]}
+            out = one if _single(out["id"]) else [one]
         outs.append(out)
     return outs
 
@@ -128,29 +127,39 @@ def payload(spec, values: dict, trigger: str | None = None) -> dict:
         value = values.get(_key(dep))
         if dep["id"].startswith("{"):
             if isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):
-                return value
-            if value is None:
-                return []
+                return value  # the matches, given
             pattern = json.loads(dep["id"])
-            return [{"id": _concrete(pattern), "property": dep["property"], "value": value}]
+            one = {"id": _concrete(pattern), "property": dep["property"], "value": value}
+            if _single(pattern):  # MATCH only: the one match itself
+                return one
+            return [] if value is None else [one]
         return {"id": dep["id"], "property": dep["property"], "value": value}
 
-    trigger = trigger or _key(spec["inputs"][0])
+    if trigger is None:
+        first = spec["inputs"][0]
+        id_ = first["id"]
+        if id_.startswith("{"):  # the id of one concrete match, as Dash writes it
+            id_ = json.dumps(_concrete(json.loads(id_)), sort_keys=True, separators=(",", ":"))
+        trigger = f"{id_}.{first['property']}"
     return {
         "output": spec["output"],
         "outputs": outs if spec["output"].startswith("..") else outs[0],
         "inputs": [item(d) for d in spec["inputs"]],
-        "changedPropIds": [trigger.replace(" ", "")],
+        "changedPropIds": [trigger],
         "state": [item(d) for d in spec["state"]],
     }
 
 
 def post_callback(server, body: dict, timeout: float, query: str = ""):
-    """(status, text, seconds) of posting ``body`` to ``/_dash-update-component``."""
+    """(status, text, seconds) of posting ``body`` to ``/_dash-update-component``; status 0
+    when no answer came within ``timeout`` s."""
     tic = time.monotonic()
-    status, text = server.post(
-        "/_dash-update-component" + query, json.dumps(body).encode(), timeout=timeout
-    )
+    try:
+        status, text = server.post(
+            "/_dash-update-component" + query, json.dumps(body).encode(), timeout=timeout
+        )
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as err:
+        status, text = 0, f"no answer: {err!r}"
     return status, text, time.monotonic() - tic
 
 

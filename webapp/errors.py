@@ -76,7 +76,7 @@ def _where() -> str | None:
     except Exception:  # no callback context (outside a request): name no place
         return None
     if isinstance(trigger, dict):  # a pattern-matching id
-        return json.dumps(trigger, sort_keys=True)
+        return json.dumps(trigger, sort_keys=True, separators=(",", ":"))
     return trigger
 
 

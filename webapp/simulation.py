@@ -46,7 +46,12 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
-from connectome.limits import MAX_NEURON_STEPS, MAX_RECORDED_VALUES
+from connectome.limits import (
+    MAX_NEURON_STEPS,
+    MAX_RECORDED_VALUES,
+    MAX_STIMULI,
+    MAX_URL_QUERY_CHARS,
+)
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compiler import compile_circuit
@@ -614,10 +619,13 @@ def check_request(source, form):
     Raises
     ------
     FormError
-        Unknown or ablated neurons (keys ``ablate``, ``stim:<index>:target``), a run over
+        Unknown or ablated neurons (keys ``ablate``, ``stim:<index>:target``), more than
+        ``MAX_STIMULI`` stimuli (``stimulus``), a run over
         :data:`MAX_NEURON_STEPS` (``duration``) or :data:`MAX_RECORDED_VALUES` (``record``),
         a source that cannot be read (``source``).
     """
+    if len(form["stimuli"]) > MAX_STIMULI:
+        raise FormError({"stimulus": f"{len(form['stimuli']):,} stimuli; at most {MAX_STIMULI}"})
     try:
         net = load_source(source)
     except WormlabError as err:
@@ -959,7 +967,18 @@ def units_of(model):
 def form_from_query(query):
     """The form a page URL asks for. Query keys: ``preset`` (plm, ava, ase),
     ``dataset``, ``model``, ``stim`` (``TARGET:kind:key=value,...`` separated by ``;``),
-    ``ablate``, ``duration``, ``dt``."""
+    ``ablate``, ``duration``, ``dt``. A query over ``MAX_URL_QUERY_CHARS`` characters or
+    ``MAX_STIMULI`` stimuli (:mod:`connectome.limits`) is left out, and the form's note
+    says so."""
+    size = sum(len(str(k)) + len(str(v)) for k, v in query.items())
+    if size > MAX_URL_QUERY_CHARS or str(query.get("stim") or "").count(";") >= MAX_STIMULI:
+        form = default_form()
+        form["note"] = (
+            f"This link was left out: it is {size:,} characters long (at most "
+            f"{MAX_URL_QUERY_CHARS:,}, with at most {MAX_STIMULI} stimuli); the form below is "
+            "the default one."
+        )
+        return form
     dataset = query.get("dataset") or "cook2019"
     preset = query.get("preset")
     if preset in PRESETS:
