@@ -117,7 +117,7 @@ def test_every_callback_survives_bad_payloads(server):
             _check(server, body, problems, tally, name)
 
         _generated(server, spec, keys, 2 if background else EXAMPLES, problems, tally)
-    print(
+    print(  # the numbers of the report (pytest -s)
         f"\nfuzz: {tally['posts']} posts to {len(specs)} server callbacks: {tally['500']} HTTP "
         f"500s; {tally['caught']} unexpected errors shown by the safety net in "
         f"{len(tally.get('caught_in', ()))} callbacks {sorted(tally.get('caught_in', ()))}; "
@@ -148,7 +148,9 @@ def test_a_normal_simulation_runs_after_the_fuzz(server):
     spec = _spec(server, "simulate-run.n_clicks")
     values = form_values(spec, components, {"simulate-run.n_clicks": 1})
     tic = time.monotonic()
-    status, text, _ = post_callback(server, payload(spec, values, "simulate-run.n_clicks"), 300)
+    status, text, _ = post_callback(
+        server, payload(spec, values, "simulate-run.n_clicks", components), 300
+    )
     assert status == 200, text[:500]
     out = json.loads(text)["response"]
     assert "something went wrong" not in text, text[:500]

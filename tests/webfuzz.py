@@ -100,7 +100,9 @@ def _single(pattern: dict) -> bool:
     return bool(wild) and all(w == "MATCH" for w in wild)
 
 
-def outputs_of(spec) -> list:
+def outputs_of(spec, components=None) -> list:
+    """The ``outputs`` of a request for ``spec``; an ALL output matches every one of
+    ``components`` (a page's, see :func:`page_components`) or one made-up id."""
     output = spec["output"]
     names = output.strip(".").split("...") if output.startswith("..") else [output]
     outs = []
@@ -108,7 +110,13 @@ def outputs_of(spec) -> list:
         out = _split(name)
         if isinstance(out["id"], dict):  # one match of MATCH; a list of them for ALL
             one = {"id": _concrete(out["id"]), "property": out["property"]}
-            out = one if _single(out["id"]) else [one]
+            if _single(out["id"]):
+                out = one
+            elif components is not None:
+                out = [{"id": id_, "property": out["property"]}
+                       for id_, _ in components if _matches(out["id"], id_)]  # fmt: skip
+            else:
+                out = [one]
         outs.append(out)
     return outs
 
@@ -117,11 +125,11 @@ def _key(dep) -> str:
     return f"{dep['id']}.{dep['property']}"
 
 
-def payload(spec, values: dict, trigger: str | None = None) -> dict:
+def payload(spec, values: dict, trigger: str | None = None, components=None) -> dict:
     """The body the browser posts for callback ``spec`` with ``values`` per ``"id.prop"``
     (missing: None; a pattern-matching dependency takes a list of ``{"id", "property",
     "value"}`` items, or a bare value, sent as one match)."""
-    outs = outputs_of(spec)
+    outs = outputs_of(spec, components)
 
     def item(dep):
         value = values.get(_key(dep))

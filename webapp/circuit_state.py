@@ -145,16 +145,6 @@ def _checked(state) -> dict:
             "the page's circuit state is damaged (start.kind must be 'ops' or 'upload'); "
             "start again from a preset, a selection or a file"
         )
-    if start["kind"] == "upload" and not isinstance(start.get("wiring"), dict):
-        raise CircuitError(
-            "the page's circuit state is damaged (an uploaded start has no wiring); "
-            "upload the file again or start from a preset or a selection"
-        )
-    if not isinstance(start.get("label"), str):
-        raise CircuitError(
-            "the page's circuit state is damaged (start.label must be text); "
-            "start again from a preset, a selection or a file"
-        )
     if not isinstance(ops, list) or not all(isinstance(op, dict) for op in ops):
         raise CircuitError(
             "the page's circuit state is damaged (ops must be a list of operation records); "
