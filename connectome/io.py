@@ -28,6 +28,7 @@ import io
 import json
 import math
 import re
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -50,6 +51,8 @@ __all__ = [
     "to_json",
     "from_json",
     "to_ncps",
+    "NcpWiring",
+    "from_ncps",
     "to_graphml",
     "from_graphml",
     "to_csv",
@@ -435,6 +438,102 @@ def to_ncps(circuit: Circuit) -> dict:
             },
         },
     }
+
+
+@dataclass(frozen=True)
+class NcpWiring:
+    """An ncps wiring as a wormlab wiring source: neuron table (with roles) and edge table.
+
+    Inputs are named ``s0, s1, ...`` (sensory), units ``u0, u1, ...``; units
+    ``0 .. output_dim - 1`` are motor (ncps's convention), the rest inter. Every synapse has
+    weight 1 (ncps keeps only polarity). :meth:`sim.control.Controller.from_circuit` and
+    :func:`to_ncps` take it as they take a :class:`~connectome.circuit.Circuit`.
+    """
+
+    neurons: pd.DataFrame
+    edges: pd.DataFrame
+    name: str = "ncps"
+    dataset: str = "ncps"
+    level: str = "neuron"
+
+    @property
+    def sensory(self) -> list:
+        return [x for x, r in self.neurons["role"].items() if r == "sensory"]
+
+    @property
+    def motor(self) -> list:
+        return [x for x, r in self.neurons["role"].items() if r == "motor"]
+
+
+def from_ncps(wiring, input_dim=None) -> NcpWiring:
+    """Import an ncps wiring: an ``ncps.wirings.Wiring`` (NCP, AutoNCP, FullyConnected, ...),
+    its base config (``Wiring.get_config``: units, adjacency matrices, dims), or an
+    ``NCP``/``AutoNCP`` constructor config (their ``get_config()``) with ``input_dim``.
+
+    Raises
+    ------
+    WiringFormatError
+        A config neither form, an unbuilt wiring without ``input_dim``, or adjacency entries
+        other than -1, 0, +1.
+    """
+    if not isinstance(wiring, dict):
+        try:
+            from ncps.wirings import Wiring
+        except ImportError as err:
+            msg = "importing an ncps wiring needs ncps: pip install ncps"
+            raise WiringFormatError(msg) from err
+        if not wiring.is_built():
+            if input_dim is None:
+                raise WiringFormatError("the ncps wiring is not built: give input_dim")
+            wiring.build(int(input_dim))
+        config = Wiring.get_config(wiring)
+    elif "adjacency_matrix" in wiring:
+        config = wiring
+    elif "units" in wiring or "inter_neurons" in wiring:
+        try:
+            from ncps import wirings
+        except ImportError as err:
+            msg = "importing an ncps config needs ncps: pip install ncps"
+            raise WiringFormatError(msg) from err
+        cls = wirings.NCP if "inter_neurons" in wiring else wirings.AutoNCP
+        return from_ncps(cls(**wiring), input_dim=input_dim)
+    else:
+        raise WiringFormatError(
+            f"not an ncps wiring config (keys {sorted(wiring)}); expected units, "
+            "adjacency_matrix, sensory_adjacency_matrix, input_dim, output_dim"
+        )
+    adj = np.asarray(config["adjacency_matrix"], dtype=np.int64)
+    sadj = np.asarray(config["sensory_adjacency_matrix"], dtype=np.int64)
+    units, n_in, n_out = int(config["units"]), int(config["input_dim"]), int(config["output_dim"])
+    if adj.shape != (units, units) or sadj.shape != (n_in, units):
+        raise WiringFormatError(
+            f"adjacency shapes {adj.shape} and {sadj.shape} do not fit units={units}, "
+            f"input_dim={n_in}"
+        )
+    if not (np.isin(adj, (-1, 0, 1)).all() and np.isin(sadj, (-1, 0, 1)).all()):
+        raise WiringFormatError("ncps adjacency entries must be -1, 0 or +1")
+    inputs = [f"s{j}" for j in range(n_in)]
+    unit_names = [f"u{i}" for i in range(units)]
+    roles = ["sensory"] * n_in + ["motor" if i < n_out else "inter" for i in range(units)]
+    names = inputs + unit_names
+    neurons = pd.DataFrame(
+        {"class": names, "type": roles, "role": roles, "sign": 0},
+        index=pd.Index(names, name="name"),
+    )
+    si, sj = np.nonzero(sadj)
+    ui, uj = np.nonzero(adj)
+    rows = [(inputs[a], unit_names[b], int(sadj[a, b])) for a, b in zip(si, sj, strict=True)]
+    rows += [(unit_names[a], unit_names[b], int(adj[a, b])) for a, b in zip(ui, uj, strict=True)]
+    edges = pd.DataFrame(
+        {
+            "pre": [r[0] for r in rows],
+            "post": [r[1] for r in rows],
+            "kind": "chemical",
+            "weight": 1.0,
+            "sign": [r[2] for r in rows],
+        }
+    )
+    return NcpWiring(neurons, edges)
 
 
 # --------------------------------------------------------------------- GraphML

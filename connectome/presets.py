@@ -10,7 +10,7 @@ from connectome.circuit import Circuit
 from connectome.errors import CircuitError
 from connectome.graph import Connectome, load
 
-__all__ = ["PRESETS", "tap_withdrawal", "locomotion", "chemotaxis", "preset"]
+__all__ = ["PRESETS", "tap_withdrawal", "locomotion", "chemotaxis", "klinotaxis", "preset"]
 
 TAP_SENSORY = ("PLM", "AVM", "ALM", "PVD")
 TAP_INTER = ("AVD", "PVC", "DVA")
@@ -111,15 +111,66 @@ def chemotaxis(net: Connectome | None = None, min_weight=10.0) -> Circuit:
     return circuit.set_roles(sensory=sensory, motor=motor)
 
 
+HEAD_MOTOR_DORSAL = ("SMBD", "SMDD", "RMDD")
+HEAD_MOTOR_VENTRAL = ("SMBV", "SMDV", "RMDV")
+
+
+def klinotaxis(net: Connectome | None = None) -> Circuit:
+    """The head-steering (klinotaxis) circuit at neuron level, dorsal and ventral kept apart.
+
+    Sensory ASE and AWC (left and right); interneurons AIY, AIZ, AIB and RIA; motor: the head
+    motor neurons that bend the head dorsally (SMBD, SMDD, RMDD; left and right) and
+    ventrally (SMBV, SMDV, RMDV). Every synapse and gap junction among them in ``net``
+    (default Cook 2019) is kept.
+
+    Why this circuit steers: a worm on a salt gradient turns by biasing its head sweeps
+    (klinotaxis). Izquierdo & Lockery (2010, J Neurosci 30:12908,
+    doi:10.1523/JNEUROSCI.2606-10.2010) evolved connectome-constrained models of exactly
+    this pathway, ASE -> AIY/AIZ -> RIA -> SMB/SMD/RMD, and found that it can steer with the
+    sensory signal alone; Izquierdo & Beer (2013, PLoS Comput Biol 9:e1002890,
+    doi:10.1371/journal.pcbi.1002890) constrained the full klinotaxis network (adding AWC and
+    AIB) by the connectome and located the steering in the dorsal/ventral asymmetry of the head
+    motor neurons, which RIA's compartments drive. The circuit is kept at neuron level
+    because the class level merges SMDD with SMDV (one class SMD) and so loses the
+    dorsal-ventral split that is the steering signal; the steering command is the dorsal
+    minus the ventral head motor output (with the ``'dense'`` output map a controller learns
+    that readout; ``output_neurons=("SMDDL", "SMDVL")`` reads one fixed pair).
+
+    Examples
+    --------
+    >>> k = klinotaxis()
+    >>> k.sensory
+    ['ASEL', 'ASER', 'AWCL', 'AWCR']
+    >>> sorted(set(x[:4] for x in k.motor))
+    ['RMDD', 'RMDV', 'SMBD', 'SMBV', 'SMDD', 'SMDV']
+    """
+    net = net if net is not None else load("cook2019")
+    names = sorted(str(x) for x in net.neurons.index)
+    by_class = {}
+    for name in names:
+        by_class.setdefault(net.neurons.loc[name, "class"], []).append(name)
+    sensory = [x for c in CHEMO_SENSORY for x in by_class.get(c, [])]
+    inter = [x for c in CHEMO_INTER for x in by_class.get(c, [])]
+    motor = [
+        x for c in HEAD_MOTOR_DORSAL + HEAD_MOTOR_VENTRAL for x in names
+        if x.startswith(c) and net.neurons.loc[x, "type"] == "motor"
+    ]  # fmt: skip
+    if not sensory or not inter or not motor:
+        raise CircuitError(f"dataset {net.name} lacks the klinotaxis neurons")
+    circuit = Circuit.from_neurons(net, sensory + inter + motor)
+    return circuit.set_roles(sensory=sensory, motor=motor)
+
+
 PRESETS = {
     "tap_withdrawal": tap_withdrawal,
     "locomotion": locomotion,
     "chemotaxis": chemotaxis,
+    "klinotaxis": klinotaxis,
 }
 
 
 def preset(name: str, net: Connectome | None = None) -> Circuit:
-    """A preset by name (``tap_withdrawal``, ``locomotion``, ``chemotaxis``)."""
+    """A preset by name (``tap_withdrawal``, ``locomotion``, ``chemotaxis``, ``klinotaxis``)."""
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     if key not in PRESETS:
         raise CircuitError(f"unknown preset {name!r}; presets are {', '.join(PRESETS)}")

@@ -18,6 +18,10 @@ Controllers:
 - :mod:`sim.control` -- the :class:`Controller` (circuit + input and output maps);
 - :mod:`sim.evaluation` -- rollouts and replays in gymnasium (:func:`evaluate`);
 - :mod:`sim.trainer` -- CMA-ES training (:func:`train`);
+- :mod:`sim.priors` -- the connectome as a prior: sign models, count-based initial strengths;
+- :mod:`sim.baselines` -- baseline controllers (linear, MLP, shuffled, no interneurons, ...);
+- :mod:`sim.comparison` -- a circuit against its baselines on held-out episodes
+  (:func:`compare`);
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
 
 Sweeps and lesion screens:
@@ -47,7 +51,9 @@ from sim.analysis import (
     pca,
     response_summary,
 )
+from sim.baselines import BASELINES, baseline
 from sim.body import BodyParams, BodyResult, drive_body, simulate_body
+from sim.comparison import CompareResult, compare
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.control import Controller, default_output_neurons, load_controller
 from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
@@ -62,8 +68,10 @@ from sim.sweeps import SweepSpec, sweep, sweep_spec
 from sim.trainer import TrainResult, train
 
 __all__ = [
+    "BASELINES",
     "BodyParams",
     "BodyResult",
+    "CompareResult",
     "CompiledCircuit",
     "Controller",
     "DEFAULT_RANGES",
@@ -84,6 +92,8 @@ __all__ = [
     "TrainResult",
     "Wiring",
     "array",
+    "baseline",
+    "compare",
     "compile_circuit",
     "default_output_neurons",
     "default_params",

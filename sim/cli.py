@@ -1,5 +1,5 @@
 """The simulator's command line: ``python -m sim run | warmup | train | evaluate | sweep |
-screen``.
+screen | compare``.
 
 Examples
 --------
@@ -11,6 +11,7 @@ Examples
         --ablate AVD --duration 200 --out tw.csv
     python -m sim train --preset tap_withdrawal --env CartPole-v1 --seed 0 -o cartpole.json
     python -m sim evaluate cartpole.json --episodes 100
+    python -m sim compare --preset tap_withdrawal --env CartPole-v1 --seeds 5 -o cmp/
 
 ``sweep`` and ``screen`` come from :mod:`sim.sweep_cli`; ``train --seeds/--envs`` runs
 several trainings as tasks (:mod:`sim.train_runs`).
@@ -250,6 +251,7 @@ def _load_circuit(args):
 
 def _cmd_train(args) -> int:
     from sim.control import load_controller
+    from sim.envs import env_info
     from sim.evaluation import evaluate
     from sim.trainer import train
 
@@ -264,10 +266,14 @@ def _cmd_train(args) -> int:
     else:
         base = _load_circuit(args)
         options = {"input_map": args.input_map, "output_map": args.output_map}
+    env_id = args.env or (None if args.controller else "CartPole-v1")
+    target = args.target
+    if target is None and not args.keep_going:  # stop at the env's solved threshold
+        target = (base.env if args.controller else env_info(env_id)).target
     try:
         result = train(
             base,
-            args.env or (None if args.controller else "CartPole-v1"),
+            env_id,
             seed=args.seed,
             generations=args.generations,
             popsize=args.popsize,
@@ -275,7 +281,7 @@ def _cmd_train(args) -> int:
             sigma0=args.sigma0,
             restarts=args.restarts,
             patience=args.patience,
-            target=args.target,
+            target=target,
             validation_episodes=args.validation_episodes,
             max_seconds=args.seconds,
             checkpoint=ckpt,
@@ -290,8 +296,9 @@ def _cmd_train(args) -> int:
     if not args.quiet:
         print(file=sys.stderr)
     print(
-        f"{result.reason}: {result.generations} generations, {result.elapsed:.1f} s, "
-        f"validation score {result.score:.2f}; saved {args.output}"
+        f"{result.reason}: {result.generations} generations, {result.elapsed:.1f} s; held-out "
+        f"score {result.heldout:.2f} (100 fresh episodes; validation {result.score:.2f}, "
+        f"which chose it); saved {args.output}"
     )
     if args.evaluate:
         ev = evaluate(result.controller, episodes=args.evaluate, seed=args.seed)
@@ -355,6 +362,16 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _add_circuit_source(parser):
+    """--circuit | --preset (a mutually exclusive group, returned) for a training command."""
+    src = parser.add_mutually_exclusive_group()
+    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument(
+        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
+    )
+    return src
+
+
 def add_training_commands(subparsers):
     """Register the ``train`` and ``evaluate`` subcommands of ``python -m sim``.
 
@@ -372,11 +389,7 @@ def add_training_commands(subparsers):
         "env with CMA-ES. A checkpoint is written after every generation; rerun with --resume "
         "to continue an interrupted run.",
     )
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
-    src.add_argument(
-        "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
-    )
+    src = _add_circuit_source(p)
     src.add_argument("--controller", help="continue training a controller JSON file")
     p.add_argument(
         "--dataset", default="cook2019", help="dataset of the preset (default: %(default)s)"
@@ -385,7 +398,17 @@ def add_training_commands(subparsers):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--generations", type=int, default=100, help="generation budget")
     p.add_argument("--seconds", type=float, default=None, help="wall-time budget in s")
-    p.add_argument("--target", type=float, default=None, help="stop at this validation score")
+    p.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="stop at this validation score (default: the env's solved threshold)",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="train to the budget instead of stopping at the env's solved threshold",
+    )
     p.add_argument("--popsize", type=int, default=None)
     p.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
     p.add_argument("--validation-episodes", type=int, default=32)
@@ -436,4 +459,74 @@ def add_training_commands(subparsers):
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(func=cli_errors(_cmd_evaluate))
+
+    c = subparsers.add_parser(
+        "compare",
+        help="train a circuit and its baselines over seeds; score them on held-out episodes",
+        description="Train a circuit and its baselines (linear, MLP, shuffled wiring, no "
+        "interneurons, fully connected LTC) with the same trainer and budget over N seeds; "
+        "write summary.csv, runs.csv, lesions.csv, the controllers and comparison.html to the "
+        "output folder (sim.comparison.compare).",
+    )
+    _add_circuit_source(c)
+    c.add_argument("--dataset", default="cook2019", help="dataset of the preset")
+    c.add_argument("--env", default="CartPole-v1", help="gymnasium id (default: %(default)s)")
+    c.add_argument("--seeds", type=int, default=5, help="run seeds 0..N-1 (default: 5)")
+    c.add_argument(
+        "--baselines", default="all", help="comma-separated sim.baselines.BASELINES (default: all)"
+    )
+    c.add_argument("--generations", type=int, default=100, help="generation budget per run")
+    c.add_argument("--seconds", type=float, default=None, help="wall-time budget per run, s")
+    c.add_argument("--popsize", type=int, default=None)
+    c.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
+    c.add_argument("--test-episodes", type=int, default=100, help="held-out episodes per run")
+    c.add_argument("--noise", default="0,0.1,0.3,1", help="observation-noise ladder")
+    c.add_argument("--train-noise", type=float, default=0.0, help="train under this noise")
+    c.add_argument("--signs", default="transmitter", help="sign model (sim.priors)")
+    c.add_argument("--count-prior", choices=("none", "init"), default="none")
+    c.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
+    c.add_argument("--no-lesions", action="store_true", help="skip the per-neuron lesions")
+    c.add_argument(
+        "--keep-going", action="store_true", help="train to the budget (no stop at the threshold)"
+    )
+    c.add_argument("--output", "-o", required=True, help="output folder")
+    c.add_argument("--quiet", action="store_true", help="no per-run lines")
+    c.set_defaults(func=cli_errors(_cmd_compare))
     return subparsers
+
+
+def _cmd_compare(args) -> int:
+    from sim.baselines import BASELINES
+    from sim.comparison import compare
+
+    circuit = _load_circuit(args)
+    try:
+        levels = [float(x) for x in args.noise.split(",") if x.strip()]
+    except ValueError as err:
+        raise SimulationError(f"--noise {args.noise!r}: give numbers like 0,0.1,0.3") from err
+    names = [x.strip() for x in args.baselines.split(",") if x.strip()]
+    names = list(BASELINES) if names == ["all"] else names
+
+    def show(name, seed, result):
+        if not args.quiet:
+            print(
+                f"{name:9s} seed {seed}: held-out {result.heldout:9.2f}  validation "
+                f"{result.score:9.2f}  {result.reason} after {result.generations} generations",
+                file=sys.stderr,
+            )
+
+    res = compare(
+        circuit, args.env, seeds=args.seeds, baselines=names, generations=args.generations,
+        max_seconds=args.seconds, test_episodes=args.test_episodes, noise_levels=levels,
+        lesions=not args.no_lesions, keep_going=args.keep_going, output=args.output,
+        progress=show, popsize=args.popsize, episodes=args.episodes, obs_noise=args.train_noise,
+        controller_options={
+            "signs": args.signs, "input_map": args.input_map,
+            "count_prior": None if args.count_prior == "none" else "init",
+        },
+    )  # fmt: skip
+    cols = ["baseline", "params", "heldout_mean", "heldout_std", "heldout_median", "success"]
+    cols += [x for x in res.summary.columns if x.startswith("noise_")]
+    print(res.summary[cols].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"written to {args.output}: {', '.join(os.path.basename(f) for f in res.files.values())}")
+    return 0

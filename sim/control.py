@@ -32,6 +32,13 @@ doi:10.1038/s42256-020-00237-3). Each environment step:
 
 The membrane potentials start at 0 in every episode (as ``ncps``'s ``LTC`` does).
 
+Step 2 is the LTC circuit for every controller built on the worm's wiring (``core='ltc'``,
+the file's ``model.kind``). The baselines of :mod:`sim.baselines` reuse steps 1, 3 and 4 with
+a memoryless core instead (``'linear'``, ``'mlp'``: :func:`sim.kernels.feedforward_step`),
+so they are trained, saved and evaluated by the same code. The synapse signs and the
+starting strengths can come from the connectome (``signs=``, ``count_prior=`` of
+:meth:`Controller.from_circuit`; :mod:`sim.priors`).
+
 Parameters and ranges
 ---------------------
 Every parameter group lives in a documented range (:data:`sim.ranges.DEFAULT_RANGES`).
@@ -70,6 +77,7 @@ same floats.
 
 import copy
 import math
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -89,6 +97,9 @@ from sim.kernels import (
     BLOCK_IN_W,
     BLOCK_OUT_B,
     BLOCK_OUT_W,
+    CORE_LINEAR,
+    CORE_LTC,
+    CORE_MLP,
     IN_CLAMP,
     IN_DENSE,
     IN_PAIRS,
@@ -97,10 +108,13 @@ from sim.kernels import (
 )
 from sim.ranges import GROUPS, as_ranges
 
-__all__ = ["FORMAT", "Controller", "load_controller", "default_output_neurons"]
+__all__ = ["FORMAT", "CORES", "Controller", "load_controller", "default_output_neurons"]
 
 FORMAT = "wormlab-controller"
 _VERSION = 1
+#: Controller cores (the file's ``model.kind``): the LTC circuit, and the memoryless cores of
+#: the linear and MLP baselines (:mod:`sim.baselines`, :func:`sim.kernels.feedforward_step`).
+CORES = MappingProxyType({"ltc": CORE_LTC, "linear": CORE_LINEAR, "mlp": CORE_MLP})
 
 
 def default_output_neurons(motor):
@@ -190,8 +204,11 @@ class Controller:
 
     def __init__(
         self, neurons, roles, synapses, gaps, env, input_map, output_map, ranges, theta=None,
-        dt=1.0, unfolds=6, provenance=None, dataset="",
+        dt=1.0, unfolds=6, provenance=None, dataset="", core="ltc",
     ):  # fmt: skip
+        if core not in CORES:
+            raise ControllerError(f"unknown controller core {core!r}; known: {', '.join(CORES)}")
+        self.core = str(core)
         self.neurons = tuple(neurons)
         self.roles = tuple(roles)
         self.synapses = tuple(dict(s) for s in synapses)
@@ -252,6 +269,7 @@ class Controller:
     def from_circuit(
         cls, circuit, env_id, *, input_map="dense", pairs=None, output_map="auto",
         output_neurons=None, ranges=None, dt=1.0, unfolds=6, drive="current",
+        signs="transmitter", count_prior=None, core="ltc",
     ):  # fmt: skip
         """Make an untrained controller from a circuit for one environment.
 
@@ -286,14 +304,34 @@ class Controller:
             LTC time per environment step (unitless, as ncps's ``elapsed_time``).
         unfolds : int
             Fused sub-steps per environment step.
+        signs : str
+            Sign model of the chemical synapses (:data:`sim.priors.SIGN_MODELS`):
+            ``'transmitter'`` (the circuit's own signs), ``'gaba'`` (inhibitory iff the
+            presynaptic neuron is GABAergic), ``'wicks1996'`` (the tap-withdrawal pathways'
+            rule); sources and caveats in :mod:`sim.priors`.
+        count_prior : {None, 'init'}
+            ``'init'``: synapse and gap strengths start proportional to their EM counts
+            (:func:`sim.priors.count_init`); None: at the middle of their ranges.
+        core : {'ltc', 'linear', 'mlp'}
+            The circuit's dynamics (:data:`CORES`); the memoryless cores serve the linear and
+            MLP baselines (:mod:`sim.baselines`).
 
         Raises
         ------
         ControllerError
             Unknown env, circuit without sensory or motor neurons, maps that do not fit.
         """
+        from sim.priors import COUNT_PRIORS, apply_sign_model, count_init
+
+        if count_prior not in COUNT_PRIORS:
+            raise ControllerError(f"count_prior must be None or 'init', got {count_prior!r}")
         env = env_id if isinstance(env_id, EnvSpec) else env_info(env_id)
         names, roles, synapses, gaps = _wiring(circuit)
+        table = getattr(circuit, "neurons", None)
+        transmitters = None
+        if table is not None and "transmitter" in getattr(table, "columns", ()):
+            transmitters = {str(k): v for k, v in table["transmitter"].items()}
+        synapses = apply_sign_model(synapses, signs, transmitters)
         sensory = [x for x, r in zip(names, roles, strict=True) if r == "sensory"]
         motor = [x for x, r in zip(names, roles, strict=True) if r == "motor"]
         if input_map == "pairs":
@@ -333,10 +371,13 @@ class Controller:
             raise ControllerError(
                 f"output_map must be 'auto', 'difference' or 'dense', got {output_map!r}"
             )
-        return cls(
+        ctrl = cls(
             names, roles, synapses, gaps, env, imap, omap, ranges, dt=dt, unfolds=unfolds,
-            dataset=getattr(circuit, "name", ""),
+            dataset=getattr(circuit, "name", ""), core=core,
         )  # fmt: skip
+        if count_prior == "init":
+            ctrl = ctrl.with_theta(count_init(ctrl))
+        return ctrl
 
     def _build_io(self, imap, omap):
         env = self.env
@@ -499,7 +540,7 @@ class Controller:
             np.array(self.env.obs_center, np.float64),
             np.array(self.env.obs_scale, np.float64), self.out_kind, self.out_pair,
             self.act_kind, self.act_lo, self.act_hi, max(self.env.n_actions, 1), self.dt,
-            self.unfolds,
+            self.unfolds, CORES[self.core],
         )  # fmt: skip
 
     @property
@@ -691,7 +732,7 @@ class Controller:
             "gaps": gaps,
             "input_map": imap,
             "output_map": omap,
-            "model": {"kind": "ltc", "dt": self.dt, "unfolds": self.unfolds},
+            "model": {"kind": self.core, "dt": self.dt, "unfolds": self.unfolds},
             "ranges": {g: r.to_json() for g, r in self.ranges.items()},
             "env": self.env.to_json(),
             "provenance": self.provenance,
@@ -753,12 +794,14 @@ class Controller:
             ]
             theta = np.concatenate([np.asarray(b, np.float64).ravel() for b in blocks])
             model = d["model"]
-            if model.get("kind") != "ltc":
-                raise WiringFormatError(f"controller model {model.get('kind')!r} is not 'ltc'")
+            if model.get("kind") not in CORES:
+                raise WiringFormatError(
+                    f"controller model {model.get('kind')!r} is not one of {', '.join(CORES)}"
+                )
             return cls(
                 names, roles, synapses, gaps, env, imap, omap, d.get("ranges"), theta=theta,
                 dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
-                dataset=d.get("dataset", ""),
+                dataset=d.get("dataset", ""), core=model["kind"],
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as err:
             if isinstance(err, WiringFormatError):
@@ -775,8 +818,9 @@ class Controller:
         return load_controller(path)
 
     def __repr__(self):
+        core = "" if self.core == "ltc" else f"{self.core} core, "
         return (
-            f"Controller({len(self.neurons)} neurons, {len(self.synapses)} synapses, "
+            f"Controller({core}{len(self.neurons)} neurons, {len(self.synapses)} synapses, "
             f"{len(self.gaps)} gaps, {self.env.env_id}, in={self.input_map['kind']}, "
             f"out={self.output_map['kind']})"
         )

@@ -19,7 +19,11 @@ env id                       code  state_dim  obs_dim     action                
 ``MountainCarContinuous-v0`` 1     3          2           Box([-1], [1]) float32     999
 ``Pendulum-v1``              2     2          3           Box([-2], [2]) float32     200
 ``Acrobot-v1``               3     5          6           Discrete(3)                500
+``lane-keeping-v0``          4     1616       12          Box([-1], [1]) float32     200
 ===========================  ====  =========  ==========  =========================  =========
+
+``lane-keeping-v0`` is highway-env's (1.12.1), ported in :mod:`sim.lanekeeping` (its state
+carries the episode's observation noise, drawn from the env's own generator stream).
 
 State layouts (float64 arrays):
 
@@ -73,12 +77,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
 from connectome.errors import ControllerError
+from sim import lanekeeping
+from sim.libm import fma32 as _fma32
+from sim.libm import pow32 as _pow32
+from sim.libm import pow64 as _pow64
 
 __all__ = [
     "ENV_IDS",
@@ -93,8 +98,14 @@ __all__ = [
     "warmup",
 ]
 
-ENV_IDS = ("CartPole-v1", "MountainCarContinuous-v0", "Pendulum-v1", "Acrobot-v1")
-CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT = 0, 1, 2, 3  # codes: index in ENV_IDS
+ENV_IDS = (
+    "CartPole-v1",
+    "MountainCarContinuous-v0",
+    "Pendulum-v1",
+    "Acrobot-v1",
+    "lane-keeping-v0",
+)
+CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT, LANE_KEEPING = 0, 1, 2, 3, 4  # index in ENV_IDS
 
 
 @dataclass(frozen=True)
@@ -288,6 +299,23 @@ _SPECS = MappingProxyType(
                 "torque -1 / 0 / +1 (Discrete 3)",
                 -100.0,
             ),
+            EnvSpec(
+                env_id="lane-keeping-v0",
+                code=LANE_KEEPING,
+                obs_dim=lanekeeping.OBS_DIM,
+                obs_center=(0.0,) * lanekeeping.OBS_DIM,
+                obs_scale=lanekeeping.OBS_SCALE,
+                discrete=False,
+                n_actions=0,
+                action_low=(-1.0,),
+                action_high=(1.0,),
+                max_steps=lanekeeping.MAX_STEPS,
+                action_dtype="float32",
+                state_dim=lanekeeping.STATE_DIM,
+                obs_labels=lanekeeping.OBS_LABELS,
+                action_label="steering in [-1, 1] (x pi/3 rad)",
+                target=None,
+            ),
         )  # fmt: skip
     }
 )
@@ -322,6 +350,8 @@ def make_gym_env(env_id, **kwargs):
         import gymnasium
     except ImportError as err:  # pragma: no cover - gymnasium is a dependency
         raise ControllerError("training needs gymnasium: pip install gymnasium") from err
+    if env_id == "lane-keeping-v0":
+        return lanekeeping.make_env(**kwargs)
     try:
         return gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as err:
@@ -424,6 +454,8 @@ def reset_states(env_id: str, seeds) -> np.ndarray:
     """
     spec = env_spec(env_id)
     seeds = _check_seeds(seeds)
+    if spec.code == LANE_KEEPING:  # the start state and the episode's observation noise
+        return lanekeeping.reset_states(seeds)
     import gymnasium
 
     n = spec.state_dim - 1 if spec.code in (MOUNTAIN_CAR, ACROBOT) else spec.state_dim
@@ -450,46 +482,6 @@ def _check_seeds(seeds):
             raise ControllerError(f"seeds must be non-negative integers; got {s!r}")
         checked.append(int(s))
     return checked
-
-
-# ---------------------------------------------------------------- C library calls
-def _libm_codegen(symbol, llvm_type):
-    """Codegen calling the C library's ``symbol(x, y)`` as an opaque function.
-
-    ``nobuiltin`` stops LLVM from turning ``pow(x, 2)`` into ``x * x``: glibc's
-    ``pow`` is not correctly rounded, and Python and numpy call it for
-    ``x ** 2``, so the product differs from it in about 1 case in 1000.
-    """
-
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(llvm_type, [llvm_type, llvm_type])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, symbol)
-        fn.attributes.add("nobuiltin")
-        return builder.call(fn, args)
-
-    return codegen
-
-
-@intrinsic
-def _pow64(typingctx, x, y):
-    """``pow`` from the C library on float64, as ``np.float64(x) ** 2`` calls it."""
-    return types.float64(types.float64, types.float64), _libm_codegen("pow", ir.DoubleType())
-
-
-@intrinsic
-def _pow32(typingctx, x, y):
-    """``powf`` from the C library, as ``np.float32(x) ** 2`` calls it."""
-    return types.float32(types.float32, types.float32), _libm_codegen("powf", ir.FloatType())
-
-
-@intrinsic
-def _fma32(typingctx, a, b, c):
-    """Fused float32 ``a * b + c`` with a single rounding."""
-
-    def codegen(context, builder, signature, args):
-        return builder.fma(*args)
-
-    return types.float32(types.float32, types.float32, types.float32), codegen
 
 
 # numpy's float32 sin/cos on CPUs with FMA (numpy/_core/src/umath/
@@ -812,6 +804,8 @@ def env_observe(code, state, obs):
             obs[3] = np.float32(math.sin(state[1]))
         obs[4] = np.float32(state[2])
         obs[5] = np.float32(state[3])
+    elif code == LANE_KEEPING:
+        lanekeeping.observe(state, obs)
     else:
         raise ValueError("unknown environment code")
 
@@ -850,6 +844,8 @@ def env_step(code, state, action, obs):
         reward, terminated = _pendulum_step(state, action)
     elif code == ACROBOT:
         reward, terminated = _acrobot_step(state, action)
+    elif code == LANE_KEEPING:  # observes before it integrates, as highway-env does
+        return lanekeeping.step(state, action, obs), False
     else:
         raise ValueError("unknown environment code")
     env_observe(code, state, obs)
@@ -857,7 +853,7 @@ def env_step(code, state, action, obs):
 
 
 def warmup() -> None:
-    """Compile (or load from the cache) the kernels for all four environments."""
+    """Compile (or load from the cache) the kernels for every numba environment."""
     for spec in _SPECS.values():
         state = np.zeros(spec.state_dim)
         obs = np.zeros(spec.obs_dim)

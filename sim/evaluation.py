@@ -21,8 +21,10 @@ __all__ = [
     "STREAM_EVALUATION",
     "STREAM_CMA",
     "STREAM_GENERATION",
+    "STREAM_NOISE",
     "episode_seeds",
     "start_states",
+    "observation_noise",
     "play_episode",
     "rollout",
     "EvalResult",
@@ -33,6 +35,7 @@ __all__ = [
 STREAM_VALIDATION = 0
 STREAM_EVALUATION = 1
 STREAM_CMA = 2
+STREAM_NOISE = 1 << 20  # observation noise of generation g: (STREAM_NOISE, g); validation -1
 STREAM_GENERATION = 3  # generation g uses STREAM_GENERATION + g
 
 
@@ -58,21 +61,41 @@ def start_states(env_id, seeds) -> np.ndarray:
     return np.ascontiguousarray(reset_states(env_id, [int(s) for s in seeds]), np.float64)
 
 
-def play_episode(env, controller, seed):
+def observation_noise(controller, n_episodes, level, noise_seed) -> np.ndarray:
+    """Observation noise for :func:`rollout`: ``(E, max_steps, obs_dim)`` standard normal
+    draws times ``level`` (the kernel scales them by the env's observation scale, so ``level``
+    is in units of the input map's normalisation: a bounded component's half-width, 1 for an
+    unbounded one), from ``numpy.random.default_rng(SeedSequence(noise_seed))``; an empty
+    array for ``level == 0``."""
+    level = float(level)
+    if not (level >= 0 and np.isfinite(level)):
+        raise ControllerError(f"observation noise must be a finite number >= 0, got {level!r}")
+    if level == 0 or n_episodes == 0:
+        return np.zeros((0, 0, 0))
+    env = controller.env
+    rng = np.random.default_rng(np.random.SeedSequence(int(noise_seed)))
+    return level * rng.standard_normal((int(n_episodes), env.max_steps, env.obs_dim))
+
+
+def play_episode(env, controller, seed, noise=None):
     """Return and length of one episode of ``controller`` (its
-    :meth:`~sim.control.Controller.act`) in the gymnasium env ``env`` from ``reset(seed)``."""
+    :meth:`~sim.control.Controller.act`) in the gymnasium env ``env`` from ``reset(seed)``;
+    ``noise`` ``(max_steps, obs_dim)`` is added to what the controller sees, times the env's
+    observation scale (as :func:`sim.kernels.rollout_batch` does)."""
     obs, _ = env.reset(seed=int(seed))
     controller.reset()
+    scale = np.asarray(controller.env.obs_scale, np.float64)
     total, steps = 0.0, 0
     while True:
-        obs, reward, terminated, truncated, _ = env.step(controller.act(obs))
+        seen = obs if noise is None else np.asarray(obs, np.float64) + noise[steps] * scale
+        obs, reward, terminated, truncated, _ = env.step(controller.act(seen))
         total += float(reward)
         steps += 1
         if terminated or truncated:
             return total, steps
 
 
-def rollout(controller, seeds, thetas=None):
+def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
     """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
 
     Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
@@ -85,6 +108,11 @@ def rollout(controller, seeds, thetas=None):
         Gymnasium reset seeds, one per episode.
     thetas : ndarray (P, controller.size), optional
         Physical parameters of P candidates (default: the controller's own).
+    obs_noise : float
+        Gaussian observation noise level (:func:`observation_noise`; 0: none), the same
+        draws for every candidate.
+    noise_seed : int
+        Seeds the noise.
 
     Returns
     -------
@@ -99,13 +127,14 @@ def rollout(controller, seeds, thetas=None):
     P, E = thetas.shape[0], len(seeds)
     returns = np.zeros((P, E))
     lengths = np.zeros((P, E), np.int64)
+    noise = observation_noise(controller, E, obs_noise, noise_seed)
     if E == 0 or P == 0:
         return returns, lengths
     env = controller.env
     if env.code >= 0:
         kernels.rollout_batch(
             env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
-            env.max_steps, returns, lengths, *controller.program,
+            noise, env.max_steps, returns, lengths, *controller.program,
         )  # fmt: skip
         return returns, lengths
     genv = make_gym_env(env.env_id)
@@ -113,7 +142,9 @@ def rollout(controller, seeds, thetas=None):
         for p in range(P):
             ctrl = controller.with_theta(thetas[p])
             for e, s in enumerate(seeds):
-                returns[p, e], lengths[p, e] = play_episode(genv, ctrl, s)
+                returns[p, e], lengths[p, e] = play_episode(
+                    genv, ctrl, s, noise[e] if noise.shape[0] else None
+                )
     finally:
         genv.close()
     return returns, lengths

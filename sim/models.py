@@ -178,11 +178,23 @@ class GradedParams(_Params):
         ``"input"``: ``Vth`` is recomputed, as in the Neural Interactome, whenever the constant
         (step) input changes; ``"rest"``: ``Vth`` is that of the network without input.
     dt : float
-        Default step, s (1e-4). The semi-implicit step is stable for any dt; 0.1 ms keeps the
-        trajectory within about 1e-3 mV of dt = 12.5 µs over seconds of oscillation
-        (tests/test_simulate.py::test_graded_convergence).
+        Default step, s (1e-4). Both schemes are stable for any dt.
     unfolds : int
         Sub-steps per step (1).
+    scheme : {"euler", "cn"}
+        Time stepping. ``"euler"`` (default): the fused semi-implicit Euler step, first order,
+        gap junctions coupled explicitly (Jacobi); cheapest per step. On Cook 2019 under 2000 pA
+        into PLM its error against a converged reference is about 5% of the swing at 0.1 ms
+        (the onset transient), 9% at 0.2 ms and 18% at 0.5 ms; on Varshney 2011, under 1%
+        at 0.1 ms (tests/test_simulate.py::test_graded_convergence). ``"cn"``: second order,
+        Crank-Nicolson on the linear system in V with the gap junctions coupled implicitly
+        (a sparse LDL^T solve per step, :func:`sim.kernels.graded_cn_step_lanes`); on the same
+        Cook 2019 run about 0.08%, 0.3% and 2% at 0.1, 0.2 and 0.5 ms, but a step costs about
+        60 times an ``euler`` step in a single run (the factorisation) and about 10 times per
+        item in batches of 32: since ``euler``'s error shrinks in proportion to dt, ``cn`` is
+        the cheaper way only to tolerances below about 1e-3 of the swing
+        (tests/test_simulate.py::test_cn_is_second_order_and_euler_first_on_stiff_cook;
+        benchmarks/bench_peers.py prints both schemes' errors and times).
     """
 
     C: float = 1.0  # pF
@@ -199,6 +211,7 @@ class GradedParams(_Params):
     threshold: str = "input"
     dt: float = 1e-4  # s
     unfolds: int = 1
+    scheme: str = "euler"
 
     _positive = ("C", "Gc", "ar", "ad", "beta")
     _non_negative = ("ggap", "gsyn")
@@ -207,6 +220,8 @@ class GradedParams(_Params):
         super().__post_init__()
         if self.threshold not in ("input", "rest"):
             raise SimulationError(f"threshold = {self.threshold!r}; use 'input' or 'rest'")
+        if self.scheme not in ("euler", "cn"):
+            raise SimulationError(f"scheme = {self.scheme!r}; use 'euler' or 'cn'")
 
     @property
     def s_eq(self):

@@ -19,6 +19,7 @@ import pandas as pd
 from connectome.errors import DivergenceError, SimulationError
 from sim import kernels
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
+from sim.ldl import ldl_pattern
 from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
 
 __all__ = ["SimResult", "simulate", "simulate_batch", "count_steps", "warmup", "memory_available"]
@@ -357,6 +358,9 @@ def simulate_batch(
     unfolds = variants[0].params.unfolds
     if any(v.params.unfolds != unfolds for v in variants):
         raise SimulationError("all parameter sets of a batch must have the same unfolds")
+    scheme = getattr(variants[0].params, "scheme", "euler")
+    if any(getattr(v.params, "scheme", "euler") != scheme for v in variants):
+        raise SimulationError("all parameter sets of a batch must have the same scheme")
     n = cc.n
     records = nsteps // record_every + 1
     need = batch * records * n * 4
@@ -430,17 +434,22 @@ def simulate_batch(
     out = np.zeros((batch, records, n), dtype=np.float32)
     out[:, 0, :] = state[:, 0, :]
     bad = np.full((batch, 2), -1, dtype=np.int64)
+    if scheme == "cn":
+        code, ldl = kernels.MODEL_GRADED_CN, ldl_pattern(cc.gindptr, cc.gpre).arrays()
+    else:
+        code = kernels.MODEL_GRADED if graded else kernels.MODEL_LTC
+        ldl = ldl_pattern(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)).arrays()
     done = 0
     block = nsteps if progress is None else min(nsteps, 1000)
     while done < nsteps:
         todo = min(block, nsteps - done)
         tic = time.perf_counter()
         kernels.run_chunks(
-            kernels.MODEL_GRADED if graded else kernels.MODEL_LTC,
+            code,
             chunk_ptr, chunk_items, chunk_prow, todo, done, dt, unfolds, int(record_every),
             state, out, cc.indptr, cc.pre, cc.gindptr, cc.gpre, npar, spar, gpar,
             stim.ptr, stim.neuron, stim.kind, stim.par, stim.wave_ptr, stim.waves,
-            vth_ptr, vth_t, vth_v, bad,
+            vth_ptr, vth_t, vth_v, bad, ldl,
         )  # fmt: skip
         done += todo
         if np.any(bad[:, 0] >= 0):
@@ -507,8 +516,10 @@ def warmup():
         array("C", [0.0, 1.0, 0.0], sample_dt=0.1),
         array("C", [0.0, 1.0], sample_dt=0.1, interp="hold"),
     ]
-    for model in ("graded", "ltc"):
-        cc = compile_circuit(wiring, model)
+    for model in ("graded", "ltc", "cn"):
+        cc = compile_circuit(wiring, "graded" if model == "cn" else model)
+        if model == "cn":
+            cc = cc.with_params(cc.params.replace(scheme="cn"))
         dt = cc.params.dt
         simulate(cc, stims, duration=4 * dt, dt=dt)
         simulate_batch(cc, [stims, stims[:1]], duration=4 * dt, dt=dt, lanes=2)

@@ -117,6 +117,11 @@ class CircuitModule(nn.Module):
             )
         if dtype not in (torch.float64, torch.float32):
             raise ControllerError(f"dtype must be torch.float64 or torch.float32, got {dtype}")
+        if controller.core != "ltc":
+            raise ControllerError(
+                f"CircuitModule mirrors the LTC core; this controller's core is "
+                f"{controller.core!r} (a sim.baselines baseline)"
+            )
         c = controller
         self.controller = c
         self.n = len(c.neurons)

@@ -28,7 +28,10 @@ fitness values told to ``cma`` in every generation, and the generations at which
 Resuming rebuilds ``cma`` from the seed (a new strategy at each stored restart) and replays
 ``ask``/``tell`` with the stored fitness values (no rollouts): the sampler's state and
 the strategy's state (mean, step size, covariance, paths) are reconstructed exactly, which is
-then checked bit for bit against the mean stored in the checkpoint. A run interrupted at any
+then checked bit for bit against the optimiser state stored in the checkpoint (mean, step
+size, covariance, evolution paths, generation count and the fitness history's digest,
+:func:`sim.checkpoint.optimiser_state`), and the stored best controller is re-scored on the
+validation episodes and must give the stored best score exactly. A run interrupted at any
 point (Ctrl-C, kill) and resumed gives the same result as an uninterrupted run with the same
 seed. Storing ``cma``'s internal state instead would need its private attributes, which change
 between ``cma`` versions; the replay uses only its public interface. The replay requires the
@@ -39,17 +42,19 @@ makes where a run stops depend on the machine; everything else does not.
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
 
 from connectome.errors import ControllerError, SimulationError
-from sim.checkpoint import library_versions, resume_state, write_checkpoint
+from sim.checkpoint import library_versions, optimiser_state, resume_state, write_checkpoint
 from sim.control import Controller
 from sim.evaluation import (
     STREAM_CMA,
+    STREAM_EVALUATION,
     STREAM_GENERATION,
+    STREAM_NOISE,
     STREAM_VALIDATION,
     episode_seeds,
     rollout,
@@ -78,7 +83,11 @@ class TrainResult:
     controller : Controller
         The best validated controller (provenance filled in).
     score : float
-        Its mean return on the validation episodes.
+        Its mean return on the validation episodes (which chose it: optimistic).
+    heldout : float or None
+        Its mean return on ``test_episodes`` fresh episodes (the evaluation stream, which
+        neither training nor selection saw): the score to report. None with
+        ``test_episodes=0``.
     generations : int
         Generations run (including those of a resumed checkpoint).
     elapsed : float
@@ -99,6 +108,7 @@ class TrainResult:
     reason: str
     history: tuple = field(repr=False)
     restarts: tuple = ()
+    heldout: float | None = None
 
 
 def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
@@ -127,6 +137,14 @@ def _make_es(x0, sigma0, popsize, seed, extra, restart=0):
     return cma.CMAEvolutionStrategy(np.asarray(x0, np.float64), float(sigma0), opts)
 
 
+def _check_noise(level) -> float:
+    if isinstance(level, bool) or not isinstance(level, int | float):
+        raise ControllerError(f"obs_noise must be a number >= 0, got {level!r}")
+    if not (math.isfinite(level) and level >= 0):
+        raise ControllerError(f"obs_noise must be a finite number >= 0, got {level!r}")
+    return float(level)
+
+
 def _check_int(name, value, lo):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
         raise ControllerError(f"{name} must be an integer >= {lo}, got {value!r}")
@@ -137,7 +155,7 @@ def train(
     controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
     sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
-    restarts=None, patience=None, **controller_options,
+    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, **controller_options,
 ):  # fmt: skip
     """Train a controller with CMA-ES.
 
@@ -165,6 +183,15 @@ def train(
         Stop once the best validation score reaches it.
     validation_episodes : int
         Size of the fixed validation set that scores the best controller.
+    obs_noise : float
+        Train (and select) under Gaussian observation noise of this level
+        (:func:`sim.evaluation.observation_noise`: in units of the input map's observation
+        scale); each generation draws its own noise (seeded by the run seed), validation uses
+        one fixed draw; the held-out score is noise-free. 0: none.
+    test_episodes : int
+        Fresh episodes (the evaluation stream of ``seed``, the episodes ``sim evaluate
+        --seed SEED`` replays) that score the final controller: :attr:`TrainResult.heldout`,
+        saved in its provenance as ``heldout``. 0 skips it.
     max_seconds : float, optional
         Wall-time budget (makes the stopping point machine-dependent).
     checkpoint : path, optional
@@ -223,6 +250,7 @@ def train(
     generations = _check_int("generations", generations, 1)
     episodes = _check_int("episodes", episodes, 1)
     validation_episodes = _check_int("validation_episodes", validation_episodes, 1)
+    test_episodes = _check_int("test_episodes", test_episodes, 0)
     defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
     sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
     restarts = _check_int("restarts", defaults["restarts"] if restarts is None else restarts, 0)
@@ -246,6 +274,7 @@ def train(
         "cma_options": dict(cma_options or {}),
         "restarts": restarts,
         "patience": patience,
+        "obs_noise": _check_noise(obs_noise),
         "template": base.to_dict(),
     }
     state = None
@@ -256,12 +285,33 @@ def train(
         numba.set_num_threads(_check_int("threads", threads, 1))
     try:
         with one_blas_thread():
-            return _run(
+            result = _run(
                 base, config, state, generations, target, max_seconds, checkpoint, output,
                 progress, should_stop,
             )  # fmt: skip
+            return _with_heldout(result, test_episodes, output)
     finally:
         numba.set_num_threads(threads_before)
+
+
+def _with_heldout(result, episodes, output) -> TrainResult:
+    """The result with its held-out score (``episodes`` fresh episodes), also in the
+    controller's provenance (and the output file)."""
+    if episodes == 0:
+        return result
+    ctrl = result.controller
+    seeds = episode_seeds(ctrl.provenance["seed"], STREAM_EVALUATION, episodes)
+    returns = rollout(ctrl, seeds)[0][0]
+    heldout = {
+        "mean": float(returns.mean()),
+        "std": float(returns.std()),
+        "episodes": int(episodes),
+        "episodes_from": "evaluation stream of the run seed (unseen by training and selection)",
+    }
+    ctrl = ctrl.with_theta(ctrl.theta, provenance={**ctrl.provenance, "heldout": heldout})
+    if output is not None:
+        ctrl.save(output)
+    return replace(result, controller=ctrl, heldout=heldout["mean"])
 
 
 def _template(controller, env_id, options) -> Controller:
@@ -299,10 +349,13 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
             es.tell(es.ask(), fit)
         if segments[-1][0] == len(state["fitness"]):  # a restart after the last generation
             es = _segment_es(base, config, len(segments) - 1, segments[-1][1])
-        if not np.array_equal(es.mean, np.asarray(state["mean"])):
+        replayed = optimiser_state(es, state["fitness"])
+        differ = [k for k, v in replayed.items() if state["optimiser"].get(k) != v]
+        if differ or not np.array_equal(es.mean, np.asarray(state["mean"])):
             raise ControllerError(
-                "the checkpoint cannot be resumed exactly: replaying cma from the seed gave "
-                "another state"
+                "the checkpoint cannot be resumed exactly: replaying cma from the seed with the "
+                f"stored fitness gave another optimiser state (differs in "
+                f"{', '.join(differ) or 'mean'}); the file was changed or is another run"
             )
         fitness, history, best = state["fitness"], state["history"], state["best"]
         best_ctrl = Controller.from_dict(best["controller"]) if best else None
@@ -310,6 +363,19 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
     else:
         es = _segment_es(base, config, 0, config["popsize"])
     val_seeds = episode_seeds(seed, STREAM_VALIDATION, config["validation_episodes"])
+    noise = config["obs_noise"]
+
+    def validate(theta):
+        vseed = int(episode_seeds(seed, STREAM_NOISE - 1, 1)[0])
+        return float(rollout(base, val_seeds, theta[None, :], noise, vseed)[0].mean())
+
+    if best_ctrl is not None:  # the stored best score must be what its controller scores
+        vscore = validate(best_ctrl.theta)
+        if vscore != best["score"]:
+            raise ControllerError(
+                f"the checkpoint's best score {best['score']!r} is not what its controller "
+                f"scores on the validation episodes ({vscore!r}); the file was changed"
+            )
     t0 = time.perf_counter()
     g = len(fitness)
     reason = "generations"
@@ -322,7 +388,8 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         X = es.ask()
         thetas = base.decode(np.asarray(X))
         seeds = episode_seeds(seed, STREAM_GENERATION + g, episodes)
-        returns, _ = rollout(base, seeds, thetas)
+        nseed = int(episode_seeds(seed, STREAM_NOISE + g, 1)[0])
+        returns, _ = rollout(base, seeds, thetas, noise, nseed)
         if not np.all(np.isfinite(returns)):
             p, e = np.argwhere(~np.isfinite(returns))[0]
             raise SimulationError(
@@ -337,7 +404,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         i = int(np.argmax(scores))
         improved = False
         if best is None or scores[i] >= best["score"]:
-            vscore = float(rollout(base, val_seeds, thetas[i : i + 1])[0].mean())
+            vscore = validate(thetas[i])
             if best is None or vscore > best["score"]:
                 best_ctrl = base.with_theta(thetas[i])
                 best = {"score": vscore, "generation": g + 1, "train": float(scores[i])}
@@ -365,8 +432,9 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         best["controller"] = best_ctrl.to_dict()
         if checkpoint is not None:
             write_checkpoint(
-                checkpoint, config, g, fitness, segments, es.mean, history, best, elapsed
-            )
+                checkpoint, config, g, fitness, segments, optimiser_state(es, fitness), history,
+                best, elapsed,
+            )  # fmt: skip
         if output is not None and improved:
             best_ctrl.save(output)
         if progress is not None:
@@ -423,5 +491,6 @@ def _provenance(config, best, generations) -> dict:
         "episodes": config["episodes"],
         "popsize": config["popsize"],
         "sigma0": config["sigma0"],
+        "obs_noise": config["obs_noise"],
         "trainer": f"CMA-ES (cma {library_versions()['cma']})",
     }

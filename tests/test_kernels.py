@@ -228,23 +228,33 @@ def graded_reference_step(v, s, current, g, erev, gap, npar, vth, dt):
     return vn, sn
 
 
-@pytest.mark.parametrize(
-    ("n", "density", "gap_density"), [(1, 0.0, 0.0), (9, 0.3, 0.3), (60, 0.08, 0.05)]
-)
-def test_graded_step_equals_reference(n, density, gap_density):
-    rng = np.random.default_rng(100 + n)
-    dense, csr = random_circuit(rng, n, density, gap_density)
+def graded_case(rng, n, density, gap_density, gap_scale=200.0, zero_weights=False):
+    """A random graded-model circuit: its CSR, dense [post, pre] matrices (g, erev, gap), the
+    kernels' per-synapse and gap arrays and random neuron parameters and thresholds."""
+    dense, csr = random_circuit(rng, n, density, gap_density, zero_weights)
     g = (dense["w"] * 300).T  # [post, pre], pS
     erev = np.where(dense["erev"] > 0, 0.0, -48.0).T
-    gap = dense["gap"] * 200
-    csr_g = g.T[csr["pre"], np.repeat(np.arange(n), np.diff(csr["indptr"]))]
-    csr_e = erev.T[csr["pre"], np.repeat(np.arange(n), np.diff(csr["indptr"]))]
-    gw = csr["gw"] * 200
+    gap = dense["gap"] * gap_scale
+    post = np.repeat(np.arange(n), np.diff(csr["indptr"]))
+    csr_g = g.T[csr["pre"], post]
+    ge = csr_g * erev.T[csr["pre"], post]
+    gw = csr["gw"] * gap_scale
+    ends = csr["gindptr"]
+    gsum = np.array([gw[a:b].sum() for a, b in zip(ends[:-1], ends[1:], strict=True)])
     npar = dict(
         C=rng.uniform(0.5, 2, n), Gc=rng.uniform(5, 20, n), Ec=rng.uniform(-40, -30, n),
         beta=np.full(n, 0.125), ar=np.ones(n), ad=np.full(n, 5.0),
     )  # fmt: skip
     vth = rng.uniform(-40, -10, n)
+    return csr, g, erev, gap, csr_g, ge, gw, gsum, npar, vth
+
+
+@pytest.mark.parametrize(
+    ("n", "density", "gap_density"), [(1, 0.0, 0.0), (9, 0.3, 0.3), (60, 0.08, 0.05)]
+)
+def test_graded_step_equals_reference(n, density, gap_density):
+    rng = np.random.default_rng(100 + n)
+    csr, g, erev, gap, csr_g, ge, gw, gsum, npar, vth = graded_case(rng, n, density, gap_density)
     lanes = 3
     v = rng.uniform(-60, 10, (n, lanes))
     s = rng.uniform(0, 1, (n, lanes))
@@ -252,9 +262,6 @@ def test_graded_step_equals_reference(n, density, gap_density):
     v1, s1 = v[:, 0].copy(), s[:, 0].copy()
     vr, sr = v.copy(), s.copy()
     dt = 1e-4
-    ge = csr_g * csr_e
-    ends = csr["gindptr"]
-    gsum = np.array([gw[a:b].sum() for a, b in zip(ends[:-1], ends[1:], strict=True)])
     for k in range(50):
         cur = rng.normal(0, 1e4, (n, lanes))
         kernels.graded_step_lanes(
@@ -386,3 +393,57 @@ def test_ltc_matches_ncps_cell():
         with torch.no_grad():
             _, h = cell(x, h, 1.0)
         np.testing.assert_allclose(v, h.numpy()[0], rtol=0, atol=1e-12, err_msg=f"step {k}")
+
+
+def graded_cn_reference_step(v, s, current, g, erev, gap, npar, vth, dt):
+    """Obvious dense NumPy ``cn`` step (g, erev, gap: [post, pre]): half an Euler step of s,
+    Crank-Nicolson on the whole linear system in V (np.linalg.solve), trapezoid for s."""
+    hh = 0.5 * dt
+    sig = 1 / (1 + np.exp(-npar["beta"] * (v - vth)))
+    sh = (s + hh * npar["ar"] * sig) / (1 + hh * (npar["ar"] * sig + npar["ad"]))
+    m = np.diag(npar["Gc"] + gap.sum(1) + g @ sh) - gap
+    c = np.diag(npar["C"] / dt)
+    rhs = (c - m / 2) @ v + npar["Gc"] * npar["Ec"] + (g * erev) @ sh + current
+    vn = np.linalg.solve(c + m / 2, rhs)
+    sig = 1 / (1 + np.exp(-npar["beta"] * ((v + vn) / 2 - vth)))
+    r = dt * (npar["ar"] * sig + npar["ad"]) / 2
+    sn = ((1 - r) * s + dt * npar["ar"] * sig) / (1 + r)
+    return vn, sn
+
+
+@pytest.mark.parametrize(
+    ("n", "density", "gap_density", "zero_weights"),
+    [(1, 0.0, 0.0, False), (2, 0.0, 1.0, False), (9, 0.3, 0.3, False), (60, 0.08, 0.1, True),
+     (40, 0.0, 0.15, False)],
+)  # fmt: skip
+def test_graded_cn_step_equals_reference(n, density, gap_density, zero_weights):
+    """Isolated neurons, gap-junction-only circuits, zero weights, stiff gaps (g h / C >> 1)."""
+    from sim.ldl import ldl_pattern
+
+    rng = np.random.default_rng(200 + n)
+    # gaps up to 5e4 pS: 25 times C/dt, as Cook 2019's heaviest pairs
+    csr, g, erev, gap, csr_g, ge, gw, gsum, npar, vth = graded_case(
+        rng, n, density, gap_density, 1e5, zero_weights
+    )
+    pat = ldl_pattern(csr["gindptr"], csr["gpre"])
+    lanes = 3
+    v = rng.uniform(-60, 10, (n, lanes))
+    s = rng.uniform(0, 1, (n, lanes))
+    vr, sr = v.copy(), s.copy()
+    dt = 1e-4
+    nnz = len(pat.rows)
+    for k in range(30):
+        cur = rng.normal(0, 1e4, (n, lanes))
+        kernels.graded_cn_step_lanes(
+            v, s, cur, csr["indptr"], csr["pre"], csr_g, ge, csr["gindptr"], csr["gpre"],
+            gw, gsum, npar["C"], npar["Gc"], npar["Ec"], npar["beta"],
+            np.repeat(vth[:, None], lanes, 1), npar["ar"], npar["ad"], dt, 1, *pat.arrays(),
+            np.empty((n, lanes)), np.empty((n + nnz, lanes)), np.empty((n, lanes)),
+            np.empty((max(1, pat.max_col), lanes)),
+        )  # fmt: skip
+        for q in range(lanes):
+            vr[:, q], sr[:, q] = graded_cn_reference_step(
+                vr[:, q], sr[:, q], cur[:, q], g, erev, gap, npar, vth, dt
+            )
+        np.testing.assert_allclose(v, vr, rtol=1e-10, atol=1e-9, err_msg=f"step {k}")
+        np.testing.assert_allclose(s, sr, rtol=1e-10, atol=1e-13, err_msg=f"step {k}")

@@ -1,0 +1,313 @@
+"""highway-env's ``lane-keeping-v0`` (1.12.1) in numba, bit for bit, for the batched rollouts.
+
+A dynamic bicycle model (Rajamani 2011, ch. 2: tyre cornering stiffness 15 N/rad per axle
+side, mass 1 kg, 5 m x 2 m, inertia ``(25 + 4) / 12`` kg m^2) at a constant 8.3 m/s, steered
+only, integrated by one RK4 step of 0.1 s per policy step (10 Hz), 200 steps (gymnasium's
+``TimeLimit``). The car starts 4 m right of a straight lane from (50, 50) to (115, 15),
+50 m along it; once it leaves that lane (``on_lane``: lateral offset beyond 5 m, or beyond
+its ends by 5 m) the reference becomes the sine lane ``y = 5 sin(2 pi x / 100)``, 10 m wide,
+for the rest of the episode, as highway-env's ``LaneKeepingEnv`` switches ``self.lane``.
+Reward per step: ``1 - (lateral offset / 10) ** 2`` on the current reference lane, after the
+step; never terminates.
+
+Kernel state (float64, :data:`STATE_DIM`)
+=========================================  =====================================
+index                                      meaning
+=========================================  =====================================
+0, 1                                       position x, y (m)
+2                                          heading (rad)
+3                                          speed (m/s, constant)
+4                                          lateral speed (m/s, body frame)
+5                                          yaw rate (rad/s)
+6                                          1.0 while the reference is the straight lane
+7                                          observations made so far (0 at reset)
+8 + 8 k ... 8 + 8 k + 7                    the noise of observation ``k``
+=========================================  =====================================
+
+The observation noise is part of the start state: highway-env draws it from the env's own
+generator (``env.np_random``, seeded by ``reset(seed)``) at every observation, 4 uniform
+values in ``[-0.05, 0.05)`` for the state and 4 for the derivative; :func:`reset_states`
+draws the same numbers from the same stream (gymnasium's ``seeding.np_random(seed)``; a
+``reset`` observes three times, so the first 16 draws are skipped), so a numba rollout and a
+replay in highway-env see identical floats.
+
+Observation (12 floats, :class:`gymnasium.wrappers.FlattenObservation` order: the Dict keys
+sorted): ``derivative`` (world y velocity, yaw rate, d lateral speed, d yaw rate; noisy),
+``reference_state`` (y of the reference lane point, its heading, 0, 0), ``state`` (y,
+heading, lateral speed, yaw rate; noisy). highway-env observes *before* it integrates: the
+observation returned by step ``t`` is the state before step ``t``'s integration, with step
+``t``'s steering in the derivative, and :func:`step` keeps that order.
+
+Action: ``Box(-1, 1, (1,), float32)``, clipped, mapped linearly to a steering angle in
+``[-pi/3, pi/3]`` in float32 arithmetic as ``highway_env.utils.lmap`` computes it on a float32
+action.
+
+References
+----------
+.. [1] Leurent E. (2018) An environment for autonomous driving decision-making.
+   https://github.com/eleurent/highway-env (version 1.12.1).
+.. [2] Rajamani R. (2011) Vehicle Dynamics and Control, 2nd ed., Springer, ch. 2,
+   doi:10.1007/978-1-4614-1433-9
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.libm import fma64, np_arctan, np_arctan2, pow64
+
+__all__ = [
+    "HIGHWAY_ENV_VERSION",
+    "MAX_STEPS",
+    "NOISE_PER_OBS",
+    "STATE_DIM",
+    "OBS_DIM",
+    "OBS_LABELS",
+    "OBS_SCALE",
+    "reset_states",
+    "observe",
+    "step",
+    "make_env",
+]
+
+HIGHWAY_ENV_VERSION = "1.12.1"
+MAX_STEPS = 200
+NOISE_PER_OBS = 8
+_HEAD = 8
+STATE_DIM = _HEAD + NOISE_PER_OBS * (MAX_STEPS + 1)
+OBS_DIM = 12
+OBS_LABELS = (
+    "d/dt y (noisy)",
+    "d/dt heading (noisy)",
+    "d/dt lateral speed (noisy)",
+    "d/dt yaw rate (noisy)",
+    "reference y",
+    "reference heading",
+    "reference (0)",
+    "reference (0)",
+    "y (noisy)",
+    "heading (noisy)",
+    "lateral speed (noisy)",
+    "yaw rate (noisy)",
+)
+# a controller's input scale per component (the Box is unbounded): m, rad, m/s, rad/s
+OBS_SCALE = (10.0, 1.0, 10.0, 10.0, 10.0, 1.0, 1.0, 1.0, 10.0, 1.0, 1.0, 1.0)
+_NOISE = 0.05  # state_noise and derivative_noise
+_RESET_DRAWS = 16  # noise drawn by the two define_spaces() observations inside reset()
+
+# BicycleVehicle constants, computed as highway-env computes them
+_LENGTH, _WIDTH = 5.0, 2.0  # m
+_MASS = 1  # kg (an int in highway-env)
+_LENGTH_A = _LENGTH / 2
+_LENGTH_B = _LENGTH / 2
+_INERTIA_Z = 1 / 12 * _MASS * (_LENGTH**2 + _WIDTH**2)  # kg m^2
+_FRICTION_FRONT = 15.0 * _MASS
+_FRICTION_REAR = 15.0 * _MASS
+_TWO_FF = 2 * _FRICTION_FRONT
+_TWO_FR = 2 * _FRICTION_REAR
+_INV_MASS = 1 / _MASS
+_INV_INERTIA = 1 / _INERTIA_Z
+_I_OVER_A = _INERTIA_Z / _LENGTH_A
+_MAX_YAW = 2 * np.pi  # rad/s
+_DT = 1 / 10  # s
+_HALF_DT = _DT / 2
+_SIXTH_DT = _DT / 6
+_SPEED = 8.3  # m/s
+
+# the straight start lane, from numpy as StraightLane.__init__ computes it
+_S_START = np.array([50, 50])
+_S_END = np.array([115, 15])
+_S_LENGTH = float(np.linalg.norm(_S_END - _S_START))
+_S_DIR = (_S_END - _S_START) / _S_LENGTH
+_S_DIR0, _S_DIR1 = float(_S_DIR[0]), float(_S_DIR[1])
+_S_LAT0, _S_LAT1 = float(-_S_DIR[1]), float(_S_DIR[0])
+_S_HEADING = float(np.arctan2(_S_END[1] - _S_START[1], _S_END[0] - _S_START[0]))
+_S_X0, _S_Y0 = 50.0, 50.0
+_LANE_WIDTH = 10
+_VEHICLE_LENGTH = 5  # AbstractLane.VEHICLE_LENGTH
+_START = _S_START + 50 * _S_DIR + (-4) * np.array([-_S_DIR[1], _S_DIR[0]])
+# the sine lane: start (0, 0), end (500, 0), so its frame is the world's
+_AMPLITUDE = 5
+_PULSATION = 2 * np.pi / 100  # rad/m
+_AMP_PULS = _AMPLITUDE * _PULSATION
+# steering: ContinuousAction's lmap onto steering_range [-pi/3, pi/3], in float32
+_STEER_LO = -np.pi / 3
+_STEER_SPAN = np.pi / 3 - (-np.pi / 3)
+
+
+def reset_states(seeds) -> np.ndarray:
+    """Start states, noise included, of the episodes ``env.reset(seed=s)`` for ``seeds``.
+
+    Parameters
+    ----------
+    seeds : list of int
+        Non-negative reset seeds (checked by the caller, :func:`sim.envs.reset_states`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(seeds), STATE_DIM)`` float64.
+    """
+    from gymnasium.utils import seeding
+
+    out = np.zeros((len(seeds), STATE_DIM))
+    for i, seed in enumerate(seeds):
+        rng, _ = seeding.np_random(int(seed))
+        rng.uniform(low=-_NOISE, high=_NOISE, size=_RESET_DRAWS)
+        out[i, 0], out[i, 1] = _START[0], _START[1]
+        out[i, 2] = _S_HEADING
+        out[i, 3] = _SPEED
+        out[i, 6] = 1.0
+        out[i, _HEAD:] = rng.uniform(low=-_NOISE, high=_NOISE, size=STATE_DIM - _HEAD)
+    return out
+
+
+@njit(cache=True)
+def _derivative(x, y, heading, speed, lat, yaw, steering, out):
+    """``BicycleVehicle.derivative_func`` into ``out`` (6,), highway-env's order of operations."""
+    theta_vf = np_arctan2(lat + _LENGTH_A * yaw, speed)
+    theta_vr = np_arctan2(lat - _LENGTH_B * yaw, speed)
+    f_yf = _TWO_FF * (steering - theta_vf)
+    f_yr = _TWO_FR * (0.0 - theta_vr)
+    if abs(speed) < 1:
+        f_yf = -_MASS * lat - _I_OVER_A * yaw
+        f_yr = -_MASS * lat + _I_OVER_A * yaw
+    d_lat = _INV_MASS * (f_yf + f_yr) - yaw * speed
+    d_yaw = _INV_INERTIA * (_LENGTH_A * f_yf - _LENGTH_B * f_yr)
+    c, s = math.cos(heading), math.sin(heading)
+    # R @ (speed, lat) with numpy's matmul (OpenBLAS dgemv): the first product fused
+    out[0] = fma64(c, speed, (-s) * lat)
+    out[1] = fma64(s, speed, c * lat)
+    out[2] = yaw
+    out[3] = 0.0
+    out[4] = d_lat
+    out[5] = d_yaw
+
+
+@njit(cache=True)
+def _local(state):
+    """Longitudinal and lateral coordinates of the car on its current reference lane."""
+    px, py = state[0], state[1]
+    if state[6] != 0.0:
+        dx, dy = px - _S_X0, py - _S_Y0
+        # np.dot of two 2-vectors (OpenBLAS ddot): the second product fused onto the first
+        return fma64(dy, _S_DIR1, dx * _S_DIR0), fma64(dy, _S_LAT1, dx * _S_LAT0)
+    return px, py - _AMPLITUDE * math.sin(_PULSATION * px + 0)
+
+
+@njit(cache=True)
+def _steering(action):
+    """The steering angle (rad) of a raw action, as ContinuousAction and clip_actions give it."""
+    a = np.float32(action)
+    if a < np.float32(-1.0):
+        a = np.float32(-1.0)
+    elif a > np.float32(1.0):
+        a = np.float32(1.0)
+    s = np.float32(_STEER_LO) + (a + np.float32(1.0)) * np.float32(_STEER_SPAN) / np.float32(2.0)
+    return np.float64(s)
+
+
+@njit(cache=True)
+def _observe(state, steering, obs):
+    """The flattened observation of ``state`` with ``steering`` applied (uses one noise row)."""
+    k = int(state[7])
+    base = _HEAD + NOISE_PER_OBS * k
+    d = np.empty(6)
+    _derivative(state[0], state[1], state[2], state[3], state[4], state[5], steering, d)
+    obs[0] = d[1] + state[base + 4]
+    obs[1] = d[2] + state[base + 5]
+    obs[2] = d[4] + state[base + 6]
+    obs[3] = d[5] + state[base + 7]
+    longi, lat = _local(state)
+    obs[4] = state[1] - lat
+    if state[6] != 0.0:
+        obs[5] = _S_HEADING
+    else:
+        obs[5] = 0.0 + np_arctan(_AMP_PULS * math.cos(_PULSATION * longi + 0))
+    obs[6] = 0.0
+    obs[7] = 0.0
+    obs[8] = state[1] + state[base + 0]
+    obs[9] = state[2] + state[base + 1]
+    obs[10] = state[4] + state[base + 2]
+    obs[11] = state[5] + state[base + 3]
+    state[7] = k + 1
+
+
+@njit(cache=True)
+def observe(state, obs):
+    """The reset observation (steering 0) into ``obs`` (12,)."""
+    _observe(state, 0.0, obs)
+
+
+@njit(cache=True)
+def step(state, action, obs):
+    """One ``env.step(action)``: ``state`` advanced in place, ``obs`` written; the reward.
+
+    Order as in ``LaneKeepingEnv.step``: switch to the sine lane once the car is off the
+    straight one; act; observe (before integrating); clip the yaw rate and integrate one RK4
+    step; reward on the current lane.
+    """
+    if state[6] != 0.0:
+        longi, lat = _local(state)
+        on_lane = abs(lat) <= _LANE_WIDTH / 2 + 0 and (
+            -_VEHICLE_LENGTH <= longi < _S_LENGTH + _VEHICLE_LENGTH
+        )
+        if not on_lane:
+            state[6] = 0.0
+    steering = _steering(action)
+    _observe(state, steering, obs)
+    yaw = state[5]
+    if yaw < -_MAX_YAW:
+        yaw = -_MAX_YAW
+    elif yaw > _MAX_YAW:
+        yaw = _MAX_YAW
+    s0 = np.empty(6)
+    for i in range(6):
+        s0[i] = state[i]
+    s0[5] = yaw
+    f1 = np.empty(6)
+    f2 = np.empty(6)
+    f3 = np.empty(6)
+    f4 = np.empty(6)
+    tmp = np.empty(6)
+    _derivative(s0[0], s0[1], s0[2], s0[3], s0[4], s0[5], steering, f1)
+    for i in range(6):
+        tmp[i] = s0[i] + f1[i] * _HALF_DT
+    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f2)
+    for i in range(6):
+        tmp[i] = s0[i] + f2[i] * _HALF_DT
+    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f3)
+    for i in range(6):
+        tmp[i] = s0[i] + f3[i] * _DT
+    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f4)
+    for i in range(6):
+        state[i] = s0[i] + _SIXTH_DT * (f1[i] + 2 * f2[i] + 2 * f3[i] + f4[i])
+    _, lat = _local(state)
+    return 1 - pow64(lat / _LANE_WIDTH, 2.0)
+
+
+def make_env(**kwargs):
+    """highway-env's ``lane-keeping-v0`` with its Dict observation flattened (12 floats).
+
+    ``render_mode`` (``'human'``, ``'rgb_array'`` or None) is set on the env after it is made.
+
+    Raises
+    ------
+    ControllerError
+        highway-env is not installed (the ``lane`` extra).
+    """
+    from connectome.errors import ControllerError
+
+    try:
+        import gymnasium
+        import highway_env  # noqa: F401  (registers lane-keeping-v0)
+    except ImportError as err:
+        raise ControllerError(
+            f"lane-keeping-v0 needs highway-env {HIGHWAY_ENV_VERSION}: pip install 'wormlab[lane]'"
+        ) from err
+    # LaneKeepingEnv.__init__ takes no render_mode; AbstractEnv reads the attribute
+    render_mode = kwargs.pop("render_mode", None)
+    env = gymnasium.make("lane-keeping-v0", **kwargs)
+    env.unwrapped.render_mode = render_mode
+    return gymnasium.wrappers.FlattenObservation(env)
