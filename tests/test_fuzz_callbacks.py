@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.appserver import AppServer
 from tests.webfuzz import (
     NASTY,
     form_values,
@@ -91,15 +90,8 @@ def _generated(server, spec, keys, examples, problems, tally):
 
 
 @pytest.fixture(scope="module")
-def server():
-    """One ``run_app.py`` server for the module, its callback map in ``deps``."""
-    app_server = AppServer()
-    try:
-        app_server.wait_for_page("/")
-        app_server.deps = json.loads(app_server.get("/_dash-dependencies"))
-        yield app_server
-    finally:
-        app_server.stop()
+def server(module_app_server):
+    return module_app_server
 
 
 def test_every_callback_survives_bad_payloads(server):

@@ -14,7 +14,6 @@ import uuid
 import psutil
 import pytest
 
-from tests.appserver import AppServer
 from tests.webfuzz import payload, post_callback, server_callbacks
 from webapp import circuit_state as cs
 from webapp import simulation
@@ -24,14 +23,8 @@ BOUND = 30
 
 
 @pytest.fixture(scope="module")
-def server():
-    app_server = AppServer()
-    try:
-        app_server.wait_for_page("/")
-        app_server.deps = json.loads(app_server.get("/_dash-dependencies"))
-        yield app_server
-    finally:
-        app_server.stop()
+def server(module_app_server):
+    return module_app_server
 
 
 def spec_of(server, trigger):
