@@ -99,20 +99,21 @@ def to_json(circuit: Circuit) -> str:
     return json.dumps(to_dict(circuit), indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _check_size(data) -> None:
+def _check_size(data, max_bytes=MAX_BYTES) -> None:
     if not isinstance(data, str | bytes | bytearray):
         raise WiringFormatError(f"expected the file's text or bytes, got {type(data).__name__}")
     size = len(data)
-    if size > MAX_BYTES:
+    if size > max_bytes:
         raise WiringFormatError(
-            f"file too large: {size:,} bytes; the limit is {MAX_BYTES:,} bytes "
+            f"file too large: {size:,} bytes; the limit is {max_bytes:,} bytes "
             "(a wiring of the whole connectome is about 1 MB)"
         )
 
 
-def read_bytes(path) -> bytes:
-    """The bytes of the file at ``path``, at most ``MAX_FILE_BYTES`` of them (read no further:
-    ``/dev/zero`` or a 20 GB file is refused after reading just past the limit).
+def read_bytes(path, max_bytes=MAX_BYTES) -> bytes:
+    """The bytes of the file at ``path``, at most ``max_bytes`` of them (``MAX_FILE_BYTES``;
+    training checkpoints have their own bound): read no further, so ``/dev/zero`` or a 20 GB
+    file is refused after reading just past the limit.
 
     Raises
     ------
@@ -122,14 +123,14 @@ def read_bytes(path) -> bytes:
     """
     try:
         with open(path, "rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read(max_bytes + 1)
     except OSError as err:
         raise WiringFormatError(
             f"cannot read {limits.shorten(str(path))}: {err.strerror or err}"
         ) from err
-    if len(data) > MAX_BYTES:
+    if len(data) > max_bytes:
         raise WiringFormatError(
-            f"{limits.shorten(str(path))} is larger than the limit of {MAX_BYTES:,} bytes (the "
+            f"{limits.shorten(str(path))} is larger than the limit of {max_bytes:,} bytes (the "
             "whole connectome as wiring JSON is about 1 MB)"
         )
     return data
@@ -186,11 +187,11 @@ def _parse_constant(name: str):
     raise WiringFormatError(f"{name} is not a number wormlab reads; give a finite number")
 
 
-def parse_json(data, what: str = "the file"):
+def parse_json(data, what: str = "the file", max_bytes=MAX_BYTES):
     """Parse JSON text or bytes within the bounds of :mod:`connectome.limits`.
 
     Refused with a :class:`WiringFormatError` naming ``what``: more than
-    ``MAX_FILE_BYTES`` bytes, bytes that are not UTF-8, nesting deeper than
+    ``max_bytes`` bytes (``MAX_FILE_BYTES``), bytes that are not UTF-8, nesting deeper than
     ``MAX_JSON_DEPTH`` (checked before parsing, without recursion), integers longer than
     ``MAX_INT_DIGITS`` digits, ``NaN`` / ``Infinity``, and anything that is not JSON.
 
@@ -201,10 +202,10 @@ def parse_json(data, what: str = "the file"):
     ...
     connectome.errors.WiringFormatError: the file is nested 100 levels deep; the limit is 64
     """
-    _check_size(data)
+    _check_size(data, max_bytes)
     text = _utf8(data)
     raw = text.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    _check_size(raw)
+    _check_size(raw, max_bytes)
     outside = _outside_strings(raw)
     depth = _json_depth(outside)
     if depth > limits.MAX_JSON_DEPTH:

@@ -12,6 +12,8 @@ name                value      unit         why
 **files**
 MAX_FILE_BYTES      5_000_000  bytes        wiring and controller files, uploads (the whole Cook
                                             2019 connectome as JSON: about 1 MB)
+MAX_CHECKPOINT_BYTES 200_000_000 bytes      a training checkpoint (the fitness of every
+                                            generation: 1e5 generations x ~100 candidates)
 MAX_JSON_DEPTH      64         levels       a wiring is 4 deep, a controller under 10; Python's
                                             json recursion fails near 1000
 MAX_INT_DIGITS      40         digits       of one JSON number; Python's int-str limit (4300
@@ -69,6 +71,7 @@ from connectome.errors import WormlabError
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_CHECKPOINT_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_INT_DIGITS",
     "MAX_NEURONS",
@@ -106,6 +109,7 @@ __all__ = [
 
 # files
 MAX_FILE_BYTES = 5_000_000  # bytes
+MAX_CHECKPOINT_BYTES = 200_000_000  # bytes
 MAX_JSON_DEPTH = 64  # nesting levels of arrays and objects
 MAX_INT_DIGITS = 40  # decimal digits of one JSON integer
 MAX_NEURONS = 1_000  # neurons in one wiring

@@ -58,7 +58,14 @@ from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresh
 from sim.control import Controller, default_output_neurons, load_controller
 from sim.envs import ENV_IDS, EnvSpec, env_info, env_spec
 from sim.evaluation import EvalResult, episode_seeds, evaluate, rollout
-from sim.models import GradedParams, LTCParams, default_params, map_weights
+from sim.models import (
+    KUNERT2014_INHIBITORY,
+    SIGN_SETS,
+    GradedParams,
+    LTCParams,
+    default_params,
+    map_weights,
+)
 from sim.muscles import MuscleParams, NeuromuscularMap, neuromuscular_map
 from sim.ranges import DEFAULT_RANGES, ParamRange
 from sim.runner import SimResult, simulate, simulate_batch
@@ -79,6 +86,8 @@ __all__ = [
     "EnvSpec",
     "EvalResult",
     "GradedParams",
+    "KUNERT2014_INHIBITORY",
+    "SIGN_SETS",
     "LTCParams",
     "MuscleParams",
     "NeuromuscularMap",

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
 from sim.jsonfile import read_json, write_json_atomic
 
@@ -74,7 +75,7 @@ def load_checkpoint(path) -> dict:
     WiringFormatError
         Not JSON, not a checkpoint, or a version this wormlab cannot read.
     """
-    d = read_json(path)
+    d = read_json(path, max_bytes=limits.MAX_CHECKPOINT_BYTES)
     if not isinstance(d, dict) or d.get("format") != CHECKPOINT_FORMAT:
         raise WiringFormatError(f"{path}: not a wormlab training checkpoint")
     if d.get("version") != _CHECKPOINT_VERSION:

@@ -17,7 +17,8 @@ Examples
 several trainings as tasks (:mod:`sim.train_runs`).
 
 Every subcommand turns a :class:`~connectome.errors.WormlabError` or an ``OSError`` into a
-one-line message and exit code 2 (:func:`cli_errors`).
+one-line message and exit code 2 (:func:`cli_errors`); a bad argument is one line and exit code
+2 too (the parser's usage is in ``--help``). Arguments are checked before any work starts.
 """
 
 from __future__ import annotations
@@ -35,21 +36,46 @@ from connectome.neurons import as_name_list
 from sim import sweep_cli
 from sim.body import add_cli_arguments as add_body_arguments
 from sim.body import run_cli as run_body_cli
+from sim.models import SIGN_SETS
 
 __all__ = ["main", "build_parser", "ProgressBar", "cli_errors", "add_training_commands"]
 
 
+def _one_line(err) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def cli_errors(func):
-    """Run a subcommand; a WormlabError or OSError becomes a one-line message and exit code 2."""
+    """Run a subcommand; a WormlabError or OSError becomes a one-line message and exit code 2.
+
+    Anything else is a wormlab bug: it is reported in one line too (exit code 1) and named
+    as one, so that no user sees a traceback.
+    """
 
     def wrapped(args):
         try:
             return func(args)
         except (WormlabError, OSError) as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {_one_line(err)}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            return 130
+        except Exception as err:  # noqa: BLE001 - the last line of defence of the CLI
+            print(
+                f"error: internal error, please report it: {type(err).__name__}: {_one_line(err)}",
+                file=sys.stderr,
+            )
+            return 1
 
     return wrapped
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``prog: error: ...``), exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
 
 
 class ProgressBar:
@@ -83,14 +109,19 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _read_circuit(path):
+    """The circuit in a wiring JSON file (bytes handed to the checked reader)."""
+    from connectome import io
+
+    with open(path, "rb") as f:
+        return io.from_json(f.read(io.MAX_BYTES + 1))
+
+
 def _source(args):
     import connectome
 
     if args.circuit:
-        from connectome import io
-
-        with open(args.circuit, encoding="utf-8") as f:
-            return io.from_json(f.read())
+        return _read_circuit(args.circuit)
     return connectome.load(args.dataset)
 
 
@@ -98,20 +129,32 @@ def _cmd_run(args):
     import numba
 
     from sim.compiler import compile_circuit
+    from sim.jsonfile import check_writable
     from sim.models import default_params
     from sim.runner import simulate
+    from sim.threads import check_threads
 
-    if args.threads:
-        numba.set_num_threads(args.threads)
+    threads = None if args.threads is None else check_threads(args.threads)
     overrides = {}
     for item in args.param or ():
         key, eq, value = item.partition("=")
         if not eq:
             raise SimulationError(f"cannot read --param {item!r}; use key=value")
         overrides[key.strip()] = sweep_cli.parse_value(value.strip())
+    if args.signs:
+        if args.model != "graded":
+            raise SimulationError(f"--signs {args.signs} is a graded-model option; drop it or "
+                                  "use --model graded")  # fmt: skip
+        overrides["signs"] = args.signs
     params = default_params(args.model, **overrides)
-    if args.out and not args.out.endswith((".csv", ".parquet")):
-        raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
+    if args.out:
+        if not args.out.endswith((".csv", ".parquet")):
+            raise SimulationError(f"--out {args.out!r}: write a .csv or .parquet file")
+        check_writable(args.out, "--out")
+    if getattr(args, "body_out", None):
+        check_writable(args.body_out, "--body-out")
+    if threads is not None:
+        numba.set_num_threads(threads)
     source = _source(args)
     cc = compile_circuit(source, args.model, params, ablate=as_name_list(args.ablate or ()))
     bar = None if args.quiet else ProgressBar()
@@ -179,7 +222,7 @@ def _cmd_warmup(args):
 
 def build_parser():
     """The ``python -m sim`` argument parser (each subcommand sets ``func``)."""
-    parser = argparse.ArgumentParser(prog="python -m sim", description="wormlab simulator")
+    parser = _Parser(prog="python -m sim", description="wormlab simulator")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "run",
@@ -200,6 +243,9 @@ def build_parser():
     )
     run.add_argument("--ablate", action="append", metavar="NAMES", help="neurons or classes")
     run.add_argument("--param", action="append", metavar="KEY=VALUE", help="model parameter")
+    run.add_argument("--signs", choices=SIGN_SETS, default=None,
+                     help="inhibitory synapses (graded): transmitter (default, Wang et al. 2024) "
+                     "or kunert2014 (the paper's 26 GABAergic neurons)")  # fmt: skip
     run.add_argument("--duration", type=float, required=True, help="model time (s for graded)")
     run.add_argument("--dt", type=float, default=None, help="step (default: the model's)")
     run.add_argument("--record-every", type=int, default=1, help="keep every k-th step")
@@ -244,12 +290,12 @@ def _load_circuit(args):
     import connectome
 
     if args.circuit:
-        with open(args.circuit, "rb") as f:
-            return connectome.io.from_json(f.read())
+        return _read_circuit(args.circuit)
     return connectome.presets.preset(args.preset, connectome.load(args.dataset))
 
 
 def _cmd_train(args) -> int:
+    from connectome import limits
     from sim.control import load_controller
     from sim.envs import env_info
     from sim.evaluation import evaluate
@@ -257,6 +303,7 @@ def _cmd_train(args) -> int:
 
     if args.seeds or args.envs or args.workers or args.scheduler or args.summary:
         return _cmd_train_runs(args)
+    limits.check_int(args.evaluate, "--evaluate", 0, limits.MAX_EVAL_EPISODES, SimulationError)
     ckpt = args.checkpoint or (args.output + ".ckpt.json")
     if args.resume and not os.path.exists(ckpt):
         print(f"no checkpoint at {ckpt}; starting a new run", file=sys.stderr)

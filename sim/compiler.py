@@ -19,7 +19,14 @@ import pandas as pd
 from connectome.errors import SimulationError, UnknownNeuronError
 from connectome.neurons import NameIndex
 from sim.kernels import lu_solve
-from sim.models import MODELS, GradedParams, LTCParams, default_params, map_weights
+from sim.models import (
+    KUNERT2014_INHIBITORY,
+    MODELS,
+    GradedParams,
+    LTCParams,
+    default_params,
+    map_weights,
+)
 
 __all__ = [
     "Wiring",
@@ -206,6 +213,11 @@ class CompiledCircuit:
     def with_params(self, params):
         """The same structure with the arrays recomputed from ``params`` (same model)."""
         _check_params(self.model, params)
+        if getattr(params, "signs", None) != getattr(self.params, "signs", None):
+            raise SimulationError(
+                f"signs = {params.signs!r} changes which synapses are inhibitory; compile the "
+                "source again with these parameters (compile_circuit)"
+            )
         npar, spar, gw = _model_arrays(
             self.model, params, self.n, self.count, self.sign, self.gcount
         )
@@ -284,6 +296,18 @@ def _check_params(model, params):
     want = GradedParams if model == "graded" else LTCParams
     if not isinstance(params, want):
         raise SimulationError(f"model {model!r} takes {want.__name__}, not {type(params).__name__}")
+
+
+def _signs(params, chem):
+    """Each chemical edge's sign (+1 / -1) under the parameters' sign set
+    (:data:`sim.models.SIGN_SETS`)."""
+    if getattr(params, "signs", "transmitter") == "kunert2014":
+        return np.where(chem["pre"].isin(_KUNERT_NAMES), -1, 1)
+    return np.where(chem["sign"] < 0, -1, 1)
+
+
+#: Kunert 2014's inhibitory neurons and their classes (for class-level circuits).
+_KUNERT_NAMES = KUNERT2014_INHIBITORY | {"DD", "VD", "RME", "AVL", "DVB", "RIS"}
 
 
 def _model_arrays(model, p, n, count, sign, gcount):
@@ -377,7 +401,7 @@ def compile_circuit(source, model="graded", params=None, *, ablate=()):
     ok = edges["pre"].isin(pos) & edges["post"].isin(pos)
     edges = edges.loc[ok]
     chem = edges.loc[edges["kind"] == "chemical"]
-    chem = chem.assign(sign=np.where(chem["sign"] < 0, -1, 1))
+    chem = chem.assign(sign=_signs(params, chem))
     chem = chem.groupby(["pre", "post", "sign"], as_index=False, sort=False)["weight"].sum()
     c_pre = chem["pre"].map(pos).to_numpy(np.int64)
     c_post = chem["post"].map(pos).to_numpy(np.int64)

@@ -76,18 +76,19 @@ same floats.
 """
 
 import copy
-import math
+import numbers
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from connectome.errors import ControllerError, WiringFormatError
+from connectome import limits
+from connectome.errors import ControllerError, WiringFormatError, WormlabError
 from sim import kernels
 from sim.checkpoint import CHECKPOINT_FORMAT
 from sim.compiler import Wiring, compile_circuit
 from sim.envs import EnvSpec, env_info
-from sim.jsonfile import read_json, write_json_atomic
+from sim.jsonfile import read_json, starts_as, write_json_atomic
 from sim.kernels import (
     ACT_ARGMAX,
     ACT_BINS,
@@ -106,7 +107,7 @@ from sim.kernels import (
     OUT_DENSE,
     OUT_DIFFERENCE,
 )
-from sim.ranges import GROUPS, as_ranges
+from sim.ranges import GROUPS, as_ranges, check_values
 
 __all__ = ["FORMAT", "CORES", "Controller", "load_controller", "default_output_neurons"]
 
@@ -216,13 +217,10 @@ class Controller:
         self.env = env
         self.dataset = str(dataset)
         self.ranges = as_ranges(ranges)
-        self.dt = float(dt)
-        self.unfolds = int(unfolds)
+        self.dt = limits.check_float(dt, "dt", limits.MIN_DT, limits.MAX_DT, ControllerError)
+        self.unfolds = limits.check_int(unfolds, "unfolds", 1, limits.MAX_UNFOLDS, ControllerError)
         self.provenance = dict(provenance or {})
-        if not (self.dt > 0 and math.isfinite(self.dt)):
-            raise ControllerError(f"dt must be a positive number, got {dt!r}")
-        if self.unfolds < 1:
-            raise ControllerError(f"unfolds must be >= 1, got {unfolds!r}")
+        _check_wiring(self.synapses, self.gaps)
         if len(self.neurons) != len(set(self.neurons)):
             raise ControllerError("duplicate neuron names in the circuit")
         if len(self.roles) != len(self.neurons):
@@ -258,6 +256,8 @@ class Controller:
             raise ControllerError(f"theta has shape {theta.shape}, expected ({self.size},)")
         if not np.all(np.isfinite(theta)):
             raise ControllerError("controller parameters must be finite")
+        for b, group in enumerate(self.group_names):
+            check_values(group, theta[self.offsets[b] : self.offsets[b + 1]])
         theta.setflags(write=False)
         self.theta = theta
         self._gw = self.gap_weights(theta[None, :])[0]
@@ -393,18 +393,19 @@ class Controller:
             for item in imap.get("pairs", ()):
                 try:
                     j, p, q = item
-                    j = int(j)
                 except (TypeError, ValueError) as err:
                     raise ControllerError(
-                        f"bad input pair {item!r}: use (obs_index, positive, negative)"
+                        f"bad input pair {limits.shorten(item)}: use (obs_index, positive, "
+                        "negative)"
                     ) from err
-                if not 0 <= j < env.obs_dim:
+                if not isinstance(j, numbers.Integral) or not 0 <= j < env.obs_dim:
                     raise ControllerError(
-                        f"input pair for observation component {j}: {env.env_id} has "
-                        f"{env.obs_dim} components (0..{env.obs_dim - 1})"
+                        f"input pair for observation component {limits.shorten(j)}: "
+                        f"{env.env_id} has {env.obs_dim} components (0..{env.obs_dim - 1})"
                     )
+                j = int(j)
                 for x in (p, q):
-                    if x not in sens_pos:
+                    if not isinstance(x, str) or x not in sens_pos:
                         raise ControllerError(
                             f"input pair neuron {x!r} is not a sensory neuron of the circuit "
                             f"(sensory: {', '.join(self.sensory)})"
@@ -762,7 +763,7 @@ class Controller:
             names = [x["name"] for x in neurons]
             roles = [x["role"] for x in neurons]
             synapses = [
-                {"pre": s["pre"], "post": s["post"], "sign": int(s["sign"]), "weight": s["weight"]}
+                {"pre": s["pre"], "post": s["post"], "sign": s["sign"], "weight": s["weight"]}
                 for s in syn
             ]
             gaps = [{"a": g["pre"], "b": g["post"], "weight": g["weight"]} for g in gap]
@@ -803,9 +804,11 @@ class Controller:
                 dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
                 dataset=d.get("dataset", ""), core=model["kind"],
             )  # fmt: skip
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             if isinstance(err, WiringFormatError):
                 raise
+            if isinstance(err, WormlabError):
+                raise WiringFormatError(f"controller file: {err}") from err
             raise WiringFormatError(f"controller file is malformed: {err!r}") from err
 
     def save(self, path):
@@ -824,6 +827,28 @@ class Controller:
             f"{len(self.gaps)} gaps, {self.env.env_id}, in={self.input_map['kind']}, "
             f"out={self.output_map['kind']})"
         )
+
+
+def _check_wiring(synapses, gaps):
+    """Refuse synapse signs other than -1 / +1 and EM weights (counts) that are not finite
+    numbers in ``0 .. MAX_WEIGHT``; signs become ints."""
+    for kind, items in (("synapse", synapses), ("gap junction", gaps)):
+        for k, item in enumerate(items):
+            w = item.get("weight")
+            ok = isinstance(w, numbers.Real) and not isinstance(w, bool)
+            if not ok or not 0 <= w <= limits.MAX_WEIGHT:  # NaN fails too
+                raise ControllerError(
+                    f"{kind} {k} weight (EM count) = {limits.shorten(w)} must be a number in "
+                    f"0 .. {limits.MAX_WEIGHT:g}"
+                )
+    for k, syn in enumerate(synapses):
+        sign = syn.get("sign")
+        if isinstance(sign, bool) or sign not in (-1, 1):
+            raise ControllerError(
+                f"synapse {k} sign = {limits.shorten(sign)} must be -1 (inhibitory) or +1 "
+                "(excitatory)"
+            )
+        syn["sign"] = int(sign)
 
 
 def _compile_lists(neurons, synapses, gaps):
@@ -848,7 +873,8 @@ def load_controller(path) -> Controller:
     WiringFormatError
         The file is not a controller (or has no best controller yet).
     """
-    d = read_json(path)
+    big = limits.MAX_CHECKPOINT_BYTES if starts_as(path, CHECKPOINT_FORMAT) else None
+    d = read_json(path, max_bytes=big)  # a checkpoint may be larger than a controller
     if isinstance(d, dict) and d.get("format") == CHECKPOINT_FORMAT:
         if d.get("best") is None:
             raise WiringFormatError(f"{path}: checkpoint holds no controller yet")

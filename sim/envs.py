@@ -73,12 +73,14 @@ References
 """
 
 import math
+import numbers
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 from numba import njit
 
+from connectome import limits
 from connectome.errors import ControllerError
 from sim import lanekeeping
 from sim.libm import fma32 as _fma32
@@ -87,6 +89,7 @@ from sim.libm import pow64 as _pow64
 
 __all__ = [
     "ENV_IDS",
+    "CLASSIC_CONTROL",
     "EnvSpec",
     "env_spec",
     "env_info",
@@ -98,6 +101,9 @@ __all__ = [
     "warmup",
 ]
 
+# Largest observation or action count (sizes reach the kernels as int64; in a file, the
+# weights that go with them bound them far below this).
+_MAX_SIZE = 2**31 - 1
 ENV_IDS = (
     "CartPole-v1",
     "MountainCarContinuous-v0",
@@ -106,6 +112,8 @@ ENV_IDS = (
     "lane-keeping-v0",
 )
 CARTPOLE, MOUNTAIN_CAR, PENDULUM, ACROBOT, LANE_KEEPING = 0, 1, 2, 3, 4  # index in ENV_IDS
+#: gymnasium's classic-control envs among :data:`ENV_IDS` (lane keeping needs highway-env).
+CLASSIC_CONTROL = ENV_IDS[:LANE_KEEPING]
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,54 @@ class EnvSpec:
     action_label: str = ""
     target: float | None = None
 
+    def __post_init__(self):
+        """Check that the description can drive a controller: sizes that agree, a finite
+        observation centre, a finite positive scale (a controller divides by it), ordered
+        action bounds and a bounded episode length."""
+        where = f"environment {limits.shorten(self.env_id)}"
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ControllerError(f"env id must be a non-empty string, got {where}")
+        obs_dim = limits.check_int(self.obs_dim, f"{where}: obs_dim", 1, _MAX_SIZE, ControllerError)
+        center = np.asarray(self.obs_center, np.float64)
+        scale = np.asarray(self.obs_scale, np.float64)
+        if center.shape != (obs_dim,) or scale.shape != (obs_dim,):
+            raise ControllerError(
+                f"{where}: obs_center and obs_scale need {obs_dim} values each (obs_dim), got "
+                f"{center.size} and {scale.size}"
+            )
+        if not np.all(np.isfinite(center)):
+            raise ControllerError(f"{where}: obs_center must be finite, got {center.tolist()}")
+        if not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
+            raise ControllerError(
+                f"{where}: obs_scale (the observation's half-width, divided by) must be finite "
+                f"and > 0, got {scale.tolist()}"
+            )
+        low = np.asarray(self.action_low, np.float64)
+        high = np.asarray(self.action_high, np.float64)
+        if self.discrete:
+            limits.check_int(self.n_actions, f"{where}: n_actions", 1, _MAX_SIZE, ControllerError)
+            if low.size or high.size:
+                raise ControllerError(f"{where}: a Discrete action has no action_low/high")
+        else:
+            if self.n_actions != 0:
+                raise ControllerError(f"{where}: n_actions must be 0 for a Box action")
+            if low.ndim != 1 or low.size < 1 or low.shape != high.shape:
+                raise ControllerError(
+                    f"{where}: action_low and action_high need the same number (>= 1) of values"
+                )
+            if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low > high):
+                raise ControllerError(
+                    f"{where}: action bounds must be numbers with low <= high, got "
+                    f"{low.tolist()} .. {high.tolist()}"
+                )
+        limits.check_int(
+            self.max_steps, f"{where}: max_steps", 1, limits.MAX_STEPS, ControllerError
+        )
+        if np.dtype(self.action_dtype).kind not in "iuf":
+            raise ControllerError(
+                f"{where}: action_dtype {self.action_dtype!r} is not an integer or float type"
+            )
+
     @property
     def act_dim(self) -> int:
         """Length of the action vector (1 for Discrete)."""
@@ -191,26 +247,75 @@ class EnvSpec:
     @classmethod
     def from_json(cls, d) -> "EnvSpec":
         """The description stored in a controller file (numba port code and labels from
-        :func:`env_spec` for its ids)."""
-        env_id = str(d["env_id"])
+        :func:`env_spec` for its ids).
+
+        Raises
+        ------
+        ControllerError
+            A description of a numba port that differs from the port's, or fields that cannot
+            drive a controller (see the class's checks). Another id need not be registered
+            here (a controller imported from ncps acts in no gymnasium env, ``"ncps"``):
+            making its env (evaluation, training) refuses an id gymnasium does not know.
+        """
+        env_id = d["env_id"]
+        if not isinstance(env_id, str):
+            raise ControllerError(f"env id must be a string, got {limits.shorten(env_id)}")
         known = _SPECS.get(env_id)
-        return cls(
+        if not isinstance(d["discrete"], bool):
+            raise ControllerError(f"env discrete must be true or false, got {d['discrete']!r}")
+        spec = cls(
             env_id=env_id,
             code=known.code if known else -1,
-            obs_dim=int(d["obs_dim"]),
-            obs_center=tuple(float(x) for x in d["obs_center"]),
-            obs_scale=tuple(float(x) for x in d["obs_scale"]),
-            discrete=bool(d["discrete"]),
-            n_actions=int(d["n_actions"]),
-            action_low=tuple(-math.inf if x is None else float(x) for x in d["action_low"]),
-            action_high=tuple(math.inf if x is None else float(x) for x in d["action_high"]),
-            max_steps=int(d["max_steps"]),
+            obs_dim=_whole(d, "obs_dim"),
+            obs_center=_numbers(d, "obs_center"),
+            obs_scale=_numbers(d, "obs_scale"),
+            discrete=d["discrete"],
+            n_actions=_whole(d, "n_actions"),
+            action_low=_numbers(d, "action_low", none=-math.inf),
+            action_high=_numbers(d, "action_high", none=math.inf),
+            max_steps=_whole(d, "max_steps"),
             action_dtype=str(np.dtype(d.get("action_dtype", "float32"))),
             state_dim=known.state_dim if known else 0,
             obs_labels=known.obs_labels if known else (),
             action_label=known.action_label if known else "",
             target=known.target if known else None,
         )
+        if known is not None:
+            mine, theirs = spec.to_json(), known.to_json()
+            diff = [k for k in theirs if mine[k] != theirs[k]]
+            if diff:
+                sizes = (
+                    f"{spec.obs_dim} observations, gymnasium's has {known.obs_dim}; "
+                    if spec.obs_dim != known.obs_dim
+                    else ""
+                )
+                wanted = ", ".join(f"{k} = {limits.shorten(theirs[k], 40)}" for k in diff)
+                raise ControllerError(
+                    f"env: the file describes {env_id} with {sizes}other {', '.join(diff)} than "
+                    f"the environment has ({wanted})"
+                )
+        return spec
+
+
+def _whole(d, name) -> int:
+    """Field ``name`` of a stored description as an int (checked by EnvSpec's ranges)."""
+    return limits.check_int(d[name], f"env {name}", 0, _MAX_SIZE, ControllerError)
+
+
+def _numbers(d, name, none=None) -> tuple:
+    """Field ``name`` of a stored description as a tuple of floats; ``null`` entries become
+    ``none`` when given (unbounded action bounds: strict JSON has no infinity)."""
+    values = d[name]
+    if none is not None and isinstance(values, list | tuple):
+        values = [none if x is None else x for x in values]
+    if isinstance(values, list | tuple) and all(
+        isinstance(x, numbers.Real) and not isinstance(x, bool) for x in values
+    ):
+        try:
+            return tuple(float(x) for x in values)
+        except OverflowError:  # an int beyond a float
+            pass
+    raise ControllerError(f"env {name} must be a list of numbers, got {limits.shorten(values)}")
 
 
 def _center_scale(low, high):
@@ -352,13 +457,17 @@ def make_gym_env(env_id, **kwargs):
         raise ControllerError("training needs gymnasium: pip install gymnasium") from err
     if env_id == "lane-keeping-v0":
         return lanekeeping.make_env(**kwargs)
+    hint = (
+        f"numba ports: {', '.join(ENV_IDS)}, or any registered gymnasium env with Box "
+        "observations and a Box or Discrete action"
+    )
+    if not isinstance(env_id, str) or env_id not in gymnasium.registry:
+        # only registered ids: gymnasium.make would import a module named in "module:id"
+        raise ControllerError(f"unknown env id {limits.shorten(env_id)} (not registered); {hint}")
     try:
         return gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as err:
-        raise ControllerError(
-            f"unknown env id {env_id!r} ({err}); numba ports: {', '.join(ENV_IDS)}, "
-            "or any registered gymnasium env with Box observations and a Box or Discrete action"
-        ) from err
+        raise ControllerError(f"env id {env_id!r} cannot be made ({err}); {hint}") from err
 
 
 def gym_env_spec(env_id) -> EnvSpec:

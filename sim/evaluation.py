@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError
 from sim import kernels
 from sim.envs import env_info, make_gym_env, reset_states
@@ -211,10 +212,16 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
             )
     env_id = env_id or controller.env.env_id
     if seeds is None:
-        if int(episodes) < 1:
-            raise ControllerError(f"episodes must be >= 1, got {episodes}")
+        episodes = limits.check_int(
+            episodes, "episodes", 1, limits.MAX_EVAL_EPISODES, ControllerError
+        )
+        seed = limits.check_int(seed, "seed", 0, limits.MAX_SEED, ControllerError)
         seeds = episode_seeds(seed, STREAM_EVALUATION, episodes)
-    seeds = tuple(int(s) for s in seeds)
+    seeds = tuple(
+        limits.check_int(s, "episode seed", 0, limits.MAX_SEED, ControllerError) for s in seeds
+    )
+    if not 1 <= len(seeds) <= limits.MAX_EVAL_EPISODES:
+        raise ControllerError(f"{len(seeds)} episode seeds; give 1 .. {limits.MAX_EVAL_EPISODES}")
     genv = make_gym_env(env_id, render_mode=render_mode)
     ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
     try:

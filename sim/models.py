@@ -46,19 +46,29 @@ Connectome weights (synapse or gap-junction counts ``G``) become conductances th
 :func:`map_weights`: ``g = scale * f(G)`` with ``f`` linear (the papers' choice), ``log1p`` or
 ``binary``; the per-count conductances (``gsyn``, ``ggap``, ``w_scale``, ``gap_scale``) are the
 user's scale knobs.
+
+Which chemical synapses are inhibitory is a named sign set (:data:`SIGN_SETS`, the graded
+model's ``signs``): ``"transmitter"`` (wormlab's default: the presynaptic neuron's ``sign`` in
+the data, -1 when GABA is its primary transmitter after Wang et al. 2024, 31 neurons) or
+``"kunert2014"`` (the classical GABAergic set of McIntire et al. 1993 that Kunert et al. 2014
+used, 26 neurons: :data:`KUNERT2014_INHIBITORY`).
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import SimulationError
 
 __all__ = [
     "MODELS",
     "WEIGHT_MAPS",
+    "SIGN_SETS",
+    "KUNERT2014_INHIBITORY",
     "GradedParams",
     "LTCParams",
     "default_params",
@@ -67,6 +77,20 @@ __all__ = [
 
 MODELS = ("graded", "ltc")
 WEIGHT_MAPS = ("linear", "log1p", "binary")
+#: Named sign sets of chemical synapses (which presynaptic neurons are inhibitory):
+#: "transmitter" reads each edge's ``sign`` (wormlab's data: -1 when GABA is the neuron's primary
+#: transmitter, Wang et al. 2024, eLife 13:RP95402, doi:10.7554/eLife.95402: 31 neurons, the 26
+#: below and ALA, AVJL/R, RIBL/R); "kunert2014" makes exactly :data:`KUNERT2014_INHIBITORY`
+#: inhibitory and every other synapse excitatory, as Kunert, Shlizerman & Kutz 2014 did.
+SIGN_SETS = ("transmitter", "kunert2014")
+#: The classical GABAergic neurons (McIntire, Jorgensen & Horvitz 1993, Nature 364:337,
+#: doi:10.1038/364337a0), the inhibitory set of Kunert et al. 2014: DD1-6, VD1-13, RMED/L/R/V,
+#: AVL, DVB and RIS (26). At class level the classes DD, VD, RME, AVL, DVB and RIS.
+KUNERT2014_INHIBITORY = frozenset(
+    [f"DD{i}" for i in range(1, 7)]
+    + [f"VD{i}" for i in range(1, 14)]
+    + ["RMED", "RMEL", "RMER", "RMEV", "AVL", "DVB", "RIS"]
+)
 
 
 def map_weights(weights, mapping="linear", scale=1.0):
@@ -106,17 +130,26 @@ class _Params:
     def __post_init__(self):
         for f in fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, float | int) and not isinstance(value, bool):
-                if not np.isfinite(value):
-                    raise SimulationError(f"parameter {f.name} = {value!r} must be finite")
+            if f.name == "unfolds":
+                value = limits.check_int(
+                    value, "parameter unfolds", 1, limits.MAX_UNFOLDS, SimulationError
+                )
+            elif f.type in ("float", float):
+                if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
+                    raise SimulationError(
+                        f"parameter {f.name} = {limits.shorten(value)} must be a number"
+                    )
+                lo, hi = (
+                    (limits.MIN_DT, limits.MAX_DT)
+                    if f.name == "dt"
+                    else (-limits.MAX_ABS_PARAMETER, limits.MAX_ABS_PARAMETER)
+                )
+                value = limits.check_float(value, f"parameter {f.name}", lo, hi, SimulationError)
+            object.__setattr__(self, f.name, value)
         if self.weight_map not in WEIGHT_MAPS:
             raise SimulationError(
-                f"unknown weight_map {self.weight_map!r}; use one of {WEIGHT_MAPS}"
+                f"unknown weight_map {limits.shorten(self.weight_map)}; use one of {WEIGHT_MAPS}"
             )
-        if self.dt <= 0:
-            raise SimulationError(f"dt = {self.dt!r} must be > 0")
-        if self.unfolds < 1:
-            raise SimulationError(f"unfolds = {self.unfolds!r} must be >= 1")
         for name in self._positive:
             if getattr(self, name) <= 0:
                 raise SimulationError(f"parameter {name} = {getattr(self, name)!r} must be > 0")
@@ -174,11 +207,20 @@ class GradedParams(_Params):
         inhibitory when its sign is -1 (in wormlab's data: a GABAergic presynaptic neuron).
     weight_map : {"linear", "log1p", "binary"}
         How counts become conductances (:func:`map_weights`); "linear" in the paper.
+    signs : {"transmitter", "kunert2014"}
+        Which chemical synapses are inhibitory (:data:`SIGN_SETS`): the data's sign
+        (``"transmitter"``, default) or the paper's 26 GABAergic neurons (``"kunert2014"``).
     threshold : {"input", "rest"}
         ``"input"``: ``Vth`` is recomputed, as in the Neural Interactome, whenever the constant
         (step) input changes; ``"rest"``: ``Vth`` is that of the network without input.
     dt : float
-        Default step, s (1e-4). Both schemes are stable for any dt.
+        Default step, s (1e-4). Both schemes are stable for any dt, but not exact: measured
+        on Varshney 2011 with 2000 pA into PLM (default parameters, scheme "euler"), 0.1 ms differs
+        from a 12.5 µs step by 0.14 mV over the ventral cord motor neurons and 0.66 mV over
+        all neurons at t = 0.5 s, and by up to 56 mV during the onset transient (t = 5 ms,
+        while the stimulated neurons charge by volts):
+        ``PYTHONPATH=$PWD python benchmarks/bench_graded_dt.py``. Use a smaller dt where
+        the first milliseconds matter.
     unfolds : int
         Sub-steps per step (1).
     scheme : {"euler", "cn"}
@@ -209,6 +251,7 @@ class GradedParams(_Params):
     E_inh: float = -48.0  # mV
     weight_map: str = "linear"
     threshold: str = "input"
+    signs: str = "transmitter"
     dt: float = 1e-4  # s
     unfolds: int = 1
     scheme: str = "euler"
@@ -220,6 +263,10 @@ class GradedParams(_Params):
         super().__post_init__()
         if self.threshold not in ("input", "rest"):
             raise SimulationError(f"threshold = {self.threshold!r}; use 'input' or 'rest'")
+        if self.signs not in SIGN_SETS:
+            raise SimulationError(
+                f"signs = {self.signs!r} is not a sign set; use one of {', '.join(SIGN_SETS)}"
+            )
         if self.scheme not in ("euler", "cn"):
             raise SimulationError(f"scheme = {self.scheme!r}; use 'euler' or 'cn'")
 

@@ -10,12 +10,46 @@ import math
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
+from connectome import limits
 from connectome.errors import ControllerError
 
-__all__ = ["GROUPS", "ParamRange", "DEFAULT_RANGES", "as_ranges"]
+__all__ = ["GROUPS", "NON_NEGATIVE", "ParamRange", "DEFAULT_RANGES", "as_ranges",
+           "check_values"]  # fmt: skip
 
 #: Parameter blocks of a controller's flat vector theta, in this order (the kernels' BLOCK_*).
 GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "out_w", "out_b")
+#: Groups that are physically >= 0: capacitance, leak and synaptic conductances. Zero is
+#: allowed as ncps allows it (its explicit constraints clip cm, gleak and w at 0; the fused
+#: step's epsilon keeps the denominator positive). Every group's values are finite and at
+#: most ``MAX_ABS_PARAMETER`` in absolute value.
+NON_NEGATIVE = ("w", "gap", "cm", "gleak")
+
+
+def check_values(group, values, where="controller parameter"):
+    """Refuse values of a parameter group that are not physical: not finite, beyond
+    ``MAX_ABS_PARAMETER``, or negative for :data:`NON_NEGATIVE` groups.
+
+    Raises
+    ------
+    ControllerError
+        Naming the group, the first bad entry and the allowed range.
+
+    >>> check_values("cm", [0.5, -5.0])
+    Traceback (most recent call last):
+    ...
+    connectome.errors.ControllerError: controller parameter cm[1] = -5.0 must be in [0, 1e+06]
+    """
+    v = np.asarray(values, np.float64).ravel()
+    big = limits.MAX_ABS_PARAMETER
+    if group in NON_NEGATIVE:
+        bad, allowed = ~((v >= 0) & (v <= big)), f"[0, {big:g}]"
+    else:
+        bad, allowed = ~(np.abs(v) <= big), f"[{-big:g}, {big:g}]"
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise ControllerError(f"{where} {group}[{k}] = {float(v[k])!r} must be in {allowed}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +74,9 @@ class ParamRange:
             raise ControllerError(f"bad range [{self.lo}, {self.hi}]: need finite lo <= hi")
         if self.log and lo <= 0:
             raise ControllerError(f"log-scale range [{lo}, {hi}] needs lo > 0")
+        big = limits.MAX_ABS_PARAMETER
+        if not (-big <= lo and hi <= big):
+            raise ControllerError(f"range [{lo:g}, {hi:g}] must lie within [{-big:g}, {big:g}]")
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
         object.__setattr__(self, "log", bool(self.log))
@@ -95,8 +132,14 @@ def as_ranges(ranges) -> dict:
         For an unknown group or a bad range.
     """
     out = dict(DEFAULT_RANGES)
+    if not isinstance(ranges or {}, dict):
+        raise ControllerError(f"ranges must map group -> range, got {limits.shorten(ranges)}")
     for key, value in (ranges or {}).items():
         if key not in out:
-            raise ControllerError(f"unknown parameter group {key!r}; known: {', '.join(out)}")
-        out[key] = ParamRange.from_json(value)
+            raise ControllerError(
+                f"unknown parameter group {limits.shorten(key)}; known: {', '.join(out)}"
+            )
+        r = ParamRange.from_json(value)
+        check_values(key, [r.lo, r.hi], where="range bound of")
+        out[key] = r
     return out

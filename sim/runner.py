@@ -16,6 +16,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from connectome import limits
 from connectome.errors import DivergenceError, SimulationError
 from sim import kernels
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
@@ -129,15 +130,24 @@ def _as_stimuli(stimulus):
 
 
 def _steps(duration, dt):
+    """Steps of ``dt`` in ``duration``, both checked (finite, ``dt`` in ``MIN_DT .. MAX_DT``,
+    at most ``MAX_STEPS`` steps, a whole number of them)."""
     for name, value in (("duration", duration), ("dt", dt)):
         if not isinstance(value, int | float | np.floating | np.integer) or not math.isfinite(
             value
         ):
-            raise SimulationError(f"{name} = {value!r} must be a finite number")
+            raise SimulationError(f"{name} = {limits.shorten(value)} must be a finite number")
     if dt <= 0:
         raise SimulationError(f"dt = {dt!r} must be > 0")
     if duration <= 0:
         raise SimulationError(f"duration = {duration!r} must be > 0")
+    limits.check_float(dt, "dt", limits.MIN_DT, limits.MAX_DT, SimulationError)
+    if duration / dt > limits.MAX_STEPS + 0.5:
+        raise SimulationError(
+            f"duration = {duration!r} is {duration / dt:.3g} steps of dt = {dt!r}; a run has "
+            f"at most {limits.MAX_STEPS:,} steps (1 .. {limits.MAX_STEPS:,}): shorten it or "
+            "raise dt"
+        )
     nsteps, nearest = count_steps(duration, dt)
     if nearest is not None:
         raise SimulationError(
@@ -371,6 +381,17 @@ def simulate_batch(
             f"neurons x 4 bytes) but {_gib(limit)} is available; raise record_every, shorten "
             "the run or split the batch"
         )
+    if n * nsteps > limits.MAX_NEURON_STEPS:
+        raise SimulationError(
+            f"{n} neurons x {nsteps:,} steps = {n * nsteps:,} neuron-steps per run; the limit "
+            f"is {limits.MAX_NEURON_STEPS:,}: shorten the run, raise dt or simulate a circuit"
+        )
+    for item in stim_list:
+        if len(item) > limits.MAX_STIMULI:
+            raise SimulationError(
+                f"{len(item)} stimuli in one run; the limit is {limits.MAX_STIMULI} (a stimulus "
+                "can target many neurons or a class at once)"
+            )
 
     stim = encode(stim_list, cc, dt, duration)
     graded = cc.model == "graded"

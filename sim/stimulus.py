@@ -29,6 +29,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import SimulationError
 from sim import kernels
 
@@ -139,6 +140,13 @@ class Stimulus:
                 raise SimulationError(f"stimulus parameter {key} = {full[key]} must be > 0")
         if self.kind == "noise" and full["std"] < 0:
             raise SimulationError(f"noise std = {full['std']} must be >= 0")
+        if self.kind == "noise" and full["sample_dt"] is not None:
+            if full["sample_dt"] < limits.MIN_SAMPLE_DT:
+                raise SimulationError(
+                    f"noise sample_dt = {full['sample_dt']!r} is below the limit "
+                    f"{limits.MIN_SAMPLE_DT:g} (one sample per sample_dt is kept in memory); "
+                    f"use sample_dt >= {limits.MIN_SAMPLE_DT:g}"
+                )
         if self.kind == "pulse" and full["width"] > full["period"]:
             raise SimulationError("pulse width must not exceed the period")
         if self.kind == "array":
@@ -293,10 +301,17 @@ def _row(stim, scale, dt, duration, member):
     if stim.kind == "array":
         code = kernels.STIM_INTERP if p["interp"] == "linear" else kernels.STIM_HOLD
         return code, par, stim.values
-    end = min(p["stop"], duration + dt)
-    count = max(1, math.ceil((end - p["start"]) / sample_dt - 1e-9))
+    count = _noise_samples(stim, dt, duration)
     rng = np.random.default_rng([p["seed"], member])
     return kernels.STIM_HOLD, par, p["mean"] + p["std"] * rng.standard_normal(count)
+
+
+def _noise_samples(stim, dt, duration):
+    """Samples one target neuron of noise stimulus ``stim`` draws for a run."""
+    p = stim.params
+    sample_dt = p["sample_dt"] if p["sample_dt"] is not None else dt
+    end = min(p["stop"], duration + dt)
+    return max(1, math.ceil((end - p["start"]) / sample_dt - 1e-9))
 
 
 def encode(batch, cc, dt, duration):
@@ -317,6 +332,18 @@ def encode(batch, cc, dt, duration):
         Currents in the equations' unit (``cc.params.current_scale`` applied).
     """
     scale = cc.params.current_scale
+    total = sum(
+        _noise_samples(stim, dt, duration) * len(cc.indices(stim.target))
+        for stims in batch
+        for stim in stims
+        if stim.kind == "noise"
+    )
+    if total > limits.MAX_NOISE_SAMPLES:
+        raise SimulationError(
+            f"the noise stimuli would draw {total:,} samples; the limit is "
+            f"{limits.MAX_NOISE_SAMPLES:,} (one per sample_dt per target neuron): raise "
+            "sample_dt, shorten the noise or the run, or target fewer neurons"
+        )
     ptr = [0]
     neuron, kind, par, wave_ptr, waves = [], [], [], [0], []
     for stims in batch:

@@ -47,8 +47,16 @@ from types import MappingProxyType
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError, SimulationError
-from sim.checkpoint import library_versions, optimiser_state, resume_state, write_checkpoint
+from sim.checkpoint import (
+    CHECKPOINT_FORMAT,
+    library_versions,
+    optimiser_state,
+    resume_state,
+    write_checkpoint,
+)
+from sim.control import FORMAT as CONTROLLER_FORMAT
 from sim.control import Controller
 from sim.evaluation import (
     STREAM_CMA,
@@ -59,7 +67,8 @@ from sim.evaluation import (
     episode_seeds,
     rollout,
 )
-from sim.threads import one_blas_thread
+from sim.jsonfile import check_replaceable, check_writable
+from sim.threads import check_threads, one_blas_thread
 
 __all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
 
@@ -145,10 +154,8 @@ def _check_noise(level) -> float:
     return float(level)
 
 
-def _check_int(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
-        raise ControllerError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
+def _check_int(name, value, lo, hi):
+    return limits.check_int(value, name, lo, hi, ControllerError)
 
 
 def train(
@@ -246,23 +253,40 @@ def train(
     import numba
 
     template = _template(controller, env_id, controller_options)
-    seed = _check_int("seed", seed, 0)
-    generations = _check_int("generations", generations, 1)
-    episodes = _check_int("episodes", episodes, 1)
-    validation_episodes = _check_int("validation_episodes", validation_episodes, 1)
-    test_episodes = _check_int("test_episodes", test_episodes, 0)
+    seed = _check_int("seed", seed, 0, limits.MAX_SEED)
+    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
+    episodes = _check_int("episodes", episodes, 1, limits.MAX_EPISODES)
+    validation_episodes = _check_int(
+        "validation_episodes", validation_episodes, 1, limits.MAX_EVAL_EPISODES
+    )
+    test_episodes = _check_int("test_episodes", test_episodes, 0, limits.MAX_EVAL_EPISODES)
     defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
     sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
-    restarts = _check_int("restarts", defaults["restarts"] if restarts is None else restarts, 0)
+    restarts = defaults["restarts"] if restarts is None else restarts
+    restarts = _check_int("restarts", restarts, 0, limits.MAX_GENERATIONS)
     patience = defaults["patience"] if patience is None else patience
-    patience = _check_int("patience", patience, 1) if restarts else 0
+    patience = _check_int("patience", patience, 1, limits.MAX_GENERATIONS) if restarts else 0
     if popsize is None:
         popsize = 4 + int(3 * math.log(template.n_free))
-    popsize = _check_int("popsize", popsize, 2)
+    popsize = _check_int("popsize", popsize, 2, limits.MAX_POPULATION)
+    if max_seconds is not None:
+        max_seconds = limits.check_float(
+            max_seconds, "max_seconds", 0.0, limits.MAX_TRAIN_SECONDS, ControllerError
+        )
+    if target is not None:
+        big = limits.MAX_ABS_PARAMETER
+        target = limits.check_float(target, "target (score)", -big, big, ControllerError)
     if not (isinstance(sigma0, int | float) and 0 < sigma0 and math.isfinite(sigma0)):
         raise ControllerError(f"sigma0 must be a positive number, got {sigma0!r}")
     if resume and checkpoint is None:
         raise ControllerError("resume=True needs a checkpoint path")
+    if checkpoint is not None:
+        check_writable(checkpoint, "checkpoint")
+        if not resume:
+            check_replaceable(checkpoint, CHECKPOINT_FORMAT, "checkpoint")
+    if output is not None:
+        check_writable(output, "output file")
+        check_replaceable(output, CONTROLLER_FORMAT, "output file")
     base = template.with_theta(template.theta, provenance={})
     config = {
         "env_id": base.env.env_id,
@@ -282,7 +306,7 @@ def train(
         state = resume_state(checkpoint, config)
     threads_before = numba.get_num_threads()
     if threads is not None:
-        numba.set_num_threads(_check_int("threads", threads, 1))
+        numba.set_num_threads(check_threads(threads))
     try:
         with one_blas_thread():
             result = _run(

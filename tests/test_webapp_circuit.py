@@ -90,11 +90,12 @@ def test_page_operations_rebuild_the_same_circuit(tw):
         expected = op(expected)
         assert "Done: " in messages[0], messages
         assert io.to_json(cs.build_circuit(state)) == io.to_json(expected), trigger
-    # undo steps back one operation at a time, down to the preset's first operation
-    for n in range(len(actions) + 1, 0, -1):
+    # undo steps back one operation at a time, down to the preset as it started (its own
+    # roles step included)
+    for n in range(len(actions) + len(tw.ops) - 1, len(tw.ops) - 1, -1):
         state, _ = step(state, "circuit-undo")
         assert len(state["ops"]) == n
-    assert io.to_json(cs.build_circuit(state)) == io.to_json(Circuit.replay(tw.ops[:1]))
+    assert io.to_json(cs.build_circuit(state)) == io.to_json(tw)
     same, messages = step(state, "circuit-undo")
     assert same is cpage.no_update and "Nothing to undo" in messages[0]
 
@@ -278,11 +279,9 @@ def test_with_op_and_undo_step_through_circuit_apply(tw):
         cs.with_op(state, {"op": "merge_classes"})
     state, undone = cs.undo(state)
     assert undone == done and state["ops"] == list(tw.ops)
-    for _ in range(len(tw.ops) - 1):
-        state, _undone = cs.undo(state)
-    assert state["ops"] == list(tw.ops[:1])  # the first operation is where it starts
+    assert len(tw.ops) == 2  # from_neurons, then the preset's own set_roles
     with pytest.raises(CircuitError, match="Nothing to undo"):
-        cs.undo(state)
+        cs.undo(state)  # the preset's steps are where it starts
     with pytest.raises(CircuitError, match="Nothing to undo"):
         cs.undo(None)
 
@@ -322,3 +321,53 @@ def test_decode_upload():
     ]:
         with pytest.raises(WiringFormatError, match=text):
             uploads.decode_upload(contents, **kwargs)
+
+
+def test_adding_what_is_there_says_so_and_records_nothing(tw):
+    state = cs.state_from_preset("tap_withdrawal", "cook2019")
+    same, messages = step(state, "circuit-add", names="AVA, pvc")
+    assert same is cpage.no_update
+    assert messages == [str(cpage.ui.error("AVA, pvc are already in the circuit; nothing added"))]
+    # any other step that changes nothing is not recorded either
+    same, messages = step(state, "circuit-threshold", th_chemical=0.5)
+    assert same is cpage.no_update and "changes nothing; not recorded" in messages[0]
+    # a name that is partly new is added
+    new, messages = step(state, "circuit-add", names="AVA, RIM")
+    assert "Done: Add" in messages[0] and "RIM" in cs.build_circuit(new).neurons.index
+
+
+def test_uploads_take_what_the_page_exports(tw):
+    state = cs.state_from_preset("tap_withdrawal", "cook2019")
+    for fmt in ("json", "graphml", "csv"):
+        f = cs.export_file(tw, fmt, "tap_withdrawal")
+        new = cs.state_from_upload(data_url(f["content"].encode()), f["filename"])
+        back = cs.build_circuit(new)
+        pd.testing.assert_frame_equal(
+            back.edges.reset_index(drop=True), tw.edges.reset_index(drop=True)
+        )
+        if fmt != "csv":  # a CSV has no roles: they follow the neuron types
+            assert io.to_json(back) == io.to_json(tw), fmt
+        else:
+            assert "read as cook2019" in new["start"]["label"]
+    ncps = cs.export_file(tw, "ncps")
+    with pytest.raises(WiringFormatError, match="this is an ncps wiring config") as err:
+        cs.state_from_upload(data_url(ncps["content"].encode()), ncps["filename"])
+    assert "missing field" not in str(err.value)
+    new, _, message, _ = cpage._update_state(
+        "circuit-upload", state, upload=data_url(b"hello"), filename="a.txt"
+    )
+    assert new is cpage.no_update
+    assert ".json (wormlab wiring JSON), .graphml (GraphML), .csv" in str(message)
+
+
+def test_warnings_name_the_page_controls_and_downloads_the_preset():
+    loco = connectome.presets.preset("locomotion", connectome.load("cook2019"))
+    python = loco.problems()
+    assert any("set_roles(sensory=...)" in p for p in python)
+    words = cs.problems_in_page_words(loco)
+    assert len(words) == len(python) and not any("set_roles" in p for p in words)
+    assert words[0].startswith("no sensory (input) neuron: set one in 2. Operations")
+    state = cs.state_from_preset("tap_withdrawal", "cook2019")
+    for fmt, (_, ending) in cs.EXPORTS.items():
+        f = cs.export_file(cs.build_circuit(state), fmt, state["start"]["preset"])
+        assert f["filename"] == f"tap_withdrawal-cook2019-{ending}"

@@ -108,14 +108,25 @@ def test_heatmap_figure_rows_groups_and_colour_range():
     z = np.asarray(heat.z)
     tb, vb = bin_mean(t, dV)
     assert z.shape == (5, len(tb)) and z.dtype == np.float32
-    np.testing.assert_array_equal(z, vb.T)
-    assert list(heat.y) == names and fig.layout.yaxis.autorange == "reversed"
     peaks = np.abs(vb).max(axis=0)
-    assert heat.zmax == pytest.approx(np.percentile(peaks, 90)) and heat.zmin == -heat.zmax
-    assert heat.zmax < 500  # the stimulated neuron saturates instead of washing out
+    # each row scaled to its own largest |dV|: the colour range [-1, 1] covers the data exactly
+    np.testing.assert_allclose(z, (vb / peaks).T, rtol=1e-6)
+    np.testing.assert_allclose(np.abs(z).max(axis=1), 1.0, rtol=1e-6)
+    assert (heat.zmin, heat.zmax) == (-1.0, 1.0)
+    np.testing.assert_allclose(np.asarray(heat.customdata), vb.T, rtol=1e-6)  # hover: mV
+    assert list(heat.y) == names and fig.layout.yaxis.autorange == "reversed"
     assert [a.text for a in fig.layout.annotations] == ["sensory (2)", "interneuron (1)",
                                                         "motor (2)"]  # fmt: skip
     assert [s.y0 for s in fig.layout.shapes] == [1.5, 2.5]
+
+
+def test_heatmap_figure_leaves_a_still_row_at_zero():
+    t = np.arange(100) * 1e-2
+    dV = np.zeros((100, 2))
+    dV[:, 0] = 8000.0 * t  # volts, as a stimulated graded neuron
+    fig = heatmap_figure(t, dV, ["A", "B"], ["sensory", "motor"])
+    z = np.asarray(fig.data[0].z)
+    assert np.all(z[1] == 0.0) and z[0].max() == pytest.approx(1.0)
 
 
 def test_phase_portrait_plots_the_projections():
@@ -203,6 +214,31 @@ def test_every_bad_field_gets_its_own_message():
     }
 
 
+def test_runs_that_would_show_nothing_are_told():
+    """Issue 12: graded dt = 1, record every 1e9, a start after the end, amplitude 1e12."""
+    assert form_errors(dt="1", duration="5") == {
+        "dt": "1 s is too coarse: at most 0.01 s (a tenth of the membrane time constant C/Gc "
+        "= 0.1 s); the default is 0.0001 s"
+    }
+    assert form_errors(record="1e9") == {
+        "record": "record every 1,000,000,000 steps of 50,000 gives 1 samples; at least 10 are "
+        "needed to plot: record every 5,555 steps or fewer"
+    }
+    assert form_errors(dt="0.01", duration="0.05") == {
+        "dt": "0.05 / 0.01 is only 5 steps; at least 9 are needed to plot: use a smaller dt"
+    }
+    assert form_errors(rows=[row(0, start="6")]) == {
+        "stim:0:start": "starts at 6, after the run ends at 5: start earlier or lengthen the run"
+    }
+    assert form_errors(rows=[row(0, amp="1e12")]) == {
+        "stim:0:amp": "1e+12 pA is beyond the limit of ±100000 pA"
+    }
+    assert form_errors(model="ltc", rows=[row(0, amp="-5000")]) == {
+        "stim:0:amp": "-5000 is beyond the limit of ±1000"
+    }
+    parse(rows=[row(0, amp="-100000", start="4.9")], dt="0.01", duration="5")  # the bounds
+
+
 def test_names_limits_and_ablation_are_checked_against_the_source():
     with pytest.raises(sp.FormError) as info:
         sp.check_request(COOK, parse(ablate="AVX, PVC"))
@@ -287,6 +323,21 @@ def test_request_round_trip_and_changed_circuit():
     assert sp.motor_neurons(result.circuit) == circuit.motor
 
 
+def test_ltc_on_the_whole_connectome_rests_and_a_zero_stimulus_gives_no_response():
+    form = sp.default_form("ltc")
+    assert form["params"]["w_scale"] == "0.005"  # not ncps's 0.1, which saturates 302 neurons
+    zero = sp.check_request(COOK, parse("ltc", rows=[row(0, amp="0")]))
+    result = sp.simulated(zero)
+    assert np.abs(result.V).max() < 0.2  # rests near vleak = 0, far from the +-1 reversals
+    assert np.abs(result.V - result.V[0]).max() < 1e-9  # starts at its rest: nothing moves
+    summary = response_summary(result, onset=0.0)
+    assert summary["latency"].isna().all() and np.abs(summary["peak"]).max() < 1e-9
+    one = sp.simulated(sp.check_request(COOK, parse("ltc", rows=[row(0, amp="1", start="10")])))
+    np.testing.assert_array_equal(one.V[0], result.V[0])
+    size = sp.response_size(one, 10.0)
+    assert size[one.indices(["PLML"])[0]] > 0.1 and (size > 0.01).sum() > 50  # attributable
+
+
 def test_default_traces_and_response_size():
     request = sp.check_request(COOK, parse(duration="0.5", rows=[row(0, start="0.1")]))
     result = sp.simulated(request)
@@ -305,8 +356,10 @@ def test_plm_preset_analysis_is_sim_analysis():
     assert form["dataset"] == "varshney2011"
     fields = {k: form[k] for k in ("duration", "dt", "record")}
     parsed = sp.read_form("graded", form["params"], form["rows"], "", **fields)
+    assert dict(parsed["params"]) == {"signs": "kunert2014"}  # the paper's inhibitory set
     request = sp.check_request(VARSHNEY, parsed)
     result = sp.simulated(request)
+    assert result.circuit.params.signs == "kunert2014"
     info = sp.analyse(result, request)
     motor = info["motor"]
     assert {result.circuit.neurons.loc[n, "class"] for n in motor} <= set(sp.VENTRAL_CORD)
@@ -323,6 +376,41 @@ def test_plm_preset_analysis_is_sim_analysis():
     head = csv.splitlines()[0].split(",")
     assert head[0] == "t (s)" and head[1] == f"{result.names[0]} (mV)"
     assert len(csv.splitlines()) == len(result.t) + 1
+
+
+def test_plm_preset_traces_are_cord_motor_neurons_from_the_fixed_point():
+    form = sp.preset_form("plm")
+    assert (form["traces"], form["reference"]) == ("cord", "fixed")
+    fields = {k: form[k] for k in ("duration", "dt", "record")}
+    request = sp.check_request(
+        VARSHNEY, sp.read_form("graded", form["params"], form["rows"], "", **fields)
+    )
+    result = sp.simulated(request)
+    picks = sp.cord_traces(result)
+    classes = result.circuit.neurons.loc[picks, "class"]
+    assert len(picks) == sp.N_TRACES and list(classes[:4]) == list(sp.CORD_AB)
+    ref, label = sp.trace_reference(result, request, "fixed")
+    assert label == "V − fixed point"
+    # the reference is the network's fixed point under the input: started there, it stays
+    still = simulate(
+        result.circuit, step("PLM", 2000.0), duration=0.5, record_every=50, initial=ref
+    )
+    assert np.abs(still.V - ref).max() < 1e-6 * np.abs(ref).max()
+    # the motor neurons swing about it by millivolts; PLM sits volts above rest
+    late = result.V[result.t > 3.0][:, result.indices(picks)] - ref[result.indices(picks)]
+    assert 1.0 < np.ptp(late, axis=0).min() and np.abs(late.mean(axis=0)).max() < 50.0
+    assert result.V[-1, result.indices(["PLML"])[0]] > 1000.0
+    fig = sp_results().traces(result, picks, ["PLML"], "r", True, ref, label)
+    idx = result.indices(picks)
+    _, want = decimate(result.t, result.V[:, idx] - ref[idx].astype(np.float32))
+    np.testing.assert_allclose(fig.data[0].y, want[:, 0], rtol=1e-5, atol=1e-4)
+    assert fig.layout.title.text.startswith("V − fixed point")
+
+
+def sp_results():
+    from webapp.figures import results
+
+    return results
 
 
 @pytest.mark.parametrize("name", sorted(sp.PRESETS))
@@ -425,7 +513,8 @@ def test_a_background_simulation_gives_the_run_of_the_request(tmp_path):
 
 
 def test_a_diverging_background_simulation_says_so():
-    form = parse(duration="0.01", rows=[row(0, "PLM", "step", amp="1e308")])
+    # the form bounds currents (MAX_CURRENT); a request built past it must still diverge cleanly
+    form = dict(parse(duration="0.01"), stimuli=(("PLM", "step", (("amp", 1e308),)),))
     request = sp.check_request(COOK, form)
     out = sp.run_simulation(request, lambda msg: None)
     assert out["kind"] == "result" and "diverged at step" in out["diverged"], out

@@ -326,7 +326,7 @@ def test_bad_query_values_fall_back_with_a_message():
         {"dataset": "nope", "chem": "lots", "gap": "-2", "view": "top", "types": "glia"}
     )
     assert state.dataset == "cook2019" and state.chem == 1.0 and state.gap == 1.0
-    assert state.view == "anatomical" and state.types == ()
+    assert state.view == "schematic" and state.types == ()
     text = " ".join(problems)
     for word in ("nope", "lots", "-2", "top", "glia"):
         assert word in text
@@ -395,11 +395,17 @@ def _find(component, cid):
 
 
 def test_layout_draws_what_the_api_says():
-    page = explore.layout(dataset="varshney2011", chem="4", select="aval")
+    page = explore.layout(dataset="varshney2011", chem="4", select="aval", edges="all")
     store = _find(page, "explore-elements")
     c = connectome.load("varshney2011")
     expected = _api_edges(c, 4, 1)
     assert len(store.data["s"]) == len(expected)
+    # by default the whole network draws only the selection's synapses
+    default = _find(
+        explore.layout(dataset="varshney2011", chem="4", select="aval"), "explore-elements"
+    )
+    touching = expected[(expected["pre"] == "AVAL") | (expected["post"] == "AVAL")]
+    assert len(default.data["s"]) == len(touching) > 0
     assert len(store.data["n"]) == len(c.neurons)
     assert _find(page, "explore-dataset").value == "varshney2011"
     assert _find(page, "explore-search").value == ["AVAL"]  # the spelling of the options
@@ -452,3 +458,142 @@ def test_cached_tables_cannot_be_changed_by_a_caller(cook, level):
     pd.testing.assert_frame_equal(network.node_table(net), before_table)
     for view in network.VIEWS:
         pd.testing.assert_frame_equal(network.positions(net, view), before_pos[view])
+
+
+def test_search_suggests_close_names_for_a_typo_and_finds_classes_by_member():
+    typo = exploration.search_suggestions("cook2019", "neuron", "AVLA")
+    marked = [o["value"] for o in typo if o["label"].endswith("did you mean?")]
+    expected = connectome.load("cook2019").names.suggest("AVLA")
+    assert marked == expected and marked[0] == "AVAL"
+    # the marked options carry the typed text, so the box's own filter keeps them
+    assert all("avla" in o["search"] for o in typo[: len(marked)])
+    assert len(typo) == len(exploration.search_options("cook2019", "neuron"))
+    # a name that matches needs no suggestion
+    plain = exploration.search_suggestions("cook2019", "neuron", "aval")
+    assert not any(o["label"].endswith("did you mean?") for o in plain)
+    # at class level a member neuron's name finds its class, as ?select=rimr does
+    rim = [o["value"] for o in exploration.search_options("cook2019", "class")
+           if "rimr" in o["search"].split()]  # fmt: skip
+    assert rim == exploration.resolve("cook2019", "class", "rimr")[0] == ["RIM"]
+
+
+def test_switching_dataset_keeps_the_neurons_it_has_and_names_the_rest():
+    kept, missing = exploration.kept_selection("witvliet2021_8", "neuron", ["aval", "CANL"])
+    assert "CANL" not in connectome.load("witvliet2021_8").neurons.index
+    assert (kept, missing) == (["AVAL"], ["CANL"])
+
+
+def test_partner_tables_show_every_partner_behind_an_expander(cook):
+    panel = explore._node_panel("cook2019", "neuron", "AVAL")
+    p = connectome.partners(cook, "AVAL")
+    tables = {}
+
+    def walk(node):
+        if getattr(node, "className", "") and "wl-partners" in node.className:
+            d = node.to_plotly_json()["props"]["data-direction"]
+            rows = tables.setdefault(d, [])
+            for tbody in node.children if isinstance(node.children, list) else [node.children]:
+                if isinstance(tbody, explore.html.Tbody):
+                    rows += [tr.children[0].children.children for tr in tbody.children]
+        for child in getattr(node, "children", None) or []:
+            if hasattr(child, "children"):
+                walk(child)
+
+    walk(panel)
+    for d in ("in", "out", "gap"):
+        assert tables[d] == list(p.loc[p["direction"] == d, "partner"]), d
+    assert len(tables["in"]) > explore.MAX_PARTNERS
+
+
+def test_path_list_shows_the_cost_it_ranks_by(cook):
+    state = exploration.ExploreState(source="PLM", target="AVA")
+    rows, _ = exploration.path_rows(state)
+    costs = [r["cost"] for r in rows]
+    assert costs == sorted(costs)
+    items = explore._path_list(rows, "", state)[1].children
+    assert [float(li.to_plotly_json()["props"]["data-cost"]) for li in items] == costs
+    for li, c in zip(items, costs, strict=True):
+        assert f"cost {c:.3g}" in li.children[1].children
+
+
+def test_selection_edges_have_their_own_colours_and_legend_entries():
+    used = set(network.TYPE_COLORS.values())
+    assert not used & set(network.SELECTION_EDGE_COLORS.values())
+    sheet = network.stylesheet("type", ["AVAL"])
+    inputs = next(r for r in sheet if r["selector"] == 'edge.chem[target = "AVAL"]')
+    assert inputs["style"]["line-color"] == network.SELECTION_EDGE_COLORS["input to the selection"]
+    legend = str(explore._legend(network.legend("type"), False, True))
+    assert "input to the selection" in legend and "output of the selection" in legend
+    assert "input to the selection" not in str(explore._legend(network.legend("type"), False))
+
+
+def _label_boxes(net, view="schematic"):
+    """Each neuron's node and label box (model px) as the stylesheet draws them unselected:
+    the node a square of the node width, its label centred above it (``text-valign: top``,
+    ``text-margin-y``), ``font-size`` high and 0.7 em per character wide (capitals and
+    digits of a sans-serif font are about 0.6 to 0.68 em)."""
+    sheet = network.stylesheet(scale=network.view_scale(net, view))
+    node = next(r["style"] for r in sheet if r["selector"] == "node")
+    size, font, margin = node["width"], node["font-size"], -node["text-margin-y"]
+    pos = network.positions(net, view)
+    neurons = network.node_table(net)["type"].isin(network.NEURON_TYPES)
+    out = {}
+    for name, x, y in zip(pos.index[neurons], pos.loc[neurons, "x"], pos.loc[neurons, "y"],
+                          strict=True):  # fmt: skip
+        half = max(size, 0.7 * font * len(name)) / 2
+        out[name] = (x - half, y - size / 2 - margin - font, x + half, y + size / 2)
+    return out
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("level", ["neuron", "class"])
+def test_schematic_view_has_no_two_labelled_nodes_overlapping(dataset, level):
+    net = exploration.network_of(dataset, level)
+    boxes = _label_boxes(net)
+    items = sorted(boxes.items(), key=lambda kv: kv[1][0])
+    clashes = []
+    for i, (a, (_, ay0, ax1, ay1)) in enumerate(items):
+        for b, (bx0, by0, _, by1) in items[i + 1 :]:
+            if bx0 >= ax1:
+                break
+            if by0 < ay1 and ay0 < by1:
+                clashes.append((a, b))
+    assert clashes == []
+    # the anatomical view it replaces as the default: the head is a pile of labels
+    if dataset == "cook2019" and level == "neuron":
+        side = _label_boxes(net, "anatomical")
+        names = sorted(side, key=lambda n: side[n][0])
+        overlapping = sum(
+            1
+            for i, a in enumerate(names)
+            for b in names[i + 1 : i + 40]
+            if side[b][0] < side[a][2] and side[b][1] < side[a][3] and side[a][1] < side[b][3]
+        )
+        assert overlapping > 100
+
+
+def test_schematic_view_keeps_the_body_order(cook):
+    pos = network.positions(cook, "schematic")
+    soma = cook.neurons[["y"]].dropna()
+    x = pos.loc[soma.index, "x"]
+    # head to tail: a neuron further back is never in an earlier column
+    order = soma["y"].sort_values(kind="stable").index
+    assert (x.loc[order].diff().dropna() >= 0).all()
+    assert x.loc["AVAL"] < x.loc["DA9"] < x.loc["PLML"]
+
+
+def test_partner_buttons_have_distinct_ids(cook):
+    """PVCL is both an input and an output of AVAL: two buttons, two ids."""
+    ids = []
+
+    def walk(node):
+        if isinstance(node, explore.html.Button) and isinstance(node.id, dict):
+            ids.append(tuple(sorted(node.id.items())))
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if hasattr(child, "children"):
+                walk(child)
+
+    walk(explore._node_panel("cook2019", "neuron", "AVAL"))
+    p = connectome.partners(cook, "AVAL")
+    assert len(ids) == len(p) == len(set(ids))

@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import CircuitError, WiringFormatError
+from connectome.errors import CircuitError, WiringFormatError, WormlabError
 from webapp.uploads import decode_upload
 
 __all__ = [
@@ -39,6 +39,8 @@ __all__ = [
     "state_from_preset",
     "state_from_selection",
     "state_from_upload",
+    "UPLOAD_KINDS",
+    "problems_in_page_words",
     "with_op",
     "undo",
     "export_file",
@@ -61,6 +63,22 @@ EXPORTS = MappingProxyType(
     }
 )
 _START_KINDS = ("ops", "upload")
+#: File name ending -> what the upload reads it as (the page's own exports).
+UPLOAD_KINDS = MappingProxyType(
+    {
+        ".json": "wormlab wiring JSON",
+        ".graphml": "GraphML",
+        ".xml": "GraphML",
+        ".csv": "CSV edge list (pre, post, kind, weight[, sign])",
+    }
+)
+#: Circuit.problems speaks the Python API; the page names its own controls instead.
+_PAGE_WORDS = MappingProxyType(
+    {
+        "set_roles(sensory=...)": "2. Operations → Roles → Sensory, then Apply roles",
+        "set_roles(motor=...)": "2. Operations → Roles → Motor, then Apply roles",
+    }
+)
 
 
 # ------------------------------------------------------------------------ descriptions
@@ -189,10 +207,15 @@ def is_new_selection(state, selection) -> bool:
 
 
 def state_from_preset(name: str, dataset: str = "cook2019", seen=None) -> dict:
-    """A page state starting from a preset on ``dataset``."""
+    """A page state starting from a preset on ``dataset``.
+
+    The start keeps the preset's name (downloads are named after it) and how many
+    operations the preset itself made (``base``: undo stops there).
+    """
     circuit = connectome.presets.preset(name, connectome.load(dataset))
     label = f"{PRESET_LABELS.get(name, name)} on {dataset}"
-    return {"start": {"kind": "ops", "label": label}, "ops": list(circuit.ops), "seen": seen}
+    start = {"kind": "ops", "label": label, "preset": name, "base": len(circuit.ops)}
+    return {"start": start, "ops": list(circuit.ops), "seen": seen}
 
 
 def state_from_selection(selection) -> dict:
@@ -216,30 +239,95 @@ def state_from_selection(selection) -> dict:
     return {"start": {"kind": "ops", "label": label}, "ops": list(circuit.ops), "seen": selection}
 
 
-def state_from_upload(contents: str, filename: str | None = None, seen=None) -> dict:
-    """A page state from an uploaded wiring JSON (a ``dcc.Upload`` data URL, decoded by
-    :func:`webapp.uploads.decode_upload` and validated by :func:`connectome.io.from_json`;
-    nothing is unpickled or evaluated).
+def state_from_upload(
+    contents: str, filename: str | None = None, seen=None, dataset: str = "cook2019"
+) -> dict:
+    """A page state from an uploaded file: what the page exports (a wormlab wiring JSON,
+    GraphML, or a CSV edge list, read as a circuit of ``dataset`` since the CSV does not
+    name its dataset). The ``dcc.Upload`` data URL is decoded by
+    :func:`webapp.uploads.decode_upload` and read by :mod:`connectome.io`; nothing is
+    unpickled or evaluated.
 
     Raises
     ------
     WiringFormatError
-        Naming what is wrong with the file.
+        Naming what is wrong with the file, or which files the page takes.
     """
+    name = filename or "file"
+    ending = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if ending not in UPLOAD_KINDS:
+        raise WiringFormatError(
+            f"{name!r} is not a file the page reads; it takes what it exports: "
+            + ", ".join(f"{k} ({v})" for k, v in UPLOAD_KINDS.items() if k != ".xml")
+        )
     raw = decode_upload(contents)
-    try:
-        circuit = wiring_io.from_json(raw)
-    except WiringFormatError as err:
-        text = str(err)
-        if "wormlab-controller" in text:
-            text += " (a trained controller: evaluate it on the Train page)"
-        raise WiringFormatError(text) from err
-    label = f"Uploaded {filename or 'file'} ({len(circuit)} neurons)"
+    note = ""
+    if ending == ".json":
+        circuit = _from_json_upload(raw)
+    elif ending in (".graphml", ".xml"):
+        circuit = wiring_io.from_graphml(raw)
+    else:
+        circuit = _from_csv_upload(raw, dataset)
+        note = f", read as {circuit.dataset}; roles from neuron types"
+    label = f"Uploaded {name} ({len(circuit)} neurons{note})"
     return {
         "start": {"kind": "upload", "label": label, "wiring": wiring_io.to_dict(circuit)},
         "ops": [],
         "seen": seen,
     }
+
+
+def _from_json_upload(raw):
+    try:
+        return wiring_io.from_json(raw)
+    except WiringFormatError as err:
+        text = str(err)
+        if "wormlab-controller" in text:
+            text += " (a trained controller: evaluate it on the Train page)"
+        elif _is_ncps_config(raw):
+            text = (
+                "this is an ncps wiring config (units, adjacency matrices): it keeps only "
+                "the synapses' polarity, not their weights or the neurons' names and roles, "
+                "so a circuit cannot be rebuilt from it. Upload the wiring JSON, GraphML or "
+                "CSV edge list of the same circuit instead"
+            )
+        raise WiringFormatError(text) from err
+
+
+def _is_ncps_config(raw) -> bool:
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(data, dict) and {"units", "adjacency_matrix"} <= set(data)
+
+
+def _from_csv_upload(raw, dataset):
+    """A CSV edge list as a circuit of ``dataset``: neuron names, or class names (the
+    export of a class-level circuit)."""
+    try:
+        return wiring_io.from_csv(raw, dataset=dataset, level="neuron")
+    except WiringFormatError as err:
+        try:
+            return wiring_io.from_csv(raw, dataset=dataset, level="class")
+        except WiringFormatError:
+            raise WiringFormatError(f"{err} (read as {dataset}: choose its Dataset above)") from err
+
+
+def problems_in_page_words(circuit) -> list[str]:
+    """:meth:`connectome.Circuit.problems`, naming the page's controls rather than the
+    Python API.
+
+    >>> locomotion = connectome.presets.preset("locomotion", connectome.load("cook2019"))
+    >>> problems_in_page_words(locomotion)[0]
+    'no sensory (input) neuron: set one in 2. Operations → Roles → Sensory, then Apply roles'
+    """
+    out = []
+    for problem in circuit.problems():
+        for python, page in _PAGE_WORDS.items():
+            problem = problem.replace("with " + python, "in " + page).replace(python, page)
+        out.append(problem)
+    return out
 
 
 # ------------------------------------------------------------------------ steps
@@ -256,18 +344,41 @@ def with_op(state: dict, op: dict) -> tuple[dict, dict]:
         change nothing (merging a circuit that is already at class level).
     """
     circuit = build_circuit(state)
+    if op.get("op") == "add":
+        there = [n for n in op.get("names", []) if _in_circuit(circuit, n)]
+        if there and len(there) == len(op["names"]):
+            word = "is" if len(there) == 1 else "are"
+            raise CircuitError(f"{', '.join(there)} {word} already in the circuit; nothing added")
     result = circuit.apply(op)
     if result is circuit:
         raise CircuitError("the circuit is already at class level")
+    if _same(result, circuit):
+        raise CircuitError(f"{describe_op(dict(result.ops[-1]))} changes nothing; not recorded")
     recorded = dict(result.ops[-1])
     return dict(state, ops=[*state["ops"], recorded]), recorded
+
+
+def _in_circuit(circuit, name) -> bool:
+    """Whether ``name`` (a neuron or class) names only neurons already in ``circuit``."""
+    try:
+        return set(circuit.source.names.resolve(name)) <= set(circuit.neurons.index)
+    except WormlabError:
+        return False
+
+
+def _same(a, b) -> bool:
+    """Whether two circuits hold the same neurons, roles, signs and synapses."""
+    return a.neurons.equals(b.neurons) and a.edges.reset_index(drop=True).equals(
+        b.edges.reset_index(drop=True)
+    )
 
 
 def undo(state: dict) -> tuple[dict, dict]:
     """The state without its last operation, and that operation.
 
-    A circuit that starts from operations keeps its first one (it is where the circuit
-    starts); an uploaded circuit can go back to the file as it was.
+    A circuit that starts from operations keeps those it started with (a preset's own
+    steps, ``start["base"]``, or the first one); an uploaded circuit can go back to the
+    file as it was.
 
     Raises
     ------
@@ -277,16 +388,21 @@ def undo(state: dict) -> tuple[dict, dict]:
     if not state:
         raise CircuitError("Nothing to undo: this is where the circuit starts.")
     state = _checked(state)
-    floor = 1 if state["start"]["kind"] == "ops" else 0
+    floor = 0
+    if state["start"]["kind"] == "ops":
+        base = state["start"].get("base", 1)
+        floor = base if isinstance(base, int) and not isinstance(base, bool) and base >= 1 else 1
     if len(state["ops"]) <= floor:
         raise CircuitError("Nothing to undo: this is where the circuit starts.")
     return dict(state, ops=state["ops"][:-1]), state["ops"][-1]
 
 
 # ------------------------------------------------------------------------ export
-def export_file(circuit, fmt: str) -> dict:
+def export_file(circuit, fmt: str, preset: str | None = None) -> dict:
     """``dcc.send_string``-style download data of ``circuit`` in ``fmt``
-    (one of :data:`EXPORTS`: json, ncps, graphml, csv).
+    (one of :data:`EXPORTS`: json, ncps, graphml, csv), named after the preset it started
+    from (``tap_withdrawal-cook2019-circuit.json``), else after its dataset and first
+    sensory and motor neurons.
 
     Raises
     ------
@@ -296,6 +412,10 @@ def export_file(circuit, fmt: str) -> dict:
     if fmt not in EXPORTS:
         raise WiringFormatError(f"unknown export format {fmt!r}; use one of {', '.join(EXPORTS)}")
     text = wiring_io.export(circuit, fmt)
-    stem = f"{circuit.dataset}-{'-'.join(circuit.sensory[:1] + circuit.motor[:1]) or 'circuit'}"
+    if preset in PRESET_LABELS:
+        stem = f"{preset}-{circuit.dataset}"
+    else:
+        ends = "-".join(circuit.sensory[:1] + circuit.motor[:1]) or "circuit"
+        stem = f"{circuit.dataset}-{ends}"
     filename = f"{stem}-{EXPORTS[fmt][1]}".lower()
     return {"content": text, "filename": filename, "type": "text/plain", "base64": False}

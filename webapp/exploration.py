@@ -25,29 +25,35 @@ from webapp.forms import parse_number
 
 __all__ = [
     "SHOW",
+    "EDGES",
     "PATH_MODES",
     "TABS",
     "LEVELS",
     "MAX_HIGHLIGHT",
     "N_PATHS",
+    "SUGGESTED",
     "ExploreState",
     "network_of",
     "neuron_classes",
     "resolve",
+    "kept_selection",
     "path_rows",
     "format_weight",
     "render",
     "search_options",
+    "search_suggestions",
     "fingerprint",
     "stored_paths",
 ]
 
 SHOW = ("all", "0", "1", "2", "3")
+EDGES = ("selection", "all")
 PATH_MODES = ("strongest", "shortest")
 TABS = ("network", "heatmap")
 LEVELS = ("neuron", "class")
 MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
 N_PATHS = 5
+SUGGESTED = " · did you mean?"  # the end of a suggested option's label
 
 
 def _weight(raw, name, default, problems):
@@ -87,12 +93,18 @@ class ExploreState:
         A shipped dataset key (:func:`connectome.datasets`).
     level : {"neuron", "class"}
         Draw neurons, or classes (L/R and numbered members merged).
-    view : {"anatomical", "layered"}
+    view : {"schematic", "anatomical", "layered"}
+        The schematic view (the default) keeps every label readable; see
+        :mod:`webapp.network`.
     color : {"type", "transmitter"}
     select : tuple of str
         Selected neurons or classes, as typed (resolved when drawn).
     show : {"all", "0", "1", "2", "3"}
         The whole network, or only the selection and its k-hop neighbourhood.
+    edges : {"selection", "all"}
+        In the whole network (``show="all"``, no comparison), draw only the selection's
+        synapses (the default: thousands of edges hide the drawing), or all of them.
+        Neighbourhoods and comparisons draw all their edges.
     chem, gap : float
         Minimum chemical / gap-junction weight drawn (the dataset's unit).
     types : tuple of str
@@ -109,10 +121,11 @@ class ExploreState:
 
     dataset: str = "cook2019"
     level: str = "neuron"
-    view: str = "anatomical"
+    view: str = "schematic"
     color: str = "type"
     select: tuple = ()
     show: str = "all"
+    edges: str = "selection"
     chem: float = 1.0
     gap: float = 1.0
     types: tuple = network.NEURON_TYPES
@@ -132,6 +145,7 @@ class ExploreState:
             "color": "color",
             "select": "select",
             "show": "show",
+            "edges": "edges",
             "chem": "chem",
             "gap": "gap",
             "types": "types",
@@ -187,6 +201,7 @@ class ExploreState:
             ),
             select=_names(values.get("select")),
             show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
+            edges=_choice(values.get("edges"), EDGES, default.edges, "edge choice", problems),
             chem=_weight(values.get("chem", default.chem), "chemical", default.chem, problems),
             gap=_weight(values.get("gap", default.gap), "gap-junction", default.gap, problems),
             types=types,
@@ -269,6 +284,19 @@ def resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
     return list(nodes), problems
 
 
+def kept_selection(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
+    """Which selected names ``dataset`` has (in the search box's spelling) and which it
+    has not: what is kept, and what is said, when the user switches dataset."""
+    options = {o["value"].lower(): o["value"] for o in search_options(dataset, level)}
+    kept, missing = [], []
+    for name in _names(names):
+        if name.lower() in options:
+            kept.append(options[name.lower()])
+        else:
+            missing.append(name)
+    return kept, missing
+
+
 def path_rows(state: ExploreState) -> tuple[list[dict], str]:
     """The paths the path finder asks for, and a message when there are none."""
     if not state.source and not state.target:
@@ -316,7 +344,8 @@ def render(state: ExploreState, paths=()) -> dict:
     -------
     dict
         ``elements, stylesheet, legend (list of (label, colour, shape)), summary (str),
-        problems (list of str), nodes (list), edges (DataFrame), selected (list)``.
+        problems (list of str), nodes (list), edges (DataFrame: every edge that passes the
+        filters, drawn or not), selected (list)``.
     """
     net = network_of(state.dataset, state.level)
     other = network_of(state.compare, state.level) if state.compare else None
@@ -348,9 +377,12 @@ def render(state: ExploreState, paths=()) -> dict:
     )
     drawn = set(nodes)
     selected = [n for n in selected if n in drawn]
-    els = network.elements(net, nodes, edges, state.view)
-    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
     sel = set(selected)
+    shown = edges
+    if state.edges == "selection" and hops is None and other is None:
+        shown = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
+    els = network.elements(net, nodes, shown, state.view)
+    els += network.path_elements([p for p in paths if all(n in drawn for n in p)])
     touching = edges[edges["pre"].isin(sel) | edges["post"].isin(sel)]
     partners = sorted((set(touching["pre"]) | set(touching["post"])) - sel)
     sheet = network.stylesheet(
@@ -368,7 +400,12 @@ def render(state: ExploreState, paths=()) -> dict:
     summary = f"{n_neurons} {what}"
     if len(nodes) > n_neurons:
         summary += f", {len(nodes) - n_neurons} muscles and other cells"
-    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions drawn"
+    summary += f"; {n_chem} chemical synapses, {n_gap} gap junctions"
+    if len(shown) == len(edges):
+        summary += " drawn"
+    else:
+        whose = "the selection's" if sel else "none: select a neuron, or choose Edges: all"
+        summary += f" pass the filters; {len(shown)} drawn ({whose})"
     if other is not None:
         counts = edges["change"].value_counts()
         summary += " — " + ", ".join(
@@ -393,12 +430,24 @@ def render(state: ExploreState, paths=()) -> dict:
 
 @functools.cache
 def search_options(dataset: str, level: str) -> tuple:
-    """Dropdown options: every node, plus (at neuron level) classes with several members."""
+    """Dropdown options: every node, plus (at neuron level) classes with several members.
+
+    Each option's ``search`` text holds its label and, at class level, the lower-case
+    names of the member neurons, so "rimr" finds the class RIM: the rule the URL and the
+    path finder follow (:func:`connectome.neurons.class_by_name`).
+    """
     net = network_of(dataset, level)
     table = network.node_table(net)
+    aliases: dict[str, list[str]] = {}
+    if level == "class":
+        for neuron, cls in neuron_classes(dataset).items():
+            if neuron != cls.lower():
+                aliases.setdefault(cls, []).append(neuron)
     options = []
     for name, t in zip(table.index, table["type"], strict=True):
-        options.append({"label": f"{name} · {t}", "value": name})
+        label = f"{name} · {t}"
+        search = _search_text(label, aliases.get(name))
+        options.append({"label": label, "value": name, "search": search})
     if level == "neuron":
         members: dict[str, list[str]] = {}
         for name, cls, t in zip(table.index, table["class"], table["type"], strict=True):
@@ -406,8 +455,33 @@ def search_options(dataset: str, level: str) -> tuple:
                 members.setdefault(cls, []).append(name)
         for cls, names in members.items():
             if len(names) > 1 or (cls not in table.index):
-                options.append({"label": f"{cls} · class of {len(names)}", "value": cls})
+                label = f"{cls} · class of {len(names)}"
+                options.append({"label": label, "value": cls, "search": _search_text(label)})
     return tuple(options)
+
+
+def _search_text(label: str, aliases=None) -> str:
+    return " ".join([label.lower(), *(aliases or [])])
+
+
+def search_suggestions(dataset: str, level: str, typed) -> list[dict]:
+    """The search box's options while ``typed`` is in it: all of :func:`search_options`,
+    and, when no option matches what was typed (a typo such as "AVLA"), the closest names
+    marked "did you mean?" and made to match the typed text (the box filters by it).
+    """
+    options = list(search_options(dataset, level))
+    key = str(typed or "").strip().lower()
+    if not key or any(key in o["search"] for o in options):
+        return options
+    close = network_of(dataset, level).names.suggest(key)
+    rank = {name: i for i, name in enumerate(close)}
+    hits = [
+        {**o, "label": o["label"] + SUGGESTED, "search": o["search"] + " " + key}
+        for o in options
+        if o["value"] in rank
+    ]
+    hits.sort(key=lambda o: rank[o["value"]])
+    return hits + [o for o in options if o["value"] not in rank]
 
 
 def fingerprint(state: ExploreState, view: dict, paths) -> str:
@@ -416,6 +490,7 @@ def fingerprint(state: ExploreState, view: dict, paths) -> str:
         state.dataset,
         state.level,
         state.view,
+        state.edges,
         state.compare,
         state.chem,
         state.gap,

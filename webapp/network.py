@@ -22,6 +22,15 @@ Views
     Soma positions come from the OpenWorm c302 cell files (first segment of each
     ``*.cell.nml``). Nodes without a position (muscles, glia, male-specific neurons) are
     laid out in a grid below the body.
+``schematic``
+    The body straightened and the head spread out, so that every label can be read: the
+    anterior-posterior order of the somata is kept, but a neuron's column comes from a
+    blend of its rank along the body (weight :data:`SCHEMATIC_RANK`) and its true position,
+    so the crowded nerve ring takes as many columns as it has neurons and the gaps between
+    head, ventral cord and tail still show. Inside a column, neurons are stacked dorsal
+    (top) to ventral, a row apart: no two nodes or labels overlap (a test measures it from
+    these positions and the stylesheet's sizes). Nodes without a position are laid out in
+    a grid below, as in the anatomical view.
 ``layered``
     Columns sensory -> interneuron -> motor (then other neurons, muscles,
     other cells); a circuit uses its roles (sensory -> inter -> motor). Inside
@@ -58,9 +67,14 @@ __all__ = [
     "TRANSMITTER_COLORS",
     "CHANGE_COLORS",
     "COMPARE_NODE_COLOR",
+    "SELECTION_EDGE_COLORS",
     "SCALE",
     "VERTICAL_STRETCH",
     "LATERAL_TILT",
+    "SCHEMATIC_RANK",
+    "SCHEMATIC_COLUMNS",
+    "SCHEMATIC_COL",
+    "SCHEMATIC_ROW",
     "primary_transmitter",
     "node_table",
     "positions",
@@ -74,7 +88,7 @@ __all__ = [
     "legend",
 ]
 
-VIEWS = ("anatomical", "layered")
+VIEWS = ("anatomical", "layered", "schematic")
 COLOR_BY = ("type", "transmitter")
 # NODE_TYPES (layer order) and NEURON_TYPES live in connectome.neurons; imported here for the
 # drawing's callers.
@@ -111,8 +125,11 @@ CHANGE_COLORS = {
 COMPARE_NODE_COLOR = "#D5DBE1"
 _CHEM_COLOR = "#7F8C99"
 _GAP_COLOR = "#E69F00"
-_IN_COLOR = "#0072B2"
-_OUT_COLOR = "#D55E00"
+#: A selected neuron's own synapses: inputs and outputs, in colours no node type uses
+#: (Paul Tol's indigo and wine).
+SELECTION_EDGE_COLORS = {"input to the selection": "#332288", "output of the selection": "#882255"}
+_IN_COLOR = SELECTION_EDGE_COLORS["input to the selection"]
+_OUT_COLOR = SELECTION_EDGE_COLORS["output of the selection"]
 _PATH_COLOR = "#E6007E"
 
 SCALE = 4.0  # px per µm in the anatomical view
@@ -123,6 +140,9 @@ _ROW = 30.0  # px between rows
 _LAYER_GAP = 110.0  # px between two layers
 _MAX_COLS = 6  # the largest layer is this many columns wide
 _GRID_COL, _GRID_ROW = 90.0, 70.0  # px: grid of cells without a soma position (anatomical)
+SCHEMATIC_RANK = 0.7  # weight of the rank along the body in a schematic column
+SCHEMATIC_COLUMNS = 20  # columns of the schematic view (head to tail)
+SCHEMATIC_COL, SCHEMATIC_ROW = 42.0, 30.0  # px between columns / rows of the schematic view
 
 
 def primary_transmitter(transmitter: str) -> str:
@@ -241,7 +261,7 @@ def positions(net, view: str = "anatomical") -> pd.DataFrame:
     Parameters
     ----------
     net : Connectome or Circuit
-    view : {"anatomical", "layered"}
+    view : {"anatomical", "layered", "schematic"}
         See the module notes.
 
     Returns
@@ -274,6 +294,8 @@ def _cached_positions(key, view) -> pd.DataFrame:
 def _positions(table: pd.DataFrame, view: str) -> pd.DataFrame:
     if view == "anatomical":
         return _anatomical(table)
+    if view == "schematic":
+        return _schematic(table)
     return _layered(table)
 
 
@@ -306,6 +328,35 @@ def _anatomical(table: pd.DataFrame) -> pd.DataFrame:
             left, width, top = 0.0, 20 * _GRID_COL, 0.0
         cols = max(10, int(width // _GRID_COL) + 1)
         xy.update(_grid(rest, left, top, cols))
+    return _frame(xy, table.index)
+
+
+def _schematic(table: pd.DataFrame) -> pd.DataFrame:
+    placed = table.index[table["y"].notna() & table["z"].notna()]
+    xy = {}
+    if len(placed):
+        ap = table.loc[placed, "y"].astype(float)
+        rank = ap.rank(method="first").to_numpy() - 1
+        span = float(np.ptp(ap)) or 1.0
+        where = SCHEMATIC_RANK * rank / max(len(ap) - 1, 1) + (1 - SCHEMATIC_RANK) * (
+            (ap.to_numpy() - float(ap.min())) / span
+        )
+        column = np.minimum((where * SCHEMATIC_COLUMNS).astype(int), SCHEMATIC_COLUMNS - 1)
+        # dorsal first: the anatomical view's height (z stretched, tilted by x)
+        height = table.loc[placed, "z"] * VERTICAL_STRETCH + table.loc[placed, "x"] * LATERAL_TILT
+        columns: dict[int, list] = {}
+        for name, col, h in zip(placed, column, height, strict=True):
+            columns.setdefault(int(col), []).append((-float(h), natural_key(name), name))
+        tallest = max(len(members) for members in columns.values())
+        for col, members in sorted(columns.items()):
+            top = (tallest - len(members)) * SCHEMATIC_ROW / 2  # centred on the body axis
+            for i, (_, _, name) in enumerate(sorted(members)):
+                xy[name] = (col * SCHEMATIC_COL, top + i * SCHEMATIC_ROW)
+    rest = _type_order(table.loc[~table.index.isin(placed)])
+    if rest:
+        top = (max(p[1] for p in xy.values()) + 2 * _GRID_ROW) if xy else 0.0
+        cols = max(10, int(SCHEMATIC_COLUMNS * SCHEMATIC_COL // _GRID_COL))
+        xy.update(_grid(rest, 0.0, top, cols))
     return _frame(xy, table.index)
 
 
@@ -515,8 +566,9 @@ def stylesheet(
         Node colour: neuron type (muscles and other cells have their own colours and
         shapes) or primary neurotransmitter.
     selected : iterable of str
-        Selected nodes: outlined and enlarged; their synapses are coloured (inputs blue,
-        outputs vermillion, gap junctions orange) and everything not connected is dimmed.
+        Selected nodes: outlined and enlarged; their synapses are coloured (inputs indigo,
+        outputs wine: :data:`SELECTION_EDGE_COLORS`; gap junctions orange) and everything
+        not connected is dimmed.
     partners : iterable of str
         Nodes that stay undimmed with the selection (its drawn partners).
     path_nodes : iterable of str

@@ -54,10 +54,10 @@ from connectome.limits import (
 )
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
-from sim.compiler import compile_circuit
-from sim.models import WEIGHT_MAPS, default_params
+from sim.compiler import compile_circuit, graded_thresholds
+from sim.models import SIGN_SETS, WEIGHT_MAPS, default_params
 from sim.runner import SimResult, count_steps, simulate
-from sim.stimulus import KINDS, Stimulus
+from sim.stimulus import KINDS, Stimulus, constant_epochs
 from sim.threads import one_blas_thread
 from webapp import network
 from webapp.forms import REQUIRED, parse_number
@@ -65,10 +65,15 @@ from webapp.forms import REQUIRED, parse_number
 __all__ = [
     "MAX_NEURON_STEPS",
     "MAX_RECORDED_VALUES",
+    "MAX_CURRENT",
+    "MAX_GRADED_DT",
+    "MIN_SAMPLES",
     "LONG_RUN",
     "KEEP_RESULTS",
     "N_TRACES",
     "VENTRAL_CORD",
+    "CORD_AB",
+    "VOLTS_NOTE",
     "PROTOCOLS",
     "FIELDS",
     "PARAMS",
@@ -97,6 +102,9 @@ __all__ = [
     "run_simulation",
     "motor_neurons",
     "stimulated_neurons",
+    "fixed_point",
+    "trace_reference",
+    "cord_traces",
     "onset_of",
     "response_size",
     "default_traces",
@@ -105,6 +113,10 @@ __all__ = [
     "field_text",
     "form_row",
     "default_form",
+    "form_params",
+    "WHOLE_CONNECTOME_PARAMS",
+    "rest_state",
+    "REST_SETTLE",
     "preset_form",
     "form_from_query",
     "units_of",
@@ -116,12 +128,28 @@ __all__ = [
 #: Runs of more neuron-steps than this (half the limit; about 2 s of computing and more)
 #: run as background jobs (:func:`run_simulation`); shorter ones run in the request.
 LONG_RUN = 30_000_000
+#: Largest |current| of a stimulus field, per model (pA for graded: 50x the PLM preset's
+#: 2000 pA; the LTC model's unit: 1000x its default 1). connectome/limits.py holds no bound on
+#: a stimulus current (its MAX_ABS_PARAMETER, 1e6, is for model parameters), so the Simulate
+#: form's bounds on what it shows live here; they could move there.
+MAX_CURRENT = {"graded": 1e5, "ltc": 1e3}
+#: Largest step of the graded model, s: a tenth of its membrane time constant C/Gc = 0.1 s.
+MAX_GRADED_DT = 0.01
+#: Fewest recorded samples a run must give (below it the plots are empty).
+MIN_SAMPLES = 10
 #: Results of background jobs kept on disk (the newest; at most 40 MB each).
 KEEP_RESULTS = 8
 N_TRACES = 8  # traces shown by default: the stimulated neurons, then the strongest responders
 #: Ventral cord motor neuron classes (the phase portrait's neurons when present).
 VENTRAL_CORD = ("VA", "VB", "DA", "DB", "VD", "DD", "AS", "VC")
-
+#: The cord's A- and B-type motor classes (the PLM preset's default traces).
+CORD_AB = ("VA", "VB", "DA", "DB")
+#: Why stimulated neurons sit at volts in the graded model (shown under its traces).
+VOLTS_NOTE = (
+    "Stimulated neurons sit at volts: the Kunert model's V has no saturation (no spikes, no "
+    "ceiling), and 2000 pA into a 10 pS leak is 200 V of drive, so only the network's "
+    "conductances hold them back; the motor neurons move by millivolts."
+)
 PROTOCOLS = {
     "step": "step",
     "pulse": "pulse train",
@@ -167,6 +195,8 @@ _OPTIONAL = {kind: dict(KINDS[kind][1]) for kind in FIELDS}
 #: Fields that may be left blank, and what blank means.
 _BLANK = {"stop": math.inf, "start": 0.0, "phase": 0.0, "offset": 0.0, "mean": 0.0, "seed": 0,
           "sample_dt": None, "amp0": 0.0}  # fmt: skip
+#: Stimulus fields that hold a current (bounded by :data:`MAX_CURRENT`).
+_CURRENTS = ("amp", "amp0", "amp1", "offset", "mean", "std")
 _UNITS = {
     "graded": {"I": "pA", "t": "s", "f": "Hz", "rad": "rad", "": "", "V": "mV"},
     "ltc": {"I": "", "t": "τ", "f": "1/τ", "rad": "rad", "": "", "V": ""},
@@ -212,9 +242,18 @@ CHOICES = {
         ("threshold", ("input", "rest"), "Vth: recomputed for the constant input (Neural "
          "Interactome) or the network's at rest"),
         ("weight_map", WEIGHT_MAPS, "how synapse counts become conductances"),
+        ("signs", SIGN_SETS, "inhibitory synapses: transmitter (wormlab's default, Wang et al. "
+         "2024 GABA rule: 31 neurons) or kunert2014 (the paper's 26 GABAergic neurons)"),
     ),
     "ltc": (("weight_map", WEIGHT_MAPS, "how synapse counts become weights"),),
 }  # fmt: skip
+#: The form's parameter defaults that differ from sim.models' on a whole connectome. LTC:
+#: ncps's w_scale 0.1 per synapse saturates the 302 neurons with no input at all (max |v|
+#: 0.969 on Cook 2019: the excitatory feedback of hundreds of synapses); 0.005 rests near vleak
+#: (max |v| 0.13) and PLM at amplitude 1 still moves 144 neurons by more than 0.01.
+WHOLE_CONNECTOME_PARAMS = {"graded": {}, "ltc": {"w_scale": 0.005}}
+#: Settling time of :func:`rest_state`, in membrane time constants (one step each).
+REST_SETTLE = 500
 TIMING = {
     "graded": {"duration": "5", "dt": "0.0001", "record": "10"},
     "ltc": {"duration": "100", "dt": "1", "record": "1"},
@@ -228,11 +267,16 @@ PRESETS = {
         "model": "graded",
         "stimuli": [("PLM", "step", {"amp": "2000", "start": "0", "stop": ""})],
         "duration": "8",
+        "params": {"signs": "kunert2014"},
+        "traces": "cord",
+        "reference": "fixed",
         "note": "Kunert, Shlizerman & Kutz 2014 (Phys Rev E 89:052805, "
         "doi:10.1103/PhysRevE.89.052805): a constant 2000 pA into PLML and PLMR (the Neural "
         "Interactome's 0.2) drives the ventral cord motor neurons of the Varshney 2011 wiring "
-        "into a two-mode oscillation (period about 1.2 s). On Cook 2019 the same input settles "
-        "to a fixed point.",
+        "into a two-mode oscillation (period about 1.2 s), with the paper's inhibitory set "
+        "(signs kunert2014: the 26 classical GABAergic neurons). The traces show VA, VB, DA "
+        "and DB motor neurons as deviations from the network's fixed point under this input. "
+        "On Cook 2019 the same input settles to a fixed point.",
     },
     "ava": {
         "label": "AVA activation",
@@ -518,6 +562,11 @@ def read_form(model, params, rows, ablate, duration, dt, record):
                 positive=key in ("period", "width", "freq", "sample_dt"),
                 non_negative=key == "std",
             )
+            if x is not None and key in _CURRENTS and abs(x) > MAX_CURRENT[model]:
+                unit = _UNITS[model]["I"]
+                limit = f"{x:g} {unit} is beyond the limit of ±{MAX_CURRENT[model]:g} {unit}"
+                errors[f"stim:{i}:{key}"] = limit.replace("  ", " ").strip()
+                x, ok = None, False
             if x is None and blank is REQUIRED:
                 ok = False
             elif x is not None and x != _OPTIONAL[kind].get(key, "required"):
@@ -541,6 +590,32 @@ def read_form(model, params, rows, ablate, duration, dt, record):
             errors["duration"] = (
                 f"must be a whole number of steps of dt = {h:g}; use {lo:.10g} or {hi:.10g}"
             )
+    if h is not None and model == "graded" and h > MAX_GRADED_DT:
+        errors["dt"] = (
+            f"{h:g} s is too coarse: at most {MAX_GRADED_DT:g} s (a tenth of the membrane time "
+            "constant C/Gc = 0.1 s); the default is 0.0001 s"
+        )
+    if d is not None and h is not None and k is not None and not {"duration", "dt"} & set(errors):
+        n_steps = count_steps(d, h)[0]
+        if n_steps // k + 1 < MIN_SAMPLES:
+            key = "record" if n_steps + 1 >= MIN_SAMPLES else "dt"
+            errors[key] = (
+                f"record every {k:,} steps of {n_steps:,} gives {n_steps // k + 1} samples; "
+                f"at least {MIN_SAMPLES} are needed to plot: record every "
+                f"{max(1, n_steps // (MIN_SAMPLES - 1)):,} steps or fewer"
+                if key == "record"
+                else f"{d:g} / {h:g} is only {n_steps} steps; at least {MIN_SAMPLES - 1} are "
+                "needed to plot: use a smaller dt"
+            )
+    if d is not None:
+        for target, _, vals in stimuli:
+            start = dict(vals).get("start", 0.0)
+            if start >= d:
+                i = indices[stimuli.index((target, _, vals))]
+                errors[f"stim:{i}:start"] = (
+                    f"starts at {start:g}, after the run ends at {d:g}: start earlier or "
+                    "lengthen the run"
+                )
     if errors:
         raise FormError(errors)
     defaults = default_params(model).as_dict()
@@ -689,6 +764,24 @@ def result_file(request):
     return os.path.join(tempfile.gettempdir(), "wormlab-sim-results", _sha(key) + ".npz")
 
 
+@functools.lru_cache(maxsize=8)
+def rest_state(source, model, params, ablate):
+    """The state a run starts from: the network's rest without input.
+
+    Graded: ``"rest"`` (the exact fixed point, :func:`sim.compiler.graded_thresholds`). LTC:
+    the state after :data:`REST_SETTLE` membrane time constants without input from
+    ``v = vleak`` (the fused step's fixed points do not depend on dt, so one step per time
+    constant), so that a stimulus of zero gives no response at all; starting at ``vleak``
+    instead, the whole connectome drifts to its rest and every neuron seems to respond.
+    """
+    if model != "ltc":
+        return "rest"
+    cc = compiled(source, model, params, ablate)
+    tau = cc.params.tau_m if np.isfinite(cc.params.tau_m) else 1.0
+    settle = simulate(cc, [], duration=REST_SETTLE * tau, dt=tau, record_every=REST_SETTLE)
+    return np.array(settle.final_state[0])
+
+
 def _run(request, progress=None):
     cc = compiled(request.source, request.model, request.params, request.ablate)
     stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
@@ -700,6 +793,7 @@ def _run(request, progress=None):
         record_every=request.record_every,
         max_bytes=MAX_RECORDED_VALUES * 4 + 1,
         progress=progress,
+        initial=rest_state(request.source, request.model, request.params, request.ablate),
     )
 
 
@@ -828,6 +922,62 @@ def stimulated_neurons(result, request):
     return list(dict.fromkeys(n for t, _, _ in request.stimuli for n in cc.resolve([t])))
 
 
+def fixed_point(result, request):
+    """The fixed point the traces are measured from, shape (N,), and what it is.
+
+    Graded model with ``threshold="input"`` and only step stimuli: the network's exact fixed
+    point under the constant input at the end of the run, ``Vth`` of
+    :func:`sim.compiler.graded_thresholds` (at ``V = Vth``, ``s = s_eq`` every derivative is
+    zero). Otherwise, the recorded state at the stimulus onset.
+
+    Returns
+    -------
+    (ndarray, str)
+        The reference potentials and ``"fixed point"`` or ``"V at onset"``.
+    """
+    cc = result.circuit
+    steps_only = all(k == "step" for _, k, _ in request.stimuli)
+    if cc.model == "graded" and cc.params.threshold == "input" and steps_only:
+        stims = [Stimulus(t, k, dict(ps)) for t, k, ps in request.stimuli]
+        _, current = constant_epochs(stims, cc, request.duration)
+        return graded_thresholds(cc, current[-1]), "fixed point"
+    onset = onset_of(result, request)
+    return np.asarray(result.V[np.flatnonzero(result.t <= onset)[-1]], np.float64), "V at onset"
+
+
+def trace_reference(result, request, how):
+    """What the traces subtract: ``how`` "fixed" gives :func:`fixed_point`, "raw" nothing.
+
+    Returns
+    -------
+    (ndarray or None, str)
+        The reference (N,) or None, and the traces' y label ("V" or "V − fixed point").
+    """
+    if how != "fixed":
+        return None, "V"
+    ref, what = fixed_point(result, request)
+    return ref, f"V − {what}"
+
+
+def cord_traces(result, n=N_TRACES):
+    """Ventral cord A/B-type motor neurons (:data:`CORD_AB`) for the traces: the largest
+    swings (range over the last two thirds of the run) class by class in turn (VA, VB, DA,
+    DB, VA, ...), so both the A and the B pools, dorsal and ventral, are shown."""
+    cc = result.circuit
+    late = result.V[result.t >= float(result.t[-1]) / 3.0]
+    swing = np.ptp(late, axis=0) if len(late) else np.zeros(cc.n)
+    pools = []
+    for cls in CORD_AB:
+        idx = [i for i, c in enumerate(cc.neurons["class"]) if c == cls]
+        pools.append([cc.names[i] for i in sorted(idx, key=lambda i: -swing[i])])
+    out = []
+    while len(out) < n and any(pools):
+        for pool in pools:
+            if pool and len(out) < n:
+                out.append(pool.pop(0))
+    return out
+
+
 def onset_of(result, request):
     """The earliest stimulus start (at most the last-but-one record time)."""
     starts = [dict(ps).get("start", 0.0) or 0.0 for _, _, ps in request.stimuli]
@@ -924,17 +1074,28 @@ def form_row(index, target=None, kind="step", values=None, model="graded"):
     return {"index": index, "target": target, "kind": kind, "values": base}
 
 
+def form_params(model, whole=True):
+    """The parameter fields' default texts: sim.models' defaults, with
+    :data:`WHOLE_CONNECTOME_PARAMS` on a whole connectome (``whole``)."""
+    values = default_params(model).as_dict()
+    if whole:
+        values.update(WHOLE_CONNECTOME_PARAMS[model])
+    return {k: field_text(v) for k, v in values.items()}
+
+
 def default_form(model="graded", dataset="cook2019"):
     """The page's form before any change (PLM, a step of 2000 pA, 5 s)."""
     return {
         "source": "dataset",
         "dataset": dataset,
         "model": model,
-        "params": {k: field_text(v) for k, v in default_params(model).as_dict().items()},
+        "params": form_params(model),
         "rows": [form_row(0, "PLM", "step", {"amp": "2000"} if model == "graded" else {}, model)],
         "ablate": "",
         **TIMING[model],
         "note": "",
+        "traces": "strongest",
+        "reference": "raw",
     }
 
 
@@ -946,8 +1107,11 @@ def preset_form(name, dataset="cook2019"):
         form_row(i, target, kind, values, p["model"])
         for i, (target, kind, values) in enumerate(p["stimuli"])
     ]
+    form["params"].update(p.get("params", {}))
     form["duration"] = p["duration"]
     form["note"] = p["note"]
+    form["traces"] = p.get("traces", "strongest")
+    form["reference"] = p.get("reference", "raw")
     return form
 
 

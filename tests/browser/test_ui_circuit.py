@@ -188,3 +188,66 @@ def test_upload_broken_and_good_files(page, live_app, console_errors, shot):
     expect(message).to_contain_text("Upload broken.json: synapses[3].weight")
     expect(summary).to_have_text(summary_text(small))
     assert console_errors == []
+
+
+def test_own_exports_upload_and_steps_that_change_nothing(
+    page, live_app, console_errors, shot, tmp_path
+):
+    tw = connectome.presets.tap_withdrawal()
+    page.goto(f"{live_app}/circuit")
+    summary = page.locator("#circuit-summary")
+    page.click("#circuit-preset-load")  # a fresh start from the preset, whatever came before
+    expect(summary).to_have_text(summary_text(tw))
+    steps = page.locator("#circuit-ops li")
+    expect(steps).to_have_count(len(tw.ops))
+    # adding what is there: said so, nothing recorded
+    page.fill("#circuit-names", "AVA")
+    page.click("#circuit-add")
+    expect(page.locator("#circuit-op-msg")).to_have_text(
+        "AVA is already in the circuit; nothing added"
+    )
+    expect(steps).to_have_count(len(tw.ops))
+    # undo stops at the preset as it started: its roles stay
+    page.fill("#circuit-names", "RIM")
+    page.click("#circuit-add")
+    expect(summary).to_have_text(summary_text(tw.add(["RIM"])))
+    for _ in range(3):
+        page.click("#circuit-undo")
+    expect(page.locator("#circuit-op-msg")).to_contain_text("Nothing to undo")
+    expect(summary).to_have_text(summary_text(tw))
+    expect(page.locator("#circuit-ok")).to_be_visible()
+    # downloads are named after the preset; each one uploads back
+    files = {fmt: download(page, f"circuit-dl-{fmt}", tmp_path) for fmt in ("graphml", "csv")}
+    ncps = download(page, "circuit-dl-ncps", tmp_path)
+    names = [p.name for p in (*files.values(), ncps)]
+    assert names == [
+        "tap_withdrawal-cook2019-circuit.graphml",
+        "tap_withdrawal-cook2019-synapses.csv",
+        "tap_withdrawal-cook2019-ncps-wiring.json",
+    ]
+    message = page.locator("#circuit-upload-msg")
+    small = connectome.Circuit.from_neurons(connectome.load("cook2019"), ["PLML", "AVAL"])
+    for path in files.values():
+        upload(page, "small.json", io.to_json(small).encode())  # something else first
+        expect(summary).to_have_text(summary_text(small))
+        page.set_input_files("#circuit-upload input[type=file]", str(path))
+        expect(message).to_contain_text(f"Loaded {path.name}")
+        expect(summary).to_contain_text("9 classes of cook2019")
+    expect(summary).to_have_text(summary_text(io.from_csv(files["csv"].read_text(), level="class")))
+    page.set_input_files("#circuit-upload input[type=file]", str(ncps))
+    expect(message).to_contain_text("this is an ncps wiring config")
+    expect(message).not_to_contain_text("missing field")
+    page.set_input_files(
+        "#circuit-upload input[type=file]",
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"AVA PLM"},
+    )
+    expect(message).to_contain_text("it takes what it exports: .json")
+    # warnings name the page's own controls
+    page.click("#circuit-preset")
+    page.get_by_role("option", name="Locomotion command circuit").click()
+    page.click("#circuit-preset-load")
+    warning = page.locator("#circuit-warning")
+    expect(warning).to_contain_text("2. Operations → Roles → Sensory")
+    expect(warning).not_to_contain_text("set_roles")
+    shot("page-words")
+    assert console_errors == []

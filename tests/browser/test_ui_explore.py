@@ -35,6 +35,14 @@ AFTER_PAINT = (
 )
 
 
+@pytest.fixture(autouse=True)
+def generous_expect_timeout():
+    """Expectations wait up to 30 s: a loaded 2-core machine takes seconds per update."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)  # playwright's default
+
+
 @pytest.fixture(scope="session")
 def timings():
     """Measured times (ms), written to the artifacts folder at the end of the session."""
@@ -100,6 +108,7 @@ def search(page, typed):
 
 
 def panel_rows(page, direction):
+    """The rows of a partner table, those behind its "show all" expander included."""
     rows = page.locator(f'#explore-panel .wl-partners[data-direction="{direction}"] tbody tr')
     out = []
     for text in rows.all_inner_texts():
@@ -119,7 +128,7 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
     loads = []
     for _ in range(3):  # a cold load, then two with the browser's caches warm
         page.goto("about:blank")
-        loads.append(round(open_explore(page, live_app + "/")))
+        loads.append(round(open_explore(page, live_app + "/?edges=all")))
         wait_for_counts(page, api_counts())
     timings["first_render_cook2019_ms"] = loads
     shot("full-cook2019")
@@ -128,8 +137,13 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
     expect(page.locator("#explore-panel h3").first).to_have_text("AVAL")
     partners = connectome.partners(connectome.load("cook2019"), "AVAL")
     for direction in ("in", "out", "gap"):
-        rows = partners[partners["direction"] == direction].head(MAX_PARTNERS)
+        rows = partners[partners["direction"] == direction]
         expected = list(zip(rows["partner"], rows["weight"].astype(float), strict=True))
+        if len(expected) > MAX_PARTNERS:  # the rest behind "show all": open it, see them all
+            more = page.locator(f'#explore-panel details:has([data-direction="{direction}"])')
+            expect(more.locator(".wl-partners tr").last).to_be_hidden()
+            more.locator("summary").click()
+            expect(more.locator(".wl-partners tr").last).to_be_visible()
         assert panel_rows(page, direction) == expected, direction
     facts = page.locator("#explore-panel dl")
     expect(facts).to_contain_text("Anterior Ventral Process A Left")
@@ -160,7 +174,7 @@ def test_search_aval_shows_its_partners_as_the_api_lists_them(
 
 
 def test_thresholds_change_the_drawn_edges_as_the_api_counts(page, live_app, console_errors, shot):
-    open_explore(page, live_app)
+    open_explore(page, live_app, "?edges=all")
     page.fill("#explore-min-chem", "5")
     page.press("#explore-min-chem", "Enter")
     wait_for_counts(page, api_counts(min_chem=5))
@@ -206,6 +220,13 @@ def test_path_finder_draws_and_lists_the_strongest_paths(page, live_app, console
     rows = connectome.strongest_paths(c, "PLM", "AVA", n=5)
     items = page.locator("#explore-path-list li .wl-path")
     expect(items).to_have_text([" → ".join(r["path"]) for r in rows])
+    # what the list is ranked by is shown: the cost, in rank order
+    expect(page.locator("#explore-path-list")).to_contain_text("Σ 1/weight")
+    shown = [float(c) for c in page.locator("#explore-path-list li").evaluate_all(
+        "els => els.map(e => e.dataset.cost)")]  # fmt: skip
+    assert shown == [r["cost"] for r in rows] == sorted(shown)
+    for li, r in zip(page.locator("#explore-path-list li").all(), rows, strict=True):
+        expect(li).to_contain_text(f"cost {r['cost']:.3g}")
     pairs = {pair for r in rows for pair in itertools.pairwise(r["path"])}
     wait_for_counts(page, {"path": len(pairs)})
     shot("strongest-paths")
@@ -228,7 +249,7 @@ def test_path_finder_draws_and_lists_the_strongest_paths(page, live_app, console
 def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
     page, live_app, console_errors, shot, timings
 ):
-    open_explore(page, live_app)
+    open_explore(page, live_app, "?edges=all")
     wait_for_counts(page, api_counts())
     mark = "() => { window.__switch = performance.now(); }"
     for option, key in [("witvliet2021_8", "witvliet2021_8"), ("cook2019 ", "cook2019")]:
@@ -307,7 +328,7 @@ def test_compare_mode_and_adjacency_heatmap(page, live_app, console_errors, shot
 
 
 def test_bad_input_gets_a_message_not_a_crash(page, live_app, console_errors, shot):
-    open_explore(page, live_app, "?dataset=nope&select=FOO&show=1&chem=abc&view=top")
+    open_explore(page, live_app, "?dataset=nope&select=FOO&show=1&chem=abc&view=top&edges=all")
     text = messages(page)
     for part in ("unknown dataset 'nope'", "unknown neuron 'FOO'", "Select a neuron", "'abc'"):
         assert part in text, text
@@ -343,4 +364,150 @@ def test_exports_and_use_as_circuit(page, live_app, console_errors, shot):
     stored = json.loads(page.evaluate("() => window.sessionStorage.getItem('store-selection')"))
     assert stored == {"dataset": "cook2019", "level": "neuron", "names": nodes}
     shot("circuit-page")
+    assert console_errors == []
+
+
+def test_search_suggests_for_typos_and_keeps_the_selection_across_datasets(
+    page, live_app, console_errors, shot
+):
+    open_explore(page, live_app)
+    # a typo: the closest names, as the path finder and the URL suggest them
+    page.click("#explore-search")
+    page.keyboard.type("AVLA")
+    suggested = connectome.load("cook2019").names.suggest("AVLA")
+    options = page.locator(".dash-dropdown-option")
+    expect(options.first).to_contain_text("did you mean?", timeout=20_000)
+    expect(options.first).to_contain_text(suggested[0])
+    options.first.click()
+    page.keyboard.press("Escape")
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVAL")
+    # the selection's own edges have their own colours, named in the legend
+    legend = page.locator("#explore-legend")
+    expect(legend).to_contain_text("input to the selection")
+    expect(legend).to_contain_text("output of the selection")
+    # (the whole network draws the selection's edges once it is selected)
+    inputs = f"{CY}.edges('.chem[target = \"AVAL\"]')"
+    page.wait_for_function(f"() => {inputs}.length > 0", timeout=30_000)
+    colour = page.evaluate(f"() => {inputs}[0].style('line-color')")
+    assert colour == "rgb(51,34,136)"  # SELECTION_EDGE_COLORS["input to the selection"]
+    shot("typo-suggestion")
+    # switching dataset keeps the neurons the new one has and names the others
+    open_explore(page, live_app, "?select=AVAL,CANL")
+    choose(page, "explore-dataset", "witvliet2021_8")
+    note = page.locator("#explore-select-message")
+    expect(note).to_contain_text("Not in witvliet2021_8: CANL; kept AVAL", timeout=20_000)
+    expect(page.locator("#explore-panel h3")).to_have_text(["AVAL"])
+    # at class level a member's name finds its class, as ?level=class&select=rimr does
+    open_explore(page, live_app, "?level=class")
+    page.click("#explore-search")
+    page.keyboard.type("rimr")
+    expect(page.locator(".dash-dropdown-option")).to_have_text(["RIM · interneuron"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.locator("#explore-panel h3").first).to_have_text("RIM")
+    assert console_errors == []
+
+
+INSIDE = """(sel) => {
+    const box = document.querySelector('#explore-heatmap-box').getBoundingClientRect();
+    const out = [];
+    for (const el of document.querySelectorAll(sel)) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0) continue;
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+            || r.bottom > box.bottom + 1 || r.bottom > window.innerHeight + 1)
+            out.push([el.textContent, r.left, r.top, r.right, r.bottom]);
+    }
+    return {outside: out, box: [box.left, box.top, box.right, box.bottom]};
+}"""
+
+
+def test_heatmap_fits_a_900px_window_and_the_graph_refits_on_resize(
+    page, live_app, console_errors, shot
+):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_explore(page, live_app, "?tab=heatmap")
+    expect(page.locator("#explore-heatmap-graph .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.wait_for_selector("#explore-heatmap-graph .xtitle")
+    for what in (".gtitle", ".xtitle", ".ytitle", ".xtick text", ".ytick text", ".annotation"):
+        found = page.evaluate(INSIDE, f"#explore-heatmap-graph {what}")
+        assert found["outside"] == [], (what, found)
+    shot("heatmap-900")
+
+    page.locator("#explore-tab label", has_text="Network").click()
+    fitted = f"""() => {{ const cy = {CY}; const bb = cy.nodes().boundingBox();
+        const e = cy.extent(); const w = cy.width();
+        return bb.x1 >= e.x1 - 1 && bb.x2 <= e.x2 + 1 && bb.y1 >= e.y1 - 1 && bb.y2 <= e.y2 + 1
+            && (bb.w * cy.zoom() > 0.8 * (w - 48) || bb.h * cy.zoom() > 0.8 * (cy.height() - 48));
+    }}"""
+    page.wait_for_function(fitted, timeout=20_000)
+    zoom = page.evaluate(f"() => {CY}.zoom()")
+    page.set_viewport_size({"width": 900, "height": 700})  # the graph box narrows
+    page.wait_for_function(f"() => {CY}.zoom() < {zoom} * 0.95", timeout=20_000)
+    page.wait_for_function(fitted, timeout=20_000)
+    page.set_viewport_size({"width": 1600, "height": 900})  # and widens again
+    page.wait_for_function(f"() => {CY}.zoom() > {zoom}", timeout=20_000)
+    page.wait_for_function(fitted, timeout=20_000)
+    shot("refit-wide")
+    assert console_errors == []
+
+
+def test_default_view_is_readable_and_draws_a_bounded_number_of_edges(
+    page, live_app, console_errors, shot
+):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    open_explore(page, live_app)
+    c = connectome.load("cook2019")
+    expect(page.locator("#explore-view input[value=schematic]")).to_be_checked()
+    # the whole network without a selection: every neuron, no edge (the summary says why)
+    wait_for_counts(page, {"nodes": len(c.neurons), "chem": 0, "gap": 0})
+    expect(page.locator("#explore-summary")).to_contain_text("0 drawn (none: select a neuron")
+    # at the default zoom the labels are drawn (cytoscape hides those under 7 px)
+    shown = page.evaluate(
+        f"() => {{ const cy = {CY}; const n = cy.nodes()[0];"
+        " return cy.zoom() * parseFloat(n.style('font-size')) >= n.style('min-zoomed-font-size')"
+        ".replace('px', '') * 1; }"
+    )
+    assert shown
+    shot("schematic-default")
+    # a selection draws its own synapses only: bounded by its degree
+    search(page, "aval")
+    e = c.neuron_edges
+    touching = e[(e["pre"] == "AVAL") | (e["post"] == "AVAL")]
+    chem = int((touching["kind"] == "chemical").sum())
+    wait_for_counts(page, {"chem": chem, "gap": len(touching) - chem})
+    shot("schematic-aval")
+    # and every edge on request
+    page.locator("#explore-edges label", has_text="all").click()
+    wait_for_counts(page, api_counts())
+    assert "edges=all" in page.url
+    assert console_errors == []
+
+
+def test_a_phone_width_page_is_readable(page, live_app, console_errors, shot):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_explore(page, live_app, "?select=AVAL")
+    expect(page.locator("#explore-panel h3").first).to_have_text("AVAL")
+    overflow = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"
+    )
+    assert max(overflow[:2]) <= overflow[2] == 390, overflow
+    box = page.locator("#explore-graph").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["width"] > 300 and box["height"] > 300, box
+    # the graph is drawn inside its box: every node within the visible extent
+    inside = f"""() => {{ const cy = {CY}; const bb = cy.nodes().boundingBox();
+        const e = cy.extent(); return bb.x1 >= e.x1 - 1 && bb.x2 <= e.x2 + 1
+            && bb.y1 >= e.y1 - 1 && bb.y2 <= e.y2 + 1; }}"""
+    page.wait_for_function(inside, timeout=20_000)
+    # nothing on the page is wider than the screen, the controls below included
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('#explore-page *')].filter(el => {"
+        " const r = el.getBoundingClientRect(); return r.width > 0 && r.right > 391; })"
+        ".map(el => [el.closest('[id]').id, el.className, el.textContent.slice(0, 30),"
+        " el.getBoundingClientRect().right]).slice(0, 5)"
+    )
+    assert wide == []
+    shot("phone")
     assert console_errors == []

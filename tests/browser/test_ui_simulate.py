@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 
 import connectome
 from sim.analysis import dominant_period, oscillation_summary, response_summary
-from sim.compiler import compile_circuit
+from sim.compiler import compile_circuit, graded_thresholds
+from sim.models import default_params
 from sim.runner import simulate
 from sim.stimulus import step
 from webapp import simulation as simulation
@@ -56,6 +57,27 @@ NETWORK_READY = """() => {
     return !!(e && e._cyreg && e._cyreg.cy && e._cyreg.cy.nodes().length > 0);
 }"""
 CY = "document.getElementById('simulate-network')._cyreg.cy"
+HEAT = """() => {
+    const g = document.querySelector('#simulate-heatmap .js-plotly-plot');
+    const h = g && g._fullData && g._fullData[0];
+    if (!h || !h.z) return null;
+    let lo = Infinity, hi = -Infinity;
+    for (const row of h.z) for (const v of row) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return {zmin: h.zmin, zmax: h.zmax, lo: lo, hi: hi};
+}"""
+# the fraction of the network panel that the drawn graph covers, in width and in height
+FILLED = f"""() => {{
+    const c = {CY}, b = c.elements().renderedBoundingBox();
+    return [b.w / c.width(), b.h / c.height()];
+}}"""
+# records whether "Running…" appears in the status area (before the run's status line)
+WATCH_RUNNING = """() => {
+    window.__sawRunning = false;
+    const el = document.getElementById('simulate-running');
+    new MutationObserver(() => {
+        if (el.textContent.includes('Running')) window.__sawRunning = true;
+    }).observe(el, {childList: true, subtree: true, characterData: true});
+}"""
 # True once the network's zoom and pan are the same at two polls in a row
 VIEW_STILL = f"""() => {{
     const c = {CY};
@@ -139,8 +161,10 @@ def plotted(page, graph):
 
 
 def plm_reference(ablate=()):
-    """The PLM experiment run here: 2000 pA into PLML and PLMR, Varshney 2011, 8 s."""
-    cc = compile_circuit(connectome.load("varshney2011"), "graded", ablate=list(ablate))
+    """The PLM experiment run here: 2000 pA into PLML and PLMR, Varshney 2011, 8 s, the
+    paper's inhibitory set (signs kunert2014)."""
+    params = default_params("graded", signs="kunert2014")
+    cc = compile_circuit(connectome.load("varshney2011"), "graded", params, ablate=list(ablate))
     r = simulate(cc, step("PLM", 2000.0), duration=8.0, dt=1e-4, record_every=10)
     motor = simulation.motor_neurons(cc)
     return r, oscillation_summary(r, motor, start=8.0 / 3)
@@ -155,23 +179,39 @@ def pick_trace(page, name):
 
 def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console_errors, shot):
     open_simulate(page, live_app)
+    page.evaluate(WATCH_RUNNING)
     page.get_by_role("button", name="PLM touch").click()
     run = wait_results(page)
+    assert page.evaluate("window.__sawRunning")  # a sign of the run from the click on
+    expect(page.locator("#simulate-running")).to_have_text("")
     expect(page.locator("#simulate-status")).to_contain_text("280 neurons")
     expect(page.locator("#simulate-dataset")).to_contain_text("varshney2011")
+    expect(page.locator(pid(key="signs", type="simulate-param"))).to_contain_text("kunert2014")
 
-    # traces: the stimulated neurons (dashed) and the strongest responders
-    traces = plotted(page, "simulate-traces")["traces"]
+    # traces: ventral cord A/B motor neurons, as deviations from the network's fixed point
+    fig = plotted(page, "simulate-traces")
+    traces = fig["traces"]
     names = [t["name"] for t in traces]
-    assert names[:2] == ["PLML", "PLMR"] and len(names) == simulation.N_TRACES
-    assert traces[0]["dash"] == "dash" and traces[2]["dash"] == "solid"
     ref, osc = plm_reference()
+    classes = ref.circuit.neurons.loc[names, "class"]
+    assert set(classes) == {"VA", "VB", "DA", "DB"} and len(names) == simulation.N_TRACES
+    assert fig["title"].startswith("V − fixed point")
     assert osc.strength > 0.9 and 0.5 < osc.period < 3.0  # the published limit cycle
-    # the plotted PLML trace is the simulator's, sampled
-    y = np.array(traces[0]["y"])
-    t = traces[0]["x0"] + traces[0]["dx"] * np.arange(len(y))
-    k = np.rint(t / 1e-3).astype(int)
-    np.testing.assert_allclose(y, ref.trace("PLML")[k], rtol=1e-5, atol=1e-3)
+    current = np.zeros(ref.circuit.n)
+    current[ref.circuit.indices(["PLM"])] = 2000.0
+    fixed = graded_thresholds(ref.circuit, current)
+    for trace in traces[:2]:  # the plotted traces are the simulator's, sampled, minus V*
+        y = np.array(trace["y"])
+        t = trace["x0"] + trace["dx"] * np.arange(len(y))
+        k = np.rint(t / 1e-3).astype(int)
+        i = ref.circuit.indices([trace["name"]])[0]
+        np.testing.assert_allclose(y, ref.trace(trace["name"])[k] - fixed[i], rtol=1e-4, atol=2e-3)
+        assert np.ptp(y[t > 3.0]) > 1.0  # mV: the oscillation is visible in each strip
+    expect(page.locator("#simulate-trace-note")).to_contain_text("no saturation")
+    # the heatmap's colour range is the data's (each row scaled to its own largest |dV|)
+    heat = page.evaluate(HEAT)
+    assert heat["zmin"] <= heat["lo"] and heat["hi"] <= heat["zmax"]
+    assert heat["lo"] < 0.9 * heat["zmin"] and heat["hi"] > 0.9 * heat["zmax"]
 
     # the phase portrait: its plotted mode 1 has the simulator's period
     pca = plotted(page, "simulate-pca")
@@ -182,13 +222,13 @@ def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console
     assert np.ptp(x) > 5.0  # mV
     expect(page.locator("#simulate-oscillation")).to_contain_text("oscillate with period")
 
-    # a ventral cord motor neuron's plotted trace oscillates with the same period
-    pick_trace(page, "DA9")
+    # a ventral cord motor neuron added to the traces oscillates with the same period
+    pick_trace(page, "VD5")
     page.wait_for_function(
         "() => { const g = document.querySelector('#simulate-traces .js-plotly-plot');"
-        " return !!(g && g._fullData && g._fullData.some(t => t.name === 'DA9')); }"
+        " return !!(g && g._fullData && g._fullData.some(t => t.name === 'VD5')); }"
     )
-    da9 = next(t for t in plotted(page, "simulate-traces")["traces"] if t["name"] == "DA9")
+    da9 = next(t for t in plotted(page, "simulate-traces")["traces"] if t["name"] == "VD5")
     y = np.array(da9["y"])
     t = da9["x0"] + da9["dx"] * np.arange(len(y))
     late = t >= 8.0 / 3
@@ -203,6 +243,13 @@ def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console
     expect(page.locator("#simulate-time-label")).not_to_have_text(label, timeout=5_000)
     page.get_by_role("button", name="❚❚ Pause").click()
     tall_shot(page, shot, "plm")
+    # each view fills the panel (fitted again when the view changes)
+    fills = f"() => Math.min(...({FILLED})()) > 0.8"  # both ways: not a strip of the panel
+    for view in ("layered", "anatomical", "layered"):
+        page.get_by_label(view).check()
+        page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
+        page.wait_for_function(fills, polling=250, timeout=30_000)
+    shot("plm-layered")
 
     # the response table and its CSV hold the simulator's peaks
     with page.expect_download() as download:
@@ -404,7 +451,7 @@ def test_a_long_run_is_a_background_job(page, live_app, console_errors):
     expect(status).to_contain_text("in the background")
     expect(page.locator("#simulate-run")).to_be_enabled()
     expect(page.locator("#simulate-job-progress")).to_have_text("")
-    cc = compile(connectome.load("cook2019"), "graded")
+    cc = compile_circuit(connectome.load("cook2019"), "graded")
     ref = simulate(cc, step("PLM", 2000.0), duration=12.0, dt=1e-4, record_every=10)
     plm = plotted(page, "simulate-traces")["traces"][0]
     assert plm["name"] == "PLML"

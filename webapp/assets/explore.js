@@ -8,7 +8,8 @@
  * `elements` property: the server sends the elements, packed in columns
  * (webapp.network.pack), to a dcc.Store, and applyElements unpacks them and applies them to
  * the cytoscape instance directly (diffing by element id), after detaching dash-cytoscape's
- * add/remove listeners. It then fits the view to the nodes.
+ * add/remove listeners. It then fits the view to the nodes, and again whenever the graph's
+ * box is resized.
  *
  * The page's other clientside callbacks (the address bar, the copy-link button, the
  * matrix tab) are small functions in the same namespace.
@@ -76,7 +77,30 @@ function applyTo(cy, packed) {
     if (added.length) { cy.add(added); }
   });
   fitToPositions(cy, packed, 24);
+  refitOnResize(cy, packed);
   return elements.length;
+}
+
+/*
+ * Fit the drawing again whenever the graph's box changes size (a resized window, a phone
+ * turned sideways, the panel moving below the graph): one ResizeObserver per graph, fitting
+ * to the positions last applied. Cytoscape itself only notices window resizes, and keeps
+ * the old zoom and pan.
+ */
+function refitOnResize(cy, packed) {
+  cy.scratch("wormlab-packed", packed);
+  if (cy.scratch("wormlab-resize") || typeof ResizeObserver === "undefined") { return; }
+  var container = cy.container();
+  var size = {w: container.clientWidth, h: container.clientHeight};
+  var observer = new ResizeObserver(function () {
+    var w = container.clientWidth, h = container.clientHeight;
+    if (!w || !h || (w === size.w && h === size.h)) { return; }
+    size = {w: w, h: h};
+    cy.resize();
+    fitToPositions(cy, cy.scratch("wormlab-packed"), 24);
+  });
+  observer.observe(container);
+  cy.scratch("wormlab-resize", observer);
 }
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {

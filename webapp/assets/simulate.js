@@ -8,6 +8,10 @@
  * ones are faded. It returns the stylesheet and the time label.
  *
  * play steps the time slider while the Play button is on (simulate-interval ticks).
+ *
+ * running shows "Running…" (a spinner, in the stylesheet) from the click on Run or a
+ * preset's autorun; the server's run callback clears it with the status line. (It cannot
+ * listen to the status line itself: Dash would hold it until the run is over.)
  */
 
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -43,6 +47,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         label = "t = " + frames.t[k].toPrecision(4) + " " + frames.time_unit;
       }
       return [sheet, label];
+    },
+
+    running: function (clicks, autorun) {
+      return "Running…";
     },
 
     play: function (clicks, ticks, disabled, value, max) {

@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from connectome.neurons import ROLE_TYPES
-from sim.envs import ENV_IDS
+from sim.envs import CLASSIC_CONTROL
 from webapp import network
 
 __all__ = [
@@ -351,7 +351,7 @@ def learning_curve_figure(history: list[dict], target: float | None = None) -> g
 
 
 # ------------------------------------------------------------------------ episodes
-ANIMATED_ENVS = ENV_IDS  # every numba environment (sim.envs) has a scene
+ANIMATED_ENVS = CLASSIC_CONTROL  # the envs with a scene (sim.envs)
 
 
 def _rect(cx, cy, w, h, angle=0.0):

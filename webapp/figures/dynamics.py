@@ -183,6 +183,7 @@ def traces_figure(
     stacked=True,
     meta=None,
     height=340,
+    quantity="V",
 ):
     """Potentials of some neurons over time, one line each.
 
@@ -207,6 +208,8 @@ def traces_figure(
         Stored in ``layout.meta`` (the page puts the run's id there).
     height : int
         Figure height in px (stacked: at least 64 px per neuron).
+    quantity : str
+        What ``V`` is (the y label, e.g. "V − fixed point").
 
     Returns
     -------
@@ -247,7 +250,7 @@ def traces_figure(
             height,
             title={"text": title, "x": 0.01, "font": {"size": 13}},
             xaxis=_axis(f"t{_in(time_unit)}"),
-            yaxis=_axis(f"V{_in(unit)}"),
+            yaxis=_axis(f"{quantity}{_in(unit)}"),
             legend={"orientation": "v", "x": 1.01, "y": 1, "font": {"size": 11}},
             margin={"l": 60, "r": 110, "t": 36, "b": 44},
             hovermode="closest",
@@ -311,10 +314,11 @@ def heatmap_figure(
     Returns
     -------
     plotly.graph_objects.Figure
-        One ``heatmap`` trace, ``z`` float32 (N, columns), diverging colours centred on 0 and
-        saturating at the 90th percentile of the neurons' largest ``|dV|`` (as
-        :func:`activity_frames`), so the few directly stimulated neurons saturate and the
-        rest stay visible.
+        One ``heatmap`` trace, scaled per neuron: ``z`` (float32, (N, columns)) is each row's
+        ``dV`` divided by that row's largest ``|dV|``, so the colour range [-1, 1] covers the
+        data and a neuron that moves by microvolts shows its time course as clearly as one a
+        stimulus drives by volts (rows that never move, below 1e-9 of the largest, stay 0);
+        ``customdata`` holds the ``dV`` values themselves (shown on hover).
     """
     names = list(names)
     groups = list(groups)
@@ -322,19 +326,26 @@ def heatmap_figure(
     if dV.ndim != 2 or dV.shape[1] != len(names) or len(groups) != len(names):
         raise ValueError(f"dV has shape {dV.shape}; expected (T, {len(names)}) with one group each")
     tb, zb = bin_mean(t, dV, max_columns)
-    zmax = robust_scale(np.abs(zb).max(axis=0), q=90.0)
-    z = np.ascontiguousarray(zb.T)
+    zb = np.where(np.isfinite(zb), zb, 0.0)
+    size = np.abs(zb).max(axis=0) if zb.size else np.zeros(len(names))
+    floor = max(float(size.max(initial=0.0)) * 1e-9, 1e-30)
+    z = np.ascontiguousarray((zb / np.where(size > floor, size, np.inf)).T.astype(np.float32))
     n = len(names)
     heat = go.Heatmap(
         x=tb.astype(np.float32),
         y=names,
         z=z,
+        customdata=np.ascontiguousarray(zb.T.astype(np.float32)),
         colorscale=_DIVERGING,
         zmid=0.0,
-        zmin=-zmax,
-        zmax=zmax,
-        colorbar={"title": {"text": f"ΔV{_in(unit)}"}, "thickness": 12, "len": 0.9},
-        hovertemplate=f"%{{y}}<br>t = %{{x:.4g}} {time_unit}<br>ΔV = %{{z:.3g}} {unit}"
+        zmin=-1.0,
+        zmax=1.0,
+        colorbar={
+            "title": {"text": "ΔV / neuron's<br>largest |ΔV|"},
+            "thickness": 12,
+            "len": 0.9,
+        },  # fmt: skip
+        hovertemplate=f"%{{y}}<br>t = %{{x:.4g}} {time_unit}<br>ΔV = %{{customdata:.4g}} {unit}"
         "<extra></extra>",
     )
     # category axis: row i sits at y = i; reversed so that the first name is on top
@@ -373,7 +384,11 @@ def heatmap_figure(
     ticks = list(range(0, n, step))
     layout = _base_layout(
         height,
-        title={"text": "All neurons: V − V(0), grouped by type", "x": 0.01, "font": {"size": 13}},
+        title={
+            "text": "All neurons: V − V(0), each row scaled to its own range, grouped by type",
+            "x": 0.01,
+            "font": {"size": 13},
+        },
         xaxis=_axis(f"t{_in(time_unit)}", showgrid=False),
         yaxis=_axis(
             "",

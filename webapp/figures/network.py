@@ -136,20 +136,33 @@ def adjacency_heatmap(
         start = end
     label = _KIND_LABEL[kind]
     fig.update_layout(
-        title={"text": title or f"Adjacency, {label} (rows: presynaptic)", "x": 0.01},
-        xaxis={"title": "postsynaptic", "tickfont": {"size": 7}, "showgrid": False},
+        # no fixed height: the figure fills the box the page gives it, and the margins grow
+        # to hold the tick labels (automargin), so nothing is cut off in a short window
+        title={
+            "text": title or f"Adjacency, {label} (rows: presynaptic)",
+            "x": 0.01,
+            "y": 0.99,
+            "yref": "container",
+            "yanchor": "top",
+        },
+        xaxis={
+            "title": "postsynaptic",
+            "tickfont": {"size": 7},
+            "showgrid": False,
+            "automargin": True,
+        },
         yaxis={
             "title": "presynaptic",
             "autorange": "reversed",
             "tickfont": {"size": 7},
             "showgrid": False,
             "scaleanchor": "x",
+            "automargin": True,
         },
         shapes=shapes,
         annotations=annotations,
-        margin={"l": 70, "r": 20, "t": 70, "b": 60},
+        margin={"l": 50, "r": 10, "t": 64, "b": 40},
         plot_bgcolor="white",
-        height=760,
     )
     return fig
 

@@ -29,8 +29,18 @@ __all__ = [
     "run_figures",
     "colour_key",
     "activity_network",
+    "activity_sheet",
+    "stretch_to_panel",
+    "PANEL_ASPECT",
+    "NETWORK_LAYOUT",
 ]
 
+#: The activity view's cytoscape layout: preset positions fitted to the panel. The page sends
+#: it with a ``drawing`` key naming the source and view (cytoscape ignores it): dash-cytoscape
+#: runs the layout again, and so fits the new drawing, only when the layout prop changes.
+NETWORK_LAYOUT = {"name": "preset", "fit": True, "padding": 10}
+#: Width / height of the activity panel (100% wide, 330 px high: about 2.6 on a laptop).
+PANEL_ASPECT = 2.5
 SUMMARY_ROWS = 60  # rows of the response table (all neurons are in its CSV)
 MAX_EDGES = 1000  # synapses drawn in the activity view (the strongest)
 
@@ -66,19 +76,25 @@ def summary_table(summary, stimulated, unit, time_unit, rows=SUMMARY_ROWS):
     ]
 
 
-def traces(result, names, highlight, run_id, stacked=True):
+def traces(result, names, highlight, run_id, stacked=True, reference=None, quantity="V"):
+    """The traces of ``names``; ``reference`` (N,), when given, is subtracted (``quantity``
+    names the result, e.g. "V − fixed point"; see :func:`webapp.simulation.trace_reference`)."""
     idx = result.indices(names) if names else np.zeros(0, dtype=np.int64)
     units = units_of(result.model)
+    V = result.V[:, idx]
+    if reference is not None:
+        V = V - np.asarray(reference, np.float64)[idx].astype(np.float32)
     return traces_figure(
         result.t,
-        result.V[:, idx],
+        V,
         [result.names[i] for i in idx],
         unit=units["V"],
         time_unit=units["t"],
         highlight=highlight,
-        title="Potentials (dashed: stimulated)",
+        title=f"{quantity} (dashed: stimulated)",
         stacked=stacked,
-        meta={"run": run_id},
+        meta={"run": run_id, "quantity": quantity},
+        quantity=quantity,
     )
 
 
@@ -148,3 +164,42 @@ def activity_network(net):
         if len(edges) <= MAX_EDGES:
             return nodes, edges, m
     return nodes, edges.nlargest(MAX_EDGES, "weight"), m
+
+
+def activity_sheet(net, view):
+    """The activity view's base stylesheet: nodes sized for the view
+    (:func:`webapp.network.view_scale`) and thin, faint edges, so that the nodes' activity
+    colours, not the wiring, are what one sees."""
+    sheet = network.stylesheet("type", scale=network.view_scale(net, view))
+    return sheet + [
+        {"selector": "edge", "style": {"width": 0.6, "opacity": 0.12, "arrow-scale": 0.4}},
+        {"selector": "edge.gap", "style": {"opacity": 0.1}},
+    ]
+
+
+def stretch_to_panel(elements, aspect=PANEL_ASPECT):
+    """Cytoscape elements with node x positions stretched about their mean so the drawing
+    is ``aspect`` times as wide as high (never squeezed): a tall drawing (the layered view,
+    about 1.4 : 1) then fills the wide activity panel instead of a strip of it.
+
+    >>> els = [{"data": {"id": "A"}, "position": {"x": 0.0, "y": 0.0}},
+    ...        {"data": {"id": "B"}, "position": {"x": 10.0, "y": 10.0}}]
+    >>> [e["position"]["x"] for e in stretch_to_panel(els, 2.0)]
+    [-5.0, 15.0]
+    """
+    nodes = [e for e in elements if "position" in e]
+    if len(nodes) < 2:
+        return elements
+    xs = np.array([e["position"]["x"] for e in nodes])
+    ys = np.array([e["position"]["y"] for e in nodes])
+    w, h = float(np.ptp(xs)), float(np.ptp(ys))
+    if w <= 0 or h <= 0 or w >= aspect * h:
+        return elements
+    k, mid = aspect * h / w, float(xs.mean())
+    out = []
+    for e in elements:
+        if "position" in e:
+            x = round(mid + (e["position"]["x"] - mid) * k, 1)
+            e = {**e, "position": {**e["position"], "x": x}}
+        out.append(e)
+    return out

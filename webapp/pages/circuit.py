@@ -196,8 +196,14 @@ def layout(**_query):
                 ),
                 dcc.Upload(
                     id="circuit-upload",
-                    children=html.Div(["Drop a wiring JSON here or ", html.A("choose a file")]),
-                    accept=".json,application/json",
+                    # no `accept` filter: a file it would drop silently gets an answer instead
+                    children=html.Div(
+                        [
+                            "Drop a wiring JSON, GraphML or CSV edge list (the downloads "
+                            "below) here or ",
+                            html.A("choose a file"),
+                        ]
+                    ),
                     multiple=False,
                     style={
                         "border": "1px dashed #adb5bd",
@@ -395,7 +401,7 @@ def _update_state(
             new = cs.state_from_selection(selection)
             return new, _started(new), "", ""
         if trigger == "circuit-upload":
-            new = cs.state_from_upload(upload, filename, selection)
+            new = cs.state_from_upload(upload, filename, selection, dataset)
             return new, "", ui.info(f"Loaded {filename}: {new['start']['label']}."), ""
     except WormlabError as err:
         if trigger == "circuit-upload":
@@ -505,7 +511,7 @@ def register_callbacks(app) -> None:
             f"({s['excitatory']} excitatory, {s['inhibitory']} inhibitory), "
             f"{s['electrical']} gap junctions."
         )
-        problems = circuit.problems()
+        problems = cs.problems_in_page_words(circuit)
         if problems:
             warn = html.Div(
                 [html.B("Cannot serve as a controller yet: "),
@@ -556,7 +562,9 @@ def register_callbacks(app) -> None:
             return dict(data=no_update, message="")
         fmt = trigger.removeprefix("circuit-dl-")
         try:
-            return dict(data=cs.export_file(cs.build_circuit(state), fmt), message="")
+            circuit = cs.build_circuit(state)
+            data = cs.export_file(circuit, fmt, state["start"].get("preset"))
+            return dict(data=data, message="")
         except WormlabError as err:
             return dict(data=no_update, message=ui.error(f"{cs.EXPORTS[fmt][0]}: {err}"))
 

@@ -27,15 +27,18 @@ from connectome.errors import WormlabError
 from webapp import network
 from webapp.components import dataset_options
 from webapp.exploration import (
+    SUGGESTED,
     ExploreState,
     fingerprint,
     format_weight,
+    kept_selection,
     network_of,
     neuron_classes,
     path_rows,
     render,
     resolve,
     search_options,
+    search_suggestions,
     stored_paths,
 )
 from webapp.figures.network import adjacency_heatmap
@@ -68,7 +71,7 @@ def _messages(problems, kind="warning"):
     return [html.Div(p, className=f"wl-message wl-{kind}", role="alert") for p in problems]
 
 
-def _legend(items, compare: bool):
+def _legend(items, compare: bool, selected: bool = False):
     if compare:
         items = [("neuron", network.COMPARE_NODE_COLOR, "circle")]
     chips = [
@@ -94,19 +97,29 @@ def _legend(items, compare: bool):
             html.Span(
                 [html.Span(className="wl-line wl-gap"), "gap junction"], className="wl-legend-item"
             ),
-            html.Span("width ∝ log(weight)", className="wl-legend-item wl-muted"),
         ]
+        if selected:
+            edges += [
+                html.Span(
+                    [html.Span(className="wl-line", style={"background": c}), label],
+                    className="wl-legend-item wl-legend-selection",
+                )
+                for label, c in network.SELECTION_EDGE_COLORS.items()
+            ]
+        edges.append(html.Span("width ∝ log(weight)", className="wl-legend-item wl-muted"))
     return [html.Div(chips, className="wl-legend-row"), html.Div(edges, className="wl-legend-row")]
 
 
-def _partner_table(rows, direction: str, title: str):
-    body = [
+def _partner_rows(rows, direction: str):
+    """Partner rows; a button's id names its table too (a partner can be in several, and
+    Dash reads the first of two equal ids: a click on the second would be lost)."""
+    return [
         html.Tr(
             [
                 html.Td(
                     html.Button(
                         p,
-                        id={"type": "explore-partner", "name": p},
+                        id={"type": "explore-partner", "name": p, "table": direction},
                         className="wl-link",
                         title=f"select {p}",
                     )
@@ -114,24 +127,37 @@ def _partner_table(rows, direction: str, title: str):
                 html.Td(format_weight(w), className="wl-num"),
             ]
         )
-        for p, w in rows[:MAX_PARTNERS]
+        for p, w in rows
     ]
-    if len(rows) > MAX_PARTNERS:
-        body.append(
-            html.Tr(html.Td(f"… {len(rows) - MAX_PARTNERS} more", colSpan=2, className="wl-muted"))
-        )
+
+
+def _partner_table(rows, direction: str, title: str):
+    """The first :data:`MAX_PARTNERS` partners, the rest behind a "show all" expander."""
+    head = html.Thead(html.Tr([html.Th("partner"), html.Th("weight")]))
+    body = _partner_rows(rows[:MAX_PARTNERS], direction)
     if not rows:
         body = [html.Tr(html.Td("none", colSpan=2, className="wl-muted"))]
-    return html.Div(
-        [
-            html.H4(f"{title} ({len(rows)})"),
-            html.Table(
-                [html.Thead(html.Tr([html.Th("partner"), html.Th("weight")])), html.Tbody(body)],
-                className="wl-partners",
-                **{"data-direction": direction},
-            ),
-        ]
-    )
+    children = [
+        html.H4(f"{title} ({len(rows)})"),
+        html.Table(
+            [head, html.Tbody(body)], className="wl-partners", **{"data-direction": direction}
+        ),
+    ]
+    if len(rows) > MAX_PARTNERS:
+        children.append(
+            html.Details(
+                [
+                    html.Summary(f"show all {len(rows)} ({len(rows) - MAX_PARTNERS} more)"),
+                    html.Table(
+                        html.Tbody(_partner_rows(rows[MAX_PARTNERS:], direction)),
+                        className="wl-partners wl-partners-more",
+                        **{"data-direction": direction},
+                    ),
+                ],
+                className="wl-more",
+            )
+        )
+    return html.Div(children)
 
 
 def _node_panel(dataset: str, level: str, name: str):
@@ -227,14 +253,20 @@ def _path_list(rows, message: str, state: ExploreState):
                 html.Span(" → ".join(r["path"]), className="wl-path"),
                 html.Span(
                     f" {r['length']} {unit}{'s' if r['length'] != 1 else ''}, "
-                    f"weakest link {format_weight(r['bottleneck'])}",
+                    f"cost {r['cost']:.3g}, weakest link {format_weight(r['bottleneck'])}",
                     className="wl-muted",
                 ),
-            ]
+            ],
+            **{"data-cost": repr(float(r["cost"]))},
         )
         for r in rows
     ]
-    return [html.Ol(items, className="wl-paths")]
+    how = (
+        "Ranked by cost = Σ 1/weight over the path's links (lower is stronger)."
+        if state.paths == "strongest"
+        else "Fewest links first; ties ranked by cost = Σ 1/weight (lower is stronger)."
+    )
+    return [html.P(how, className="wl-muted wl-path-rank"), html.Ol(items, className="wl-paths")]
 
 
 def _control(label, component, help_text=None):
@@ -242,6 +274,14 @@ def _control(label, component, help_text=None):
     if help_text:
         children.append(html.Small(help_text, className="wl-muted"))
     return html.Div(children, className="wl-control")
+
+
+def _choices(label, id_, value, options, help_text=None):
+    """A labelled row of radio buttons (``options``: (label, value) pairs)."""
+    items = dcc.RadioItems(
+        id=id_, options=[{"label": t, "value": v} for t, v in options], value=value, inline=True
+    )
+    return _control(label, items, help_text)
 
 
 def layout(**query):
@@ -298,42 +338,36 @@ def layout(**query):
             html.Section(
                 [
                     html.H2("Drawing"),
-                    _control(
+                    _choices(
                         "Nodes",
-                        dcc.RadioItems(
-                            id="explore-level",
-                            options=[
-                                {"label": "neurons", "value": "neuron"},
-                                {"label": "classes", "value": "class"},
-                            ],
-                            value=state.level,
-                            inline=True,
-                        ),
+                        "explore-level",
+                        state.level,
+                        [("neurons", "neuron"), ("classes", "class")],
                     ),
-                    _control(
+                    _choices(
                         "Layout",
-                        dcc.RadioItems(
-                            id="explore-view",
-                            options=[
-                                {"label": "anatomical", "value": "anatomical"},
-                                {"label": "layered", "value": "layered"},
-                            ],
-                            value=state.view,
-                            inline=True,
-                        ),
+                        "explore-view",
+                        state.view,
+                        [
+                            ("schematic", "schematic"),
+                            ("anatomical", "anatomical"),
+                            ("layered", "layered"),
+                        ],
+                        "schematic: the body straightened, the head spread out",
                     ),
-                    _control(
+                    _choices(
+                        "Edges",
+                        "explore-edges",
+                        state.edges,
+                        [("the selection's", "selection"), ("all", "all")],
+                        "in the whole network; neighbourhoods draw all theirs",
+                    ),
+                    _choices(
                         "Colour by",
-                        dcc.RadioItems(
-                            id="explore-color",
-                            options=[
-                                {"label": "type", "value": "type"},
-                                {"label": "transmitter", "value": "transmitter"},
-                            ],
-                            value=state.color,
-                            inline=True,
-                        ),
-                    ),
+                        "explore-color",
+                        state.color,
+                        [("type", "type"), ("transmitter", "transmitter")],
+                    ),  # fmt: skip
                 ],
                 className="wl-section",
             ),
@@ -510,6 +544,7 @@ def layout(**query):
                 className="wl-toolbar",
             ),
             html.Div(_messages(url_problems), id="explore-url-message"),
+            html.Div(id="explore-select-message"),
             html.Div(_messages(view["problems"]), id="explore-message"),
             html.Div(view["summary"], id="explore-summary", className="wl-summary"),
             html.Div(
@@ -549,7 +584,7 @@ def layout(**query):
                 className="wl-stage",
             ),
             html.Div(
-                _legend(view["legend"], bool(state.compare)),
+                _legend(view["legend"], bool(state.compare), bool(view["selected"])),
                 id="explore-legend",
                 className="wl-legend",
             ),
@@ -569,6 +604,7 @@ def layout(**query):
             ),
             dcc.Store(id="explore-elements", data=network.pack(view["elements"])),
             dcc.Store(id="explore-applied"),
+            dcc.Store(id="explore-search-marked", data=False),
             dcc.Store(id="explore-query", data=state.to_query()),
             dcc.Store(id="explore-drawn", data=fingerprint(state, view, [r["path"] for r in rows])),
             dcc.Location(id="explore-goto", refresh="callback-nav"),
@@ -629,6 +665,7 @@ CONTROLS = {
     "explore-color": ("value", "color"),
     "explore-search": ("value", "select"),
     "explore-show": ("value", "show"),
+    "explore-edges": ("value", "edges"),
     "explore-min-chem": ("value", "chem"),
     "explore-min-gap": ("value", "gap"),
     "explore-types": ("value", "types"),
@@ -691,22 +728,58 @@ def register_callbacks(app) -> None:
             elements,
             key,
             view["stylesheet"],
-            _legend(view["legend"], bool(state.compare)),
+            _legend(view["legend"], bool(state.compare), bool(view["selected"])),
             view["summary"],
             _messages(problems + view["problems"]),
         )
 
     @app.callback(
         Output("explore-search", "options"),
-        Output("explore-dataset-note", "children"),
-        Input("explore-dataset", "value"),
-        Input("explore-level", "value"),
+        Output("explore-search-marked", "data"),
+        Input("explore-search", "search_value"),
+        State("explore-dataset", "value"),
+        State("explore-level", "value"),
+        State("explore-search-marked", "data"),
         prevent_initial_call=True,
     )
-    def _options(dataset, level):
+    def _suggest(typed, dataset, level, marked):
+        """While typing: a typo gets the closest names ("did you mean?"). The options are
+        sent only when they change (``explore-search-marked``: suggestions are shown)."""
+        state, _ = ExploreState.parse({"dataset": dataset, "level": level})
+        options = search_suggestions(state.dataset, state.level, typed)
+        suggests = any(o["label"].endswith(SUGGESTED) for o in options)
+        if not suggests and not marked:
+            return no_update, no_update
+        return options, suggests
+
+    @app.callback(
+        Output("explore-search", "options", allow_duplicate=True),
+        Output("explore-dataset-note", "children"),
+        Output("explore-search", "value", allow_duplicate=True),
+        Output("explore-select-message", "children"),
+        Input("explore-dataset", "value"),
+        Input("explore-level", "value"),
+        State("explore-search", "value"),
+        prevent_initial_call=True,
+    )
+    def _options(dataset, level, selected):
+        # the options of this dataset and level, without suggestions (explore-search-marked
+        # may be stale for a moment: it only costs one resend)
         state, _ = ExploreState.parse({"dataset": dataset, "level": level})
         options = list(search_options(state.dataset, state.level))
-        return options, _dataset_note(state.dataset)
+        if ctx.triggered_id != "explore-dataset" or not selected:
+            return options, _dataset_note(state.dataset), no_update, []
+        kept, missing = kept_selection(state.dataset, state.level, selected)
+        message = []
+        if missing:
+            message = _messages(
+                [
+                    f"Not in {state.dataset}: {', '.join(missing)}"
+                    + (f"; kept {', '.join(kept)}." if kept else "; the selection is empty.")
+                ],
+                "info",
+            )
+        return options, _dataset_note(state.dataset), kept, message
 
     @app.callback(
         Output("explore-search", "value", allow_duplicate=True),
@@ -726,7 +799,7 @@ def register_callbacks(app) -> None:
     @app.callback(
         Output("explore-search", "value"),
         Input("explore-graph", "tapNodeData"),
-        Input({"type": "explore-partner", "name": ALL}, "n_clicks"),
+        Input({"type": "explore-partner", "name": ALL, "table": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
     def _select_clicked(node, _clicks):
@@ -848,7 +921,12 @@ def register_callbacks(app) -> None:
             return _messages([str(err)])
         except Exception as err:  # noqa: BLE001
             return _messages([_failure(err)], "error")
-        return dcc.Graph(id="explore-heatmap-graph", figure=figure, config={"displaylogo": False})
+        return dcc.Graph(
+            id="explore-heatmap-graph",
+            figure=figure,
+            config={"displaylogo": False, "responsive": True},
+            className="wl-heatmap-graph",
+        )
 
     @app.callback(
         Output("explore-graph", "generateImage"),

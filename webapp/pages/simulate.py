@@ -31,7 +31,6 @@ from dash.exceptions import PreventUpdate
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import DivergenceError, SimulationError, WormlabError
-from sim.models import default_params
 from webapp import components as ui
 from webapp import network, simulation
 from webapp.figures import results
@@ -44,15 +43,17 @@ from webapp.simulation import (
     PROTOCOLS,
     STIM_DEFAULTS,
     TIMING,
+    VOLTS_NOTE,
     FormError,
     Request,
     analyse,
     check_names,
     check_request,
+    cord_traces,
     dataset_source,
     default_traces,
-    field_text,
     form_from_query,
+    form_params,
     form_row,
     is_long,
     job_result,
@@ -68,6 +69,7 @@ from webapp.simulation import (
     source_text,
     stimulated_neurons,
     summary_csv,
+    trace_reference,
     traces_csv,
     units_of,
 )
@@ -225,6 +227,19 @@ def _rows_to_form(ids, targets, kinds, par_ids, par_values):
 
 
 # ===================================================================== layout
+#: Choices of the page's radio buttons: (value, label).
+SOURCES = (("dataset", "whole connectome"), ("circuit", "circuit from the Circuit page"))
+TRACE_LAYOUTS = (("stacked", "stacked"), ("overlaid", "overlaid"))
+TRACE_REFERENCES = (("raw", "V"), ("fixed", "V − fixed point"))
+TRACE_SETS = (("strongest", "strongest responders"), ("cord", "cord motor neurons"))
+
+
+def _radio(id_, choices, value):
+    """An inline radio group of ``(value, label)`` choices."""
+    options = [{"label": label, "value": v} for v, label in choices]
+    return dcc.RadioItems(id=id_, options=options, value=value, inline=True)
+
+
 def _section(title, children):
     return html.Div([html.H2(title), *children], className="wl-section")
 
@@ -262,15 +277,7 @@ def layout(**query):
             _section(
                 "Source",
                 [
-                    dcc.RadioItems(
-                        id="simulate-source",
-                        options=[
-                            {"label": "whole connectome", "value": "dataset"},
-                            {"label": "circuit from the Circuit page", "value": "circuit"},
-                        ],
-                        value=form["source"],
-                        inline=True,
-                    ),
+                    _radio("simulate-source", SOURCES, form["source"]),
                     dcc.Dropdown(
                         id="simulate-dataset",
                         options=ui.dataset_options(),
@@ -372,14 +379,8 @@ def layout(**query):
                         className="wl-button wl-primary wl-sim-run",
                         n_clicks=0,
                     ),
-                    dcc.Loading(
-                        html.Div(
-                            id="simulate-status",
-                            role="status",
-                            className="wl-sim-status",
-                        ),
-                        type="dot",
-                    ),
+                    html.Div(id="simulate-running", role="status", className="wl-sim-running"),
+                    html.Div(id="simulate-status", role="status", className="wl-sim-status"),
                     html.Div(id="simulate-job-progress", role="status", className="wl-sim-status"),
                 ],
             ),
@@ -414,7 +415,7 @@ def layout(**query):
             cyto.Cytoscape(
                 id="simulate-network",
                 elements=[],
-                layout={"name": "preset", "fit": True, "padding": 10},
+                layout=dict(results.NETWORK_LAYOUT),
                 stylesheet=network.stylesheet("type"),
                 className="wl-sim-network",
                 # dash-cytoscape's default inline size (600 x 600 px) would override the class
@@ -459,15 +460,9 @@ def layout(**query):
             html.Div(
                 [
                     html.Strong("Traces"),
-                    dcc.RadioItems(
-                        id="simulate-trace-layout",
-                        options=[
-                            {"label": "stacked", "value": "stacked"},
-                            {"label": "overlaid", "value": "overlaid"},
-                        ],
-                        value="stacked",
-                        inline=True,
-                    ),
+                    _radio("simulate-trace-layout", TRACE_LAYOUTS, "stacked"),
+                    _radio("simulate-trace-ref", TRACE_REFERENCES, form["reference"]),
+                    _radio("simulate-trace-set", TRACE_SETS, form["traces"]),
                     dcc.Dropdown(
                         id="simulate-trace-pick",
                         options=[],
@@ -484,6 +479,7 @@ def layout(**query):
                 figure=empty_figure("Press Run (or pick an experiment) to simulate", 340),
                 config={"displaylogo": False},
             ),
+            html.Div(id="simulate-trace-note", className="wl-note"),
         ]
     )
     plots = html.Div(
@@ -599,6 +595,7 @@ def register_callbacks(app):
     # ------------------------------------------------------------ network drawing
     @app.callback(
         Output("simulate-network", "elements"),
+        Output("simulate-network", "layout"),
         Output("simulate-net-base", "data"),
         Output("simulate-net-caption", "children"),
         Output("simulate-source-msg", "children"),
@@ -614,13 +611,17 @@ def register_callbacks(app):
             src = source_text(source_kind, dataset, circuit)
             net = load_source(src)
             nodes, edges, m = results.activity_network(net)
-            els = network.elements(net, nodes, edges, view or "anatomical")
+            els = results.stretch_to_panel(
+                network.elements(net, nodes, edges, view or "anatomical")
+            )
         except WormlabError as err:
-            return [], None, "", str(err), [[] for _ in target_ids]
-        base = {"source": source_tag(src), "sheet": network.stylesheet("type")}
+            return [], no_update, None, "", str(err), [[] for _ in target_ids]
+        sheet = results.activity_sheet(net, view or "anatomical")
+        base = {"source": source_tag(src), "sheet": sheet}
         caption = f"{len(nodes)} neurons; synapses with weight ≥ {m} drawn ({len(edges)})"
         options = list(_target_options(src))
-        return els, base, caption, "", [options for _ in target_ids]
+        layout = dict(results.NETWORK_LAYOUT, drawing=f"{base['source']}|{view}")
+        return els, layout, base, caption, "", [options for _ in target_ids]
 
     app.clientside_callback(
         ClientsideFunction(namespace="wormlab_simulate", function_name="activityStyle"),
@@ -629,6 +630,13 @@ def register_callbacks(app):
         Input("simulate-frames", "data"),
         Input("simulate-slider", "value"),
         Input("simulate-net-base", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="wormlab_simulate", function_name="running"),
+        Output("simulate-running", "children"),
+        Input("simulate-run", "n_clicks"),
+        Input("simulate-autorun", "data"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction(namespace="wormlab_simulate", function_name="play"),
@@ -658,6 +666,8 @@ def register_callbacks(app):
             "note": Output("simulate-preset-note", "children"),
             "unit": Output("simulate-time-unit", "children"),
             "autorun": Output("simulate-autorun", "data"),
+            "trace_set": Output("simulate-trace-set", "value"),
+            "trace_ref": Output("simulate-trace-ref", "value"),
         },
         inputs={
             "presets": Input({"type": "simulate-preset", "name": ALL}, "n_clicks"),
@@ -688,7 +698,7 @@ def register_callbacks(app):
         rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
         out = {k: no_update for k in ("rows", "params", "model", "source", "dataset",
                                       "duration", "dt", "record", "ablate", "note", "unit",
-                                      "autorun")}  # fmt: skip
+                                      "autorun", "trace_set", "trace_ref")}  # fmt: skip
         next_index = max((r["index"] for r in rows), default=-1) + 1
         form_model = model
         if isinstance(trig, dict) and trig.get("type") == "simulate-preset":
@@ -708,6 +718,8 @@ def register_callbacks(app):
                 ablate="",
                 note=form["note"],
                 autorun=(s["autorun"] or 0) + 1,
+                trace_set=form["traces"],
+                trace_ref=form["reference"],
             )
         elif isinstance(trig, dict) and trig.get("type") == "simulate-stim-remove":
             if not ctx.triggered[0]["value"]:
@@ -732,8 +744,7 @@ def register_callbacks(app):
         elif trig == "simulate-model":
             rows = [form_row(r["index"], r["target"], r["kind"], None, model) for r in rows]
             out.update(
-                params=_param_fields(model, {k: field_text(v) for k, v in
-                                             default_params(model).as_dict().items()}),
+                params=_param_fields(model, form_params(model, s["source"] != "circuit")),
                 note=f"Model {model}: parameters, timing and stimulus sizes set to its defaults.",
                 **TIMING[model],
             )  # fmt: skip
@@ -779,6 +790,8 @@ def register_callbacks(app):
             "pick": Output("simulate-trace-pick", "value"),
             "drawn": Output("simulate-traces-drawn", "data"),
             "job": Output("simulate-job", "data"),
+            "trace_note": Output("simulate-trace-note", "children"),
+            "running": Output("simulate-running", "children", allow_duplicate=True),
             "stim_errs": Output(
                 {"type": "simulate-stim-err", "index": ALL, "key": ALL}, "children"
             ),
@@ -811,13 +824,16 @@ def register_callbacks(app):
             "dt": State("simulate-dt", "value"),
             "record": State("simulate-record", "value"),
             "layout": State("simulate-trace-layout", "value"),
+            "trace_set": State("simulate-trace-set", "value"),
+            "trace_ref": State("simulate-trace-ref", "value"),
         },
         prevent_initial_call=True,
     )
     def _run(run, autorun, **s):
         if not (run or autorun):
             raise PreventUpdate
-        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn", "job")}
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn", "job",
+                                      "trace_note")}  # fmt: skip
         errors = {}
         tic = time.perf_counter()
         try:
@@ -836,6 +852,7 @@ def register_callbacks(app):
         except Exception as err:  # noqa: BLE001 - the page must never show a traceback
             status = _failed(err)
         out["status"] = status
+        out["running"] = ""
         out["stim_errs"] = [errors.get(f"stim:{i['index']}:{i['key']}", "") for i in s["err_ids"]]
         out["param_errs"] = [errors.get(f"param:{i['key']}", "") for i in s["param_err_ids"]]
         for k in err_ids:
@@ -850,6 +867,7 @@ def register_callbacks(app):
             "pick_options": Output("simulate-trace-pick", "options", allow_duplicate=True),
             "pick": Output("simulate-trace-pick", "value", allow_duplicate=True),
             "drawn": Output("simulate-traces-drawn", "data", allow_duplicate=True),
+            "trace_note": Output("simulate-trace-note", "children", allow_duplicate=True),
             "dt": Output("simulate-dt-msg", "children", allow_duplicate=True),
         },
         inputs={"job": Input("simulate-job", "data")},
@@ -864,7 +882,8 @@ def register_callbacks(app):
         """A long run, as a background job (:func:`webapp.simulation.run_simulation`)."""
         if not job:
             raise PreventUpdate
-        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn")}
+        out = {k: no_update for k in ("result", "traces", "pick_options", "pick", "drawn",
+                                      "trace_note")}  # fmt: skip
         out["dt"] = ""
         tic = time.perf_counter()
         try:
@@ -886,7 +905,7 @@ def register_callbacks(app):
                     className="wl-message wl-error",
                 )
             else:
-                out.update(_run_outputs(request, job_result(request), job["layout"], job["run"]))
+                out.update(_run_outputs(request, job_result(request), job["view"], job["run"]))
                 status = html.Span(f"{out.pop('_status')} ({time.perf_counter() - tic:.2f} s, "
                                    "in the background).", className="wl-muted")  # fmt: skip
         except Exception as err:  # noqa: BLE001 - the page must never show a traceback
@@ -936,21 +955,22 @@ def register_callbacks(app):
         Output("simulate-traces-drawn", "data", allow_duplicate=True),
         Input("simulate-trace-pick", "value"),
         Input("simulate-trace-layout", "value"),
+        Input("simulate-trace-ref", "value"),
         State("simulate-traces-drawn", "data"),
         State("simulate-result", "data"),
         State("store-circuit", "data"),
         prevent_initial_call=True,
     )
-    def _pick_traces(names, how, drawn, result, circuit):
+    def _pick_traces(names, how, ref, drawn, result, circuit):
         if not result or names is None:
             raise PreventUpdate
-        want = {"run": result["run"], "names": names, "layout": how}
+        want = {"run": result["run"], "names": names, "layout": how, "ref": ref}
         if drawn == want:
             raise PreventUpdate
         try:
             request = Request.from_json(result["request"], circuit)
             res = simulated(request)
-            fig = results.traces(res, names, result["stimulated"], result["run"], how != "overlaid")
+            fig = _traces(res, request, names, result["stimulated"], result["run"], how, ref)
         except WormlabError as err:
             return empty_figure(str(err), 340), None
         return fig, want
@@ -1008,21 +1028,32 @@ def _run_request(s, errors):
     if source is None:
         raise FormError(errors)
     request = check_request(source, form)
+    view = {"layout": s["layout"], "set": s["trace_set"], "ref": s["trace_ref"]}
     if is_long(request):
-        job = {"request": request.to_json(), "layout": s["layout"], "run": uuid.uuid4().hex}
+        job = {"request": request.to_json(), "view": view, "run": uuid.uuid4().hex}
         return {"_status": f"Queued {request.n_steps:,} steps as a background job", "job": job}
     try:
         result = simulated(request)
     except DivergenceError as err:
         raise FormError({"dt": str(err)}) from err
-    return _run_outputs(request, result, s["layout"], uuid.uuid4().hex)
+    return _run_outputs(request, result, view, uuid.uuid4().hex)
 
 
-def _run_outputs(request, result, layout, run_id):
-    """What a finished run shows at once: the status, the result store and the traces."""
+def _traces(result, request, names, stimulated, run_id, layout, ref):
+    reference, quantity = trace_reference(result, request, ref)
+    return results.traces(
+        result, names, stimulated, run_id, layout != "overlaid", reference, quantity
+    )
+
+
+def _run_outputs(request, result, view, run_id):
+    """What a finished run shows at once: the status, the result store and the traces
+    (``view``: the traces' ``layout``, ``set`` and ``ref`` choices)."""
     stimulated = stimulated_neurons(result, request)
     size = response_size(result, onset_of(result, request))
-    picks = default_traces(result.names, size, stimulated)
+    picks = cord_traces(result) if view.get("set") == "cord" else []
+    picks = picks or default_traces(result.names, size, stimulated)
+    layout = view.get("layout")
     units = units_of(result.model)
     status = (
         f"Simulated {request.duration:g} {units['t']} of {result.circuit.n} neurons "
@@ -1036,11 +1067,20 @@ def _run_outputs(request, result, layout, run_id):
             "stimulated": stimulated,
             "source": source_tag(request.source),
         },
-        "traces": results.traces(result, picks, stimulated, run_id, layout != "overlaid"),
+        "traces": _traces(result, request, picks, stimulated, run_id, layout, view.get("ref")),
         "pick_options": list(result.names),
         "pick": picks,
-        "drawn": {"run": run_id, "names": picks, "layout": layout},
+        "drawn": {"run": run_id, "names": picks, "layout": layout, "ref": view.get("ref")},
+        "trace_note": _volts_note(result, stimulated),
     }
+
+
+def _volts_note(result, stimulated):
+    """:data:`webapp.simulation.VOLTS_NOTE` when a stimulated graded neuron passes 1 V."""
+    if result.model != "graded" or not stimulated:
+        return ""
+    big = abs(result.V[:, result.indices(stimulated)]).max() > 1000.0  # mV
+    return VOLTS_NOTE if big else ""
 
 
 def _result_panels(result, circuit):
