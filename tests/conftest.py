@@ -33,3 +33,20 @@ def app_server():
     server.wait_for_page("/")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_app_server():
+    """One ``run_app.py`` server for a whole test module, its ``/_dash-dependencies`` list in
+    ``deps``; stopped (SIGTERM) at the end."""
+    import json
+
+    from tests.appserver import AppServer
+
+    server = AppServer()
+    try:
+        server.wait_for_page("/")
+        server.deps = json.loads(server.get("/_dash-dependencies"))
+        yield server
+    finally:
+        server.stop()
