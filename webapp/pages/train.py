@@ -437,6 +437,7 @@ def register_callbacks(app) -> None:
         Output("train-progress", "max", allow_duplicate=True),
         Output("train-progress-text", "children", allow_duplicate=True),
         Output("train-curve", "figure", allow_duplicate=True),
+        Output("store-controller", "data", allow_duplicate=True),
         Input("train-run", "n_clicks"),
         State("train-session", "data"),
         State("train-circuit", "value"),
@@ -468,7 +469,7 @@ def register_callbacks(app) -> None:
     def train_job(set_progress, n_clicks, session, choice, store_circuit, dataset, env_id,
                   input_map, pair_values, pair_ids, output_map, out_a, out_b, seconds,
                   generations, target, episodes, seed, eval_episodes):  # fmt: skip
-        nothing = (no_update,) * 4
+        nothing = (no_update,) * 5  # progress outputs and store-controller
         try:
             run_id = job_id(session, n_clicks)
             config = training_config(
@@ -518,7 +519,7 @@ def register_callbacks(app) -> None:
             clear_stop(stop_file)
         if out["kind"] == "error":
             final = show("stopped by an error")
-            return (no_update, ui.error(out["text"]), *final)
+            return (no_update, ui.error(out["text"]), *final, no_update)
         history = out["history"]
         reason = {
             "target": "target reached",
@@ -539,7 +540,7 @@ def register_callbacks(app) -> None:
             "evaluation": out["evaluation"],
             "episode": out["episode"],
         }
-        return (result, ui.info(f"Done: {reason}."), *final)
+        return (result, ui.info(f"Done: {reason}."), *final, out["controller"])
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
