@@ -22,6 +22,10 @@ than :data:`MAX_REQUEST_BYTES` are refused (HTTP 413) before their body is read.
 
 Given a :class:`webapp.warmup.Warmup`, the shell polls it and shows "compiling the
 simulator (once)…" while the kernels compile in the background.
+
+The safety net (:mod:`webapp.errors`): an exception no page handled, in any callback, is
+logged with its traceback on the server and shown in the shell's message area
+(``app-error``) next to the page, never answered with an empty HTTP 500.
 """
 
 import os
@@ -35,7 +39,7 @@ from dash import Dash, Input, Output, dcc, html
 # the largest request body the server reads (an upload of the largest file, base64-encoded,
 # with the page's circuit and form): a body over it gets HTTP 413 unread
 from connectome.limits import MAX_REQUEST_BYTES
-from webapp import tempdirs
+from webapp import errors, tempdirs
 from webapp.pages import circuit, explore, simulate, train
 from webapp.warmup import Warmup
 
@@ -99,6 +103,7 @@ def _shell(app: Dash):
             # the Explore page's last query string, so the nav link returns to the same view
             dcc.Store(id="app-explore-query", storage_type="session", data=""),
             html.Div(id="app-warmup"),
+            errors.message_area(),
             dcc.Interval(id="app-warmup-poll", interval=1000),
             html.Div(dash.page_container, className="wl-page"),
         ],
@@ -170,7 +175,9 @@ def create_app(warmup: Warmup | None = None) -> Dash:
         update_title=None,
         background_callback_manager=manager,
         suppress_callback_exceptions=True,
+        on_error=errors.on_callback_error,
     )
+    errors.install(app)
     app.server.config[tempdirs.APP_FOLDER_KEY] = folder
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.server.extensions["wormlab-close"] = weakref.finalize(app, _remove_cache, cache, folder)
