@@ -10,7 +10,10 @@ Per-user state lives in the browser (session storage):
 - ``store-dataset``: the current dataset key;
 - ``store-selection``: what the Explore page sends with "Use as circuit",
   ``{"dataset", "level", "names"}``;
-- ``store-circuit``: the current circuit as ``connectome.io.to_dict`` data.
+- ``store-circuit``: the current circuit as ``connectome.io.to_dict`` data;
+- ``store-controller``: the last controller the Train page trained, as
+  ``sim.control.Controller.to_dict`` data (the Circuit page's ncps download with trained
+  parameters).
 
 Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache sits in
 the app's own temporary folder (:mod:`webapp.tempdirs`: ``wormlab-dash-*`` under the system
@@ -96,6 +99,7 @@ def _shell(app: Dash):
             dcc.Store(id="store-dataset", storage_type="session", data=DEFAULT_DATASET),
             dcc.Store(id="store-selection", storage_type="session"),
             dcc.Store(id="store-circuit", storage_type="session"),
+            dcc.Store(id="store-controller", storage_type="session"),
             # the Explore page's last query string, so the nav link returns to the same view
             dcc.Store(id="app-explore-query", storage_type="session", data=""),
             html.Div(id="app-warmup"),

@@ -134,6 +134,16 @@ def test_explore_to_trained_cartpole(page, live_app, console_errors, shot, tmp_p
     assert list(ctrl.motor) == ["AVA", "AVB"]
     assert evaluate(ctrl, episodes=20, seed=0).mean == 500.0  # gymnasium's own env
     print("screenshot:", shot("trained"))
+    # the session keeps the trained controller for the Circuit page's ncps download, which
+    # says why ncps cannot hold this one (tap withdrawal has gap junctions)
+    stored = page.evaluate("JSON.parse(window.sessionStorage.getItem('store-controller'))")
+    assert Controller.from_dict(stored).to_dict() == ctrl.to_dict()
+    page.click("#app-nav-circuit")
+    trained = page.locator("#circuit-ncps-choice input[value='trained']")
+    expect(trained).to_be_enabled()
+    trained.check()
+    page.click("#circuit-dl-ncps")
+    expect(page.locator("#circuit-dl-msg")).to_contain_text("gap junctions")
     assert console_errors == []
 
 

@@ -549,6 +549,7 @@ def register_callbacks(app) -> None:
         Output("train-result", "data"),
         Output("train-msg", "children"),
         *progress_again,
+        Output("store-controller", "data", allow_duplicate=True),
         Input("train-run", "n_clicks"),
         Input("train-resume", "n_clicks"),
         State("train-session", "data"),
@@ -578,7 +579,7 @@ def register_callbacks(app) -> None:
     def train_job(set_progress, n_clicks, n_resume, session, job, choice, store_circuit,
                   dataset, env_id, input_map, pair_values, pair_ids, output_map, out_a, out_b,
                   *budget):  # fmt: skip
-        nothing = (no_update,) * 4
+        nothing = (no_update,) * 5  # progress outputs and store-controller
         resume = ctx.triggered_id == "train-resume"
         try:
             if resume:  # the interrupted run of this tab, as recorded on disk
@@ -634,12 +635,12 @@ def register_callbacks(app) -> None:
             clear_stop(stop_file)
         if out["kind"] == "error":
             final = show("stopped by an error")
-            return (no_update, ui.error(out["text"]), *final)
+            return (no_update, ui.error(out["text"]), *final, no_update)
         history = out["history"]
         reason = REASONS.get(out["reason"], out["reason"])
         # a finished run fills the bar; a cancelled one shows how far it got
         final = show(f"done: {reason}", done=out["reason"] != "stopped")
-        return (page_result(out), ui.info(f"Done: {reason}."), *final)
+        return (page_result(out), ui.info(f"Done: {reason}."), *final, out["controller"])
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
