@@ -12,9 +12,9 @@ Two parts, run side by side in one process:
 
 Usage::
 
-    python benchmarks/bench_train.py                  # all four envs, 5 seeds
+    python benchmarks/bench_train.py                  # quick: CartPole, 1 seed (about 1 min)
+    python benchmarks/bench_train.py --full           # all four envs, 5 seeds (about 15 min)
     python benchmarks/bench_train.py --envs CartPole-v1 --seeds 3
-    python benchmarks/bench_train.py --seeds 1 --seconds 15   # quick look, throughput
 """
 
 import argparse
@@ -197,12 +197,21 @@ def bench_throughput(env_id, ctrl, candidates=16, episodes=8):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--envs", nargs="+", default=list(SETTINGS))
-    ap.add_argument("--seeds", type=int, default=5)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0]
+        + " Quick by default (CartPole, 1 seed: about a minute on a quiet 2-core machine); "
+        "--full runs all four envs over 5 seeds (about 15 minutes)."
+    )
+    ap.add_argument("--full", action="store_true", help="all four envs, 5 seeds (~15 min)")
+    ap.add_argument("--envs", nargs="+", default=None, help="default: CartPole-v1 (--full: all)")
+    ap.add_argument("--seeds", type=int, default=None, help="default: 1 (--full: 5)")
     ap.add_argument("--seconds", type=float, default=None, help="cap on training s per run")
     ap.add_argument("--no-throughput", action="store_true")
     args = ap.parse_args(argv)
+    if args.envs is None:
+        args.envs = list(SETTINGS) if args.full else ["CartPole-v1"]
+    if args.seeds is None:
+        args.seeds = 5 if args.full else 1
     circuit = _circuit()
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, numba threads "

@@ -125,6 +125,22 @@ def _source(args):
     return connectome.load(args.dataset)
 
 
+#: The record interval that ``sim run`` picks when none is given keeps about this many samples.
+RECORDS_BY_DEFAULT = 5000
+#: ``sim run`` says how large its output will be, before writing, above this size.
+LARGE_OUTPUT_BYTES = 50_000_000  # bytes
+
+
+def default_record_every(duration, dt) -> int:
+    """The record interval that keeps about :data:`RECORDS_BY_DEFAULT` samples of a run.
+
+    >>> default_record_every(10.0, 1e-4), default_record_every(0.1, 1e-4)
+    (20, 1)
+    """
+    steps = max(1, int(round(float(duration) / float(dt))))
+    return max(1, steps // RECORDS_BY_DEFAULT)
+
+
 def _cmd_run(args):
     import numba
 
@@ -157,6 +173,9 @@ def _cmd_run(args):
         numba.set_num_threads(threads)
     source = _source(args)
     cc = compile_circuit(source, args.model, params, ablate=as_name_list(args.ablate or ()))
+    record_every = args.record_every
+    if record_every is None:
+        record_every = default_record_every(args.duration, args.dt or params.dt)
     bar = None if args.quiet else ProgressBar()
     tic = time.perf_counter()
     result = simulate(
@@ -164,13 +183,21 @@ def _cmd_run(args):
         list(args.stim or ()),
         duration=args.duration,
         dt=args.dt,
-        record_every=args.record_every,
+        record_every=record_every,
         progress=bar,
     )
     wall = time.perf_counter() - tic
     neurons = as_name_list(args.neurons or ()) or None
     if args.out:
         df = result.to_dataframe(neurons)
+        size = df.shape[0] * (df.shape[1] + 1) * (4 if args.out.endswith(".parquet") else 12)
+        if size > LARGE_OUTPUT_BYTES:
+            print(
+                f"writing {args.out}: about {size / 1e6:.0f} MB ({df.shape[0]} rows x "
+                f"{df.shape[1]} neurons); --record-every or --neurons make it smaller"
+                + ("" if args.out.endswith(".parquet") else ", .parquet about 3x smaller"),
+                file=sys.stderr,
+            )
         if args.out.endswith(".parquet"):
             df.columns = [str(c) for c in df.columns]
             df.to_parquet(args.out)
@@ -232,7 +259,7 @@ def build_parser():
     )
     src = run.add_mutually_exclusive_group()
     src.add_argument("--dataset", default="cook2019", help="dataset key (default: %(default)s)")
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument("--circuit", help="wiring JSON (python -m connectome circuit ... -o FILE)")
     run.add_argument("--model", choices=("graded", "ltc"), default="graded")
     run.add_argument(
         "--stim",
@@ -248,7 +275,12 @@ def build_parser():
                      "or kunert2014 (the paper's 26 GABAergic neurons)")  # fmt: skip
     run.add_argument("--duration", type=float, required=True, help="model time (s for graded)")
     run.add_argument("--dt", type=float, default=None, help="step (default: the model's)")
-    run.add_argument("--record-every", type=int, default=1, help="keep every k-th step")
+    run.add_argument(
+        "--record-every",
+        type=int,
+        default=None,
+        help=f"keep every k-th step (default: about {RECORDS_BY_DEFAULT} samples in all)",
+    )
     run.add_argument("--neurons", action="append", metavar="NAMES", help="columns to write")
     run.add_argument("--out", help="output file, .csv or .parquet")
     run.add_argument("--threads", type=int, default=None, help="numba threads")
@@ -345,7 +377,7 @@ def _cmd_train(args) -> int:
     print(
         f"{result.reason}: {result.generations} generations, {result.elapsed:.1f} s; held-out "
         f"score {result.heldout:.2f} (100 fresh episodes; validation {result.score:.2f}, "
-        f"which chose it); saved {args.output}"
+        f"which chose it); saved {args.output}; checkpoint {ckpt} (resume with --resume)"
     )
     if args.evaluate:
         ev = evaluate(result.controller, episodes=args.evaluate, seed=args.seed)
@@ -412,7 +444,7 @@ def _cmd_evaluate(args) -> int:
 def _add_circuit_source(parser):
     """--circuit | --preset (a mutually exclusive group, returned) for a training command."""
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument("--circuit", help="wiring JSON (python -m connectome circuit ... -o FILE)")
     src.add_argument(
         "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
     )

@@ -216,7 +216,7 @@ def _common(p):
     p.add_argument("--spec", help="JSON or TOML file of sweep settings")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--dataset", help="dataset key (default cook2019)")
-    src.add_argument("--circuit", help="wiring JSON file (python -m connectome export)")
+    src.add_argument("--circuit", help="wiring JSON (python -m connectome circuit ... -o FILE)")
     p.add_argument("--model", choices=("graded", "ltc"))
     p.add_argument("--stim", action="append", metavar="SPEC", help="base stimulus (repeatable)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE", help="base model parameter")

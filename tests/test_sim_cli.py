@@ -102,3 +102,33 @@ def test_warmup_command(capsys):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("kernels ready in ")
+
+
+def test_run_records_a_few_thousand_samples_by_default_and_says_when_output_is_large(
+    tmp_path, capsys
+):
+    from sim.cli import LARGE_OUTPUT_BYTES, RECORDS_BY_DEFAULT
+
+    out = tmp_path / "plm.parquet"
+    argv = ["run", "--dataset", "varshney2011", "--stim", "PLM:step:amp=2000",
+            "--duration", "2", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    df = pd.read_parquet(out)
+    # 20000 steps of 0.1 ms, every 4th kept: RECORDS_BY_DEFAULT samples and the start
+    assert len(df) == RECORDS_BY_DEFAULT + 1
+    assert "MB" not in capsys.readouterr().err  # 5001 x 280 floats: far below the note's size
+    big = tmp_path / "plm.csv"
+    rows = LARGE_OUTPUT_BYTES // (12 * 281) + 1  # a CSV just over the size that is said
+    assert main([*argv[:-3], "--record-every", "1", "--duration", str(rows * 1e-4),
+                 "--out", str(big), "--quiet"]) == 0  # fmt: skip
+    assert f"writing {big}: about" in capsys.readouterr().err
+
+
+def test_train_says_where_its_checkpoint_is(tmp_path, capsys):
+    out = tmp_path / "cp.json"
+    argv = ["train", "--preset", "tap_withdrawal", "--env", "CartPole-v1", "--generations", "1",
+            "--episodes", "1", "--validation-episodes", "1", "-o", str(out), "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert f"checkpoint {out}.ckpt.json (resume with --resume)" in text
+    assert (tmp_path / "cp.json.ckpt.json").exists()

@@ -371,3 +371,46 @@ def test_warnings_name_the_page_controls_and_downloads_the_preset():
     for fmt, (_, ending) in cs.EXPORTS.items():
         f = cs.export_file(cs.build_circuit(state), fmt, state["start"]["preset"])
         assert f["filename"] == f"tap_withdrawal-cook2019-{ending}"
+
+
+def test_ncps_download_with_trained_parameters_reads_back_in_ncps():
+    import ncps.torch
+    import ncps.wirings
+    import numpy as np
+    import torch
+
+    from sim.torch import from_ncps, ncps_from_dict, ncps_names
+
+    torch.manual_seed(3)
+    ltc = ncps.torch.LTC(3, ncps.wirings.FullyConnected(4, 2), implicit_param_constraints=False)
+    ltc = ltc.double()
+    with torch.no_grad():
+        for name, p in ltc.rnn_cell.named_parameters():
+            if name in ("input_w", "output_w", "input_b", "output_b"):
+                p.copy_(torch.randn_like(p))
+            elif name not in ("erev", "sensory_erev"):
+                p.add_(0.3 * torch.randn_like(p))
+        ltc.rnn_cell.apply_weight_constraints()
+    ctrl = from_ncps(ltc)
+    stored = json.loads(json.dumps(ctrl.to_dict()))  # as the browser's store gives it back
+    file = cs.ncps_trained_file(stored)
+    assert file["filename"].endswith("-ncps-ltc.json") and not file["base64"]
+    data = json.loads(file["content"])
+    assert data["wormlab"] == ncps_names(ctrl)
+    back = ncps_from_dict(data)
+    x = torch.tensor(np.random.default_rng(0).normal(size=(2, 50, 3)))
+    with torch.no_grad():
+        want, got = ltc(x)[0].numpy(), back(x)[0].numpy()
+    assert np.ptp(want) > 0.1
+    assert np.abs(got - want).max() <= 1e-12, np.abs(got - want).max()
+
+
+def test_ncps_download_with_trained_parameters_refuses_gap_junctions(tw, random_controller):
+    ctrl = random_controller(Controller.from_circuit(tw, "CartPole-v1"), 0)
+    assert ctrl.gaps
+    with pytest.raises(WormlabError, match="gap junctions and ncps has no electrical synapses"):
+        cs.ncps_trained_file(ctrl.to_dict())
+    with pytest.raises(WormlabError, match="no trained controller in this session"):
+        cs.ncps_trained_file(None)
+    with pytest.raises(WiringFormatError, match="not a wormlab controller"):
+        cs.ncps_trained_file({"format": "other"})

@@ -16,7 +16,7 @@ from connectome import Circuit, io
 from connectome.errors import ControllerError, FieldError, WiringFormatError
 from sim.control import Controller
 from sim.evaluation import evaluate
-from webapp import jobs
+from webapp import jobs, runs
 from webapp import training as training
 from webapp.figures import control as figs
 
@@ -344,3 +344,50 @@ def test_check_result_names_the_missing_part():
     ]:
         with pytest.raises(WiringFormatError, match=text):
             training.check_result(broken)
+
+
+@pytest.mark.parametrize(
+    "key, bad, message",
+    [
+        ("seconds", "5000", "Seconds: must be from 1 to 3600 (got 5000)"),
+        ("seconds", 0.5, "Seconds: must be from 1 to 3600 (got 0.5)"),
+        ("seconds", None, "Seconds: enter a number"),
+        ("generations", "0", "Generations: must be a whole number from 1 to 100000 (got 0)"),
+        ("episodes", 1000, "Episodes / candidate: must be a whole number from 1 to 100 (got 1000)"),
+        ("seed", "-1", "Seed: must be a whole number from 0 to 2147483647 (got -1)"),
+        ("target", "nan", "Stop at return: must be a finite number, not nan"),
+    ],
+)
+def test_budget_fields_name_the_value_and_the_range(key, bad, message):
+    with pytest.raises(FieldError) as err:
+        training.budget_field(key, bad)
+    assert str(err.value) == message
+    assert training.budget_field("target", "") is None
+    assert training.budget_field("seconds", " 60 ") == 60.0
+
+
+def test_a_recorded_run_keeps_its_state_checkpoint_and_result(tw, tmp_path):
+    """A training job given a run folder records itself there: the checkpoint after every
+    generation and its result last, so that any request reads its state."""
+    folder = runs.run_folder("0" * 32 + "-1", root=str(tmp_path))
+    config = {
+        "wiring": io.to_dict(tw), "env_id": "CartPole-v1",
+        "io": training.default_io(tw, "CartPole-v1"), "seed": 2, "generations": 3,
+        "seconds": 600.0, "target": None, "episodes": 2, "eval_episodes": 2,
+    }  # fmt: skip
+    assert runs.run_status(folder)["state"] == "lost"
+    runs.record_start(folder, config)
+    assert runs.run_config(folder) == config
+    status = runs.run_status(folder)
+    assert status["state"] == "lost" and "before its first generation" in status["text"]
+    out = training.training_job({**config, "folder": folder}, lambda msg: None, lambda: False)
+    status = runs.run_status(folder)
+    assert status["state"] == "done" and status["generation"] == 3
+    assert [h["generation"] for h in status["history"]] == [1, 2, 3]
+    assert status["result"] == {"kind": "result", **out}
+    assert status["phase"] == "evaluating in gymnasium"
+    plain = training.training_job(config, lambda msg: None, lambda: False)
+    assert plain["controller"] == out["controller"] and plain["score"] == out["score"]
+    for forged in ["../x", "0" * 32, "0" * 31 + "g-1", None, {"run": 1}]:
+        with pytest.raises(ControllerError, match="not valid"):
+            runs.run_folder(forged, root=str(tmp_path))

@@ -512,10 +512,11 @@ def test_a_background_simulation_gives_the_run_of_the_request(tmp_path):
     sp.simulated.cache_clear()
 
 
-def test_a_diverging_background_simulation_says_so():
-    # the form bounds currents (MAX_CURRENT); a request built past it must still diverge cleanly
+def test_a_background_request_past_the_forms_bounds_is_refused():
+    # the form bounds currents (MAX_CURRENT); a request built past it (as a forged
+    # simulate-job store would be) is refused by the job with the form's own message
     form = dict(parse(duration="0.01"), stimuli=(("PLM", "step", (("amp", 1e308),)),))
     request = sp.check_request(COOK, form)
     out = sp.run_simulation(request, lambda msg: None)
-    assert out["kind"] == "result" and "diverged at step" in out["diverged"], out
+    assert out["kind"] == "error" and "beyond the limit of" in out["text"], out
     assert not os.path.exists(sp.result_file(request))

@@ -10,7 +10,10 @@ Per-user state lives in the browser (session storage):
 - ``store-dataset``: the current dataset key;
 - ``store-selection``: what the Explore page sends with "Use as circuit",
   ``{"dataset", "level", "names"}``;
-- ``store-circuit``: the current circuit as ``connectome.io.to_dict`` data.
+- ``store-circuit``: the current circuit as ``connectome.io.to_dict`` data;
+- ``store-controller``: the last controller the Train page trained, as
+  ``sim.control.Controller.to_dict`` data (the Circuit page's ncps download with trained
+  parameters).
 
 Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache sits in
 the app's own temporary folder (:mod:`webapp.tempdirs`: ``wormlab-dash-*`` under the system
@@ -19,6 +22,10 @@ than :data:`MAX_REQUEST_BYTES` are refused (HTTP 413) before their body is read.
 
 Given a :class:`webapp.warmup.Warmup`, the shell polls it and shows "compiling the
 simulator (once)…" while the kernels compile in the background.
+
+The safety net (:mod:`webapp.errors`): an exception no page handled, in any callback, is
+logged with its traceback on the server and shown in the shell's message area
+(``app-error``) next to the page, never answered with an empty HTTP 500.
 """
 
 import os
@@ -32,7 +39,7 @@ from dash import Dash, Input, Output, dcc, html
 # the largest request body the server reads (an upload of the largest file, base64-encoded,
 # with the page's circuit and form): a body over it gets HTTP 413 unread
 from connectome.limits import MAX_REQUEST_BYTES
-from webapp import tempdirs
+from webapp import errors, tempdirs
 from webapp.pages import circuit, explore, simulate, train
 from webapp.warmup import Warmup
 
@@ -92,9 +99,11 @@ def _shell(app: Dash):
             dcc.Store(id="store-dataset", storage_type="session", data=DEFAULT_DATASET),
             dcc.Store(id="store-selection", storage_type="session"),
             dcc.Store(id="store-circuit", storage_type="session"),
+            dcc.Store(id="store-controller", storage_type="session"),
             # the Explore page's last query string, so the nav link returns to the same view
             dcc.Store(id="app-explore-query", storage_type="session", data=""),
             html.Div(id="app-warmup"),
+            errors.message_area(),
             dcc.Interval(id="app-warmup-poll", interval=1000),
             html.Div(dash.page_container, className="wl-page"),
         ],
@@ -166,7 +175,9 @@ def create_app(warmup: Warmup | None = None) -> Dash:
         update_title=None,
         background_callback_manager=manager,
         suppress_callback_exceptions=True,
+        on_error=errors.on_callback_error,
     )
+    errors.install(app)
     app.server.config[tempdirs.APP_FOLDER_KEY] = folder
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.server.extensions["wormlab-close"] = weakref.finalize(app, _remove_cache, cache, folder)

@@ -44,6 +44,8 @@ __all__ = [
     "with_op",
     "undo",
     "export_file",
+    "NCPS_CHOICES",
+    "ncps_trained_file",
 ]
 
 PRESET_LABELS = MappingProxyType(
@@ -53,6 +55,8 @@ PRESET_LABELS = MappingProxyType(
         "chemotaxis": "Chemotaxis (ASE, AWC)",
     }
 )
+#: The ncps download's choice -> its label ("trained" needs a trained controller).
+NCPS_CHOICES = MappingProxyType({"wiring": "wiring only", "trained": "with trained parameters"})
 #: Export format -> (button label, file name ending).
 EXPORTS = MappingProxyType(
     {
@@ -419,3 +423,38 @@ def export_file(circuit, fmt: str, preset: str | None = None) -> dict:
         stem = f"{circuit.dataset}-{ends}"
     filename = f"{stem}-{EXPORTS[fmt][1]}".lower()
     return {"content": text, "filename": filename, "type": "text/plain", "base64": False}
+
+
+def ncps_trained_file(controller) -> dict:
+    """``dcc.send_string``-style download data of a trained controller as an ncps LTC:
+    :func:`sim.torch.ncps_to_dict` of :func:`sim.torch.to_ncps` JSON, with the neuron names
+    (:func:`sim.torch.ncps_names`), read back by :func:`sim.torch.load_ncps`.
+
+    ``controller`` is :meth:`sim.control.Controller.to_dict` data (the app's
+    ``store-controller``, which the Train page fills when a run finishes).
+
+    Raises
+    ------
+    WormlabError
+        No controller; a damaged one (WiringFormatError); one ncps cannot hold: gap
+        junctions, current drive, a difference output (ControllerError, saying which); or
+        torch / ncps not installed (naming the pip extra).
+    """
+    from sim.control import Controller
+
+    if not controller:
+        raise WormlabError("no trained controller in this session: train one on the Train page")
+    ctrl = Controller.from_dict(controller)
+    try:
+        from sim import torch as sim_torch  # the optional torch extra, only when asked for
+
+        model = sim_torch.to_ncps(ctrl)
+    except ImportError as err:
+        raise WormlabError(
+            f"the ncps download needs PyTorch and ncps ({err.name} is missing): "
+            "pip install 'wormlab[torch]'"
+        ) from err
+    data = sim_torch.ncps_to_dict(model, names=sim_torch.ncps_names(ctrl))
+    filename = f"{ctrl.env.env_id}-ncps-ltc.json".lower()
+    return {"content": json.dumps(data), "filename": filename, "type": "application/json",
+            "base64": False}  # fmt: skip

@@ -59,10 +59,14 @@ def stop_path(folder: str, run_id: str) -> str:
 
 def job_id(session, n_clicks) -> str:
     """The run id of a page session's ``n_clicks``-th start click; raises ControllerError
-    for a session id that is not 32 hex digits."""
+    for a session id that is not 32 hex digits or a click count that is not a whole number
+    >= 0 (both come from the browser)."""
     if not isinstance(session, str) or not _SESSION.match(session):
         raise ControllerError("this page has no valid session id: reload the page")
-    return f"{session}-{int(n_clicks or 0)}"
+    clicks = n_clicks or 0
+    if isinstance(clicks, bool) or not isinstance(clicks, int) or clicks < 0:
+        raise ControllerError("this page's start-button count is damaged: reload the page")
+    return f"{session}-{clicks}"
 
 
 def request_stop(path: str) -> None:

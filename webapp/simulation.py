@@ -46,7 +46,12 @@ from connectome.errors import (
     WiringFormatError,
     WormlabError,
 )
-from connectome.limits import MAX_NEURON_STEPS, MAX_RECORDED_VALUES
+from connectome.limits import (
+    MAX_NEURON_STEPS,
+    MAX_RECORDED_VALUES,
+    MAX_STIMULI,
+    MAX_URL_QUERY_CHARS,
+)
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
 from sim.compiler import compile_circuit, graded_thresholds
@@ -352,33 +357,45 @@ class Request:
     @classmethod
     def from_json(cls, data, circuit=None):
         """Rebuild from :meth:`to_json` data (``circuit``: the store-circuit data when the
-        source was a circuit; its hash must match).
+        source was a circuit; its hash must match). The data may come back from the browser
+        changed, so they pass the form's own checks again (:func:`read_form` and
+        :func:`check_request`: types, ranges, names and the run limits) before anything runs.
 
         Raises
         ------
         SimulationError
-            When the circuit changed since the run.
+            When the circuit changed since the run, or the data are not a request the form
+            makes (the message names the field).
         """
-        source = data["source"]
-        if isinstance(source, dict):
-            text = circuit_source(circuit) if circuit else ""
-            if _sha(text) != source["sha"]:
-                raise SimulationError("the circuit changed since this run; run it again")
-            source = text
-
-        def pairs(items):
-            return tuple((str(k), v) for k, v in items)
-
-        return cls(
-            source=source,
-            model=data["model"],
-            params=pairs(data["params"]),
-            stimuli=tuple((t, k, pairs(ps)) for t, k, ps in data["stimuli"]),
-            ablate=tuple(data["ablate"]),
-            duration=float(data["duration"]),
-            dt=float(data["dt"]),
-            record_every=int(data["record_every"]),
-        )
+        try:
+            source = data["source"]
+            if isinstance(source, dict):
+                text = circuit_source(circuit) if circuit else ""
+                if _sha(text) != source["sha"]:
+                    raise SimulationError("the circuit changed since this run; run it again")
+                source = text
+            model = data["model"]
+            params = {k: field_text(v) for k, v in default_params(model).as_dict().items()}
+            params.update((str(k), v) for k, v in data["params"])
+            rows = [
+                {"index": i, "target": t, "kind": k,
+                 "values": {**{key: field_text(v) for key, v in _OPTIONAL.get(k, {}).items()},
+                            **dict(ps)}}
+                for i, (t, k, ps) in enumerate(data["stimuli"])
+            ]  # fmt: skip
+            if not isinstance(source, str) or not all(isinstance(n, str) for n in data["ablate"]):
+                raise TypeError("source and ablated names are text")
+            form = read_form(model, params, rows, " ".join(data["ablate"]), data["duration"],
+                             data["dt"], data["record_every"])  # fmt: skip
+            return check_request(source, form)
+        except FormError as err:
+            raise SimulationError(
+                f"these results' settings are not ones the form accepts ({err}); run again"
+            ) from err
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, WormlabError) as err:
+            if isinstance(err, SimulationError):
+                raise
+            raise SimulationError("these results' settings are damaged; run again") from err
 
 
 class FormError(WormlabError):
@@ -677,10 +694,13 @@ def check_request(source, form):
     Raises
     ------
     FormError
-        Unknown or ablated neurons (keys ``ablate``, ``stim:<index>:target``), a run over
+        Unknown or ablated neurons (keys ``ablate``, ``stim:<index>:target``), more than
+        ``MAX_STIMULI`` stimuli (``stimulus``), a run over
         :data:`MAX_NEURON_STEPS` (``duration``) or :data:`MAX_RECORDED_VALUES` (``record``),
         a source that cannot be read (``source``).
     """
+    if len(form["stimuli"]) > MAX_STIMULI:
+        raise FormError({"stimulus": f"{len(form['stimuli']):,} stimuli; at most {MAX_STIMULI}"})
     try:
         net = load_source(source)
     except WormlabError as err:
@@ -1096,14 +1116,33 @@ def preset_form(name, dataset="cook2019"):
 
 
 def units_of(model):
-    """Unit names of ``model`` by kind (I, t, f, rad, V; empty for unitless ltc)."""
+    """Unit names of ``model`` by kind (I, t, f, rad, V; empty for unitless ltc).
+
+    Raises
+    ------
+    SimulationError
+        For a model that is not graded or ltc (the value may come from the browser).
+    """
+    if not isinstance(model, str) or model not in _UNITS:
+        raise SimulationError(f"unknown model {model!r}; use graded or ltc")
     return _UNITS[model]
 
 
 def form_from_query(query):
     """The form a page URL asks for. Query keys: ``preset`` (plm, ava, ase),
     ``dataset``, ``model``, ``stim`` (``TARGET:kind:key=value,...`` separated by ``;``),
-    ``ablate``, ``duration``, ``dt``."""
+    ``ablate``, ``duration``, ``dt``. A query over ``MAX_URL_QUERY_CHARS`` characters or
+    ``MAX_STIMULI`` stimuli (:mod:`connectome.limits`) is left out, and the form's note
+    says so."""
+    size = sum(len(str(k)) + len(str(v)) for k, v in query.items())
+    if size > MAX_URL_QUERY_CHARS or str(query.get("stim") or "").count(";") >= MAX_STIMULI:
+        form = default_form()
+        form["note"] = (
+            f"This link was left out: it is {size:,} characters long (at most "
+            f"{MAX_URL_QUERY_CHARS:,}, with at most {MAX_STIMULI} stimuli); the form below is "
+            "the default one."
+        )
+        return form
     dataset = query.get("dataset") or "cook2019"
     preset = query.get("preset")
     if preset in PRESETS:

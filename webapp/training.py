@@ -11,6 +11,7 @@ fresh Python process (:mod:`webapp.jobs`, whose notes say how a job is wired and
 works): :func:`training_job` and :func:`evaluation_job` are what those processes run.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -20,10 +21,10 @@ import numpy as np
 
 import connectome
 from connectome import io as wiring_io
-from connectome.errors import ControllerError, WiringFormatError
-from connectome.limits import MAX_EVAL_EPISODES, MAX_SEED
+from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from connectome.limits import MAX_EPISODES, MAX_EVAL_EPISODES, MAX_GENERATIONS, MAX_SEED
 from sim.envs import CLASSIC_CONTROL, env_spec
-from webapp import tempdirs
+from webapp import runs, tempdirs
 from webapp.forms import parse_number
 from webapp.jobs import request_stop, run_job
 from webapp.uploads import decode_upload
@@ -46,6 +47,13 @@ __all__ = [
     "controller_from_upload",
     "check_result",
     "MAX_SEED",
+    "BUDGET_FIELDS",
+    "MAX_PAGE_SECONDS",
+    "REASONS",
+    "budget_field",
+    "budget_values",
+    "page_result",
+    "progress_view",
     "eval_episodes_field",
     "seed_field",
     "training_config",
@@ -350,12 +358,12 @@ def check_result(result):
 def eval_episodes_field(value) -> int:
     """The Evaluation episodes field: a whole number from 1 to :data:`MAX_EVAL_EPISODES`
     (raises FieldError naming the field)."""
-    return parse_number(value, "Evaluation episodes", lo=1, hi=MAX_EVAL_EPISODES, integer=True)
+    return budget_field("eval_episodes", value)
 
 
 def seed_field(value) -> int:
     """The Seed field: a whole number from 0 to :data:`MAX_SEED` (raises FieldError)."""
-    return parse_number(value, "Seed", lo=0, hi=MAX_SEED, integer=True)
+    return budget_field("seed", value)
 
 
 def training_config(values) -> dict:
@@ -370,23 +378,42 @@ def training_config(values) -> dict:
         raise ControllerError(f"Environment: pick one of {', '.join(ENVS)}")
     io = values["io"]
     make_controller(circuit, env_id, io)  # validates the io mapping
-    target = parse_number(values["target"], "Stop at return", blank=None)
-    seconds = parse_number(values["seconds"], "Seconds", lo=0, hi=3600, open_lo=True)
-    return {
-        "wiring": wiring_io.to_dict(circuit),
-        "env_id": env_id,
-        "io": io,
-        "seed": seed_field(values["seed"]),
-        "generations": parse_number(
-            values["generations"], "Generations", lo=1, hi=100000, integer=True
+    budget = budget_values(values)
+    return {"wiring": wiring_io.to_dict(circuit), "env_id": env_id, "io": io, **budget}
+
+
+#: The page's wall-time budget of one run, s: an hour (a web user's run holds a worker; the
+#: command line allows connectome.limits.MAX_TRAIN_SECONDS).
+MAX_PAGE_SECONDS = 3600
+#: The budget fields of the page: config key -> (field label, parse_number options); the
+#: bounds are connectome.limits's.
+BUDGET_FIELDS = MappingProxyType(
+    {
+        "seconds": ("Seconds", {"lo": 1, "hi": MAX_PAGE_SECONDS}),
+        "generations": ("Generations", {"lo": 1, "hi": MAX_GENERATIONS, "integer": True}),
+        "target": ("Stop at return", {"blank": None}),
+        "episodes": ("Episodes / candidate", {"lo": 1, "hi": MAX_EPISODES, "integer": True}),
+        "seed": ("Seed", {"lo": 0, "hi": MAX_SEED, "integer": True}),
+        "eval_episodes": (
+            "Evaluation episodes",
+            {"lo": 1, "hi": MAX_EVAL_EPISODES, "integer": True},
         ),
-        "episodes": parse_number(
-            values["episodes"], "Episodes / candidate", lo=1, hi=100, integer=True
-        ),
-        "eval_episodes": eval_episodes_field(values["eval_episodes"]),
-        "seconds": float(seconds),
-        "target": None if target is None else float(target),
     }
+)
+
+
+def budget_field(key: str, value):
+    """One budget field's value (:data:`BUDGET_FIELDS`), parsed; raises FieldError whose
+    message names the field, the bad value and the allowed range."""
+    label, options = BUDGET_FIELDS[key]
+    x = parse_number(value, label, **options)
+    return None if x is None else (float(x) if key in ("seconds", "target") else x)
+
+
+def budget_values(values) -> dict:
+    """The budget part of the configuration (every :data:`BUDGET_FIELDS` key) from the
+    page's fields; raises FieldError for the first bad one."""
+    return {key: budget_field(key, values[key]) for key in BUDGET_FIELDS}
 
 
 # ------------------------------------------------------------------------ training job
@@ -411,7 +438,38 @@ def progress_state(env_id, seed, generation, budget_generations, budget_seconds,
 
 def training_job(config: dict, emit, should_stop) -> dict:
     """The training job (:mod:`webapp.jobs`, kind ``train``): train, evaluate in gymnasium,
-    and return the result; progress goes to ``emit`` after every generation."""
+    and return the result; progress goes to ``emit`` after every generation.
+
+    With ``config["folder"]`` (a run folder, :mod:`webapp.runs`) the job records itself
+    there as the run's process, writes the trainer's checkpoint there after every
+    generation, stops also at a stop mark there, and writes its result (or error) there
+    last; ``config["resume"]`` continues the run from that checkpoint (the same result as an
+    uninterrupted run: :mod:`sim.trainer`).
+    """
+    folder = config.get("folder")
+    if not folder:
+        return _train(config, emit, should_stop, None)
+    runs.record_owner(folder)
+    mark = os.path.join(folder, "stop")
+
+    def phase_or_progress(msg):
+        if msg["kind"] == "phase":
+            runs.record_phase(folder, msg["text"])
+        emit(msg)
+
+    try:
+        out = _train(config, phase_or_progress, lambda: should_stop() or os.path.exists(mark),
+                     os.path.join(folder, runs.CHECKPOINT))  # fmt: skip
+    except Exception as err:
+        with contextlib.suppress(OSError):  # e.g. a full disk: the checkpoint stays resumable
+            text = str(err) if isinstance(err, WormlabError) else f"{type(err).__name__}: {err}"
+            runs.record_result(folder, {"kind": "error", "text": text})
+        raise
+    runs.record_result(folder, {"kind": "result", **out})
+    return out
+
+
+def _train(config, emit, should_stop, checkpoint):
     from sim.trainer import train
 
     circuit = wiring_io.from_dict(config["wiring"])
@@ -438,6 +496,10 @@ def training_job(config: dict, emit, should_stop) -> dict:
         max_seconds=config["seconds"],
         progress=progress,
         should_stop=should_stop,
+        checkpoint=checkpoint,
+        resume=bool(config.get("resume")) and checkpoint is not None,
+        # the held-out score (sim.trainer): the episodes the gymnasium evaluation replays
+        test_episodes=config["eval_episodes"],
     )
     emit({"kind": "phase", "text": "evaluating in gymnasium"})
     done = evaluate_controller(result.controller, config["eval_episodes"], config["seed"])
@@ -447,9 +509,40 @@ def training_job(config: dict, emit, should_stop) -> dict:
         "generations": result.generations,
         "elapsed": result.elapsed,
         "reason": result.reason,
+        "heldout": result.heldout,
         "history": [dict(h) for h in result.history],
         **done,
     }
+
+
+#: Words for why a run stopped (the trainer's ``reason``).
+REASONS = MappingProxyType(
+    {
+        "target": "target reached",
+        "stopped": "cancelled",
+        "time": "time budget used",
+        "generations": "generation budget used",
+    }
+)
+
+
+def page_result(out: dict) -> dict:
+    """What the Train page keeps of a finished training job's result (``train-result``)."""
+    keys = ("controller", "score", "generations", "elapsed", "reason", "history",
+            "evaluation", "episode")  # fmt: skip
+    return {"source": "trained", **{k: out[k] for k in keys}}
+
+
+def progress_view(config: dict, history, note="", done=False):
+    """(value, max, text) of the progress bar for a run of ``config`` after ``history``
+    (per-generation dicts with generation, best, mean, elapsed); ``done`` fills the bar."""
+    last = history[-1] if history else {"generation": 0, "best": 0.0, "mean": 0.0,
+                                        "elapsed": 0.0}  # fmt: skip
+    value, vmax, text = progress_state(
+        config["env_id"], config["seed"], last["generation"], config["generations"],
+        config["seconds"], last["best"], last["mean"], last["elapsed"], note,
+    )  # fmt: skip
+    return (vmax if done else value), vmax, text
 
 
 def evaluation_job(config: dict, emit, should_stop) -> dict:
@@ -465,7 +558,8 @@ def evaluation_job(config: dict, emit, should_stop) -> dict:
     return evaluate_controller(ctrl, n, int(config["seed"]))
 
 
-def run_training(config: dict, on_progress, stop_file: str) -> dict:
+def run_training(config: dict, on_progress, stop_file: str, folder: str | None = None,
+                 resume: bool = False) -> dict:  # fmt: skip
     """Run one training job in a fresh Python process (:func:`webapp.jobs.run_job`) and
     relay its progress.
 
@@ -481,6 +575,11 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
         controller so far is then evaluated and returned. Its folder is made here (the run
         exists from now on: :func:`request_stop` can mark it); :func:`clear_stop` removes
         both once the run has ended.
+    folder : str, optional
+        The run's folder (:mod:`webapp.runs`): the job keeps its checkpoint, state and
+        result there (:func:`training_job`).
+    resume : bool
+        Continue the run from the checkpoint in ``folder``.
 
     Returns
     -------
@@ -488,6 +587,8 @@ def run_training(config: dict, on_progress, stop_file: str) -> dict:
         The job's result (``kind`` 'result', with controller, score, generations, elapsed,
         reason, history, evaluation, episode) or ``{"kind": "error", "text"}``.
     """
+    if folder is not None:
+        config = {**config, "folder": folder, "resume": bool(resume)}
     return run_job("train", config, on_progress, stop_file)
 
 

@@ -251,3 +251,57 @@ def test_own_exports_upload_and_steps_that_change_nothing(
     expect(warning).not_to_contain_text("set_roles")
     shot("page-words")
     assert console_errors == []
+
+
+def ncps_ready_controller():
+    """A controller ncps can hold: from_ncps of a small ncps LTC with random parameters."""
+    import ncps.torch
+    import ncps.wirings
+    import torch
+
+    from sim.torch import from_ncps
+
+    torch.manual_seed(5)
+    ltc = ncps.torch.LTC(3, ncps.wirings.FullyConnected(4, 2), implicit_param_constraints=False)
+    return ltc.double(), from_ncps(ltc.double())
+
+
+def put_controller(page, data):
+    """Fill the session's store-controller as the Train page does when a run finishes."""
+    page.evaluate("d => window.sessionStorage.setItem('store-controller', JSON.stringify(d))", data)
+    page.reload()
+
+
+def test_ncps_download_with_trained_parameters(page, live_app, console_errors, tmp_path):
+    import numpy as np
+    import torch
+
+    from sim.control import Controller
+    from sim.torch import ncps_from_dict
+
+    page.goto(f"{live_app}/circuit")
+    trained = page.locator("#circuit-ncps-choice input[value='trained']")
+    expect(trained).to_be_disabled()  # no trained controller in this session yet
+
+    # a tap-withdrawal controller has gap junctions: the page says why ncps cannot hold it
+    tw = Controller.from_circuit(connectome.presets.tap_withdrawal(), "CartPole-v1")
+    put_controller(page, tw.to_dict())
+    expect(trained).to_be_enabled()
+    trained.check()
+    page.click("#circuit-dl-ncps")
+    expect(page.locator("#circuit-dl-msg")).to_contain_text(
+        "gap junctions and ncps has no electrical synapses"
+    )
+
+    ltc, ctrl = ncps_ready_controller()
+    put_controller(page, ctrl.to_dict())
+    trained.check()
+    back = ncps_from_dict(json.loads(download(page, "circuit-dl-ncps", tmp_path).read_text()))
+    x = torch.tensor(np.random.default_rng(0).normal(size=(1, 40, 3)))
+    with torch.no_grad():
+        assert np.abs(back(x)[0].numpy() - ltc(x)[0].numpy()).max() <= 1e-12
+    # "wiring only" still gives the circuit's ncps config
+    page.locator("#circuit-ncps-choice input[value='wiring']").check()
+    config = json.loads(download(page, "circuit-dl-ncps", tmp_path).read_text())
+    assert "parameters" not in config
+    assert console_errors == []

@@ -1,6 +1,8 @@
 """The Train page in a real browser: from the Explore page to a trained, downloaded CartPole
-controller; cancelling a run keeps its best controller; two browsers training at once see
-only their own progress; an uploaded controller is evaluated and animated."""
+controller; cancelling a run keeps its best controller; a reload or a visit to another page
+mid-training reattaches to the run; two browsers training at once see only their own
+progress; bad budget values get a message with the allowed range; disabled buttons look
+disabled; an uploaded controller is evaluated and animated."""
 
 import json
 import re
@@ -13,6 +15,7 @@ import connectome
 from sim.control import Controller
 from sim.evaluation import evaluate
 from sim.trainer import train
+from webapp import runs
 
 TAP_CLASSES = "PLM,AVM,ALM,PVD,AVD,PVC,DVA,AVA,AVB"
 
@@ -40,6 +43,14 @@ def generous_expect():
     expect.set_options(timeout=30_000)
     yield
     expect.set_options(timeout=5_000)
+
+
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path, monkeypatch):
+    """Training runs are recorded in a folder of the test's own (the app runs in this
+    process and reads the variable at every run)."""
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path / "runs"))
+    return tmp_path / "runs"
 
 
 def generations(states):
@@ -123,6 +134,16 @@ def test_explore_to_trained_cartpole(page, live_app, console_errors, shot, tmp_p
     assert list(ctrl.motor) == ["AVA", "AVB"]
     assert evaluate(ctrl, episodes=20, seed=0).mean == 500.0  # gymnasium's own env
     print("screenshot:", shot("trained"))
+    # the session keeps the trained controller for the Circuit page's ncps download, which
+    # says why ncps cannot hold this one (tap withdrawal has gap junctions)
+    stored = page.evaluate("JSON.parse(window.sessionStorage.getItem('store-controller'))")
+    assert Controller.from_dict(stored).to_dict() == ctrl.to_dict()
+    page.click("#app-nav-circuit")
+    trained = page.locator("#circuit-ncps-choice input[value='trained']")
+    expect(trained).to_be_enabled()
+    trained.check()
+    page.click("#circuit-dl-ncps")
+    expect(page.locator("#circuit-dl-msg")).to_contain_text("gap junctions")
     assert console_errors == []
 
 
@@ -237,3 +258,105 @@ def test_upload_controller(page, live_app, console_errors, cartpole_controller):
     expect(title).to_contain_text(f"return {ev.returns[0]:.1f}")
     assert np.isfinite(ev.mean)
     assert console_errors == []
+
+
+def _generation(page):
+    m = GENERATION.search(page.inner_text("#train-progress-text"))
+    return int(m.group(1)) if m else -1
+
+
+def test_reload_and_navigation_reattach_to_the_running_job(page, live_app, console_errors):
+    _start_run(page, live_app, "Pendulum-v1", seed=5, seconds=300, evaluations=3)
+    page.wait_for_function(
+        "() => window.__progress.filter(s => /generation [2-9]/.test(s[1])).length > 0",
+        timeout=90_000,
+    )
+    page.reload()
+    # the reloaded page shows the run that goes on, not "Not started." with Train enabled
+    expect(page.locator("#train-progress-text")).to_contain_text("Pendulum-v1, seed 5: generation")
+    expect(page.locator("#train-run")).to_be_disabled()
+    expect(page.locator("#train-cancel")).to_be_enabled()
+    seen = _generation(page)
+    page.wait_for_function(
+        f"() => /generation (\\d+)/.exec(document.querySelector('#train-progress-text')"
+        f".textContent)[1] > {seen}",
+        timeout=90_000,
+    )  # its progress goes on on the reloaded page
+    page.click("#app-nav-explore")
+    expect(page).to_have_url(re.compile(r"/(\?.*)?$"))
+    page.click("#app-nav-train")
+    expect(page.locator("#train-progress-text")).to_contain_text("Pendulum-v1, seed 5: generation")
+    expect(page.locator("#train-cancel")).to_be_enabled()
+    page.click("#train-cancel")
+    expect(page.locator("#train-msg")).to_contain_text("Cancelling")
+    expect(page.locator("#train-progress-text")).to_contain_text("done: cancelled", timeout=90_000)
+    last = _generation(page)
+    assert last < 100, "the run did not stop when cancelled"
+    expect(page.locator("#train-result-reason")).to_contain_text(
+        f"cancelled: kept the best controller found so far after {last} generations"
+    )
+    expect(page.locator("#train-evaluation")).to_contain_text("In gymnasium's Pendulum-v1: mean")
+    expect(page.locator("#train-evaluation")).to_contain_text("held out: fresh start states")
+    expect(page.locator("#train-result-reason")).to_contain_text("held-out score")
+    expect(page.locator("#train-run")).to_be_enabled()
+    expect(page.locator("#train-cancel")).to_be_disabled()
+    expect(page.locator("#train-download-btn")).to_be_enabled()
+    page.reload()  # a finished run stays on the page
+    expect(page.locator("#train-progress-text")).to_contain_text("done: cancelled")
+    expect(page.locator("#train-result-reason")).to_contain_text(f"after {last} generations")
+    assert console_errors == []
+
+
+BAD_BUDGETS = [
+    ("train-seconds", "5000", "Seconds: must be from 1 to 3600 (got 5000)"),
+    ("train-seconds", "0.5", "Seconds: must be from 1 to 3600 (got 0.5)"),
+    ("train-generations", "0", "Generations: must be a whole number from 1 to 100000 (got 0)"),
+    ("train-episodes", "1000", "Episodes / candidate: must be a whole number from 1 to 100 "
+     "(got 1000)"),
+    ("train-seed", "-1", "Seed: must be a whole number from 0 to 2147483647 (got -1)"),
+    ("train-eval-episodes", "2.5", "Evaluation episodes: must be a whole number, not 2.5"),
+]  # fmt: skip
+
+
+def test_bad_budget_values_say_what_is_allowed(page, live_app, console_errors):
+    page.goto(f"{live_app}/train")
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    for field, bad, message in BAD_BUDGETS:
+        good = page.input_value(f"#{field}")
+        fill(page, field, bad)
+        expect(page.locator(f"#{field}-error")).to_have_text(message)
+        page.click("#train-run")
+        expect(page.locator("#train-msg")).to_have_text(message)
+        fill(page, field, good)
+        expect(page.locator(f"#{field}-error")).to_have_text("")
+    # Pendulum has no stop-at score: the field is empty, and nothing is logged
+    choose(page, "train-env", "Pendulum-v1")
+    expect(page.locator("#train-io-text")).to_contain_text("torque in [-2, 2]")
+    expect(page.locator("#train-target")).to_have_value("")
+    expect(page.locator("#train-target-error")).to_have_text("")
+    page.wait_for_timeout(500)
+    assert console_errors == []
+
+
+STYLE = """
+(sel) => { const s = getComputedStyle(document.querySelector(sel));
+           return [s.opacity, s.cursor, s.borderColor, s.color]; }
+"""
+
+
+def test_disabled_buttons_look_and_hover_differently(page, live_app):
+    page.goto(f"{live_app}/train")
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    expect(page.locator("#train-cancel")).to_be_disabled()
+    expect(page.locator("#train-download-btn")).to_be_disabled()
+    disabled = page.evaluate(STYLE, "#train-cancel")
+    assert disabled[:2] == ["0.45", "not-allowed"], disabled
+    assert page.evaluate(STYLE, "#train-download-btn") == disabled
+    page.hover("#train-cancel")
+    assert page.evaluate(STYLE, "#train-cancel") == disabled  # no hover change
+    enabled = page.evaluate(STYLE, "#train-run")
+    assert enabled[:2] == ["1", "pointer"], enabled
+    page.goto(f"{live_app}/circuit")
+    button = page.locator("#circuit-from-selection")
+    expect(button).to_be_disabled()  # nothing selected on the Explore page
+    assert page.evaluate(STYLE, "#circuit-from-selection")[:2] == ["0.45", "not-allowed"]

@@ -265,6 +265,18 @@ def layout(**_query):
                         for fmt, (label, _) in cs.EXPORTS.items()
                     ]
                 ),
+                ui.label(
+                    "ncps config",
+                    dcc.RadioItems(
+                        id="circuit-ncps-choice",
+                        value="wiring",
+                        inline=True,
+                        options=[
+                            {"label": f" {text} ", "value": key}
+                            for key, text in cs.NCPS_CHOICES.items()
+                        ],
+                    ),
+                ),
                 ui.status("circuit-dl-msg"),
                 dcc.Download(id="circuit-download"),
                 html.Div(
@@ -553,20 +565,37 @@ def register_callbacks(app) -> None:
             message=Output("circuit-dl-msg", "children"),
         ),
         inputs=dict(clicks={fmt: Input(f"circuit-dl-{fmt}", "n_clicks") for fmt in cs.EXPORTS}),
-        state=dict(state=State("circuit-state", "data")),
+        state=dict(
+            state=State("circuit-state", "data"),
+            ncps_choice=State("circuit-ncps-choice", "value"),
+            controller=State("store-controller", "data"),
+        ),
         prevent_initial_call=True,
     )
-    def download(clicks, state):
+    def download(clicks, state, ncps_choice, controller):
         trigger = ctx.triggered_id
         if not trigger or not any(clicks.values()):
             return dict(data=no_update, message="")
         fmt = trigger.removeprefix("circuit-dl-")
         try:
+            if fmt == "ncps" and ncps_choice == "trained":
+                return dict(data=cs.ncps_trained_file(controller), message="")
             circuit = cs.build_circuit(state)
             data = cs.export_file(circuit, fmt, state["start"].get("preset"))
             return dict(data=data, message="")
         except WormlabError as err:
             return dict(data=no_update, message=ui.error(f"{cs.EXPORTS[fmt][0]}: {err}"))
+
+    @app.callback(
+        Output("circuit-ncps-choice", "options"),
+        Input("store-controller", "data"),
+    )
+    def ncps_choices(controller):
+        """The ncps choice "with trained parameters" only with a trained controller."""
+        return [
+            {"label": f" {text} ", "value": key, "disabled": key == "trained" and not controller}
+            for key, text in cs.NCPS_CHOICES.items()
+        ]
 
     @app.callback(
         Output("circuit-dataset", "value"),

@@ -8,12 +8,21 @@ live learning curve and a Cancel button; the result is replayed in gymnasium's o
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
 is evaluated and animated the same way.
 
+A run belongs to the browser tab, not to the page load: it is recorded on disk
+(:mod:`webapp.runs`: its configuration, checkpoint after every generation, state and
+result) and the tab keeps its run id (``train-job``, session storage). After a reload, a
+visit to another page or a server restart, a poll (``train-poll``) shows the run from its
+record: its progress with Cancel while it runs, its result once done, "Resume" when its
+process stopped without finishing (the trainer continues from the checkpoint to the same
+result as an uninterrupted run), or why it cannot go on, with the buttons reset.
+
 This module holds the layout and the callbacks. The training job (the fresh worker process,
 the stop-file protocol behind Cancel, the configuration, the io maps and the controller
 helpers) is in :mod:`webapp.training`, whose notes say how a run is wired.
 """
 
 import json
+import os
 import uuid
 
 import dash_cytoscape as cyto
@@ -22,7 +31,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WormlabError
 from webapp import components as ui
-from webapp import training
+from webapp import runs, training
 from webapp.figures.control import (
     ANIMATED_ENVS,
     circuit_elements,
@@ -37,8 +46,8 @@ from webapp.training import (
     CIRCUIT_PRESETS,
     DEFAULT_TARGETS,
     ENVS,
-    MAX_EVAL_EPISODES,
     OBS_LABELS,
+    REASONS,
     check_result,
     circuit_choice,
     controller_from_upload,
@@ -46,7 +55,8 @@ from webapp.training import (
     describe_io,
     eval_episodes_field,
     make_controller,
-    progress_state,
+    page_result,
+    progress_view,
     run_evaluation,
     run_training,
     seed_field,
@@ -61,6 +71,26 @@ ORDER = 3
 
 
 # ------------------------------------------------------------------------ layout
+#: The budget fields' ids (``train-<key>``, webapp.training.BUDGET_FIELDS keys) and defaults.
+_BUDGET_DEFAULTS = {"seconds": 60, "generations": 300, "target": 500, "episodes": 8, "seed": 0,
+                    "eval_episodes": 20}  # fmt: skip
+
+
+def _budget_id(key: str) -> str:
+    return "train-" + key.replace("_", "-")
+
+
+def _budget_field(key, value):
+    """A budget field: a text input (parsed on the server: a number input reports None for
+    a value outside its range, so its message could not name the value) with its error line
+    under it."""
+    label = training.BUDGET_FIELDS[key][0]
+    box = dcc.Input(id=_budget_id(key), type="text", inputMode="decimal", value=value,
+                    style={"width": "110px" if key == "target" else "90px"})  # fmt: skip
+    return html.Div(
+        [ui.label(label, box), ui.field_error(_budget_id(key) + "-error")],
+        style={"display": "inline-block", "verticalAlign": "top", "maxWidth": "230px"},
+    )
 
 
 def layout(**_query):
@@ -145,16 +175,16 @@ def layout(**_query):
     )
     budget = ui.card(
         "2. Budget",
-        ui.label("Seconds", ui.number("train-seconds", 60, 1, 3600)),
-        ui.label("Generations", ui.number("train-generations", 300, 1, 100000)),
-        ui.label("Stop at return", ui.number("train-target", 500, None, None, "any", 110)),
-        ui.label("Episodes / candidate", ui.number("train-episodes", 8, 1, 100)),
-        ui.label("Seed", ui.number("train-seed", 0, 0, 2**31 - 1)),
-        ui.label("Evaluation episodes", ui.number("train-eval-episodes", 20, 1, MAX_EVAL_EPISODES)),
+        *[_budget_field(key, value) for key, value in _BUDGET_DEFAULTS.items()],
         html.Div(
             [
                 ui.button("Train", "train-run", primary=True),
                 ui.button("Cancel", "train-cancel", disabled=True),
+                html.Span(
+                    ui.button("Resume the interrupted run", "train-resume"),
+                    id="train-resume-box",
+                    style={"display": "none"},
+                ),
             ]
         ),
         ui.status("train-msg"),
@@ -211,6 +241,9 @@ def layout(**_query):
         [
             dcc.Store(id="train-session", data=uuid.uuid4().hex),
             dcc.Store(id="train-result", storage_type="session"),
+            # the tab's training run: {"run": run id, "page": the session that started it}
+            dcc.Store(id="train-job", storage_type="session"),
+            dcc.Interval(id="train-poll", interval=1000),
             html.H2("Train", style={"margin": "4px 0 2px 0"}),
             html.P(
                 "Train the circuit as a controller (liquid time-constant neurons wired as in "
@@ -268,7 +301,8 @@ def _result_view(result):
         lines.append(
             html.Div(
                 f"Training {reason} after {result['generations']} generations "
-                f"({result['elapsed']:.1f} s); best validation score {result['score']:.1f}.",
+                f"({result['elapsed']:.1f} s); best validation score {result['score']:.1f}, "
+                f"held-out score {ev['mean']:.1f}.",
                 id="train-result-reason",
             )
         )
@@ -287,7 +321,14 @@ def _result_view(result):
             [
                 html.B(f"In gymnasium's {ev['env_id']}: "),
                 f"mean {ev['mean']:.1f}, min {ev['min']:.1f}, max {ev['max']:.1f} "
-                f"over {ev['episodes']} episodes.",
+                f"over {ev['episodes']} episodes",
+                html.Span(
+                    " (held out: fresh start states that neither training nor the validation "
+                    "that picked the controller saw)."
+                    if result.get("source") == "trained"
+                    else ".",
+                    style={"color": "#495057"},
+                ),
             ],
             id="train-evaluation",
         )
@@ -303,6 +344,57 @@ def _result_view(result):
         fig = empty_figure(f"No animation for {ep['env_id']}.", 360)
     names = [n["name"] for n in ctrl["neurons"]]
     return lines, fig, circuit_elements(ctrl, trained=ctrl), circuit_stylesheet(names), False
+
+
+_HIDDEN, _SHOWN = {"display": "none"}, {"display": "inline"}
+
+
+def _run_view(app, job, session):
+    """The reattach callback's outputs for the tab's run record ``job`` (from the browser:
+    checked here)."""
+    keep = (no_update,) * 9
+    if not job:
+        return (*keep, True)
+    try:
+        folder = runs.run_folder(job.get("run") if isinstance(job, dict) else None)
+    except ControllerError as err:
+        return (*keep[:7], ui.error(str(err)), no_update, True)
+    if job.get("page") == session and runs.relay_of(folder) == app_folder(app):
+        # this page's own run, shown by its background callback; polled for a restart
+        return (*keep, runs.run_status(folder)["state"] in ("done", "error"))
+    status = runs.run_status(folder)
+    try:
+        config = runs.run_config(folder)
+    except ControllerError as err:
+        lost = (0, 100, "Not resumable.", learning_curve_figure([]), False, True, _HIDDEN)
+        return (*lost, ui.error(f"The tab's last run cannot be shown: {err}"), no_update, True)
+    history, state = status["history"], status["state"]
+    curve = learning_curve_figure(history, config["target"])
+    if state == "running":
+        note = "" if history and not status["phase"].startswith("evaluating") else status["phase"]
+        bar = progress_view(config, history, note)
+        return (*bar, curve, True, False, _HIDDEN, no_update, no_update, False)
+    if state == "done":
+        out = status["result"]
+        reason = REASONS.get(out["reason"], out["reason"])
+        bar = progress_view(config, out["history"], f"done: {reason}",
+                            done=out["reason"] != "stopped")  # fmt: skip
+        curve = learning_curve_figure(out["history"], config["target"])
+        return (*bar, curve, False, True, _HIDDEN, ui.info(f"Done: {reason}."),
+                page_result(out), True)  # fmt: skip
+    if state == "interrupted":
+        bar = progress_view(config, history, "interrupted")
+        text = (
+            f"The run stopped at generation {status['generation']} of at most "
+            f"{config['generations']} without finishing (its server or its process stopped). "
+            "Its checkpoint is saved: Resume continues it to the same result as an "
+            "uninterrupted run."
+        )
+        return (*bar, curve, False, True, _SHOWN, ui.info(text), no_update, True)
+    bar = progress_view(config, history, "stopped by an error" if state == "error" else "lost")
+    why = status["text"] if state == "error" else f"it cannot be resumed: {status['text']}"
+    return (*bar, curve, False, True, _HIDDEN, ui.error(f"The run failed: {why}."), no_update,
+            True)  # fmt: skip
 
 
 def register_callbacks(app) -> None:
@@ -423,22 +515,45 @@ def register_callbacks(app) -> None:
             return show_pairs, show_out, "", ui.error(str(err))
         return show_pairs, show_out, text, ""
 
+    budget_keys = list(training.BUDGET_FIELDS)
+
+    @app.callback(
+        [Output(_budget_id(k) + "-error", "children") for k in budget_keys],
+        [Input(_budget_id(k), "value") for k in budget_keys],
+    )
+    def budget_messages(*values):
+        """Each budget field's problem under it, as it is typed."""
+        out = []
+        for key, value in zip(budget_keys, values, strict=True):
+            try:
+                training.budget_field(key, value)
+                out.append("")
+            except WormlabError as err:
+                out.append(str(err))
+        return out
+
     progress_outputs = [
         Output("train-progress", "value"),
         Output("train-progress", "max"),
         Output("train-progress-text", "children"),
         Output("train-curve", "figure"),
+        Output("train-job", "data"),
+    ]
+    # the same four outputs, written again by the end of a job and by the reattach poll
+    progress_again = [
+        Output(o.component_id, o.component_property, allow_duplicate=True)
+        for o in progress_outputs[:4]
     ]
 
     @app.callback(
         Output("train-result", "data"),
         Output("train-msg", "children"),
-        Output("train-progress", "value", allow_duplicate=True),
-        Output("train-progress", "max", allow_duplicate=True),
-        Output("train-progress-text", "children", allow_duplicate=True),
-        Output("train-curve", "figure", allow_duplicate=True),
+        *progress_again,
+        Output("store-controller", "data", allow_duplicate=True),
         Input("train-run", "n_clicks"),
+        Input("train-resume", "n_clicks"),
         State("train-session", "data"),
+        State("train-job", "data"),
         State("train-circuit", "value"),
         State("store-circuit", "data"),
         State("store-dataset", "data"),
@@ -449,57 +564,59 @@ def register_callbacks(app) -> None:
         State("train-output-map", "value"),
         State("train-out-a", "value"),
         State("train-out-b", "value"),
-        State("train-seconds", "value"),
-        State("train-generations", "value"),
-        State("train-target", "value"),
-        State("train-episodes", "value"),
-        State("train-seed", "value"),
-        State("train-eval-episodes", "value"),
+        *[State(_budget_id(k), "value") for k in budget_keys],
         background=True,
         progress=progress_outputs,
         running=[
             (Output("train-run", "disabled"), True, False),
             (Output("train-cancel", "disabled"), False, True),
             (Output("train-upload", "disabled"), True, False),
+            (Output("train-resume-box", "style"), {"display": "none"}, {"display": "none"}),
         ],
         interval=300,
         prevent_initial_call=True,
     )
-    def train_job(set_progress, n_clicks, session, choice, store_circuit, dataset, env_id,
-                  input_map, pair_values, pair_ids, output_map, out_a, out_b, seconds,
-                  generations, target, episodes, seed, eval_episodes):  # fmt: skip
-        nothing = (no_update,) * 4
+    def train_job(set_progress, n_clicks, n_resume, session, job, choice, store_circuit,
+                  dataset, env_id, input_map, pair_values, pair_ids, output_map, out_a, out_b,
+                  *budget):  # fmt: skip
+        nothing = (no_update,) * 5  # progress outputs and store-controller
+        resume = ctx.triggered_id == "train-resume"
         try:
-            run_id = job_id(session, n_clicks)
-            config = training_config(
-                {
-                    "circuit": choice, "store_circuit": store_circuit, "dataset": dataset,
-                    "env": env_id, "seconds": seconds, "generations": generations,
-                    "target": target, "episodes": episodes, "seed": seed,
-                    "eval_episodes": eval_episodes,
-                    "io": _io_from_fields(input_map, pair_values, pair_ids, output_map,
-                                          out_a, out_b),
-                }
-            )  # fmt: skip
+            if resume:  # the interrupted run of this tab, as recorded on disk
+                run_id = (job or {}).get("run") if isinstance(job, dict) else None
+                folder = runs.run_folder(run_id)
+                state = runs.run_status(folder)
+                if state["state"] != "interrupted":
+                    raise ControllerError(
+                        f"Resume: the run is {state['state']}, not interrupted"
+                        + (f" ({state['text']})" if state["text"] else "")
+                    )
+                config = runs.run_config(folder)
+                job_id(session, 0)  # this page has a valid session
+            else:
+                run_id = job_id(session, n_clicks)
+                config = training_config(
+                    {
+                        "circuit": choice, "store_circuit": store_circuit, "dataset": dataset,
+                        "env": env_id, "io": _io_from_fields(input_map, pair_values, pair_ids,
+                                                             output_map, out_a, out_b),
+                        **dict(zip(budget_keys, budget, strict=True)),
+                    }
+                )  # fmt: skip
+                folder = runs.run_folder(run_id)
+            runs.record_start(folder, config)
+            runs.record_owner(folder)
+            runs.record_relay(folder, app_folder(app))
         except WormlabError as err:
             return (no_update, ui.error(str(err)), *nothing)
         stop_file = stop_path(app_folder(app), run_id)
-        history = []
-        state = {"note": "starting the trainer"}
+        record = {"run": run_id, "page": session}
+        history = list(runs.run_status(folder)["history"]) if resume else []
+        state = {"note": "resuming from the checkpoint" if resume else "starting the trainer"}
 
         def show(note="", done=False):
-            last = history[-1] if history else {"generation": 0, "best": 0.0, "mean": 0.0,
-                                                "elapsed": 0.0}  # fmt: skip
-            value, vmax, text = progress_state(
-                config["env_id"], config["seed"], last["generation"], config["generations"],
-                config["seconds"], last["best"], last["mean"], last["elapsed"], note,
-            )  # fmt: skip
-            return (
-                (vmax if done else value),
-                vmax,
-                text,
-                learning_curve_figure(history, config["target"]),
-            )
+            return (*progress_view(config, history, note, done),
+                    learning_curve_figure(history, config["target"]))  # fmt: skip
 
         def on_progress(msg):
             if msg["kind"] == "progress":
@@ -507,55 +624,67 @@ def register_callbacks(app) -> None:
                 state["note"] = ""
             else:
                 state["note"] = msg["text"]
-            set_progress(show(state["note"]))
+            set_progress((*show(state["note"]), record))
 
-        set_progress(show(state["note"]))
+        set_progress((*show(state["note"]), record))
         try:
-            out = run_training(config, on_progress, stop_file)
+            out = run_training(config, on_progress, stop_file, folder, resume=resume)
         except Exception as err:  # noqa: BLE001 - shown by the field, never as a traceback
             out = {"kind": "error", "text": f"training could not run: {err}"}
         finally:
             clear_stop(stop_file)
         if out["kind"] == "error":
             final = show("stopped by an error")
-            return (no_update, ui.error(out["text"]), *final)
+            return (no_update, ui.error(out["text"]), *final, no_update)
         history = out["history"]
-        reason = {
-            "target": "target reached",
-            "stopped": "cancelled",
-            "time": "time budget used",
-            "generations": "generation budget used",
-        }.get(out["reason"], out["reason"])
+        reason = REASONS.get(out["reason"], out["reason"])
         # a finished run fills the bar; a cancelled one shows how far it got
         final = show(f"done: {reason}", done=out["reason"] != "stopped")
-        result = {
-            "source": "trained",
-            "controller": out["controller"],
-            "score": out["score"],
-            "generations": out["generations"],
-            "elapsed": out["elapsed"],
-            "reason": out["reason"],
-            "history": history,
-            "evaluation": out["evaluation"],
-            "episode": out["episode"],
-        }
-        return (result, ui.info(f"Done: {reason}."), *final)
+        return (page_result(out), ui.info(f"Done: {reason}."), *final, out["controller"])
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
         Input("train-cancel", "n_clicks"),
         State("train-session", "data"),
         State("train-run", "n_clicks"),
+        State("train-job", "data"),
         prevent_initial_call=True,
     )
-    def cancel(n_cancel, session, n_run):
+    def cancel(n_cancel, session, n_run, job):
         if not n_cancel:
             return no_update
         try:
-            request_stop(stop_path(app_folder(app), job_id(session, n_run)))
+            run_id = job.get("run") if isinstance(job, dict) else job_id(session, n_run)
+            try:
+                request_stop(stop_path(app_folder(app), run_id))
+            except ControllerError:
+                # not relayed by this server: a run started before it restarted still runs?
+                folder = runs.run_folder(run_id)
+                if runs.run_status(folder)["state"] != "running":
+                    raise
+                request_stop(os.path.join(folder, "stop"))
         except ControllerError as err:
             return ui.error(str(err))
         return "Cancelling: the trainer stops after this generation and keeps its best."
+
+    @app.callback(
+        *progress_again,
+        Output("train-run", "disabled", allow_duplicate=True),
+        Output("train-cancel", "disabled", allow_duplicate=True),
+        Output("train-resume-box", "style", allow_duplicate=True),
+        Output("train-msg", "children", allow_duplicate=True),
+        Output("train-result", "data", allow_duplicate=True),
+        Output("train-poll", "disabled"),
+        Input("train-poll", "n_intervals"),
+        Input("train-job", "data"),
+        State("train-session", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def reattach(_n, job, session):
+        """The tab's run as recorded on disk: shown (progress, Cancel, result, Resume) when
+        this page did not start it here (a reload, another page and back, a server
+        restart); this server's own background callback shows its own page's runs."""
+        return _run_view(app, job, session)
 
     @app.callback(
         Output("train-result", "data", allow_duplicate=True),
