@@ -30,13 +30,19 @@ def generous_expect():
     expect.set_options(timeout=5_000)
 
 
-def test_amplitude_sweep_of_plm_runs_in_background_and_downloads(page, live_app, console_errors):
-    page.goto(live_app + "/simulate")
+def open_plm_screen(page, url, duration):
+    """The Simulate page with the PLM preset run, its duration set to ``duration`` (s) and
+    the Screen panel open."""
+    page.goto(url + "/simulate")
     preset = json.dumps({"name": "plm", "type": "simulate-preset"}, separators=(",", ":"))
     page.click(f"[id='{preset}']")
     expect(page.locator("#simulate-status")).to_contain_text("280 neurons", timeout=120_000)
-    page.fill("#simulate-duration", "3")
+    page.fill("#simulate-duration", duration)
     page.click("#simulate-screen summary")
+
+
+def test_amplitude_sweep_of_plm_runs_in_background_and_downloads(page, live_app, console_errors):
+    open_plm_screen(page, live_app, "3")
     page.locator("#simulate-screen-kind input[value='amplitude']").check()
     page.fill("#simulate-screen-from", "1000")
     page.fill("#simulate-screen-to", "3000")
@@ -73,12 +79,7 @@ RANKING_DATA = """() => {
 
 
 def test_class_lesion_screen_of_plm_ranks_ablations(page, live_app, console_errors):
-    page.goto(live_app + "/simulate")
-    preset = json.dumps({"name": "plm", "type": "simulate-preset"}, separators=(",", ":"))
-    page.click(f"[id='{preset}']")
-    expect(page.locator("#simulate-status")).to_contain_text("280 neurons", timeout=120_000)
-    page.fill("#simulate-duration", "1.5")
-    page.click("#simulate-screen summary")
+    open_plm_screen(page, live_app, "1.5")
     page.locator("#simulate-screen-kind input[value='class']").check()
     page.click("#simulate-screen-run")
     handle = page.wait_for_function(RANKING_DATA, timeout=240_000, polling=500)
