@@ -220,8 +220,8 @@ def parse_json(data, what: str = "the file", max_bytes=MAX_BYTES):
         )
     try:
         return json.loads(text, parse_float=_parse_float, parse_constant=_parse_constant)
-    except WiringFormatError:
-        raise
+    except WiringFormatError as err:  # a number the parser hooks refused: name the file
+        raise WiringFormatError(f"{what}: {err}") from None
     except json.JSONDecodeError as err:
         raise WiringFormatError(
             f"{what} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 
 import numpy as np
 
+from connectome import limits
 from connectome.errors import ControllerError, SimulationError, WormlabError
 from connectome.neurons import as_name_list
 from sim import sweep_cli
@@ -137,8 +139,10 @@ def default_record_every(duration, dt) -> int:
     >>> default_record_every(10.0, 1e-4), default_record_every(0.1, 1e-4)
     (20, 1)
     """
-    steps = max(1, int(round(float(duration) / float(dt))))
-    return max(1, steps // RECORDS_BY_DEFAULT)
+    steps = float(duration) / float(dt)
+    if not math.isfinite(steps) or steps > limits.MAX_STEPS:
+        return 1  # simulate() refuses such a run with the bound's message
+    return max(1, int(round(steps)) // RECORDS_BY_DEFAULT)
 
 
 def _cmd_run(args):
@@ -327,7 +331,6 @@ def _load_circuit(args):
 
 
 def _cmd_train(args) -> int:
-    from connectome import limits
     from sim.control import load_controller
     from sim.envs import env_info
     from sim.evaluation import evaluate

@@ -216,7 +216,8 @@ class Controller:
         self.gaps = tuple(dict(g) for g in gaps)
         self.env = env
         self.dataset = str(dataset)
-        self.ranges = as_ranges(ranges)
+        self._signed = () if self.core == "ltc" else ("w",)  # weights, not conductances
+        self.ranges = as_ranges(ranges, signed=self._signed)
         self.dt = limits.check_float(dt, "dt", limits.MIN_DT, limits.MAX_DT, ControllerError)
         self.unfolds = limits.check_int(unfolds, "unfolds", 1, limits.MAX_UNFOLDS, ControllerError)
         self.provenance = dict(provenance or {})
@@ -257,7 +258,9 @@ class Controller:
         if not np.all(np.isfinite(theta)):
             raise ControllerError("controller parameters must be finite")
         for b, group in enumerate(self.group_names):
-            check_values(group, theta[self.offsets[b] : self.offsets[b + 1]])
+            check_values(
+                group, theta[self.offsets[b] : self.offsets[b + 1]], signed=group in self._signed
+            )
         theta.setflags(write=False)
         self.theta = theta
         self._gw = self.gap_weights(theta[None, :])[0]

@@ -27,7 +27,7 @@ GROUPS = ("w", "mu", "sigma", "gap", "cm", "gleak", "vleak", "in_w", "in_b", "ou
 NON_NEGATIVE = ("w", "gap", "cm", "gleak")
 
 
-def check_values(group, values, where="controller parameter"):
+def check_values(group, values, where="controller parameter", signed=False):
     """Refuse values of a parameter group that are not physical: not finite, beyond
     ``MAX_ABS_PARAMETER``, or negative for :data:`NON_NEGATIVE` groups.
 
@@ -43,7 +43,7 @@ def check_values(group, values, where="controller parameter"):
     """
     v = np.asarray(values, np.float64).ravel()
     big = limits.MAX_ABS_PARAMETER
-    if group in NON_NEGATIVE:
+    if group in NON_NEGATIVE and not signed:
         bad, allowed = ~((v >= 0) & (v <= big)), f"[0, {big:g}]"
     else:
         bad, allowed = ~(np.abs(v) <= big), f"[{-big:g}, {big:g}]"
@@ -122,9 +122,10 @@ DEFAULT_RANGES = MappingProxyType(
 )
 
 
-def as_ranges(ranges) -> dict:
+def as_ranges(ranges, signed=()) -> dict:
     """:data:`DEFAULT_RANGES` with the overrides ``ranges`` (group -> ParamRange or
-    ``[lo, hi, 'log'|'lin']``) applied.
+    ``[lo, hi, 'log'|'lin']``) applied; groups in ``signed`` may be negative (the weights of
+    the linear and MLP cores, which are not conductances).
 
     Raises
     ------
@@ -140,6 +141,6 @@ def as_ranges(ranges) -> dict:
                 f"unknown parameter group {limits.shorten(key)}; known: {', '.join(out)}"
             )
         r = ParamRange.from_json(value)
-        check_values(key, [r.lo, r.hi], where="range bound of")
+        check_values(key, [r.lo, r.hi], where="range bound of", signed=key in signed)
         out[key] = r
     return out
