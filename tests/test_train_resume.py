@@ -30,7 +30,7 @@ FIELDS = {
     "train-env.value": "CartPole-v1", "train-input-map.value": "dense",
     "train-output-map.value": "difference", "train-out-a.value": "AVB",
     "train-out-b.value": "AVA", "train-seconds.value": "3600",
-    "train-generations.value": "40", "train-target.value": "", "train-episodes.value": "6",
+    "train-generations.value": "40", "train-target.value": "", "train-episodes.value": "30",
     "train-seed.value": "7", "train-eval-episodes.value": "5",
 }  # fmt: skip
 
