@@ -83,9 +83,7 @@ from numba import njit
 from connectome import limits
 from connectome.errors import ControllerError
 from sim import lanekeeping
-from sim.libm import fma32 as _fma32
-from sim.libm import pow32 as _pow32
-from sim.libm import pow64 as _pow64
+from sim.libm import fma32, pow32, pow64
 
 __all__ = [
     "ENV_IDS",
@@ -621,20 +619,20 @@ def _numpy_trig_f32(x, want_cos):
         return x
     if abs(x) > (_TRIG_COS_RANGE if want_cos else _TRIG_SIN_RANGE):
         return np.float32(math.cos(x)) if want_cos else np.float32(math.sin(x))
-    quadrant = _fma32(x, _TRIG_2_OVER_PI, _TRIG_RINT_MAGIC) - _TRIG_RINT_MAGIC
-    r = _fma32(quadrant, _TRIG_PIO2[0], x)
-    r = _fma32(quadrant, _TRIG_PIO2[1], r)
-    r = _fma32(quadrant, _TRIG_PIO2[2], r)
+    quadrant = fma32(x, _TRIG_2_OVER_PI, _TRIG_RINT_MAGIC) - _TRIG_RINT_MAGIC
+    r = fma32(quadrant, _TRIG_PIO2[0], x)
+    r = fma32(quadrant, _TRIG_PIO2[1], r)
+    r = fma32(quadrant, _TRIG_PIO2[2], r)
     r2 = r * r
-    c = _fma32(_TRIG_COS[0], r2, _TRIG_COS[1])
-    c = _fma32(c, r2, _TRIG_COS[2])
-    c = _fma32(c, r2, np.float32(-0.5))
-    c = _fma32(c, r2, np.float32(1.0))
-    s = _fma32(_TRIG_SIN[0], r2, _TRIG_SIN[1])
-    s = _fma32(s, r2, _TRIG_SIN[2])
-    s = _fma32(s, r2, _TRIG_SIN[3])
-    s = _fma32(s, r2, np.float32(0.0))
-    s = _fma32(s, r, r)
+    c = fma32(_TRIG_COS[0], r2, _TRIG_COS[1])
+    c = fma32(c, r2, _TRIG_COS[2])
+    c = fma32(c, r2, np.float32(-0.5))
+    c = fma32(c, r2, np.float32(1.0))
+    s = fma32(_TRIG_SIN[0], r2, _TRIG_SIN[1])
+    s = fma32(s, r2, _TRIG_SIN[2])
+    s = fma32(s, r2, _TRIG_SIN[3])
+    s = fma32(s, r2, np.float32(0.0))
+    s = fma32(s, r, r)
     k = np.int32(quadrant) + (1 if want_cos else 0)
     out = s if (k & 1) == 0 else c
     if (k & 2) == 2:
@@ -740,7 +738,7 @@ def _mountain_car_step(state, action):
     state[2] = 0.0
     base = _MC_GOAL_REWARD if terminated else 0.0
     a64 = np.float64(a)
-    return base - _pow64(a64, 2.0) * 0.1, terminated
+    return base - pow64(a64, 2.0) * 0.1, terminated
 
 
 # ------------------------------------------------------------------ Pendulum
@@ -763,8 +761,8 @@ def _pendulum_step(state, action):
     elif u > np.float32(_PD_MAX_TORQUE):
         u = np.float32(_PD_MAX_TORQUE)
     wrapped = ((th + math.pi) % (2 * math.pi)) - math.pi
-    effort = np.float32(0.001) * _pow32(u, np.float32(2.0))
-    costs = _pow64(wrapped, 2.0) + 0.1 * _pow64(thdot, 2.0) + np.float64(effort)
+    effort = np.float32(0.001) * pow32(u, np.float32(2.0))
+    costs = pow64(wrapped, 2.0) + 0.1 * pow64(thdot, 2.0) + np.float64(effort)
     accel = _PD_GRAVITY_GAIN * math.sin(th) + np.float64(np.float32(_PD_TORQUE_GAIN) * u)
     newthdot = thdot + accel * _PD_DT
     if newthdot < -_PD_MAX_SPEED:  # np.clip: NaN passes through
@@ -811,13 +809,13 @@ def _acrobot_derivs(theta1, theta2, dtheta1, dtheta2, torque):
     d2 = _AC_M2 * (_AC_D2_A + _AC_D2_B * cos2) + _AC_I2
     phi2 = _AC_PHI2 * math.cos(theta1 + theta2 - math.pi / 2.0)
     phi1 = (
-        _AC_PHI1_A * _pow64(dtheta2, 2.0) * sin2
+        _AC_PHI1_A * pow64(dtheta2, 2.0) * sin2
         - _AC_PHI1_B * dtheta2 * dtheta1 * sin2
         + _AC_PHI1_C * math.cos(theta1 - math.pi / 2)
         + phi2
     )
-    num = torque + d2 / d1 * phi1 - _AC_DD2_A * _pow64(dtheta1, 2.0) * sin2 - phi2
-    ddtheta2 = num / (_AC_DD2_DEN - _pow64(d2, 2.0) / d1)
+    num = torque + d2 / d1 * phi1 - _AC_DD2_A * pow64(dtheta1, 2.0) * sin2 - phi2
+    ddtheta2 = num / (_AC_DD2_DEN - pow64(d2, 2.0) / d1)
     ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
     return dtheta1, dtheta2, ddtheta1, ddtheta2
 
