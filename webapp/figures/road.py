@@ -124,9 +124,13 @@ def road_figure(episode: dict, frame_ms: int = 60, title: str = "") -> go.Figure
     """
     states, rewards, lateral = _episode_arrays(episode)
     xs, ys = states[:, 0], states[:, 1]
+    # the view: the car's path and, whatever it did, the start lane and where the sine lane
+    # begins (a car that circles on the start lane is seen on its road)
+    start = lanekeeping.road()["straight"]
+    (x0, y0), (x1, y1) = start["start"], start["end"]
     margin = 15.0  # m
-    xr = (float(xs.min()) - margin, float(xs.max()) + margin)
-    yr = (min(float(ys.min()), -10.0) - margin, max(float(ys.max()), 10.0) + margin)
+    xr = (min(float(xs.min()), x0) - margin, max(float(xs.max()), x1 + 40) + margin)
+    yr = (min(float(ys.min()), y1, -10.0) - margin, max(float(ys.max()), y0) + margin)
     static = _road_traces(*xr)
     ret = np.concatenate([[0.0], np.cumsum(rewards)])
 
@@ -203,7 +207,8 @@ def lateral_error_figure(episode: dict, title: str = "") -> go.Figure:
     half = lanekeeping.road()["sine"]["width"] / 2
     steps = np.arange(lateral.shape[0])
     fig = go.Figure()
-    fig.add_scatter(x=steps, y=lateral, mode="lines", name="lateral offset",
+    # plain lists: the browser gets the floats as JSON numbers, not base64-packed arrays
+    fig.add_scatter(x=steps.tolist(), y=lateral.tolist(), mode="lines", name="lateral offset",
                     line={"color": _CAR, "width": 2},
                     hovertemplate="step %{x}: %{y:+.2f} m<extra></extra>")  # fmt: skip
     for y in (-half, half):
