@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim import lanekeeping
+from webapp.figures.control import animation_controls
 
 __all__ = ["CAR_LENGTH", "CAR_WIDTH", "road_figure", "lateral_error_figure",
            "circuit_comparison_figure"]  # fmt: skip
@@ -70,6 +71,18 @@ def _road_traces(x_lo, x_hi):
         traces.append(go.Scatter(x=xs, y=_sine(sine, xs, side), name="sine lane edge", **edge))
     traces.append(go.Scatter(x=xs, y=_sine(sine, xs, 0), name="sine lane centre", **centre))
     return traces
+
+
+def _layout(title, height, background, margin):
+    """The layout both figures share: title (if any), height, no legend, background, margins
+    (``margin`` without its top, which the title sets)."""
+    return {
+        "title": {"text": title, "x": 0.02, "font": {"size": 13}} if title else None,
+        "height": height,
+        "showlegend": False,
+        "plot_bgcolor": background,
+        "margin": {**margin, "t": 36 if title else 10},
+    }
 
 
 def _car(x, y, heading):
@@ -155,33 +168,12 @@ def road_figure(episode: dict, frame_ms: int = 60, title: str = "") -> go.Figure
     fig = go.Figure(data=[*static, *first])
     idx = list(range(len(static), len(static) + len(first)))
     fig.frames = [go.Frame(data=moving(t), traces=idx, name=str(t)) for t in picks]
-    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
-    play = {"frame": {"duration": int(frame_ms), "redraw": False}, "fromcurrent": True,
-            "transition": {"duration": 0}, "mode": "immediate"}  # fmt: skip
     fig.update_layout(
-        title={"text": title, "x": 0.02, "font": {"size": 13}} if title else None,
-        height=360,
-        showlegend=False,
-        plot_bgcolor="#f1f3f5",
-        margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+        **_layout(title, 360, "#f1f3f5", {"l": 10, "r": 10, "b": 10}),
         xaxis={"range": list(xr), "visible": False, "fixedrange": True},
         yaxis={"range": list(yr), "visible": False, "scaleanchor": "x", "scaleratio": 1,
                "fixedrange": True},
-        updatemenus=[{
-            "type": "buttons", "direction": "left", "x": 0.0, "y": -0.02, "xanchor": "left",
-            "yanchor": "top", "pad": {"t": 4, "r": 6},
-            "buttons": [
-                {"label": "\u25b6 Play", "method": "animate", "args": [None, play]},
-                {"label": "\u275a\u275a Pause", "method": "animate", "args": [[None], still]},
-            ],
-        }],
-        sliders=[{
-            "active": 0, "x": 0.3, "len": 0.7, "y": -0.02, "yanchor": "top", "pad": {"t": 4},
-            "ticklen": 0, "minorticklen": 0, "font": {"color": "rgba(0,0,0,0)"},
-            "currentvalue": {"visible": False},
-            "steps": [{"label": str(t), "method": "animate", "args": [[str(t)], still]}
-                      for t in picks],
-        }],
+        **animation_controls(picks, frame_ms),
     )  # fmt: skip
     return fig
 
@@ -215,11 +207,7 @@ def lateral_error_figure(episode: dict, title: str = "") -> go.Figure:
         fig.add_hline(y=y, line_dash="dot", line_color=_ROAD)
     fig.add_hline(y=0.0, line_color=_CENTRE)
     fig.update_layout(
-        title={"text": title, "x": 0.02, "font": {"size": 13}} if title else None,
-        height=220,
-        showlegend=False,
-        plot_bgcolor="white",
-        margin={"l": 55, "r": 10, "t": 34 if title else 10, "b": 40},
+        **_layout(title, 220, "white", {"l": 55, "r": 10, "b": 40}),
         xaxis_title="step (10 per second)",
         yaxis_title="lateral offset (m)",
     )
