@@ -8,6 +8,13 @@ live learning curve and a Cancel button; the result is replayed in gymnasium's o
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
 is evaluated and animated the same way.
 
+Lane keeping (highway-env's ``lane-keeping-v0``, trained in its numba port) starts from the
+klinotaxis preset; its result is replayed in highway-env where it is installed (else the page
+says so and shows the port's score), the car is animated on its road from the port's rollout
+(:mod:`webapp.figures.road`) with its lateral error, and the runs trained in the tab are
+compared (``train-lane-runs``, session storage). Its callbacks are apart from the others
+(``_register_lane_callbacks``).
+
 A run belongs to the browser tab, not to the page load: it is recorded on disk
 (:mod:`webapp.runs`: its configuration, checkpoint after every generation, state and
 result) and the tab keeps its run id (``train-job``, session storage). After a reload, a
@@ -464,8 +471,10 @@ def _register_lane_callbacks(app) -> None:
     def lane_defaults(env_id, choice):
         """Lane keeping: its preset (klinotaxis) unless the Circuit page's circuit is picked,
         and a word on where it is scored."""
+        env_id = env_id if isinstance(env_id, str) else None  # from the browser: checked
         value = DEFAULT_CIRCUITS.get(env_id)
-        value = value if value and choice in CIRCUIT_PRESETS and choice != value else no_update
+        preset = isinstance(choice, str) and choice in CIRCUIT_PRESETS
+        value = value if value and preset and choice != value else no_update
         if env_id != LANE_ENV:
             return value, ""
         where = (
