@@ -357,9 +357,9 @@ def _unknown_messages(dataset: str, level: str, missing) -> list[str]:
             out.append(str(err))
     rest = missing[MAX_SUGGESTED:]
     if rest:
-        out.append(
-            f"{len(rest):,} more unknown names in {dataset}: " + shorten(", ".join(rest), 200)
-        )
+        listed = ", ".join(rest)
+        listed = listed if len(listed) <= 200 else listed[:199] + "…"
+        out.append(f"{len(rest):,} more unknown names in {dataset}: {listed}")
     return out
 
 
