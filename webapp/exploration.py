@@ -29,6 +29,7 @@ from connectome.limits import (
 )
 from connectome.neurons import as_name_list, class_by_name
 from webapp import network
+from webapp.circuit_state import short_list
 from webapp.forms import parse_number
 
 __all__ = [
@@ -357,9 +358,7 @@ def _unknown_messages(dataset: str, level: str, missing) -> list[str]:
             out.append(str(err))
     rest = missing[MAX_SUGGESTED:]
     if rest:
-        listed = ", ".join(rest)
-        listed = listed if len(listed) <= 200 else listed[:199] + "…"
-        out.append(f"{len(rest):,} more unknown names in {dataset}: {listed}")
+        out.append(f"{len(rest):,} more unknown names in {dataset}: {short_list(rest, 20)}")
     return out
 
 

@@ -26,6 +26,7 @@ import connectome
 from connectome.errors import WormlabError
 from connectome.limits import shorten
 from webapp import network
+from webapp.circuit_state import short_list
 from webapp.components import dataset_options
 from webapp.exploration import (
     HEATMAP_KINDS,
@@ -776,7 +777,7 @@ def register_callbacks(app) -> None:
         if missing:
             message += _messages(
                 [
-                    f"Not in {state.dataset}: {shorten(', '.join(missing), 300)}"
+                    f"Not in {state.dataset}: {short_list(missing, 20)}"
                     + (f"; kept {', '.join(kept)}." if kept else "; the selection is empty.")
                 ],
                 "info",
