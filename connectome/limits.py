@@ -24,6 +24,11 @@ MAX_OPERATIONS      1_000      records      of a circuit's history (each one rep
 MAX_WEIGHT          1e6        dataset unit a synapse weight or threshold (heaviest shipped:
                                             401)
 MAX_NAME_CHARS      100        characters   of a value echoed in an error message
+MAX_NAMES           2_000      names        in one list of names (a selection, a path end, an
+                                            ablation): every node of a MAX_NEURONS wiring and
+                                            as many cells; each unknown one costs a fuzzy match
+MAX_SUGGESTED       5          names        unknown names of one list given "did you mean"
+                                            matches (the rest are only listed)
 **queries**
 MAX_HOPS            10         synapses     k of a neighbourhood or expand (Cook 2019's neuron
                                             graph has diameter 6)
@@ -79,6 +84,8 @@ __all__ = [
     "MAX_OPERATIONS",
     "MAX_WEIGHT",
     "MAX_NAME_CHARS",
+    "MAX_NAMES",
+    "MAX_SUGGESTED",
     "MAX_HOPS",
     "MAX_PATH_LENGTH",
     "MAX_PATHS",
@@ -117,6 +124,8 @@ MAX_SYNAPSES = 300_000  # synapses in one wiring
 MAX_OPERATIONS = 1_000  # records in a circuit's history
 MAX_WEIGHT = 1e6  # dataset unit (synapse counts, EM sections)
 MAX_NAME_CHARS = 100  # characters of a name echoed in a message
+MAX_NAMES = 2_000  # names in one list
+MAX_SUGGESTED = 5  # unknown names of one list matched for "did you mean"
 # queries
 MAX_HOPS = 10  # synapses
 MAX_PATH_LENGTH = 4  # synapses

@@ -51,6 +51,7 @@ from connectome.limits import (
     MAX_RECORDED_VALUES,
     MAX_STIMULI,
     MAX_URL_QUERY_CHARS,
+    shorten,
 )
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
@@ -520,7 +521,7 @@ def read_form(model, params, rows, ablate, duration, dt, record):
     """
     errors = {}
     if model not in PARAMS:
-        raise FormError({"model": f"unknown model {model!r}; use graded or ltc"})
+        raise FormError({"model": f"unknown model {shorten(model)}; use graded or ltc"})
     values = {}
     for key, _, _ in PARAMS[model]:
         x = _number(params.get(key), f"param:{key}", errors, integer=key == "unfolds")
@@ -1124,7 +1125,7 @@ def units_of(model):
         For a model that is not graded or ltc (the value may come from the browser).
     """
     if not isinstance(model, str) or model not in _UNITS:
-        raise SimulationError(f"unknown model {model!r}; use graded or ltc")
+        raise SimulationError(f"unknown model {shorten(model)}; use graded or ltc")
     return _UNITS[model]
 
 

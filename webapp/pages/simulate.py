@@ -31,6 +31,7 @@ from dash.exceptions import PreventUpdate
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import DivergenceError, SimulationError, WormlabError
+from connectome.limits import shorten
 from webapp import components as ui
 from webapp import network, simulation
 from webapp.figures import results
@@ -833,9 +834,22 @@ def register_callbacks(app):
     )
     def _change_kind(kind, ids, values, model):
         index = ctx.triggered_id["index"]
-        keep = dict(STIM_DEFAULTS.get(model, STIM_DEFAULTS["graded"]))
-        keep.update({i["key"]: v for i, v in zip(ids, values, strict=True)})
-        return _stim_params(index, kind if kind in FIELDS else "step", keep, model)
+        try:  # the model comes back from the browser: say so here when it is not one
+            units_of(model)
+        except SimulationError as err:
+            return [ui.error(f"{err}; reload the page")]
+        keep = dict(STIM_DEFAULTS[model])
+        keep.update(
+            {
+                i.get("key"): v
+                for i, v in zip(ids or (), values or (), strict=False)
+                if isinstance(i, dict) and isinstance(v, str)
+            }
+        )
+        if not isinstance(kind, str) or kind not in FIELDS:
+            out = _stim_params(index, "step", keep, model)
+            return [ui.error(f"unknown stimulus kind {shorten(kind)}; showing a step")] + out
+        return _stim_params(index, kind, keep, model)
 
     # ------------------------------------------------------------ running
     err_ids = {
