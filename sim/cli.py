@@ -348,6 +348,7 @@ def _cmd_train(args) -> int:
     else:
         base = _load_circuit(args)
         options = {"input_map": args.input_map, "output_map": args.output_map}
+        options.update(_prior_options(args))
     env_id = args.env or (None if args.controller else "CartPole-v1")
     target = args.target
     if target is None and not args.keep_going:  # stop at the env's solved threshold
@@ -366,6 +367,8 @@ def _cmd_train(args) -> int:
             target=target,
             validation_episodes=args.validation_episodes,
             max_seconds=args.seconds,
+            obs_noise=args.train_noise,
+            randomise=args.randomise,
             checkpoint=ckpt,
             resume=args.resume,
             output=args.output,
@@ -410,7 +413,8 @@ def _cmd_train_runs(args) -> int:
         generations=args.generations, popsize=args.popsize, episodes=args.episodes,
         sigma0=args.sigma0, restarts=args.restarts, patience=args.patience, target=args.target,
         validation_episodes=args.validation_episodes, max_seconds=args.seconds,
-        input_map=args.input_map, output_map=args.output_map,
+        obs_noise=args.train_noise, randomise=args.randomise, input_map=args.input_map,
+        output_map=args.output_map, **_prior_options(args),
     )  # fmt: skip
 
     def show(row):
@@ -432,7 +436,7 @@ def _cmd_evaluate(args) -> int:
     from sim.evaluation import evaluate
 
     ctrl = load_controller(args.controller)
-    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed)
+    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed, randomise=args.randomise)
     if args.json:
         print(json.dumps({"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
                           "episodes": len(ev.returns)}))  # fmt: skip
@@ -452,6 +456,30 @@ def _add_circuit_source(parser):
         "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
     )
     return src
+
+
+def _add_prior_options(parser):
+    """--signs, --count-prior, --train-noise and --randomise of a training command."""
+    parser.add_argument("--signs", default="transmitter", help="sign model (sim.priors)")
+    parser.add_argument(
+        "--count-prior", choices=("none", "init", "tie"), default="none",
+        help="synapse strengths from the EM counts: 'init' starts them there, 'tie' trains one "
+        "scale per synapse kind times the count (sim.priors)",
+    )  # fmt: skip
+    parser.add_argument("--train-noise", type=float, default=0.0, help="train under this noise")
+    parser.add_argument(
+        "--randomise", type=float, default=0.0, metavar="FRACTION",
+        help="train with each episode's physics uniform within +-FRACTION of nominal (drawn "
+        "from the episode seed); the held-out score is on the nominal env",
+    )  # fmt: skip
+
+
+def _prior_options(args) -> dict:
+    """The Controller.from_circuit options of --signs and --count-prior."""
+    return {
+        "signs": args.signs,
+        "count_prior": None if args.count_prior == "none" else args.count_prior,
+    }
 
 
 def add_training_commands(subparsers):
@@ -514,6 +542,7 @@ def add_training_commands(subparsers):
     )
     p.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
     p.add_argument("--output-map", choices=("auto", "difference", "dense"), default="auto")
+    _add_prior_options(p)
     p.add_argument("--output", "-o", required=True, help="controller JSON to write")
     p.add_argument("--checkpoint", help="checkpoint path (default: OUTPUT.ckpt.json)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
@@ -540,6 +569,10 @@ def add_training_commands(subparsers):
     q.add_argument("--episodes", type=int, default=100)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", action="store_true", help="print JSON")
+    q.add_argument(
+        "--randomise", type=float, default=0.0, metavar="FRACTION",
+        help="each episode's physics uniform within +-FRACTION of nominal (as training draws it)",
+    )  # fmt: skip
     q.set_defaults(func=cli_errors(_cmd_evaluate))
 
     c = subparsers.add_parser(
@@ -563,9 +596,7 @@ def add_training_commands(subparsers):
     c.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
     c.add_argument("--test-episodes", type=int, default=100, help="held-out episodes per run")
     c.add_argument("--noise", default="0,0.1,0.3,1", help="observation-noise ladder")
-    c.add_argument("--train-noise", type=float, default=0.0, help="train under this noise")
-    c.add_argument("--signs", default="transmitter", help="sign model (sim.priors)")
-    c.add_argument("--count-prior", choices=("none", "init"), default="none")
+    _add_prior_options(c)
     c.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
     c.add_argument("--no-lesions", action="store_true", help="skip the per-neuron lesions")
     c.add_argument(
@@ -602,10 +633,8 @@ def _cmd_compare(args) -> int:
         max_seconds=args.seconds, test_episodes=args.test_episodes, noise_levels=levels,
         lesions=not args.no_lesions, keep_going=args.keep_going, output=args.output,
         progress=show, popsize=args.popsize, episodes=args.episodes, obs_noise=args.train_noise,
-        controller_options={
-            "signs": args.signs, "input_map": args.input_map,
-            "count_prior": None if args.count_prior == "none" else "init",
-        },
+        randomise=args.randomise,
+        controller_options={"input_map": args.input_map, **_prior_options(args)},
     )  # fmt: skip
     cols = ["baseline", "params", "heldout_mean", "heldout_std", "heldout_median", "success"]
     cols += [x for x in res.summary.columns if x.startswith("noise_")]

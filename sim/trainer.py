@@ -58,6 +58,7 @@ from sim.checkpoint import (
 )
 from sim.control import FORMAT as CONTROLLER_FORMAT
 from sim.control import Controller
+from sim.envs import check_randomise
 from sim.evaluation import (
     STREAM_CMA,
     STREAM_EVALUATION,
@@ -154,6 +155,16 @@ def _check_noise(level) -> float:
     return float(level)
 
 
+def _check_randomise(fraction, env) -> float:
+    fraction = check_randomise(fraction)
+    if fraction and not env.physics:
+        raise ControllerError(
+            f"randomise={fraction:g}: {env.env_id} has no physical parameters wormlab can "
+            "randomise (the classic-control envs have); use randomise=0"
+        )
+    return fraction
+
+
 def _check_int(name, value, lo, hi):
     return limits.check_int(value, name, lo, hi, ControllerError)
 
@@ -162,7 +173,8 @@ def train(
     controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
     sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
-    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, **controller_options,
+    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, randomise=0.0,
+    **controller_options,
 ):  # fmt: skip
     """Train a controller with CMA-ES.
 
@@ -195,6 +207,13 @@ def train(
         (:func:`sim.evaluation.observation_noise`: in units of the input map's observation
         scale); each generation draws its own noise (seeded by the run seed), validation uses
         one fixed draw; the held-out score is noise-free. 0: none.
+    randomise : float
+        Train (and select) with randomised physics: every episode's physical parameters
+        (:attr:`sim.envs.EnvSpec.physics`: CartPole's pole mass and length, MountainCar's
+        engine power, Pendulum's mass, length and gravity, Acrobot's link masses) drawn
+        uniformly within ``+-randomise`` of nominal from the episode's seed
+        (:func:`sim.envs.physics_values`, deterministic); the held-out score is on the
+        nominal env. 0: nominal throughout (bit for bit the runs of before the option).
     test_episodes : int
         Fresh episodes (the evaluation stream of ``seed``, the episodes ``sim evaluate
         --seed SEED`` replays) that score the final controller: :attr:`TrainResult.heldout`,
@@ -299,6 +318,7 @@ def train(
         "restarts": restarts,
         "patience": patience,
         "obs_noise": _check_noise(obs_noise),
+        "randomise": _check_randomise(randomise, base.env),
         "template": base.to_dict(),
     }
     state = None
@@ -387,11 +407,12 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
     else:
         es = _segment_es(base, config, 0, config["popsize"])
     val_seeds = episode_seeds(seed, STREAM_VALIDATION, config["validation_episodes"])
-    noise = config["obs_noise"]
+    noise, randomise = config["obs_noise"], config["randomise"]
 
     def validate(theta):
         vseed = int(episode_seeds(seed, STREAM_NOISE - 1, 1)[0])
-        return float(rollout(base, val_seeds, theta[None, :], noise, vseed)[0].mean())
+        returns = rollout(base, val_seeds, theta[None, :], noise, vseed, randomise)[0]
+        return float(returns.mean())
 
     if best_ctrl is not None:  # the stored best score must be what its controller scores
         vscore = validate(best_ctrl.theta)
@@ -413,7 +434,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         thetas = base.decode(np.asarray(X))
         seeds = episode_seeds(seed, STREAM_GENERATION + g, episodes)
         nseed = int(episode_seeds(seed, STREAM_NOISE + g, 1)[0])
-        returns, _ = rollout(base, seeds, thetas, noise, nseed)
+        returns, _ = rollout(base, seeds, thetas, noise, nseed, randomise)
         if not np.all(np.isfinite(returns)):
             p, e = np.argwhere(~np.isfinite(returns))[0]
             raise SimulationError(
@@ -516,5 +537,6 @@ def _provenance(config, best, generations) -> dict:
         "popsize": config["popsize"],
         "sigma0": config["sigma0"],
         "obs_noise": config["obs_noise"],
+        "randomise": config["randomise"],
         "trainer": f"CMA-ES (cma {library_versions()['cma']})",
     }
