@@ -37,7 +37,10 @@ the file's ``model.kind``). The baselines of :mod:`sim.baselines` reuse steps 1,
 a memoryless core instead (``'linear'``, ``'mlp'``: :func:`sim.kernels.feedforward_step`),
 so they are trained, saved and evaluated by the same code. The synapse signs and the
 starting strengths can come from the connectome (``signs=``, ``count_prior=`` of
-:meth:`Controller.from_circuit`; :mod:`sim.priors`).
+:meth:`Controller.from_circuit`; :mod:`sim.priors`); with ``count_prior='tie'`` the
+strengths are tied to the EM counts (one trained scale per synapse kind times the count:
+:attr:`Controller.tie_scales`, ``model.tie`` in the file), so the trainer's unit cube holds the
+two scales instead of the per-synapse ``w`` and ``gap`` entries.
 
 Parameters and ranges
 ---------------------
