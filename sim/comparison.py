@@ -162,9 +162,11 @@ def compare(
         ``progress(baseline, seed, TrainResult)`` after every run.
     controller_options : dict, optional
         :meth:`Controller.from_circuit` options for the circuit-based controllers (signs,
-        count_prior, input_map, ...).
+        count_prior ``'init'`` or ``'tie'``, input_map, ...).
     **train_options
-        More :func:`sim.trainer.train` options (popsize, episodes, obs_noise, ...).
+        More :func:`sim.trainer.train` options (popsize, episodes, obs_noise, randomise,
+        ...); the held-out scores are always on the nominal env without noise (the noise
+        ladder aside).
 
     Returns
     -------
