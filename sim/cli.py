@@ -334,7 +334,7 @@ def _cmd_train(args) -> int:
     from sim.control import load_controller
     from sim.envs import env_info
     from sim.evaluation import evaluate
-    from sim.trainer import train
+    from sim.trainer import default_generations, train
 
     if args.seeds or args.envs or args.workers or args.scheduler or args.summary:
         return _cmd_train_runs(args)
@@ -353,12 +353,15 @@ def _cmd_train(args) -> int:
     target = args.target
     if target is None and not args.keep_going:  # stop at the env's solved threshold
         target = (base.env if args.controller else env_info(env_id)).target
+    generations = args.generations
+    if generations is None:
+        generations = default_generations(base.env.env_id if args.controller else env_id)
     try:
         result = train(
             base,
             env_id,
             seed=args.seed,
-            generations=args.generations,
+            generations=generations,
             popsize=args.popsize,
             episodes=args.episodes,
             sigma0=args.sigma0,
@@ -372,7 +375,7 @@ def _cmd_train(args) -> int:
             checkpoint=ckpt,
             resume=args.resume,
             output=args.output,
-            progress=None if args.quiet else _progress_bar(args.generations),
+            progress=None if args.quiet else _progress_bar(generations),
             **options,
         )
     except KeyboardInterrupt:
@@ -506,7 +509,10 @@ def add_training_commands(subparsers):
     )
     p.add_argument("--env", help="gymnasium id (default: CartPole-v1, or the controller's env)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--generations", type=int, default=100, help="generation budget")
+    p.add_argument(
+        "--generations", type=int, default=None,
+        help="generation budget (default: 300 for Pendulum-v1, else 100)",
+    )  # fmt: skip
     p.add_argument("--seconds", type=float, default=None, help="wall-time budget in s")
     p.add_argument(
         "--target",
@@ -590,7 +596,10 @@ def add_training_commands(subparsers):
     c.add_argument(
         "--baselines", default="all", help="comma-separated sim.baselines.BASELINES (default: all)"
     )
-    c.add_argument("--generations", type=int, default=100, help="generation budget per run")
+    c.add_argument(
+        "--generations", type=int, default=None,
+        help="generation budget per run (default: 300 for Pendulum-v1, else 100)",
+    )  # fmt: skip
     c.add_argument("--seconds", type=float, default=None, help="wall-time budget per run, s")
     c.add_argument("--popsize", type=int, default=None)
     c.add_argument("--episodes", type=int, default=8, help="episodes per candidate")

@@ -71,17 +71,30 @@ from sim.evaluation import (
 from sim.jsonfile import check_replaceable, check_writable
 from sim.threads import check_threads, one_blas_thread
 
-__all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
+__all__ = ["ENV_DEFAULTS", "TrainResult", "default_generations", "train"]
 
-# Training defaults per environment (train()'s sigma0, restarts and patience given as None).
-# Pendulum-v1 needs exploration: its runs settle in a basin that only balances near the top
-# unless the step size is large and stagnating runs restart elsewhere (measured with
-# benchmarks/bench_train.py, 5 seeds, 60 s: median 100-episode mean -847 with 0.25 and no
-# restarts, -219 with these).
-_GENERIC_DEFAULTS = MappingProxyType({"sigma0": 0.25, "restarts": 0, "patience": 100})
-ENV_DEFAULTS = MappingProxyType(
-    {"Pendulum-v1": MappingProxyType({"sigma0": 0.5, "restarts": 100, "patience": 100})}
+# Training defaults per environment (train()'s generations, sigma0, restarts and patience
+# given as None). Pendulum-v1 needs exploration: its runs settle in a basin that only
+# balances near the top unless the step size is large and stagnating runs restart elsewhere
+# (measured with benchmarks/bench_train.py, 5 seeds, 60 s: median 100-episode mean -847 with
+# 0.25 and no restarts, -219 with these), and a budget in which the restarts (after 100
+# stagnant generations) can happen at all: held-out median over seeds 0-4 of -852 with 100
+# generations (issue 13), -718 with 300 (session 3, the tap-withdrawal preset).
+_GENERIC_DEFAULTS = MappingProxyType(
+    {"generations": 100, "sigma0": 0.25, "restarts": 0, "patience": 100}
 )
+ENV_DEFAULTS = MappingProxyType(
+    {
+        "Pendulum-v1": MappingProxyType(
+            {"generations": 300, "sigma0": 0.5, "restarts": 100, "patience": 100}
+        )
+    }
+)
+
+
+def default_generations(env_id) -> int:
+    """The default generation budget of a training run on ``env_id`` (:data:`ENV_DEFAULTS`)."""
+    return int(ENV_DEFAULTS.get(env_id, _GENERIC_DEFAULTS)["generations"])
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ def _check_int(name, value, lo, hi):
 
 
 def train(
-    controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
+    controller, env_id=None, *, seed=0, generations=None, popsize=None, episodes=8,
     sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
     restarts=None, patience=None, test_episodes=100, obs_noise=0.0, randomise=0.0,
@@ -189,8 +202,9 @@ def train(
         Gymnasium id (required with a circuit; must match a controller's).
     seed : int
         Run seed: ``cma``'s sampler and every episode seed derive from it.
-    generations : int
-        Generation budget (total, including generations of a resumed checkpoint).
+    generations : int, optional
+        Generation budget (total, including generations of a resumed checkpoint); default
+        :func:`default_generations` of the env (100; 300 for Pendulum-v1).
     popsize : int, optional
         Candidates per generation (default ``cma``'s ``4 + 3 ln(n)``).
     episodes : int
@@ -273,13 +287,14 @@ def train(
 
     template = _template(controller, env_id, controller_options)
     seed = _check_int("seed", seed, 0, limits.MAX_SEED)
-    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
     episodes = _check_int("episodes", episodes, 1, limits.MAX_EPISODES)
     validation_episodes = _check_int(
         "validation_episodes", validation_episodes, 1, limits.MAX_EVAL_EPISODES
     )
     test_episodes = _check_int("test_episodes", test_episodes, 0, limits.MAX_EVAL_EPISODES)
     defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
+    generations = default_generations(template.env.env_id) if generations is None else generations
+    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
     sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
     restarts = defaults["restarts"] if restarts is None else restarts
     restarts = _check_int("restarts", restarts, 0, limits.MAX_GENERATIONS)

@@ -21,7 +21,7 @@ from sim.cli import build_parser
 from sim.control import Controller, load_controller
 from sim.envs import ENV_IDS
 from sim.evaluation import episode_seeds, evaluate, rollout
-from sim.trainer import train
+from sim.trainer import default_generations, train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -249,6 +249,9 @@ def test_env_defaults_and_old_checkpoints(tw, tmp_path):
     train(tw, "Pendulum-v1", checkpoint=ckpt, **dict(RUN, generations=1))
     cfg = json.loads(ckpt.read_text())["config"]
     assert (cfg["sigma0"], cfg["restarts"], cfg["patience"]) == (0.5, 100, 100)
+    # the budget: Pendulum's restarts need more generations than the generic 100
+    assert (default_generations("Pendulum-v1"), default_generations("CartPole-v1")) == (300, 100)
+    assert build_parser().parse_args(["train", "-o", "x.json"]).generations is None
 
 
 # ------------------------------------------------------------------ randomised physics
