@@ -9,7 +9,8 @@ so every function is testable without a browser and without ElegansBot.
   slider), with the head's and the centroid's tracks;
 - :func:`kymogram_figure`: curvature along the body (head at the top) against time;
 - :func:`trajectory_figure`: the centroid's path coloured by time;
-- :func:`neuromuscular_figure`: the neuron -> muscle map as a signed heatmap (for Explore).
+- :func:`neuromuscular_figure`: the neuron -> muscle map as a signed heatmap (for Explore);
+- :func:`body_panels`: the Simulate page's Body view figures of one body run.
 """
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "kymogram_figure",
     "trajectory_figure",
     "neuromuscular_figure",
+    "body_panels",
 ]
 
 POSTURE_FRAMES = 100  # frames of the animation sent to the browser
@@ -293,3 +295,31 @@ def neuromuscular_figure(table, *, height=640):
         yaxis={"title": "neuron", "autorange": "reversed", "tickfont": {"size": 8}},
     )  # fmt: skip
     return fig
+
+
+def body_panels(worm, meta=None, *, friction="agar"):
+    """The Simulate page's Body view of one body run: the worm's frames (without plotly's
+    own controls: the page's slider picks the frame), the kymogram and the trajectory, each
+    with ``meta`` in ``layout.meta``.
+
+    Parameters
+    ----------
+    worm : sim.body.BodyResult or alike
+        Read: ``t``, ``xy``, ``centroid``, ``curvature``.
+    meta : dict, optional
+    friction : {"agar", "water"}
+
+    Returns
+    -------
+    dict
+        ``posture`` (:func:`posture_figure`, its centre line rounded to 0.1 µm, finer than a
+        pixel, so the frames sent stay small), ``kymogram``, ``trajectory``.
+    """
+    meta = dict(meta or {})
+    posture = posture_figure(worm.t, np.round(worm.xy, 4), np.round(worm.centroid, 4),
+                             friction=friction, controls=False, meta=meta)  # fmt: skip
+    kymogram = kymogram_figure(worm.t, worm.curvature, height=420)
+    trajectory = trajectory_figure(worm.t, worm.centroid, height=300)
+    for fig in (kymogram, trajectory):
+        fig.update_layout(meta=meta)
+    return {"posture": posture, "kymogram": kymogram, "trajectory": trajectory}

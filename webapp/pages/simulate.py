@@ -1400,25 +1400,13 @@ def _body_panels(request, friction, run_id):
     trajectory and the verdict. A long body is read from its background job's file
     (:func:`webapp.simulation.body_result`), never driven here."""
     worm = body_result(request, friction, here=not (is_long(request) or is_long_body(request)))
-    meta = {"run": run_id, "friction": friction}
-    # 0.1 µm is finer than a pixel: rounding keeps the 100 frames sent small
-    posture = body_figures.posture_figure(
-        worm.t,
-        worm.xy.round(4),
-        worm.centroid.round(4),
-        friction=friction,
-        controls=False,
-        meta=meta,
-    )
-    kymogram = body_figures.kymogram_figure(worm.t, worm.curvature, height=420)
-    kymogram.update_layout(meta=meta)
-    trajectory = body_figures.trajectory_figure(worm.t, worm.centroid, height=300)
-    trajectory.update_layout(meta=meta)
+    figs = body_figures.body_panels(worm, {"run": run_id, "friction": friction},
+                                    friction=friction)  # fmt: skip
     verdict = body_verdict(worm)
     if worm.missing:
         verdict += f" ({len(worm.missing)} mapped motor neurons are not in this circuit.)"
-    return {"store": posture.to_plotly_json(), "kymogram": kymogram, "trajectory": trajectory,
-            "verdict": verdict}  # fmt: skip
+    return {"store": figs["posture"].to_plotly_json(), "kymogram": figs["kymogram"],
+            "trajectory": figs["trajectory"], "verdict": verdict}  # fmt: skip
 
 
 def _traces(result, request, names, stimulated, run_id, layout, ref):
