@@ -1388,6 +1388,10 @@ def body_verdict(worm):
     ...                   None, BodyParams(), 0.01)
     >>> body_verdict(worm)
     'On agar the worm went forward: +0.050 mm/s along the body (second half of the run).'
+    >>> worm = BodyResult(t, xy, xy.mean(axis=1), -v / 1e4, np.zeros((3, 24)),
+    ...                   np.zeros((3, 24)), None, BodyParams(friction="water"), 0.01)
+    >>> body_verdict(worm)[:56]
+    'On water the worm went nowhere: +0.000 mm/s along the bo'
     """
     s = worm.summary()
     went = {"forward": "went forward", "backward": "went backward", "none": "went nowhere"}
@@ -1396,9 +1400,10 @@ def body_verdict(worm):
         if s["direction"] == "none"
         else ""
     )
+    speed = round(s["steady_forward_speed"], 3) + 0.0  # no "-0.000"
     return (
         f"On {worm.params.friction} the worm {went[s['direction']]}: "
-        f"{s['steady_forward_speed']:+.3f} mm/s along the body (second half of the run{still})."
+        f"{speed:+.3f} mm/s along the body (second half of the run{still})."
     )
 
 
