@@ -567,6 +567,7 @@ def layout(**query):
 
 #: The Body view's friction choices: (value, label).
 FRICTIONS = (("agar", "agar"), ("water", "water"))
+SHOWN, HIDDEN = {"display": "block"}, {"display": "none"}
 
 
 def _body_placeholder(message=None):
@@ -634,21 +635,31 @@ def _body_panel(form):
             html.Div(
                 [
                     html.Div(
-                        dcc.Graph(
-                            id="simulate-body-posture", figure=empty_figure("", 420), **graph
-                        ),
-                        className="wl-sim-body-worm",
+                        [
+                            html.Div(
+                                dcc.Graph(
+                                    id="simulate-body-posture",
+                                    figure=empty_figure("", 420),
+                                    **graph,
+                                ),
+                                className="wl-sim-body-worm",
+                            ),
+                            html.Div(
+                                dcc.Graph(
+                                    id="simulate-body-kymogram",
+                                    figure=empty_figure("", 420),
+                                    **graph,
+                                ),
+                                className="wl-sim-body-kymogram",
+                            ),
+                        ],
+                        className="wl-sim-bar wl-sim-wrap",
                     ),
-                    html.Div(
-                        dcc.Graph(
-                            id="simulate-body-kymogram", figure=empty_figure("", 420), **graph
-                        ),
-                        className="wl-sim-body-kymogram",
-                    ),
+                    dcc.Graph(id="simulate-body-trajectory", figure=empty_figure("", 300), **graph),
                 ],
-                className="wl-sim-bar wl-sim-wrap",
+                id="simulate-body-graphs",
+                style=HIDDEN,  # until there is a body to show
             ),  # fmt: skip
-            dcc.Graph(id="simulate-body-trajectory", figure=empty_figure("", 300), **graph),
         ],
         id="simulate-body-panel",
         className="wl-sim-panel wl-sim-body",
@@ -1117,6 +1128,7 @@ def register_callbacks(app):
             "kymogram": Output("simulate-body-kymogram", "figure"),
             "trajectory": Output("simulate-body-trajectory", "figure"),
             "verdict": Output("simulate-body-verdict", "children"),
+            "graphs": Output("simulate-body-graphs", "style"),
         },
         inputs={
             "result": Input("simulate-result", "data"),
@@ -1128,12 +1140,13 @@ def register_callbacks(app):
     )
     def _body(result, on, friction, circuit):
         friction = _body_choice(on, friction)
-        blank = {"kymogram": empty_figure("", 420), "trajectory": empty_figure("", 300)}
+        blank = {"kymogram": empty_figure("", 420), "trajectory": empty_figure("", 300),
+                 "graphs": HIDDEN}  # fmt: skip
         if friction is None or not result:
             return {"store": _body_placeholder(), **blank, "verdict": ""}
         try:
             request = Request.from_json(result["request"], circuit)
-            return _body_panels(request, friction, result["run"])
+            return {**_body_panels(request, friction, result["run"]), "graphs": SHOWN}
         except FormError as err:
             message = "The body cannot be driven: " + "; ".join(err.errors.values())
         except WormlabError as err:
