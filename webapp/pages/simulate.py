@@ -260,6 +260,26 @@ def _radio(id_, choices, value):
     return dcc.RadioItems(id=id_, options=options, value=value, inline=True)
 
 
+def _preset_buttons(body, disabled=False):
+    """The buttons of the :data:`webapp.simulation.PRESETS` that drive the body (``body``:
+    the Body view's) or not (the sidebar's Experiments)."""
+    return html.Div(
+        [
+            html.Button(
+                p["label"],
+                id={"type": "simulate-preset", "name": key},
+                className="wl-button",
+                n_clicks=0,
+                title=p["note"],
+                disabled=disabled,
+            )
+            for key, p in PRESETS.items()
+            if bool(p.get("body")) == body
+        ],
+        className="wl-buttons",
+    )
+
+
 def _section(title, children):
     return html.Div([html.H2(title), *children], className="wl-section")
 
@@ -272,20 +292,7 @@ def layout(**query):
     units = units_of(model)
     src = dataset_source(form["dataset"])
     options = list(_target_options(src)) if form["dataset"] in _dataset_keys() else []
-    presets = html.Div(
-        [
-            html.Button(
-                p["label"],
-                id={"type": "simulate-preset", "name": key},
-                className="wl-button",
-                n_clicks=0,
-                title=p["note"],
-            )
-            for key, p in PRESETS.items()
-            if not p.get("body")
-        ],
-        className="wl-buttons",
-    )
+    presets = _preset_buttons(body=False)
     sidebar = html.Div(
         [
             _section(
@@ -586,21 +593,7 @@ def _body_panel(form):
     """The Body view: ElegansBot's worm driven by the run (:mod:`sim.body`), its posture at
     the shared slider's time, the kymogram, the centroid's trajectory and the verdict."""
     available = body_available()
-    presets = html.Div(
-        [
-            html.Button(
-                p["label"],
-                id={"type": "simulate-preset", "name": key},
-                className="wl-button",
-                n_clicks=0,
-                title=p["note"],
-                disabled=not available,
-            )
-            for key, p in PRESETS.items()
-            if p.get("body")
-        ],
-        className="wl-buttons",
-    )
+    presets = _preset_buttons(body=True, disabled=not available)
     note = (
         "The run's motor neurons drive the 95 body-wall muscles through Cook 2019's "
         "neuromuscular junctions and ElegansBot's 25-rod body (sim.body); the slider and Play "
