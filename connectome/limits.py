@@ -51,6 +51,9 @@ MAX_NOISE_SAMPLES   10_000_000 samples      noise samples of one run, all stimul
 MAX_ABS_PARAMETER   1e6        model unit   |a model or controller parameter| (gain, cm, weight,
                                             obs_scale)
 MAX_THREADS         256        threads      a --threads argument (and at most the CPU count)
+MAX_BODY_STEPS      200_000    steps        ElegansBot body steps of one web run: 10 s of body at
+                                            its 50 µs step (5 s took 5-10 s of computing on a
+                                            loaded 2-core machine)
 **training**
 MAX_GENERATIONS     100_000    generations  CMA-ES generations of one run
 MAX_TRAIN_SECONDS   86_400     s            wall-time budget of one run (a day)
@@ -101,6 +104,7 @@ __all__ = [
     "MAX_NOISE_SAMPLES",
     "MAX_ABS_PARAMETER",
     "MAX_THREADS",
+    "MAX_BODY_STEPS",
     "MAX_GENERATIONS",
     "MAX_TRAIN_SECONDS",
     "MAX_POPULATION",
@@ -143,6 +147,7 @@ MIN_SAMPLE_DT = 1e-6  # s
 MAX_NOISE_SAMPLES = 10_000_000  # samples of noise in one run
 MAX_ABS_PARAMETER = 1e6  # model unit
 MAX_THREADS = 256  # threads
+MAX_BODY_STEPS = 200_000  # body steps (10 s at ElegansBot's 50 µs step)
 # training
 MAX_GENERATIONS = 100_000  # generations
 MAX_TRAIN_SECONDS = 86_400  # s

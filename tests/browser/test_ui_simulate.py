@@ -203,7 +203,7 @@ def pick_trace(page, name):
 def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console_errors, shot):
     open_simulate(page, live_app)
     page.evaluate(WATCH_RUNNING)
-    page.get_by_role("button", name="PLM touch").click()
+    page.locator(pid(name="plm", type="simulate-preset")).click()  # the Body view has one too
     run = wait_results(page)
     assert page.evaluate("window.__sawRunning")  # a sign of the run from the click on
     expect(page.locator("#simulate-running")).to_have_text("")
