@@ -27,17 +27,19 @@ def server(module_app_server):
     return module_app_server
 
 
-def spec_of(server, trigger):
+def spec_of(server, trigger, output=None):
+    """The one callback that ``trigger`` starts (among those writing ``output``, if given)."""
     found = [d for d in server_callbacks(server.deps)
-             if trigger in [f"{i['id']}.{i['property']}" for i in d["inputs"]]]  # fmt: skip
-    assert len(found) == 1, f"{len(found)} callbacks triggered by {trigger}"
+             if trigger in [f"{i['id']}.{i['property']}" for i in d["inputs"]]
+             and (output is None or output in d["output"])]  # fmt: skip
+    assert len(found) == 1, f"{len(found)} callbacks triggered by {trigger} (output {output})"
     return found[0]
 
 
-def post(server, trigger, values, concrete_trigger=None):
-    """(status, decoded answer) of the callback ``trigger`` with ``values``; fails if it
-    takes more than BOUND s or shows a traceback."""
-    body = payload(spec_of(server, trigger), values, concrete_trigger or trigger)
+def post(server, trigger, values, concrete_trigger=None, output=None):
+    """(status, decoded answer) of the callback ``trigger`` (the one writing ``output``) with
+    ``values``; fails if it takes more than BOUND s or shows a traceback."""
+    body = payload(spec_of(server, trigger, output), values, concrete_trigger or trigger)
     status, text, seconds = post_callback(server, body, timeout=BOUND + 60)
     assert seconds < BOUND, f"{trigger}: {seconds:.0f} s"
     assert "Traceback" not in text, text[:500]
@@ -62,9 +64,14 @@ def forged_result():
 
 def test_forged_result_store_of_1e7_steps_is_refused_by_results_pick_and_download(server):
     result = forged_result()
-    status, out = post(server, "simulate-result.data", {"simulate-result.data": result})
+    status, out = post(server, "simulate-result.data", {"simulate-result.data": result},
+                       output="simulate-summary.children")  # fmt: skip
     assert status == 200
     assert "too long" in shown(out) and "10,000,000 steps" in shown(out), shown(out)[:500]
+    status, out = post(server, "simulate-result.data", {  # the body view, asked to drive it
+        "simulate-result.data": result, "simulate-body-on.value": ["on"],
+        "simulate-body-friction.value": "agar"}, output="simulate-body.data")  # fmt: skip
+    assert status == 200 and "cannot" in shown(out), shown(out)[:500]
     status, out = post(server, "simulate-trace-pick.value", {
         "simulate-trace-pick.value": ["PLML"], "simulate-trace-layout.value": "stacked",
         "simulate-result.data": result})  # fmt: skip
