@@ -31,6 +31,9 @@ __all__ = [
     "simulate",
     "simulate_batch",
     "prepare_batch",
+    "prepare_run",
+    "as_stimuli",
+    "as_compiled",
     "count_steps",
     "warmup",
     "memory_available",
@@ -125,7 +128,9 @@ def _gib(nbytes):
     return f"{nbytes / 2**30:.2f} GiB"
 
 
-def _as_stimuli(stimulus):
+def as_stimuli(stimulus):
+    """A stimulus specification (a :class:`Stimulus`, a string such as ``"PLM:step:amp=2000"``,
+    a sequence of them, or None) as a tuple of :class:`Stimulus`."""
     if stimulus is None:
         return ()
     if isinstance(stimulus, Stimulus | str):
@@ -193,7 +198,9 @@ def count_steps(duration, dt):
     return nsteps, None
 
 
-def _prepare(circuit, model, params, ablate):
+def as_compiled(circuit, model=None, params=None, ablate=()):
+    """``circuit`` compiled for ``model`` with ``params`` and ``ablate`` (a
+    :class:`CompiledCircuit` is handed back as is, and then takes none of them)."""
     if isinstance(circuit, CompiledCircuit):
         if params is not None or (ablate is not None and len(ablate)):
             raise SimulationError(
@@ -288,17 +295,45 @@ def simulate(
     DivergenceError
         The state became NaN or inf (with the first step and neuron).
     """
-    cc = _prepare(circuit, model, params, ablate)
-    return simulate_batch(
+    return prepare_run(
+        circuit,
+        stimulus,
+        duration=duration,
+        dt=dt,
+        model=model,
+        params=params,
+        ablate=ablate,
+        record_every=record_every,
+        initial=initial,
+        max_bytes=max_bytes,
+    ).finish(progress)[0]
+
+
+def prepare_run(
+    circuit,
+    stimulus=(),
+    *,
+    duration,
+    dt=None,
+    model=None,
+    params=None,
+    ablate=(),
+    record_every=1,
+    initial="rest",
+    max_bytes=None,
+):
+    """:func:`simulate`'s checking and encoding without the run: a one-item :class:`BatchRun`
+    at step 0 (parameters as for :func:`simulate`)."""
+    cc = as_compiled(circuit, model, params, ablate)
+    return prepare_batch(
         cc,
-        [_as_stimuli(stimulus)],
+        [as_stimuli(stimulus)],
         duration=duration,
         dt=dt,
         record_every=record_every,
         initial=initial,
-        progress=progress,
         max_bytes=max_bytes,
-    )[0]
+    )
 
 
 def simulate_batch(
@@ -357,16 +392,7 @@ def simulate_batch(
         lanes=lanes,
         max_bytes=max_bytes,
     )
-    block = run.nsteps if progress is None else min(run.nsteps, 1000)
-    while run.done < run.nsteps:
-        todo = min(block, run.nsteps - run.done)
-        tic = time.perf_counter()
-        run.advance(todo)
-        if progress is not None:
-            progress(run.done / run.nsteps)
-            spent = max(time.perf_counter() - tic, 1e-6)
-            block = max(1, int(todo * 0.3 / spent))
-    return run.results()
+    return run.finish(progress)
 
 
 def prepare_batch(
@@ -395,8 +421,8 @@ def prepare_batch(
         At step 0; :meth:`BatchRun.advance` integrates, :meth:`BatchRun.results` gives the
         :class:`SimResult` list once every step is done.
     """
-    cc = _prepare(circuit, model, None, ablate)
-    stim_list = [()] if stimuli is None else [_as_stimuli(s) for s in stimuli]
+    cc = as_compiled(circuit, model, None, ablate)
+    stim_list = [()] if stimuli is None else [as_stimuli(s) for s in stimuli]
     par_list = [cc.params] if params is None else list(params)
     if not stim_list or not par_list:
         raise SimulationError("empty batch: give at least one stimulus or parameter set")
@@ -606,6 +632,21 @@ class BatchRun:
                 + (f", batch item {b}" if len(self.state) > 1 else "")
                 + "; check the parameters and input sizes, or use a smaller dt",
             )
+
+    def finish(self, progress=None):
+        """Integrate the steps left, in one block (or, with ``progress``, in blocks of about
+        0.3 s, calling ``progress`` with the fraction done after each), and return
+        :meth:`results`."""
+        block = self.nsteps if progress is None else min(self.nsteps, 1000)
+        while self.done < self.nsteps:
+            todo = min(block, self.nsteps - self.done)
+            tic = time.perf_counter()
+            self.advance(todo)
+            if progress is not None:
+                progress(self.done / self.nsteps)
+                spent = max(time.perf_counter() - tic, 1e-6)
+                block = max(1, int(todo * 0.3 / spent))
+        return self.results()
 
     def samples(self, item, stimulus):
         """The samples of an ``array`` stimulus of one item, writable, shape (members, K):
