@@ -79,6 +79,7 @@ __all__ = [
     "describe",
     "add_cli_arguments",
     "run_cli",
+    "cli_options",
     "warmup",
 ]
 
@@ -427,6 +428,54 @@ class BodyResult:
             "max_curvature": float(np.max(np.abs(self.curvature))),
             "curvature_swing": float(np.mean(np.std(self.curvature[late], axis=0))),
         }
+
+    def wave(self, still=0.05):
+        """Whether the bending travels along the body over the second half of the run, and
+        which way: the phase, along the body, of each joint's curvature at the dominant
+        frequency (the peak of the joints' mean power spectrum, Hann window, zero-padded).
+
+        A wave ``cos(2 pi (s / wavelength - f t))`` running head to tail has a phase that falls
+        along the body; its least-squares slope (joints 2-21, weighted by their amplitude)
+        gives the speed ``2 pi f / |slope|`` in body lengths per second. Less than pi/4 of
+        phase over those joints is a standing oscillation (the body bends in place).
+
+        Parameters
+        ----------
+        still : float
+            Curvature swing (1/mm, :meth:`summary`) below which nothing oscillates.
+
+        Returns
+        -------
+        dict
+            ``direction`` ("head-to-tail", "tail-to-head", "standing" or "none"),
+            ``frequency`` (Hz), ``phase_span`` (rad of phase, head joint 2 minus tail joint
+            21), ``speed`` (body lengths/s; 0 when not travelling).
+        """
+        late = self.t >= self.t[-1] / 2
+        k = self.curvature[late]
+        k = k - k.mean(axis=0)
+        out = {"direction": "none", "frequency": 0.0, "phase_span": 0.0, "speed": 0.0}
+        if len(k) < 8 or float(np.mean(np.std(k, axis=0))) < still:
+            return out
+        n_fft = 16 * len(k)  # zero-padded: the peak's frequency to 1/16 of 1/duration
+        spec = np.fft.rfft(k * np.hanning(len(k))[:, None], n=n_fft, axis=0)
+        freqs = np.fft.rfftfreq(n_fft, float(self.t[1] - self.t[0]))
+        peak = 1 + int(np.argmax(np.mean(np.abs(spec[1:]) ** 2, axis=1)))
+        joints = np.arange(2, 22)
+        c = spec[peak, joints]
+        phase = np.unwrap(np.angle(c))
+        s = joints / (N_JOINTS - 1)
+        w = np.abs(c)
+        sm, pm = np.average(s, weights=w), np.average(phase, weights=w)
+        slope = float(np.sum(w * (s - sm) * (phase - pm)) / np.sum(w * (s - sm) ** 2))
+        span = -slope * (s[-1] - s[0])
+        out.update(frequency=float(freqs[peak]), phase_span=float(span))
+        if abs(span) < np.pi / 4:
+            out["direction"] = "standing"
+        else:
+            out["direction"] = "head-to-tail" if span > 0 else "tail-to-head"
+            out["speed"] = float(2 * np.pi * freqs[peak] / abs(slope))
+        return out
 
     def to_dataframe(self):
         """Per recorded time: centroid, velocity, forward speed and the 24 curvatures."""
@@ -832,6 +881,13 @@ def describe(worm):
         f"(path {s['path_length']:.4f} mm), largest |curvature| {s['max_curvature']:.3g}/mm, "
         f"curvature swing {s['curvature_swing']:.3g}/mm"
     ]
+    if worm.feedback is not None:
+        fb, cur = worm.feedback, worm.feedback_current
+        lines.append(
+            f"  feedback: gain {fb.params.gain:g} pA mm, reach {fb.params.reach:g} mm into "
+            f"{len(fb.neurons)} neurons ({', '.join(fb.params.classes)}); largest |current| "
+            f"{float(np.max(np.abs(cur))) if cur.size else 0.0:.4g} pA"
+        )
     if worm.missing:
         lines.append(
             f"  {len(worm.missing)} mapped motor neurons not in the circuit: "
@@ -842,8 +898,8 @@ def describe(worm):
 
 
 def add_cli_arguments(parser):
-    """Add ``--body``, ``--friction``, ``--body-reference`` and ``--body-out`` to the
-    ``python -m sim run`` parser."""
+    """Add ``--body``, ``--friction``, ``--body-reference``, ``--feedback``,
+    ``--feedback-reach`` and ``--body-out`` to the ``python -m sim run`` parser."""
     parser.add_argument(
         "--body", action="store_true", help="drive ElegansBot's body (pip install wormlab[body])"
     )
@@ -856,16 +912,46 @@ def add_cli_arguments(parser):
         default="threshold",
         help="motor neuron drive measured from Vth of the input (threshold) or at rest",
     )
+    parser.add_argument(
+        "--feedback",
+        type=float,
+        metavar="GAIN",
+        help="with --body: proprioceptive feedback (Wen et al. 2012), body curvature into the "
+        f"VB/DB neurons, GAIN pA mm in 0 .. {MAX_FEEDBACK_GAIN:g}; network and body then "
+        "run in lockstep",
+    )
+    parser.add_argument(
+        "--feedback-reach",
+        type=float,
+        default=FeedbackParams.reach,
+        metavar="MM",
+        help="with --feedback: how far ahead of its muscles a B neuron senses curvature, mm "
+        f"(default {FeedbackParams.reach:g})",
+    )
     parser.add_argument("--body-out", help="with --body: centroid, speed and curvature as CSV")
 
 
-def run_cli(result, args):
-    """Drive the body with a ``python -m sim run`` result as ``args`` ask; the report text."""
-    worm = drive_body(
-        result,
-        body=BodyParams(friction=args.friction),
-        muscles=MuscleParams(reference=args.body_reference),
-    )
+def cli_options(args):
+    """``body``, ``muscles`` and ``feedback`` (None without ``--feedback``) as a
+    ``python -m sim run`` command line asks, checked before anything runs."""
+    feedback = None
+    if getattr(args, "feedback", None) is not None:
+        if not args.body:
+            raise SimulationError("--feedback needs --body (it feeds the body back)")
+        feedback = FeedbackParams(gain=args.feedback, reach=args.feedback_reach)
+    return {
+        "body": BodyParams(friction=args.friction),
+        "muscles": MuscleParams(reference=args.body_reference),
+        "feedback": feedback,
+    }
+
+
+def run_cli(result, args, worm=None):
+    """Drive the body with a ``python -m sim run`` result as ``args`` ask (or report the
+    ``worm`` of a coupled run); the report text."""
+    if worm is None:
+        opts = cli_options(args)
+        worm = drive_body(result, body=opts["body"], muscles=opts["muscles"])
     if args.body_out:
         worm.to_dataframe().to_csv(args.body_out)
     return describe(worm) + (f"\nbody written to {args.body_out}" if args.body_out else "")
