@@ -32,11 +32,22 @@ with ``MuscleParams(reference="rest")``) or to ``vleak`` (ltc).
 
 Coupling
 --------
-One-way: neurons -> muscles -> body. The body steps at its own ``dt`` in lockstep with the
-network's record interval (the control interval; 0.1 ms when every network step is recorded):
-each interval's target angles are held for ``control_dt / dt`` body steps. With no feedback
-from the body to the network this equals interleaving the two step by step, so the network
-runs first. Proprioceptive feedback (Wen et al. 2012) is not implemented.
+One-way (the default): neurons -> muscles -> body. The body steps at its own ``dt`` in
+lockstep with the network's record interval (the control interval; 0.1 ms when every network
+step is recorded): each interval's target angles are held for ``control_dt / dt`` body steps.
+With no feedback from the body to the network this equals interleaving the two step by step,
+so the network runs first.
+
+Two-way, with proprioceptive feedback (:class:`FeedbackParams`; Wen et al. 2012, Neuron
+76:750, doi:10.1016/j.neuron.2012.08.039): the curvature of the body anterior to each B-type
+motor neuron (VB, DB) is an input current to it. The network, the muscles and the body then
+advance together one control interval at a time (:func:`simulate_body` with ``feedback``):
+the posture at the start of interval k gives the feedback current held through it, the
+network steps through interval k (:class:`sim.runner.BatchRun`, the current written into an
+``array`` stimulus's samples one interval ahead of the kernel), the muscles take the motor
+neurons' drive at its start and the body steps through it. The loop thus has one control
+interval of sensory delay. With gain 0 the numbers equal the one-way run bit for bit (the
+muscle and joint sums are taken row by row, :func:`sim.muscles.weigh_rows`).
 """
 
 from __future__ import annotations
@@ -437,7 +448,10 @@ class BodyResult:
         A wave ``cos(2 pi (s / wavelength - f t))`` running head to tail has a phase that falls
         along the body; its least-squares slope (joints 2-21, weighted by their amplitude)
         gives the speed ``2 pi f / |slope|`` in body lengths per second. Less than pi/4 of
-        phase over those joints is a standing oscillation (the body bends in place).
+        phase over those joints, or phases that a straight line fits poorly (weighted R^2
+        below 0.8: nodes, where the phase jumps by pi), is a standing oscillation (the body
+        bends in place); a peak below one cycle per window is a drift ("none"). Rough: the
+        frequency of a run of few cycles is biased.
 
         Parameters
         ----------
@@ -454,7 +468,7 @@ class BodyResult:
         late = self.t >= self.t[-1] / 2
         k = self.curvature[late]
         k = k - k.mean(axis=0)
-        out = {"direction": "none", "frequency": 0.0, "phase_span": 0.0, "speed": 0.0}
+        out = {"direction": "none", "frequency": 0.0, "phase_span": 0.0, "fit": 0.0, "speed": 0.0}
         if len(k) < 8 or float(np.mean(np.std(k, axis=0))) < still:
             return out
         n_fft = 16 * len(k)  # zero-padded: the peak's frequency to 1/16 of 1/duration
@@ -469,8 +483,13 @@ class BodyResult:
         sm, pm = np.average(s, weights=w), np.average(phase, weights=w)
         slope = float(np.sum(w * (s - sm) * (phase - pm)) / np.sum(w * (s - sm) ** 2))
         span = -slope * (s[-1] - s[0])
-        out.update(frequency=float(freqs[peak]), phase_span=float(span))
-        if abs(span) < np.pi / 4:
+        resid = phase - (pm + slope * (s - sm))
+        fit = 1.0 - float(np.sum(w * resid**2) / max(np.sum(w * (phase - pm) ** 2), 1e-300))
+        window = float(self.t[late][-1] - self.t[late][0])
+        out.update(frequency=float(freqs[peak]), phase_span=float(span), fit=fit)
+        if freqs[peak] * window < 1.0:
+            return out  # less than one cycle in the window: a drift, not an undulation
+        if abs(span) < np.pi / 4 or fit < 0.8:
             out["direction"] = "standing"
         else:
             out["direction"] = "head-to-tail" if span > 0 else "tail-to-head"
