@@ -185,27 +185,13 @@ def _cmd_run(args):
     bar = None if args.quiet else ProgressBar()
     tic = time.perf_counter()
     worm = None
+    run = {"duration": args.duration, "dt": args.dt, "record_every": record_every, "progress": bar}
     if body is not None and body["feedback"] is not None:  # network and body in lockstep
         from sim.body import simulate_body
 
-        result, worm = simulate_body(
-            cc,
-            list(args.stim or ()),
-            duration=args.duration,
-            dt=args.dt,
-            record_every=record_every,
-            progress=bar,
-            **body,
-        )
+        result, worm = simulate_body(cc, list(args.stim or ()), **run, **body)
     else:
-        result = simulate(
-            cc,
-            list(args.stim or ()),
-            duration=args.duration,
-            dt=args.dt,
-            record_every=record_every,
-            progress=bar,
-        )
+        result = simulate(cc, list(args.stim or ()), **run)
     wall = time.perf_counter() - tic
     neurons = as_name_list(args.neurons or ()) or None
     if args.out:
