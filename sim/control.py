@@ -37,7 +37,10 @@ the file's ``model.kind``). The baselines of :mod:`sim.baselines` reuse steps 1,
 a memoryless core instead (``'linear'``, ``'mlp'``: :func:`sim.kernels.feedforward_step`),
 so they are trained, saved and evaluated by the same code. The synapse signs and the
 starting strengths can come from the connectome (``signs=``, ``count_prior=`` of
-:meth:`Controller.from_circuit`; :mod:`sim.priors`).
+:meth:`Controller.from_circuit`; :mod:`sim.priors`); with ``count_prior='tie'`` the
+strengths are tied to the EM counts (one trained scale per synapse kind times the count:
+:attr:`Controller.tie_scales`, ``model.tie`` in the file), so the trainer's unit cube holds the
+two scales instead of the per-synapse ``w`` and ``gap`` entries.
 
 Parameters and ranges
 ---------------------
@@ -205,7 +208,7 @@ class Controller:
 
     def __init__(
         self, neurons, roles, synapses, gaps, env, input_map, output_map, ranges, theta=None,
-        dt=1.0, unfolds=6, provenance=None, dataset="", core="ltc",
+        dt=1.0, unfolds=6, provenance=None, dataset="", core="ltc", tie=None,
     ):  # fmt: skip
         if core not in CORES:
             raise ControllerError(f"unknown controller core {core!r}; known: {', '.join(CORES)}")
@@ -247,9 +250,48 @@ class Controller:
         self._index = index
         self._build_io(dict(input_map), dict(output_map))
         self._build_structure()
+        self._tie(tie)
         if theta is None:
             theta = self._theta_from_unit(np.full(self.size, 0.5))
+            theta = self._tied_theta(theta[None, :], np.full((1, len(self.ties)), 0.5))[0]
         self._set_theta(theta)
+
+    def _tie(self, tie):
+        """Strengths tied to counts (``tie='counts'``, :mod:`sim.priors`): the tied blocks
+        leave :attr:`free`; one scale per kind is trained instead (after the free entries)."""
+        from sim.priors import tie_blocks
+
+        if tie not in (None, "counts"):
+            raise ControllerError(f"tie must be None or 'counts', got {limits.shorten(tie)}")
+        if tie is not None and self.core != "ltc":
+            raise ControllerError("tie='counts' ties LTC synapse strengths; this core has none")
+        self.tie = tie
+        self.ties = tie_blocks(self) if tie else ()
+        for t in self.ties:
+            lo, hi = self.offsets[t.block], self.offsets[t.block + 1]
+            self.free = self.free[(self.free < lo) | (self.free >= hi)]
+
+    def _tied_theta(self, thetas, x):
+        """``thetas`` (P, size) with every tied block set to its scale (unit coordinates
+        ``x``, (P, ties)) times the counts."""
+        for j, t in enumerate(self.ties):
+            sl = slice(self.offsets[t.block], self.offsets[t.block + 1])
+            thetas[:, sl] = t.scale_of(x[:, j])[:, None] * t.counts[None, :]
+        return thetas
+
+    def _tie_scales(self, theta) -> dict:
+        from sim.priors import tie_scale
+
+        return {
+            t.kind: tie_scale(t, theta[self.offsets[t.block] : self.offsets[t.block + 1]])
+            for t in self.ties
+        }
+
+    @property
+    def tie_scales(self) -> dict:
+        """The trained scale of each tied synapse kind (``{}`` without a tie): every
+        strength of the kind is exactly this scale times its count."""
+        return dict(self._scales)
 
     def _set_theta(self, theta):
         theta = np.array(theta, dtype=np.float64)
@@ -263,6 +305,7 @@ class Controller:
             )
         theta.setflags(write=False)
         self.theta = theta
+        self._scales = self._tie_scales(theta)  # refuses strengths that are not scale x count
         self._gw = self.gap_weights(theta[None, :])[0]
         self.reset()
 
@@ -313,9 +356,11 @@ class Controller:
             the presynaptic neuron is one of the 26 classical GABAergic neurons),
             ``'wicks1996'`` (the tap-withdrawal pathways' rule); sources and caveats in
             :mod:`sim.priors`.
-        count_prior : {None, 'init'}
+        count_prior : {None, 'init', 'tie'}
             ``'init'``: synapse and gap strengths start proportional to their EM counts
-            (:func:`sim.priors.count_init`); None: at the middle of their ranges.
+            (:func:`sim.priors.count_init`); ``'tie'``: each strength is one trained scale
+            per kind (chemical, gap) times its count, the scales are what is trained
+            (:mod:`sim.priors`); None: at the middle of their ranges.
         core : {'ltc', 'linear', 'mlp'}
             The circuit's dynamics (:data:`CORES`); the memoryless cores serve the linear and
             MLP baselines (:mod:`sim.baselines`).
@@ -328,7 +373,9 @@ class Controller:
         from sim.priors import COUNT_PRIORS, apply_sign_model, count_init
 
         if count_prior not in COUNT_PRIORS:
-            raise ControllerError(f"count_prior must be None or 'init', got {count_prior!r}")
+            raise ControllerError(
+                f"count_prior must be None, 'init' or 'tie', got {limits.shorten(count_prior)}"
+            )
         env = env_id if isinstance(env_id, EnvSpec) else env_info(env_id)
         names, roles, synapses, gaps = _wiring(circuit)
         synapses = apply_sign_model(synapses, signs)
@@ -374,6 +421,7 @@ class Controller:
         ctrl = cls(
             names, roles, synapses, gaps, env, imap, omap, ranges, dt=dt, unfolds=unfolds,
             dataset=getattr(circuit, "name", ""), core=core,
+            tie="counts" if count_prior == "tie" else None,
         )  # fmt: skip
         if count_prior == "init":
             ctrl = ctrl.with_theta(count_init(ctrl))
@@ -566,7 +614,7 @@ class Controller:
     @property
     def n_free(self) -> int:
         """Number of trained parameters (entries whose range has lo < hi)."""
-        return int(self.free.shape[0])
+        return int(self.free.shape[0]) + len(self.ties)
 
     def _theta_from_unit(self, x_all):
         x = np.asarray(x_all, np.float64)[self.free][None, :]
@@ -588,7 +636,9 @@ class Controller:
                 (np.log(np.maximum(th, 1e-300)) - np.log(lo)) / (np.log(hi) - np.log(lo)),
                 (th - lo) / (hi - lo),
             )
-        return np.clip(u, 0.0, 1.0)
+        scales = self.tie_scales
+        tied = [t.unit_of(scales[t.kind]) for t in self.ties]
+        return np.concatenate([np.clip(u, 0.0, 1.0), tied])
 
     def decode(self, x) -> np.ndarray:
         """Physical parameters ``(P, size)`` of unit-cube candidates ``x`` ``(P, n_free)``.
@@ -600,8 +650,9 @@ class Controller:
             raise ControllerError(f"candidates have shape {x.shape}, expected (P, {self.n_free})")
         out = np.empty((x.shape[0], self.size))
         f = self.free
-        kernels.decode_batch(x, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
-        return out
+        xf = np.ascontiguousarray(x[:, : f.shape[0]])
+        kernels.decode_batch(xf, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
+        return self._tied_theta(out, x[:, f.shape[0] :])
 
     def gap_weights(self, thetas) -> np.ndarray:
         """Gap conductance per gap CSR entry, ``(P, g)``, for parameter rows ``thetas``."""
@@ -733,7 +784,12 @@ class Controller:
             "gaps": gaps,
             "input_map": imap,
             "output_map": omap,
-            "model": {"kind": self.core, "dt": self.dt, "unfolds": self.unfolds},
+            "model": {
+                "kind": self.core,
+                "dt": self.dt,
+                "unfolds": self.unfolds,
+                **({"tie": self.tie, "tie_scales": self.tie_scales} if self.tie else {}),
+            },  # fmt: skip
             "ranges": {g: r.to_json() for g, r in self.ranges.items()},
             "env": self.env.to_json(),
             "provenance": self.provenance,
@@ -802,7 +858,7 @@ class Controller:
             return cls(
                 names, roles, synapses, gaps, env, imap, omap, d.get("ranges"), theta=theta,
                 dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
-                dataset=d.get("dataset", ""), core=model["kind"],
+                dataset=d.get("dataset", ""), core=model["kind"], tie=model.get("tie"),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             if isinstance(err, WiringFormatError):

@@ -15,7 +15,14 @@ import numpy as np
 from connectome import limits
 from connectome.errors import ControllerError
 from sim import kernels
-from sim.envs import env_info, make_gym_env, reset_states
+from sim.envs import (
+    apply_physics,
+    check_randomise,
+    env_info,
+    make_gym_env,
+    physics_values,
+    reset_states,
+)
 
 __all__ = [
     "STREAM_VALIDATION",
@@ -56,10 +63,12 @@ def episode_seeds(seed, stream, n) -> np.ndarray:
     return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
 
 
-def start_states(env_id, seeds) -> np.ndarray:
+def start_states(env_id, seeds, randomise=0.0) -> np.ndarray:
     """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
-    ``reset(seed=s)`` (:func:`sim.envs.reset_states`)."""
-    return np.ascontiguousarray(reset_states(env_id, [int(s) for s in seeds]), np.float64)
+    ``reset(seed=s)`` and each episode's physics (nominal, or drawn within ``+-randomise``
+    of nominal from the episode seed: :func:`sim.envs.reset_states`)."""
+    states = reset_states(env_id, [int(s) for s in seeds], randomise)
+    return np.ascontiguousarray(states, np.float64)
 
 
 def observation_noise(controller, n_episodes, level, noise_seed) -> np.ndarray:
@@ -96,7 +105,7 @@ def play_episode(env, controller, seed, noise=None):
             return total, steps
 
 
-def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
+def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomise=0.0):
     """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
 
     Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
@@ -114,6 +123,10 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
         draws for every candidate.
     noise_seed : int
         Seeds the noise.
+    randomise : float
+        Physics randomisation: each episode's physical parameters uniform within
+        ``+-randomise`` of nominal, drawn from its seed (:func:`sim.envs.physics_values`);
+        0 (default): nominal. Numba environments only.
 
     Returns
     -------
@@ -132,9 +145,16 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
     if E == 0 or P == 0:
         return returns, lengths
     env = controller.env
+    randomise = check_randomise(randomise)
+    if randomise and not env.physics:
+        raise ControllerError(
+            f"randomise={randomise:g}: {env.env_id} has no physical parameters wormlab can "
+            "randomise (the classic-control numba ports have); use randomise=0"
+        )
     if env.code >= 0:
+        starts = start_states(env.env_id, seeds, randomise)
         kernels.rollout_batch(
-            env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
+            env.code, thetas, controller.gap_weights(thetas), starts,
             noise, env.max_steps, returns, lengths, *controller.program,
         )  # fmt: skip
         return returns, lengths
@@ -175,7 +195,8 @@ class EvalResult:
     env_id: str
 
 
-def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None):
+def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None,
+             randomise=0.0):  # fmt: skip
     """Replay ``controller`` in gymnasium's own environment.
 
     Parameters
@@ -192,6 +213,11 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         Explicit gymnasium reset seeds.
     render_mode : str, optional
         Passed to ``gymnasium.make`` (``'human'`` to watch).
+    randomise : float
+        0 (default): gymnasium's nominal env. Else each episode's physical parameters are
+        drawn from its seed as the trainer's :func:`rollout` draws them
+        (:func:`sim.envs.physics_values`) and set on gymnasium's env
+        (:func:`sim.envs.apply_physics`).
 
     Returns
     -------
@@ -222,10 +248,15 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
     )
     if not 1 <= len(seeds) <= limits.MAX_EVAL_EPISODES:
         raise ControllerError(f"{len(seeds)} episode seeds; give 1 .. {limits.MAX_EVAL_EPISODES}")
+    randomise = check_randomise(randomise)
     genv = make_gym_env(env_id, render_mode=render_mode)
     ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
+    out = []
     try:
-        out = [play_episode(genv, ctrl, s) for s in seeds]
+        for s in seeds:
+            if randomise:
+                apply_physics(genv, env_id, physics_values(env_id, s, randomise))
+            out.append(play_episode(genv, ctrl, s))
     finally:
         genv.close()
     rets = tuple(r for r, _ in out)

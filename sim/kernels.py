@@ -979,7 +979,8 @@ def rollout_batch(
     gws : ndarray (P, g)
         Gap conductance per gap CSR entry per candidate.
     starts : ndarray (E, state_dim)
-        Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+        Environment start states (:func:`sim.envs.reset_states`), each ending with its
+        episode's physical parameters (nominal or randomised); the same for every candidate.
     noise : ndarray (E, max_steps, obs_dim) or (0, 0, 0)
         Observation noise: at step ``t`` of episode ``e`` the controller sees
         ``obs + noise[e, t] * obs_scale`` (the environment keeps the true state); an empty

@@ -68,6 +68,8 @@ __all__ = [
     "reset_states",
     "observe",
     "step",
+    "lateral_offset",
+    "road",
     "make_env",
 ]
 
@@ -285,6 +287,37 @@ def step(state, action, obs):
         state[i] = s0[i] + _SIXTH_DT * (f1[i] + 2 * f2[i] + 2 * f3[i] + f4[i])
     _, lat = _local(state)
     return 1 - pow64(lat / _LANE_WIDTH, 2.0)
+
+
+@njit(cache=True)
+def lateral_offset(state):
+    """The car's lateral offset (m) from the centre of its current reference lane: the
+    offset the reward squares (positive towards the lane's left, highway-env's lateral axis;
+    on the sine lane, above its centre line)."""
+    return _local(state)[1]
+
+
+def road() -> dict:
+    """The road of the episode as plain numbers (m, rad/m), for drawing it.
+
+    Returns
+    -------
+    dict
+        ``{"straight": {"start": (x, y), "end": (x, y), "width"}, "connector": {...},
+        "sine": {"x_start", "x_end", "amplitude", "pulsation", "phase", "width"}}``: the
+        start lane, the lane highway-env draws from its end towards the sine lane (never a
+        reference lane), and the sine lane ``y = amplitude sin(pulsation x + phase)``.
+    """
+    start = (float(_S_START[0]), float(_S_START[1]))
+    end = (float(_S_END[0]), float(_S_END[1]))
+    slope = (end[1] - start[1]) / (end[0] - start[0])
+    return {
+        "straight": {"start": start, "end": end, "width": float(_LANE_WIDTH)},
+        "connector": {"start": end, "end": (end[0] + 20, end[1] + 20 * slope),
+                      "width": float(_LANE_WIDTH)},
+        "sine": {"x_start": 0.0, "x_end": 500.0, "amplitude": float(_AMPLITUDE),
+                 "pulsation": float(_PULSATION), "phase": 0.0, "width": float(_LANE_WIDTH)},
+    }  # fmt: skip
 
 
 def make_env(**kwargs):
