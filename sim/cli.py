@@ -37,6 +37,7 @@ from connectome.errors import ControllerError, SimulationError, WormlabError
 from connectome.neurons import as_name_list
 from sim import sweep_cli
 from sim.body import add_cli_arguments as add_body_arguments
+from sim.body import cli_options as body_options
 from sim.body import run_cli as run_body_cli
 from sim.models import SIGN_SETS
 
@@ -173,6 +174,7 @@ def _cmd_run(args):
         check_writable(args.out, "--out")
     if getattr(args, "body_out", None):
         check_writable(args.body_out, "--body-out")
+    body = body_options(args) if args.body or args.feedback is not None else None
     if threads is not None:
         numba.set_num_threads(threads)
     source = _source(args)
@@ -182,14 +184,14 @@ def _cmd_run(args):
         record_every = default_record_every(args.duration, args.dt or params.dt)
     bar = None if args.quiet else ProgressBar()
     tic = time.perf_counter()
-    result = simulate(
-        cc,
-        list(args.stim or ()),
-        duration=args.duration,
-        dt=args.dt,
-        record_every=record_every,
-        progress=bar,
-    )
+    worm = None
+    run = {"duration": args.duration, "dt": args.dt, "record_every": record_every, "progress": bar}
+    if body is not None and body["feedback"] is not None:  # network and body in lockstep
+        from sim.body import simulate_body
+
+        result, worm = simulate_body(cc, list(args.stim or ()), **run, **body)
+    else:
+        result = simulate(cc, list(args.stim or ()), **run)
     wall = time.perf_counter() - tic
     neurons = as_name_list(args.neurons or ()) or None
     if args.out:
@@ -209,7 +211,7 @@ def _cmd_run(args):
             df.to_csv(args.out)
     print(_summary(result, cc, wall, args.out))
     if args.body:
-        print(run_body_cli(result, args))
+        print(run_body_cli(result, args, worm))
     return 0
 
 

@@ -587,6 +587,7 @@ def layout(**query):
                 className="wl-legend",
             ),
             html.Div(id="explore-edge-info", className="wl-muted"),
+            _muscles_controls(),
         ],
         className="wl-main",
     )
@@ -1021,6 +1022,75 @@ def register_callbacks(app) -> None:
     def _dataset_store(dataset):
         state, _ = ExploreState.parse({"dataset": dataset})
         return state.dataset
+
+    _register_muscles(app)
+
+
+# ------------------------------------------------------------------ body-wall muscles
+def _muscles_controls():
+    """The neuromuscular option: a toggle and the neuron -> muscle heatmap it opens."""
+    return html.Div(
+        [
+            dcc.Checklist(
+                id="explore-muscles",
+                options=[
+                    {
+                        "label": " Body-wall muscles: the selected (or drawn) neurons' junctions "
+                        "on MDL/MDR/MVL/MVR 01-24 (Cook 2019 NMJ map)",
+                        "value": "on",
+                    }
+                ],
+                value=[],
+                inline=True,
+            ),
+            # the graph is created when the option is on: plotly.js loads only then
+            dcc.Loading(html.Div(id="explore-muscles-box")),
+        ],
+        className="wl-muscles",
+    )
+
+
+def _muscles_figure(state: ExploreState, view: dict):
+    from connectome.datasets import read_neurons
+    from connectome.neurons import class_names
+    from sim.muscles import neuromuscular_map
+    from webapp.figures.network import neuromuscular_groups, neuromuscular_heatmap
+
+    nmj = neuromuscular_map()
+    names = view["selected"] or view["nodes"]
+    classes = class_names(read_neurons()).to_dict() if state.level == "class" else None
+    groups = neuromuscular_groups(nmj, names, classes)
+    if not groups:
+        which = "selected" if view["selected"] else "drawn"
+        return _messages(
+            [f"None of the {which} neurons makes junctions on body-wall muscles (Cook 2019)."]
+        )
+    return dcc.Graph(
+        id="explore-muscles-graph",
+        figure=neuromuscular_heatmap(nmj, groups),
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def _register_muscles(app) -> None:
+    @app.callback(
+        output=Output("explore-muscles-box", "children"),
+        inputs={
+            "on": Input("explore-muscles", "value"),
+            "controls": _deps(Input, DRAW_IDS),
+            "stored": Input("explore-paths", "data"),
+        },
+    )
+    def _muscles(on, controls, stored):
+        if not on:
+            return []
+        state, _ = _state(controls)
+        try:
+            return _muscles_figure(state, render(state, stored_paths(stored, state)))
+        except WormlabError as err:
+            return _messages([str(err)])
+        except Exception as err:  # noqa: BLE001
+            return _messages([_failure(err)], "error")
 
 
 def warm_up() -> None:
