@@ -19,7 +19,7 @@ env id                       code  state_dim  obs_dim     action                
 ``MountainCarContinuous-v0`` 1     3          2           Box([-1], [1]) float32     999
 ``Pendulum-v1``              2     2          3           Box([-2], [2]) float32     200
 ``Acrobot-v1``               3     5          6           Discrete(3)                500
-``lane-keeping-v0``          4     1616       12          Box([-1], [1]) float32     200
+``lane-keeping-v0``          4     1618       12          Box([-1], [1]) float32     200
 ===========================  ====  =========  ==========  =========================  =========
 
 ``lane-keeping-v0`` is highway-env's (1.12.1), ported in :mod:`sim.lanekeeping` (its state
@@ -540,7 +540,7 @@ def env_info(env_id) -> EnvSpec:
     return gym_env_spec(env_id)
 
 
-def reset_states(env_id: str, seeds) -> np.ndarray:
+def reset_states(env_id: str, seeds, variant=None) -> np.ndarray:
     """Start states from gymnasium's own ``env.reset(seed=s)``.
 
     Parameters
@@ -549,6 +549,8 @@ def reset_states(env_id: str, seeds) -> np.ndarray:
         One of :data:`ENV_IDS`.
     seeds : iterable of int
         Non-negative integer seeds, one episode each.
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`).
 
     Returns
     -------
@@ -562,7 +564,12 @@ def reset_states(env_id: str, seeds) -> np.ndarray:
     spec = env_spec(env_id)
     seeds = _check_seeds(seeds)
     if spec.code == LANE_KEEPING:  # the start state and the episode's observation noise
-        return lanekeeping.reset_states(seeds)
+        return lanekeeping.reset_states(seeds, variant)
+    if variant is not None:
+        raise ControllerError(
+            f"road variant {limits.shorten(variant)} given for {env_id}; variants are "
+            "lane-keeping-v0's (sim.lanekeeping.VARIANTS)"
+        )
     import gymnasium
 
     n = spec.state_dim - 1 if spec.code in (MOUNTAIN_CAR, ACROBOT) else spec.state_dim

@@ -15,7 +15,8 @@ import numpy as np
 from connectome import limits
 from connectome.errors import ControllerError
 from sim import kernels
-from sim.envs import env_info, make_gym_env, reset_states
+from sim.envs import LANE_KEEPING, env_info, make_gym_env, reset_states
+from sim.lanekeeping import road_variant
 
 __all__ = [
     "STREAM_VALIDATION",
@@ -56,10 +57,11 @@ def episode_seeds(seed, stream, n) -> np.ndarray:
     return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
 
 
-def start_states(env_id, seeds) -> np.ndarray:
+def start_states(env_id, seeds, variant=None) -> np.ndarray:
     """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
-    ``reset(seed=s)`` (:func:`sim.envs.reset_states`)."""
-    return np.ascontiguousarray(reset_states(env_id, [int(s) for s in seeds]), np.float64)
+    ``reset(seed=s)`` (:func:`sim.envs.reset_states`; ``variant``: a lane-keeping road)."""
+    states = reset_states(env_id, [int(s) for s in seeds], variant)
+    return np.ascontiguousarray(states, np.float64)
 
 
 def observation_noise(controller, n_episodes, level, noise_seed) -> np.ndarray:
@@ -96,7 +98,7 @@ def play_episode(env, controller, seed, noise=None):
             return total, steps
 
 
-def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
+def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, variant=None):
     """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
 
     Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
@@ -114,6 +116,9 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
         draws for every candidate.
     noise_seed : int
         Seeds the noise.
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`; default
+        highway-env's own).
 
     Returns
     -------
@@ -134,10 +139,13 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
     env = controller.env
     if env.code >= 0:
         kernels.rollout_batch(
-            env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
-            noise, env.max_steps, returns, lengths, *controller.program,
+            env.code, thetas, controller.gap_weights(thetas),
+            start_states(env.env_id, seeds, variant), noise, env.max_steps, returns, lengths,
+            *controller.program,
         )  # fmt: skip
         return returns, lengths
+    if variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env.env_id}'s")
     genv = make_gym_env(env.env_id)
     try:
         for p in range(P):
@@ -164,6 +172,8 @@ class EvalResult:
     seeds : tuple of int
         The gymnasium reset seeds.
     env_id : str
+    variant : str
+        lane-keeping-v0: the road's name (:attr:`sim.lanekeeping.RoadVariant.name`); else "".
     """
 
     mean: float
@@ -173,9 +183,12 @@ class EvalResult:
     lengths: tuple
     seeds: tuple
     env_id: str
+    variant: str = ""
 
 
-def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None):
+def evaluate(
+    controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None, variant=None
+):
     """Replay ``controller`` in gymnasium's own environment.
 
     Parameters
@@ -192,6 +205,9 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         Explicit gymnasium reset seeds.
     render_mode : str, optional
         Passed to ``gymnasium.make`` (``'human'`` to watch).
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: replay on this road (:func:`sim.lanekeeping.road_variant`),
+        highway-env configured or subclassed to match (:func:`sim.lanekeeping.make_env`).
 
     Returns
     -------
@@ -222,7 +238,13 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
     )
     if not 1 <= len(seeds) <= limits.MAX_EVAL_EPISODES:
         raise ControllerError(f"{len(seeds)} episode seeds; give 1 .. {limits.MAX_EVAL_EPISODES}")
-    genv = make_gym_env(env_id, render_mode=render_mode)
+    options, road = {"render_mode": render_mode}, ""
+    if env_info(env_id).code == LANE_KEEPING:
+        road = road_variant(variant).name
+        options["variant"] = variant
+    elif variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env_id}'s")
+    genv = make_gym_env(env_id, **options)
     ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
     try:
         out = [play_episode(genv, ctrl, s) for s in seeds]
@@ -237,4 +259,5 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         lengths=tuple(int(n) for _, n in out),
         seeds=seeds,
         env_id=env_id,
+        variant=road,
     )
