@@ -369,8 +369,11 @@ def reset_states(seeds, variant=None) -> np.ndarray:
 
 
 @njit(cache=True)
-def _derivative(x, y, heading, speed, lat, yaw, steering, out):
-    """``BicycleVehicle.derivative_func`` into ``out`` (6,), highway-env's order of operations."""
+def _derivative(heading, speed, lat, yaw, steering):
+    """``BicycleVehicle.derivative_func``, highway-env's order of operations: the world x and
+    y velocities, the heading rate, d lateral speed and d yaw rate (the speed's derivative is
+    the longitudinal action, always 0 here, and the position does not enter). Scalars in and
+    out: the step allocates nothing."""
     theta_vf = np_arctan2(lat + _LENGTH_A * yaw, speed)
     theta_vr = np_arctan2(lat - _LENGTH_B * yaw, speed)
     f_yf = _TWO_FF * (steering - theta_vf)
@@ -382,12 +385,7 @@ def _derivative(x, y, heading, speed, lat, yaw, steering, out):
     d_yaw = _INV_INERTIA * (_LENGTH_A * f_yf - _LENGTH_B * f_yr)
     c, s = math.cos(heading), math.sin(heading)
     # R @ (speed, lat) with numpy's matmul (OpenBLAS dgemv): the first product fused
-    out[0] = fma64(c, speed, (-s) * lat)
-    out[1] = fma64(s, speed, c * lat)
-    out[2] = yaw
-    out[3] = 0.0
-    out[4] = d_lat
-    out[5] = d_yaw
+    return fma64(c, speed, (-s) * lat), fma64(s, speed, c * lat), yaw, d_lat, d_yaw
 
 
 @njit(cache=True)
@@ -418,12 +416,11 @@ def _observe(state, steering, obs):
     """The flattened observation of ``state`` with ``steering`` applied (uses one noise row)."""
     k = int(state[7])
     base = _HEAD + NOISE_PER_OBS * k
-    d = np.empty(6)
-    _derivative(state[0], state[1], state[2], state[3], state[4], state[5], steering, d)
-    obs[0] = d[1] + state[base + 4]
-    obs[1] = d[2] + state[base + 5]
-    obs[2] = d[4] + state[base + 6]
-    obs[3] = d[5] + state[base + 7]
+    _, dy, dheading, dlat, dyaw = _derivative(state[2], state[3], state[4], state[5], steering)
+    obs[0] = dy + state[base + 4]
+    obs[1] = dheading + state[base + 5]
+    obs[2] = dlat + state[base + 6]
+    obs[3] = dyaw + state[base + 7]
     longi, lat = _local(state)
     obs[4] = state[1] - lat
     if state[6] != 0.0:
@@ -468,27 +465,22 @@ def step(state, action, obs):
         yaw = -_MAX_YAW
     elif yaw > _MAX_YAW:
         yaw = _MAX_YAW
-    s0 = np.empty(6)
-    for i in range(6):
-        s0[i] = state[i]
-    s0[5] = yaw
-    f1 = np.empty(6)
-    f2 = np.empty(6)
-    f3 = np.empty(6)
-    f4 = np.empty(6)
-    tmp = np.empty(6)
-    _derivative(s0[0], s0[1], s0[2], s0[3], s0[4], s0[5], steering, f1)
-    for i in range(6):
-        tmp[i] = s0[i] + f1[i] * _HALF_DT
-    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f2)
-    for i in range(6):
-        tmp[i] = s0[i] + f2[i] * _HALF_DT
-    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f3)
-    for i in range(6):
-        tmp[i] = s0[i] + f3[i] * _DT
-    _derivative(tmp[0], tmp[1], tmp[2], tmp[3], tmp[4], tmp[5], steering, f4)
-    for i in range(6):
-        state[i] = s0[i] + _SIXTH_DT * (f1[i] + 2 * f2[i] + 2 * f3[i] + f4[i])
+    # RK4 as highway-env's rk4 writes it, one scalar per state component; the speed's
+    # derivative is 0, so the speed stays exactly as it is (s + 0.0 * h == s)
+    x0, y0, h0, v, l0, w0 = state[0], state[1], state[2], state[3], state[4], yaw
+    ax, ay, ah, al, aw = _derivative(h0, v, l0, w0, steering)
+    bx, by, bh, bl, bw = _derivative(
+        h0 + ah * _HALF_DT, v, l0 + al * _HALF_DT, w0 + aw * _HALF_DT, steering
+    )
+    cx, cy, ch, cl, cw = _derivative(
+        h0 + bh * _HALF_DT, v, l0 + bl * _HALF_DT, w0 + bw * _HALF_DT, steering
+    )
+    dx, dy, dh, dl, dw = _derivative(h0 + ch * _DT, v, l0 + cl * _DT, w0 + cw * _DT, steering)
+    state[0] = x0 + _SIXTH_DT * (ax + 2 * bx + 2 * cx + dx)
+    state[1] = y0 + _SIXTH_DT * (ay + 2 * by + 2 * cy + dy)
+    state[2] = h0 + _SIXTH_DT * (ah + 2 * bh + 2 * ch + dh)
+    state[4] = l0 + _SIXTH_DT * (al + 2 * bl + 2 * cl + dl)
+    state[5] = w0 + _SIXTH_DT * (aw + 2 * bw + 2 * cw + dw)
     _, lat = _local(state)
     return 1 - pow64(lat / _LANE_WIDTH, 2.0)
 

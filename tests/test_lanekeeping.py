@@ -185,3 +185,67 @@ def test_variant_reaches_rollout_and_evaluate():
         assert tuple(rollout(ctrl, seeds, variant=name)[0][0]) == ev.returns, name
     with pytest.raises(ControllerError, match="lane-keeping-v0's"):
         reset_states("CartPole-v1", [0], "amplitude-8")
+
+
+def _klinotaxis_controller(**options):
+    import connectome
+    from sim.control import Controller
+
+    return Controller.from_circuit(connectome.presets.klinotaxis(), LK, **options)
+
+
+def test_klinotaxis_steers_by_dorsal_minus_ventral():
+    """The default map: steering = g (mean dorsal - mean ventral head motor output) + b."""
+    from connectome.presets import HEAD_MOTOR_DORSAL, HEAD_MOTOR_VENTRAL
+    from sim.control import default_output_neurons
+
+    ctrl = _klinotaxis_controller()
+    dorsal = [x for x in ctrl.motor if x.startswith(HEAD_MOTOR_DORSAL)]
+    ventral = [x for x in ctrl.motor if x.startswith(HEAD_MOTOR_VENTRAL)]
+    assert len(dorsal) == len(ventral) == 6
+    assert ctrl.output_map["kind"] == "difference"
+    assert ctrl.output_map["neurons"] == [dorsal, ventral]
+    assert default_output_neurons(ctrl.motor) == (tuple(dorsal), tuple(ventral))
+    rng = np.random.default_rng(3)
+    ctrl = ctrl.with_theta(ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0])
+    p = ctrl.parameters
+    idx = {x: i for i, x in enumerate(ctrl.neurons)}
+    ctrl.reset()
+    env = make_gym_env(LK)
+    obs, _ = env.reset(seed=2)
+    moved = 0.0
+    for _ in range(30):
+        action = ctrl.act(obs)
+        v = ctrl.v
+        y = p["out_gain"][0] * (
+            np.mean([v[idx[x]] for x in dorsal]) - np.mean([v[idx[x]] for x in ventral])
+        ) + p["out_b"][0]
+        assert action[0] == pytest.approx(np.float32(np.tanh(y)), rel=1e-6, abs=1e-7)
+        moved = max(moved, abs(y - p["out_b"][0]))
+        obs, *_ = env.step(action)
+    env.close()
+    assert moved > 1e-3  # the circuit really drove the readout
+
+
+def test_group_difference_map_round_trips_and_flips_sign():
+    from sim.control import Controller
+
+    ctrl = _klinotaxis_controller()
+    dorsal, ventral = ctrl.output_map["neurons"]
+    rng = np.random.default_rng(4)
+    theta = ctrl.decode(rng.uniform(size=(1, ctrl.n_free)))[0]
+    ctrl = ctrl.with_theta(theta)
+    again = Controller.from_dict(ctrl.to_dict())
+    assert again.output_map["neurons"] == [dorsal, ventral]
+    assert np.array_equal(again.out_read, ctrl.out_read)
+    seeds = [1, 2]
+    from sim.evaluation import rollout
+
+    assert np.array_equal(rollout(again, seeds)[0], rollout(ctrl, seeds)[0])
+    flipped = _klinotaxis_controller(output_neurons=(ventral, dorsal))
+    assert np.array_equal(flipped.out_read, -ctrl.out_read)
+    one_pair = _klinotaxis_controller(output_neurons=("SMDDL", "SMDVL"))
+    assert sorted(one_pair.out_read[one_pair.out_read != 0]) == [-1.0, 1.0]
+    for bad in [(dorsal, dorsal[:1]), ("SMDDL",), ([], ventral), (["AVA"], ventral)]:
+        with pytest.raises(ControllerError):
+            _klinotaxis_controller(output_neurons=bad)
