@@ -217,9 +217,11 @@ def test_klinotaxis_steers_by_dorsal_minus_ventral():
     for _ in range(30):
         action = ctrl.act(obs)
         v = ctrl.v
-        y = p["out_gain"][0] * (
-            np.mean([v[idx[x]] for x in dorsal]) - np.mean([v[idx[x]] for x in ventral])
-        ) + p["out_b"][0]
+        y = (
+            p["out_gain"][0]
+            * (np.mean([v[idx[x]] for x in dorsal]) - np.mean([v[idx[x]] for x in ventral]))
+            + p["out_b"][0]
+        )
         assert action[0] == pytest.approx(np.float32(np.tanh(y)), rel=1e-6, abs=1e-7)
         moved = max(moved, abs(y - p["out_b"][0]))
         obs, *_ = env.step(action)
