@@ -43,8 +43,8 @@ from bench_train import NumpyController  # noqa: E402
 import connectome  # noqa: E402
 from connectome.io import from_ncps  # noqa: E402
 from sim import lanekeeping  # noqa: E402
+from sim.baselines import baseline  # noqa: E402
 from sim.comparison import compare  # noqa: E402
-from sim.control import Controller  # noqa: E402
 from sim.envs import make_gym_env  # noqa: E402
 from sim.evaluation import evaluate, rollout  # noqa: E402
 
@@ -55,33 +55,38 @@ FULL = dict(seeds=5, generations=100, popsize=24, episodes=8, test_episodes=50)
 VARIANT_COLUMNS = tuple(x for x in lanekeeping.VARIANTS if x != "base")
 
 
-def ncp19():
-    """The NCP of Lechner et al. 2020 for the 12 lane-keeping observations, as a circuit."""
+def ncps_circuits():
+    """The NCP of Lechner et al. 2020 and a fully connected LTC of the same 19 units, both from
+    ``ncps.wirings`` (the 12 observations are their inputs), as circuits."""
     from ncps import wirings
 
     ncp = wirings.NCP(
         inter_neurons=12, command_neurons=6, motor_neurons=1, sensory_fanout=6,
         inter_fanout=4, recurrent_command_synapses=6, motor_fanin=6, seed=0,
     )  # fmt: skip
-    ncp.build(lanekeeping.OBS_DIM)
-    return from_ncps(ncp)
+    fc = wirings.FullyConnected(19, 1, erev_init_seed=0)
+    for w in (ncp, fc):
+        w.build(lanekeeping.OBS_DIM)
+    return from_ncps(ncp), from_ncps(fc)
 
 
 def studies():
-    """(label prefix, circuit, baselines): each one ``compare`` call."""
+    """(name, circuit, baselines): one ``compare`` call each."""
     klino = connectome.presets.klinotaxis(connectome.load("cook2019"))
+    ncp, fc = ncps_circuits()
     return [
         ("klinotaxis", klino, ("circuit", "linear", "mlp", "full_ltc")),
-        ("NCP(19)", ncp19(), ("circuit", "full_ltc")),
+        ("NCP(19)", ncp, ("circuit",)),
+        ("fully connected LTC(19)", fc, ("circuit",)),
     ]
 
 
-def _label(prefix, baseline, ctrl):
+def _label(study, baseline, ctrl):
     if baseline == "circuit":
-        return f"{prefix} (LTC, {len(ctrl.neurons)})"
+        return study
     if baseline == "full_ltc":
-        return f"fully connected LTC({len(ctrl.neurons)}) [{prefix}]"
-    return f"{baseline} [{prefix}]"
+        return f"fully connected LTC({len(ctrl.neurons)}) [{study} neurons]"
+    return f"{baseline} [{study}]"
 
 
 def score(ctrl, seed, episodes):
@@ -102,7 +107,7 @@ def score(ctrl, seed, episodes):
 def bench_training(budget, log=print):
     """One row per trained controller (model, seed, ...)."""
     rows = []
-    for prefix, circuit, baselines in studies():
+    for study, circuit, baselines in studies():
         trained = {}
 
         def keep(name, seed, result, trained=trained):
@@ -119,7 +124,7 @@ def bench_training(budget, log=print):
             result = trained[(run["baseline"], run["seed"])]
             ctrl = result.controller
             row = {
-                "model": _label(prefix, run["baseline"], ctrl),
+                "model": _label(study, run["baseline"], ctrl),
                 "seed": int(run["seed"]),
                 "params": ctrl.n_free,
                 "synapses": len(ctrl.synapses) if ctrl.core == "ltc" else None,
@@ -145,8 +150,43 @@ def summarise(runs):
     return out
 
 
+class NumpyFeedForward:
+    """The linear and MLP baselines' core (:func:`sim.kernels.feedforward_step`) with the
+    difference read-out, in NumPy: the peer of their numba rollout."""
+
+    def __init__(self, ctrl):
+        self.c, p = ctrl, ctrl.parameters
+        idx = {x: i for i, x in enumerate(ctrl.neurons)}
+        self.sens = np.array([idx[x] for x in ctrl.sensory])
+        self.mot = np.array([idx[x] for x in ctrl.motor])
+        self.rows = [
+            (i, np.array([idx[s["pre"]] for s in ctrl.synapses if s["post"] == x], int),
+             np.array([p["w"][k] * s["sign"] for k, s in enumerate(ctrl.synapses)
+                       if s["post"] == x]))
+            for i, x in enumerate(ctrl.neurons)
+        ]  # fmt: skip
+        self.p = p
+        self.center, self.scale = np.array(ctrl.env.obs_center), np.array(ctrl.env.obs_scale)
+
+    def reset(self):
+        pass
+
+    def act(self, obs):
+        c, p = self.c, self.p
+        z = (np.asarray(obs, np.float64) - self.center) / self.scale
+        v = np.zeros(len(c.neurons))
+        cur = np.zeros(len(c.neurons))
+        cur[self.sens] = p["in_b"] + p["in_w"] @ z
+        motor = set(self.mot.tolist())
+        for i, pre, w in self.rows:
+            acc = cur[i] + p["vleak"][i] + w @ v[pre]
+            v[i] = np.tanh(acc) if c.core == "mlp" and i not in motor else acc
+        y = p["out_gain"][0] * (c.out_read @ v[self.mot]) + p["out_b"][0]
+        return np.array([np.tanh(y)], np.float32)
+
+
 def throughput(ctrl, episodes=4, candidates=16, python_episodes=2):
-    """(numba steps/s, highway-env Python loop steps/s) for the same LTC controller."""
+    """(numba steps/s, highway-env Python loop steps/s) for the same controller."""
     rng = np.random.default_rng(0)
     thetas = ctrl.decode(rng.uniform(size=(candidates, ctrl.n_free)))
     seeds = list(range(episodes))
@@ -155,7 +195,8 @@ def throughput(ctrl, episodes=4, candidates=16, python_episodes=2):
     _, lengths = rollout(ctrl, seeds, thetas)
     fast = lengths.sum() / (time.perf_counter() - t0)
     env = make_gym_env(ENV)
-    npc = NumpyController(ctrl.with_theta(thetas[0]))
+    one = ctrl.with_theta(thetas[0])
+    npc = NumpyController(one) if ctrl.core == "ltc" else NumpyFeedForward(one)
     steps, t0 = 0, time.perf_counter()
     for s in seeds[:python_episodes]:
         obs, _ = env.reset(seed=s)
@@ -171,19 +212,15 @@ def throughput(ctrl, episodes=4, candidates=16, python_episodes=2):
 
 
 def bench_throughput(log=print):
+    """Steps per second, numba against highway-env + NumPy, for every model of the table."""
     rows = []
-    for prefix, circuit, _ in studies():
-        for name, wiring in (("circuit", circuit), ("full_ltc", None)):
-            if wiring is None:
-                from sim.baselines import baseline
-
-                ctrl = baseline("full_ltc", circuit, ENV)
-            else:
-                ctrl = Controller.from_circuit(wiring, ENV)
+    for study, circuit, baselines in studies():
+        for name in baselines:
+            ctrl = baseline(name, circuit, ENV)
             fast, slow = throughput(ctrl)
-            rows.append({"model": _label(prefix, name, ctrl), "numba_steps_s": fast,
+            rows.append({"model": _label(study, name, ctrl), "numba_steps_s": fast,
                          "highway_env_steps_s": slow, "ratio": fast / slow})  # fmt: skip
-            log(f"  {rows[-1]['model']:38s} {fast:9.0f} vs {slow:6.0f} steps/s: {fast / slow:.0f}x")
+            log(f"  {rows[-1]['model']:40s} {fast:9.0f} vs {slow:6.0f} steps/s: {fast / slow:.0f}x")
     return pd.DataFrame(rows)
 
 
