@@ -436,9 +436,9 @@ def _cmd_evaluate(args) -> int:
         ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed, variant=variant)
         road = f" [{ev.variant}]" if ev.variant else ""
         if args.json:
-            row = {"env": ev.env_id, "variant": ev.variant, "mean": ev.mean, "min": ev.min,
-                   "max": ev.max, "episodes": len(ev.returns)}  # fmt: skip
-            print(json.dumps(row))
+            row = {"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
+                   "episodes": len(ev.returns)}  # fmt: skip
+            print(json.dumps({**row, "variant": ev.variant} if ev.variant else row))
         else:
             print(
                 f"{ev.env_id}{road}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "

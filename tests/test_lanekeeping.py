@@ -251,3 +251,30 @@ def test_group_difference_map_round_trips_and_flips_sign():
     for bad in [(dorsal, dorsal[:1]), ("SMDDL",), ([], ventral), (["AVA"], ventral)]:
         with pytest.raises(ControllerError):
             _klinotaxis_controller(output_neurons=bad)
+
+
+def test_cli_evaluates_on_variants(tmp_path, capsys):
+    """``python -m sim evaluate --variant``: one line per road, highway-env's returns."""
+    import argparse
+    import json
+
+    from sim.cli import add_training_commands
+    from sim.evaluation import evaluate
+
+    ctrl = _klinotaxis_controller()
+    ctrl = ctrl.with_theta(ctrl.decode(np.random.default_rng(5).uniform(size=(1, ctrl.n_free)))[0])
+    path = tmp_path / "lane.json"
+    ctrl.save(path)
+    parser = argparse.ArgumentParser()
+    add_training_commands(parser.add_subparsers())
+    argv = ["evaluate", str(path), "--episodes", "2", "--json"]
+    args = parser.parse_args([*argv, "--variant", "base", "--variant", "wavelength-60"])
+    assert args.func(args) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["variant"] for x in lines] == ["base", "wavelength-60"]
+    for line in lines:
+        ev = evaluate(ctrl, episodes=2, seed=0, variant=line["variant"])
+        assert (line["mean"], line["min"], line["max"]) == (ev.mean, ev.min, ev.max)
+    args = parser.parse_args([*argv, "--variant", "wobble-3"])
+    assert args.func(args) == 2
+    assert "unknown road variant 'wobble-3'" in capsys.readouterr().err
