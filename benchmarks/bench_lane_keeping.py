@@ -45,8 +45,8 @@ from connectome.io import from_ncps  # noqa: E402
 from sim import lanekeeping  # noqa: E402
 from sim.baselines import baseline  # noqa: E402
 from sim.comparison import compare  # noqa: E402
-from sim.envs import make_gym_env  # noqa: E402
-from sim.evaluation import evaluate, rollout  # noqa: E402
+from sim.envs import env_observe, env_spec, env_step, make_gym_env  # noqa: E402
+from sim.evaluation import evaluate, rollout, start_states  # noqa: E402
 
 ENV = "lane-keeping-v0"
 QUICK = dict(seeds=2, generations=15, popsize=16, episodes=4, test_episodes=20)
@@ -89,6 +89,24 @@ def _label(study, baseline, ctrl):
     return f"{baseline} [{study}]"
 
 
+def progress(ctrl, seeds):
+    """Mean distance (m) the car made along x over the episode: about 20 s x 8.3 m/s = 166 m
+    when it follows the road, near 0 when it circles on the spot at full lock (which
+    highway-env's reward pays about 182 of 200: the car never leaves the start lane)."""
+    spec = env_spec(ENV)
+    obs = np.empty(spec.obs_dim)
+    out = []
+    for state in start_states(ENV, seeds):
+        c = ctrl.with_theta(ctrl.theta)
+        c.reset()
+        env_observe(spec.code, state, obs)
+        x0 = state[0]
+        for _ in range(spec.max_steps):
+            env_step(spec.code, state, float(c.act(obs)[0]), obs)
+        out.append(state[0] - x0)
+    return float(np.mean(out))
+
+
 def score(ctrl, seed, episodes):
     """One trained controller's row: base road in highway-env, lateral RMS, every variant."""
     ev = evaluate(ctrl, episodes=episodes, seed=seed)
@@ -98,6 +116,7 @@ def score(ctrl, seed, episodes):
     row = {
         "return": ev.mean,
         "lateral_rms_m": float(lanekeeping.lateral_rms(ev.returns).mean()),
+        "progress_m": progress(ctrl, ev.seeds),
     }
     for name in VARIANT_COLUMNS:
         row[name] = float(rollout(ctrl, ev.seeds, variant=name)[0][0].mean())
@@ -139,7 +158,7 @@ def bench_training(budget, log=print):
 
 def summarise(runs):
     """Mean over seeds per model (training time: median)."""
-    cols = ["return", "lateral_rms_m", *VARIANT_COLUMNS]
+    cols = ["return", "lateral_rms_m", "progress_m", *VARIANT_COLUMNS]
     g = runs.groupby("model", sort=False)
     out = g[cols].mean()
     out.insert(0, "train_s", g["train_s"].median())
