@@ -107,6 +107,44 @@ def progress(ctrl, seeds):
     return float(np.mean(out))
 
 
+def follow(obs):
+    """A hand-tuned lateral-offset + heading-error steering law (not trained): what solving
+    the task looks like, the reference row of the table."""
+    lat = obs[8] - obs[4]  # y - reference y (m)
+    return float(np.clip(-(0.08 * lat + 1.2 * (obs[9] - obs[5])), -1.0, 1.0))
+
+
+def reference_row(episodes, seed=0):
+    """The :func:`follow` law's row (numba port; base road equal to highway-env's)."""
+    from sim.evaluation import STREAM_EVALUATION, episode_seeds
+
+    spec = env_spec(ENV)
+    seeds = episode_seeds(seed, STREAM_EVALUATION, episodes)
+    obs = np.empty(spec.obs_dim)
+
+    def run(variant):
+        rets, moved = [], []
+        for state in start_states(ENV, seeds, variant):
+            env_observe(spec.code, state, obs)
+            x0, total = state[0], 0.0
+            for _ in range(spec.max_steps):
+                total += env_step(spec.code, state, follow(obs), obs)[0]
+            rets.append(total)
+            moved.append(state[0] - x0)
+        return np.array(rets), float(np.mean(moved))
+
+    base, moved = run(None)
+    row = {
+        "model": "reference: hand-tuned P steering (untrained)",
+        "return": base.mean(),
+        "lateral_rms_m": float(lanekeeping.lateral_rms(base).mean()),
+        "progress_m": moved,
+    }
+    for name in VARIANT_COLUMNS:
+        row[name] = float(run(name)[0].mean())
+    return row
+
+
 def score(ctrl, seed, episodes):
     """One trained controller's row: base road in highway-env, lateral RMS, every variant."""
     ev = evaluate(ctrl, episodes=episodes, seed=seed)
@@ -275,8 +313,11 @@ def main(argv=None):
     runs = bench_training(budget)
     if args.csv:
         runs.to_csv(args.csv, index=False)
+    table = summarise(runs)
+    ref = reference_row(budget["test_episodes"])
+    table.loc[ref.pop("model")] = ref
     print(f"\nmean over seeds ({time.perf_counter() - t0:.0f} s in all):")
-    print(summarise(runs).to_string(float_format=lambda x: f"{x:.2f}"))
+    print(table.to_string(float_format=lambda x: f"{x:.2f}"))
 
 
 if __name__ == "__main__":
