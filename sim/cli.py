@@ -441,15 +441,25 @@ def _cmd_evaluate(args) -> int:
     from sim.evaluation import evaluate
 
     ctrl = load_controller(args.controller)
-    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed, randomise=args.randomise)
-    if args.json:
-        print(json.dumps({"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
-                          "episodes": len(ev.returns)}))  # fmt: skip
-    else:
-        print(
-            f"{ev.env_id}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
-            f"over {len(ev.returns)} episodes"
+    for variant in args.variant or [None]:
+        ev = evaluate(
+            ctrl,
+            args.env,
+            episodes=args.episodes,
+            seed=args.seed,
+            variant=variant,
+            randomise=args.randomise,
         )
+        road = f" [{ev.variant}]" if ev.variant else ""
+        if args.json:
+            row = {"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
+                   "episodes": len(ev.returns)}  # fmt: skip
+            print(json.dumps({**row, "variant": ev.variant} if ev.variant else row))
+        else:
+            print(
+                f"{ev.env_id}{road}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
+                f"over {len(ev.returns)} episodes"
+            )
     return 0
 
 
@@ -576,6 +586,13 @@ def add_training_commands(subparsers):
     q.add_argument("--env", default=None, help="gymnasium id (default: the controller's)")
     q.add_argument("--episodes", type=int, default=100)
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument(
+        "--variant", action="append", metavar="NAME",
+        help="lane-keeping-v0: replay on this road (repeatable: one line each; base is "
+        "highway-env's own; sim.lanekeeping.VARIANTS, "
+        "e.g. amplitude-8, wavelength-60, offset-2, noise-x4, speed-12, or field-value joined "
+        "by '+')",
+    )  # fmt: skip
     q.add_argument("--json", action="store_true", help="print JSON")
     q.add_argument(
         "--randomise", type=float, default=0.0, metavar="FRACTION",

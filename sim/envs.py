@@ -19,7 +19,7 @@ env id                       code  state_dim  obs_dim     action                
 ``MountainCarContinuous-v0`` 1     4          2           Box([-1], [1]) float32     999
 ``Pendulum-v1``              2     5          3           Box([-2], [2]) float32     200
 ``Acrobot-v1``               3     7          6           Discrete(3)                500
-``lane-keeping-v0``          4     1616       12          Box([-1], [1]) float32     200
+``lane-keeping-v0``          4     1618       12          Box([-1], [1]) float32     200
 ===========================  ====  =========  ==========  =========================  =========
 
 ``lane-keeping-v0`` is highway-env's (1.12.1), ported in :mod:`sim.lanekeeping` (its state
@@ -573,7 +573,7 @@ def env_info(env_id) -> EnvSpec:
     return gym_env_spec(env_id)
 
 
-def reset_states(env_id: str, seeds, randomise=0.0) -> np.ndarray:
+def reset_states(env_id: str, seeds, randomise=0.0, variant=None) -> np.ndarray:
     """Start states from gymnasium's own ``env.reset(seed=s)``, with the episode's physics.
 
     Parameters
@@ -586,6 +586,8 @@ def reset_states(env_id: str, seeds, randomise=0.0) -> np.ndarray:
         0 (default): every episode has the nominal physics. ``f`` in ``(0, MAX_RANDOMISE]``:
         each physical parameter of :attr:`EnvSpec.physics` is drawn from the episode's seed,
         uniformly within ``+-f`` of its nominal value (:func:`physics_values`).
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`).
 
     Returns
     -------
@@ -602,7 +604,12 @@ def reset_states(env_id: str, seeds, randomise=0.0) -> np.ndarray:
     if spec.code == LANE_KEEPING:  # the start state and the episode's observation noise
         if randomise:
             raise ControllerError(f"{env_id} has no physical parameters to randomise")
-        return lanekeeping.reset_states(seeds)
+        return lanekeeping.reset_states(seeds, variant)
+    if variant is not None:
+        raise ControllerError(
+            f"road variant {limits.shorten(variant)} given for {env_id}; variants are "
+            "lane-keeping-v0's (sim.lanekeeping.VARIANTS)"
+        )
     import gymnasium
 
     k = len(spec.physics)

@@ -16,6 +16,7 @@ from connectome import limits
 from connectome.errors import ControllerError
 from sim import kernels
 from sim.envs import (
+    LANE_KEEPING,
     apply_physics,
     check_randomise,
     env_info,
@@ -23,6 +24,7 @@ from sim.envs import (
     physics_values,
     reset_states,
 )
+from sim.lanekeeping import road_variant
 
 __all__ = [
     "STREAM_VALIDATION",
@@ -63,11 +65,12 @@ def episode_seeds(seed, stream, n) -> np.ndarray:
     return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
 
 
-def start_states(env_id, seeds, randomise=0.0) -> np.ndarray:
+def start_states(env_id, seeds, randomise=0.0, variant=None) -> np.ndarray:
     """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
     ``reset(seed=s)`` and each episode's physics (nominal, or drawn within ``+-randomise``
-    of nominal from the episode seed: :func:`sim.envs.reset_states`)."""
-    states = reset_states(env_id, [int(s) for s in seeds], randomise)
+    of nominal from the episode seed: :func:`sim.envs.reset_states`; ``variant``: a
+    lane-keeping road)."""
+    states = reset_states(env_id, [int(s) for s in seeds], randomise, variant)
     return np.ascontiguousarray(states, np.float64)
 
 
@@ -105,7 +108,8 @@ def play_episode(env, controller, seed, noise=None):
             return total, steps
 
 
-def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomise=0.0):
+def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomise=0.0,
+            variant=None):  # fmt: skip
     """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
 
     Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
@@ -127,6 +131,9 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomi
         Physics randomisation: each episode's physical parameters uniform within
         ``+-randomise`` of nominal, drawn from its seed (:func:`sim.envs.physics_values`);
         0 (default): nominal. Numba environments only.
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`; default
+        highway-env's own).
 
     Returns
     -------
@@ -152,12 +159,14 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomi
             "randomise (the classic-control numba ports have); use randomise=0"
         )
     if env.code >= 0:
-        starts = start_states(env.env_id, seeds, randomise)
+        starts = start_states(env.env_id, seeds, randomise, variant)
         kernels.rollout_batch(
             env.code, thetas, controller.gap_weights(thetas), starts,
             noise, env.max_steps, returns, lengths, *controller.program,
         )  # fmt: skip
         return returns, lengths
+    if variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env.env_id}'s")
     genv = make_gym_env(env.env_id)
     try:
         for p in range(P):
@@ -184,6 +193,8 @@ class EvalResult:
     seeds : tuple of int
         The gymnasium reset seeds.
     env_id : str
+    variant : str
+        lane-keeping-v0: the road's name (:attr:`sim.lanekeeping.RoadVariant.name`); else "".
     """
 
     mean: float
@@ -193,10 +204,11 @@ class EvalResult:
     lengths: tuple
     seeds: tuple
     env_id: str
+    variant: str = ""
 
 
 def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None,
-             randomise=0.0):  # fmt: skip
+             randomise=0.0, variant=None):  # fmt: skip
     """Replay ``controller`` in gymnasium's own environment.
 
     Parameters
@@ -218,6 +230,9 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         drawn from its seed as the trainer's :func:`rollout` draws them
         (:func:`sim.envs.physics_values`) and set on gymnasium's env
         (:func:`sim.envs.apply_physics`).
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: replay on this road (:func:`sim.lanekeeping.road_variant`),
+        highway-env configured or subclassed to match (:func:`sim.lanekeeping.make_env`).
 
     Returns
     -------
@@ -249,7 +264,13 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
     if not 1 <= len(seeds) <= limits.MAX_EVAL_EPISODES:
         raise ControllerError(f"{len(seeds)} episode seeds; give 1 .. {limits.MAX_EVAL_EPISODES}")
     randomise = check_randomise(randomise)
-    genv = make_gym_env(env_id, render_mode=render_mode)
+    options, road = {"render_mode": render_mode}, ""
+    if env_info(env_id).code == LANE_KEEPING:
+        road = road_variant(variant).name
+        options["variant"] = variant
+    elif variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env_id}'s")
+    genv = make_gym_env(env_id, **options)
     ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
     out = []
     try:
@@ -268,4 +289,5 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         lengths=tuple(int(n) for _, n in out),
         seeds=seeds,
         env_id=env_id,
+        variant=road,
     )
