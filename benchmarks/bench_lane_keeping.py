@@ -130,7 +130,7 @@ def reference_row(episodes, seed=0):
 
     def run(variant):
         rets, moved = [], []
-        for state in start_states(ENV, seeds, variant):
+        for state in start_states(ENV, seeds, variant=variant):
             env_observe(spec.code, state, obs)
             x0, total = state[0], 0.0
             for _ in range(spec.max_steps):

@@ -33,7 +33,7 @@ def _replay(seed, policy, variant=None):
     spec = env_spec(LK)
     env = make_gym_env(LK) if variant is None else make_gym_env(LK, variant=variant)
     gym_obs, _ = env.reset(seed=seed)
-    state = reset_states(LK, [seed], variant)[0]
+    state = reset_states(LK, [seed], variant=variant)[0]
     obs = np.empty(spec.obs_dim)
     env_observe(spec.code, state, obs)
     assert np.array_equal(obs, gym_obs), f"seed {seed} reset: {obs} != {gym_obs}"
@@ -184,7 +184,7 @@ def test_variant_reaches_rollout_and_evaluate():
         assert ev.variant == lanekeeping.road_variant(name).name
         assert tuple(rollout(ctrl, seeds, variant=name)[0][0]) == ev.returns, name
     with pytest.raises(ControllerError, match="lane-keeping-v0's"):
-        reset_states("CartPole-v1", [0], "amplitude-8")
+        reset_states("CartPole-v1", [0], variant="amplitude-8")
 
 
 def _klinotaxis_controller(**options):
