@@ -6,6 +6,7 @@ The run's record (:mod:`webapp.runs`) is what lets any request of any server rea
 state, its progress, and the checkpoint the resumed run continues from.
 """
 
+import os
 import signal
 import time
 import uuid
@@ -13,8 +14,10 @@ import uuid
 import psutil
 import pytest
 
+from sim.jsonfile import write_json_atomic
 from tests.appserver import AppServer
 from webapp import runs, training
+from webapp.tempdirs import OWNER_FILE
 
 
 def wait_until(condition, what, timeout=600, every=0.05):
@@ -129,3 +132,30 @@ def test_a_run_without_a_record_says_so_and_resets_the_buttons(app_server):
     assert view["train-resume-box.style"] == {"display": "none"}
     forged = reattach(app_server, {"run": "../../etc", "page": "x"}, uuid.uuid4().hex)
     assert "not valid" in str(forged["train-msg.children"]), forged
+
+
+def test_prune_keeps_running_and_newest_runs_and_removes_old_ones(tmp_path):
+    now = 2_000_000_000.0
+    made = {}
+    for name, age_days, state in [("running", 40, "running"), ("old", 40, "done"),
+                                  ("new1", 3, "done"), ("new2", 2, "interrupted"),
+                                  ("new3", 1, "done")]:  # fmt: skip
+        folder = runs.run_folder(f"{uuid.uuid4().hex}-1", root=str(tmp_path))
+        runs.record_start(folder, {"target": None})
+        runs.record_owner(folder)  # this process: alive
+        if state != "running":  # its process is long gone
+            write_json_atomic(os.path.join(folder, OWNER_FILE), {"pid": 1, "started": 0})
+        if state == "done":
+            runs.record_result(folder, {"kind": "result"})
+        if state == "interrupted":
+            write_json_atomic(os.path.join(folder, runs.CHECKPOINT), {"generation": 3})
+        assert runs.run_status(folder)["state"] == state
+        os.utime(folder, (now - age_days * 86400,) * 2)
+        made[name] = folder
+    (tmp_path / "someone-else").mkdir()
+    removed = runs.prune(str(tmp_path), keep=2, max_age_days=30, now=now)
+    assert sorted(removed) == sorted([made["new1"], made["old"]])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    expected = [os.path.basename(made[n]) for n in ("running", "new2", "new3")]
+    assert left == sorted([*expected, "someone-else"])
+    assert runs.prune(str(tmp_path), keep=2, max_age_days=30, now=now) == []
