@@ -21,9 +21,10 @@ from tests.appserver import ROOT, AppServer
 from webapp import tempdirs
 
 
-def server_folder(server) -> str:
-    """The wormlab-dash-* folder owned by ``server``'s process."""
-    root = tempfile.gettempdir()
+def server_folder(server, root=None) -> str:
+    """The wormlab-dash-* folder owned by ``server``'s process (in ``root``, default the
+    system temporary folder)."""
+    root = str(root or tempfile.gettempdir())
     found = [
         os.path.join(root, name)
         for name in os.listdir(root)
@@ -135,6 +136,62 @@ def test_a_killed_servers_folder_goes_at_the_next_start_a_live_ones_stays():
                 proc.kill()
         live.stop()
         killed.stop()
+
+
+@pytest.fixture
+def tiny_tmp(tmp_path):
+    """A 16 MB file system of its own (tmpfs; needs the right to mount, else the test is
+    skipped), unmounted at the end."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {made.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill(folder):
+    """Write a file in ``folder`` until its file system is full."""
+    with open(os.path.join(folder, "filler"), "wb") as f:
+        with pytest.raises(OSError, match="No space left"):
+            while True:
+                f.write(b"x" * 2**16)
+                f.flush()
+
+
+def test_a_full_temporary_folder_makes_train_say_so_and_cancel_answer(tiny_tmp):
+    server = AppServer(env={"TMPDIR": str(tiny_tmp)})
+    try:
+        server.wait_for_page("/")
+        folder = server_folder(server, tiny_tmp)
+        fill(tiny_tmp)
+        session = uuid.uuid4().hex
+        status, out = server.call(
+            "train-run.n_clicks_timestamp", {"train-run.n_clicks_timestamp": 1}
+        )
+        assert status == 200, out
+        message = str(out["response"]["train-msg"]["children"])
+        assert "Train cannot run: the server's temporary folder" in message, message
+        assert folder in message and "No space left on device" in message, message
+        # the job itself (started by the same click) cannot be kept: no 500, and Cancel
+        # says there is nothing to cancel
+        status, out = server.call(
+            "train-run.n_clicks", {"train-run.n_clicks": 1, "train-session.data": session}
+        )
+        assert status == 200, out
+        assert "no running job" in cancel(server, session, 1)
+        os.remove(os.path.join(tiny_tmp, "filler"))
+        status, out = server.call(
+            "train-run.n_clicks_timestamp", {"train-run.n_clicks_timestamp": 2}
+        )
+        assert status == 204 or "train-msg" not in str(out), out  # room again: nothing to say
+    finally:
+        server.stop()
+    assert not os.path.exists(folder)
 
 
 # ------------------------------------------------------------------ webapp.tempdirs itself
