@@ -26,6 +26,27 @@ def _fork_and_join(child, timeout=240):
     return proc.exitcode
 
 
+def _fork_while_held(lock, child, hold=5.0):
+    """``child``'s exit code, forked while another thread holds ``lock`` (a stand-in for
+    the warm-up in the middle of a compilation or a property): the thread lets go after
+    ``hold`` s (a fork that waits for it then goes ahead) or once the child has ended."""
+    held, done = threading.Event(), threading.Event()
+
+    def holding():
+        with lock:
+            held.set()
+            done.wait(hold)
+
+    thread = threading.Thread(target=holding)
+    thread.start()
+    held.wait()
+    try:
+        return _fork_and_join(child)
+    finally:
+        done.set()
+        thread.join()
+
+
 def _compile_something():
     import numba
 
@@ -33,27 +54,10 @@ def _compile_something():
 
 
 def test_a_fork_while_numba_compiles_elsewhere_gives_a_child_that_can_compile():
-    forksafe.install()
     from numba.core.compiler_lock import global_compiler_lock
 
-    held, done = threading.Event(), threading.Event()
-
-    def compiling():  # a stand-in for the warm-up's compilation of one kernel
-        with global_compiler_lock:
-            held.set()
-            done.wait(5)
-
-    thread = threading.Thread(target=compiling)
-    thread.start()
-    held.wait()
-    timer = threading.Timer(5, done.set)
-    timer.start()
-    try:
-        assert _fork_and_join(_compile_something) == 0
-    finally:
-        done.set()
-        timer.cancel()
-        thread.join()
+    forksafe.install()
+    assert _fork_while_held(global_compiler_lock, _compile_something) == 0
 
 
 def _compute_a_circuits_neurons():
@@ -69,19 +73,5 @@ def test_a_fork_while_a_cached_property_is_computed_gives_a_child_that_computes_
     forksafe.install()
     prop = vars(connectome.Circuit)["_neurons"]
     assert isinstance(prop, functools.cached_property)
-    held, done = threading.Event(), threading.Event()
-
-    def computing():  # another thread in the getter of some circuit's neurons
-        with prop.lock:
-            held.set()
-            done.wait(240)
-
-    thread = threading.Thread(target=computing)
-    thread.start()
-    held.wait()
-    try:
-        assert _fork_and_join(_compute_a_circuits_neurons) == 0
-    finally:
-        done.set()
-        thread.join()
+    assert _fork_while_held(prop.lock, _compute_a_circuits_neurons) == 0
     assert forksafe.reset_cached_property_locks(("connectome",)) >= 2
