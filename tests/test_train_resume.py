@@ -28,12 +28,16 @@ def wait_until(condition, what, timeout=600, every=0.05):
     return value
 
 
+#: The run's generation budget: the kill comes after 2 saved generations, well before the
+#: end (30 episodes per candidate make a generation take a while even on a quiet machine).
+GENERATIONS = 12
 FIELDS = {
     "train-circuit.value": "tap_withdrawal", "store-dataset.data": "cook2019",
     "train-env.value": "CartPole-v1", "train-input-map.value": "dense",
     "train-output-map.value": "difference", "train-out-a.value": "AVB",
     "train-out-b.value": "AVA", "train-seconds.value": "3600",
-    "train-generations.value": "40", "train-target.value": "", "train-episodes.value": "30",
+    "train-generations.value": str(GENERATIONS), "train-target.value": "",
+    "train-episodes.value": "30",
     "train-seed.value": "7", "train-eval-episodes.value": "5",
 }  # fmt: skip
 
@@ -81,7 +85,7 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
     status = runs.run_status(folder)
     assert status["state"] == "interrupted", status
     stopped_at = status["generation"]
-    assert 2 <= stopped_at < 40, status
+    assert 2 <= stopped_at < GENERATIONS, status
 
     second = AppServer(env=env)
     try:
@@ -92,8 +96,9 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
         assert view["train-resume-box.style"] == {"display": "inline"}, view
         assert view["train-run.disabled"] is False and view["train-cancel.disabled"] is True
         message = str(view["train-msg.children"])
-        assert f"stopped at generation {stopped_at} of at most 40" in message, message
-        assert f"generation {stopped_at} of at most 40" in view["train-progress-text.children"]
+        budget = f"generation {stopped_at} of at most {GENERATIONS}"
+        assert f"stopped at {budget}" in message, message
+        assert budget in view["train-progress-text.children"]
         status, out = second.call(
             "train-resume.n_clicks",
             {**FIELDS, "train-resume.n_clicks": 1, "train-session.data": page,
@@ -113,7 +118,7 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
 
     config = runs.run_config(folder)
     whole = training.training_job(config, lambda msg: None, lambda: False)
-    assert resumed["generations"] == whole["generations"] == 40
+    assert resumed["generations"] == whole["generations"] == GENERATIONS
     assert resumed["reason"] == whole["reason"] == "generations"
     assert resumed["score"] == whole["score"]
     assert resumed["controller"] == whole["controller"]
