@@ -35,10 +35,14 @@ def server_folder(server, root=None) -> str:
     return found[0]
 
 
-def wait_until(condition, what, timeout=240):
+def wait_until(condition, what, timeout=240, server=None):
+    """Poll ``condition`` until it holds; fails after ``timeout`` s with ``server``'s
+    output (when given)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        if time.monotonic() >= deadline:
+            log = f"\nthe server's output:\n{server.output}" if server is not None else ""
+            raise AssertionError(f"{what}: not within {timeout} s{log}")
         time.sleep(0.2)
 
 
@@ -59,7 +63,7 @@ def start_training(server, session, n_clicks=1):
     status, out = server.call("train-run.n_clicks", fields, timeout=240)
     assert status == 200 and "job" in out, out
     run = os.path.join(server_folder(server), "runs", f"{session}-{n_clicks}")
-    wait_until(lambda: os.path.isdir(run), f"the run folder {run}")
+    wait_until(lambda: os.path.isdir(run), f"the run folder {run}", server=server)
     return run
 
 
@@ -95,13 +99,13 @@ def test_cancel_marks_only_a_running_job_of_its_own_session_once(app_server):
         assert "Cancelling" in cancel(app_server, session, 1)
     assert os.listdir(runs) == [os.path.basename(run)] and os.listdir(run) == ["stop"]
     # the trainer stops at the mark: its run folder goes when the job ends
-    wait_until(lambda: not os.path.exists(run), "the cancelled run's folder to go", 600)
+    wait_until(lambda: not os.path.exists(run), "the cancelled run's folder to go", 600, app_server)
 
 
 def test_sigterm_mid_training_removes_its_folder_and_stops_its_jobs(app_server):
     folder = server_folder(app_server)
     start_training(app_server, uuid.uuid4().hex)
-    wait_until(lambda: workers(app_server), "a training worker")
+    wait_until(lambda: workers(app_server), "a training worker", server=app_server)
     jobs = psutil.Process(app_server.proc.pid).children(recursive=True)
     assert app_server.signal(signal.SIGTERM, timeout=120) == 0, app_server.output
     assert not os.path.exists(folder), os.listdir(folder)
