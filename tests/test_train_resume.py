@@ -29,8 +29,8 @@ def wait_until(condition, what, timeout=600, every=0.05):
 
 
 #: The run's generation budget: the kill comes after 2 saved generations, well before the
-#: end (30 episodes per candidate make a generation take a while even on a quiet machine).
-GENERATIONS = 12
+#: end even on a quiet machine (at 12, a quiet machine finished the run before the kill).
+GENERATIONS = 40
 FIELDS = {
     "train-circuit.value": "tap_withdrawal", "store-dataset.data": "cook2019",
     "train-env.value": "CartPole-v1", "train-input-map.value": "dense",
