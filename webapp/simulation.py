@@ -11,7 +11,8 @@ Most runs are short (5 s of the graded model on the whole Cook 2019 connectome i
 steps, well under a second), so they run in the request, in the server process. A run over
 :data:`LONG_RUN` neuron-steps runs as a background job instead (:func:`run_simulation`, in
 a fresh process, see :mod:`webapp.jobs`), which leaves its result in a file named after the
-request (:func:`result_file`) where any server process finds it. Numba compiles nothing in
+request and the simulator's code (:func:`result_file`, :func:`code_digest`) where any
+server process of the same code finds it. Numba compiles nothing in
 a request: the kernels are compiled (or loaded from numba's on-disk cache, ``cache=True``)
 by :func:`warm_up` at start-up. Everything a run needs is in its :class:`Request` (hashable,
 content only), and two bounded caches keyed by content make repeated work free:
@@ -74,6 +75,9 @@ __all__ = [
     "MIN_SAMPLES",
     "LONG_RUN",
     "KEEP_RESULTS",
+    "RESULT_CODE",
+    "source_digest",
+    "code_digest",
     "N_TRACES",
     "VENTRAL_CORD",
     "CORD_AB",
@@ -808,10 +812,48 @@ def is_long(request):
     return neuron_steps(request) > LONG_RUN
 
 
+#: The packages whose code a stored result depends on (:func:`code_digest`).
+RESULT_CODE = ("connectome", "sim")
+
+
+def source_digest(root) -> str:
+    """SHA-256 of the wormlab version and of the source of the code a simulation result
+    depends on (:data:`RESULT_CODE` and ``webapp/simulation.py``) in the source tree
+    ``root``."""
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    try:
+        digest = hashlib.sha256(version("wormlab").encode())
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        digest = hashlib.sha256(b"wormlab (not installed)")
+    top = Path(root)
+    files = [top / "webapp" / "simulation.py"]
+    files += sorted(p for name in RESULT_CODE for p in (top / name).rglob("*.py"))
+    for path in files:
+        digest.update(path.relative_to(top).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """:func:`source_digest` of this source tree, read once per process: a changed
+    simulator gives a new digest, so no stored result of older code is ever served."""
+    from pathlib import Path
+
+    return source_digest(Path(__file__).resolve().parents[1])
+
+
 def result_file(request):
     """Where a background job leaves the result of ``request`` (a file in the system temp
-    folder named after the request's content, so any server process finds it)."""
-    key = json.dumps({**request.to_json(), "source": _sha(request.source)}, sort_keys=True)
+    folder named after the request's content and the simulator's code,
+    :func:`code_digest`, so any server process of the same code finds it, and none of
+    other code does)."""
+    key = json.dumps(
+        {**request.to_json(), "source": _sha(request.source), "code": code_digest()},
+        sort_keys=True,
+    )
     return os.path.join(tempfile.gettempdir(), "wormlab-sim-results", _sha(key) + ".npz")
 
 

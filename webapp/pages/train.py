@@ -38,7 +38,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WormlabError
 from webapp import components as ui
-from webapp import runs, training
+from webapp import runs, tempdirs, training
 from webapp.figures.control import (
     ANIMATED_ENVS,
     circuit_elements,
@@ -796,6 +796,30 @@ def register_callbacks(app) -> None:
         # a finished run fills the bar; a cancelled one shows how far it got
         final = show(f"done: {reason}", done=out["reason"] != "stopped")
         return (page_result(out), ui.info(f"Done: {reason}."), *final, out["controller"])
+
+    @app.callback(
+        Output("train-msg", "children", allow_duplicate=True),
+        Input("train-run", "n_clicks_timestamp"),
+        Input("train-resume", "n_clicks_timestamp"),
+        prevent_initial_call=True,
+    )
+    def check_space(_run_at, _resume_at):
+        """A Train or Resume click with no room for the run says so at once (a job whose
+        Dash cache, in the server's temporary folder, is full cannot even report that)."""
+        places = [("the server's temporary folder", lambda: app_folder(app)),
+                  ("the training runs' folder", runs.runs_root)]  # fmt: skip
+        for what, where in places:
+            try:
+                folder = where()
+                problem = tempdirs.space_problem(folder)
+            except OSError as err:
+                folder, problem = "", f"cannot be made ({err.strerror or err})"
+            if problem:
+                return ui.error(
+                    f"Train cannot run: {what} {folder} {problem}; free some space (or set "
+                    f"TMPDIR or {runs.RUNS_ENV} to another folder) and train again."
+                )
+        return no_update
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
