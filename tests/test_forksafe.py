@@ -75,3 +75,20 @@ def test_a_fork_while_a_cached_property_is_computed_gives_a_child_that_computes_
     assert isinstance(prop, functools.cached_property)
     assert _fork_while_held(prop.lock, _compute_a_circuits_neurons) == 0
     assert forksafe.reset_cached_property_locks(("connectome",)) >= 2
+
+
+def test_a_fork_while_another_thread_uses_the_job_cache_gives_a_child_that_uses_it(tmp_path):
+    cache = forksafe.ForkSafeCache(str(tmp_path / "cache"))
+    cache.set("progress", 1)
+
+    def use_the_cache():  # as a Dash job does: its progress and result go to the cache
+        assert cache.get("progress") == 1
+        cache.set("result", 2)
+
+    # a thread inside a cache call holds fork_lock (a stand-in for a request polling)
+    assert _fork_while_held(cache.fork_lock, use_the_cache) == 0
+    assert cache.get("result") == 2
+    with cache.transact():  # the lock is free again in the parent, and re-entrant
+        cache.set("again", 3)
+    assert cache.get("again") == 3 and "again" in cache
+    cache.close()

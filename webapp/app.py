@@ -65,10 +65,8 @@ def warm_up() -> None:
 def _background_manager(folder: str):
     """A DiskcacheManager over a cache in ``folder``; it forks the server for each job, so
     the fork handlers of :mod:`webapp.forksafe` are installed first."""
-    import diskcache
-
     forksafe.install()
-    cache = diskcache.Cache(os.path.join(folder, "cache"))
+    cache = forksafe.ForkSafeCache(os.path.join(folder, "cache"))
     return dash.DiskcacheManager(cache), cache
 
 

@@ -19,16 +19,22 @@ forking thread takes numba's compiler lock (waiting at most for the compilation 
 and releases it in both processes after the fork, so the child's copy is free; in the child
 the ``cached_property`` locks of wormlab's own classes are replaced by new ones (the lock
 only keeps two threads from computing a value twice; the child recomputes what the lost
-thread was computing). ``subprocess`` does not run these handlers (it executes a new program
+thread was computing). A third is SQLite's own memory mutex, held inside every call into the
+job cache (diskcache over SQLite) that the page's requests make while they poll for progress
+and results: :class:`ForkSafeCache` is a ``diskcache.Cache`` whose every use holds one lock
+that a fork takes first. ``subprocess`` does not run these handlers (it executes a new program
 at once), so fresh job processes start as before.
 """
 
+import contextlib
 import functools
 import os
 import sys
 import threading
 
-__all__ = ["PACKAGES", "install", "reset_cached_property_locks"]
+import diskcache
+
+__all__ = ["PACKAGES", "ForkSafeCache", "install", "reset_cached_property_locks"]
 
 #: The packages whose classes' cached_property locks a forked child renews.
 PACKAGES = ("connectome", "sim", "webapp")
@@ -68,3 +74,49 @@ def install() -> None:
 
     os.register_at_fork(before=lock.acquire, after_in_parent=lock.release,
                         after_in_child=after_in_child)  # fmt: skip
+
+
+class ForkSafeCache(diskcache.Cache):
+    """A ``diskcache.Cache`` that is never in use by another thread at a fork.
+
+    Each of the operations Dash's ``DiskcacheManager`` and :mod:`webapp.jobs` use (get, set,
+    add, delete, touch, membership, transact) holds :attr:`fork_lock`; a fork takes the lock
+    first (:func:`os.register_at_fork`) and releases it in both processes, so the child never
+    inherits SQLite's mutexes held by a thread it lacks.
+    """
+
+    def __init__(self, directory=None, timeout=60, disk=diskcache.Disk, **settings):
+        self.fork_lock = threading.RLock()
+        super().__init__(directory, timeout, disk, **settings)
+        os.register_at_fork(before=self.fork_lock.acquire,
+                            after_in_parent=self.fork_lock.release,
+                            after_in_child=self.fork_lock.release)  # fmt: skip
+
+    def get(self, *args, **kwargs):
+        with self.fork_lock:
+            return super().get(*args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        with self.fork_lock:
+            return super().set(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        with self.fork_lock:
+            return super().add(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with self.fork_lock:
+            return super().delete(*args, **kwargs)
+
+    def touch(self, *args, **kwargs):
+        with self.fork_lock:
+            return super().touch(*args, **kwargs)
+
+    def __contains__(self, key):
+        with self.fork_lock:
+            return super().__contains__(key)
+
+    @contextlib.contextmanager
+    def transact(self, retry=False):
+        with self.fork_lock, super().transact(retry):
+            yield
