@@ -41,6 +41,7 @@ from webapp.figures.control import (
     learning_curve_figure,
 )
 from webapp.jobs import clear_stop, job_id, request_stop, stop_path
+from webapp.pages import train_insight
 from webapp.tempdirs import app_folder
 from webapp.training import (
     CIRCUIT_PRESETS,
@@ -260,6 +261,7 @@ def layout(**_query):
                 ],
                 style={"display": "flex", "gap": "14px", "flexWrap": "wrap"},
             ),  # fmt: skip
+            train_insight.panels(),  # what matters, baselines (webapp.pages.train_insight)
         ],
         id="train-page",
         style={"padding": "6px 12px"},
@@ -400,6 +402,7 @@ def _run_view(app, job, session):
 def register_callbacks(app) -> None:
     """Attach the Train page's callbacks to ``app`` (training as a background callback with
     the app's background callback manager)."""
+    train_insight.register_callbacks(app)
 
     @app.callback(
         Output("train-circuit", "options"),
