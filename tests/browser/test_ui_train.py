@@ -360,3 +360,66 @@ def test_disabled_buttons_look_and_hover_differently(page, live_app):
     button = page.locator("#circuit-from-selection")
     expect(button).to_be_disabled()  # nothing selected on the Explore page
     assert page.evaluate(STYLE, "#circuit-from-selection")[:2] == ["0.45", "not-allowed"]
+
+
+LESION_BARS = """
+(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
+           if (!g || !g._fullData || !g._fullData.length || g._fullData[0].type !== 'bar')
+             return null;
+           const t = g._fullData[0];
+           return {x: Array.from(t.x), y: Array.from(t.y), base: Array.from(t.base)}; }
+"""
+
+
+def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_errors, shot):
+    """A tiny CartPole run: the What matters panel lesions each neuron on the result's
+    held-out episodes (one bar per neuron, equal to sim.comparison.lesion_returns' drops),
+    it stays after a reload, and Compare with baselines shows the comparison's table."""
+    from sim.comparison import lesion_returns
+    from sim.evaluation import rollout
+
+    _start_run(page, live_app, "CartPole-v1", seed=0, seconds=60, generations=2, evaluations=5)
+    expect(page.locator("#train-progress-text")).to_contain_text("done:", timeout=120_000)
+    # the lesions start by themselves once the result is there
+    expect(page.locator("#train-lesion-progress-text")).to_have_text("done", timeout=120_000)
+    expect(page.locator("#train-lesion-msg")).to_contain_text("Done.")
+    bars = page.evaluate(LESION_BARS, "#train-lesion-neurons")
+    ctrl = Controller.from_dict(
+        page.evaluate("JSON.parse(window.sessionStorage.getItem('store-controller'))")
+    )
+    result = page.evaluate("JSON.parse(window.sessionStorage.getItem('train-result'))")
+    seeds = result["evaluation"]["seeds"]
+    assert len(seeds) == 5
+    intact = float(rollout(ctrl, seeds)[0].mean())
+    assert intact == pytest.approx(result["evaluation"]["mean"], abs=1e-9)
+    drops = {x: intact - v for x, v in lesion_returns(ctrl, seeds).items()}
+    assert sorted(bars["x"]) == sorted(ctrl.neurons)  # one bar per neuron
+    assert bars["y"] == sorted(bars["y"], reverse=True)
+    for name, drop, base in zip(bars["x"], bars["y"], bars["base"], strict=True):
+        assert drop == pytest.approx(drops[name], abs=1e-9), name
+        assert base + drop == pytest.approx(intact, abs=1e-9), name
+    synapses = page.evaluate(LESION_BARS, "#train-lesion-synapses")
+    assert len(synapses["x"]) == 40  # the 40 strongest of tap withdrawal's 51
+    shot("lesions")
+
+    page.reload()  # the lesions stay, and are not run again
+    expect(page.locator("#train-lesion-progress-text")).to_have_text("done")
+    page.wait_for_function(f"() => ({LESION_BARS})('#train-lesion-neurons') !== null")
+    assert page.evaluate(LESION_BARS, "#train-lesion-neurons")["y"] == bars["y"]
+
+    page.fill("#train-compare-seeds", "9")
+    page.locator("#train-compare-seeds").blur()
+    expect(page.locator("#train-compare-seeds-error")).to_contain_text("Seeds")
+    page.fill("#train-compare-seeds", "1")
+    page.locator("#train-compare-seeds").blur()
+    expect(page.locator("#train-compare-seeds-error")).to_have_text("")
+    page.click("#train-compare-run")
+    expect(page.locator("#train-compare-cancel")).to_be_enabled()
+    rows = page.locator("#train-compare-table tbody tr")
+    expect(rows).to_have_count(6, timeout=180_000)  # the circuit and its five baselines
+    expect(rows.first).to_contain_text("circuit")
+    expect(page.locator("#train-compare-progress-text")).to_contain_text("6 of 6 runs")
+    expect(page.locator("#train-compare-figure .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#train-compare-cancel")).to_be_disabled()
+    shot("compare")
+    assert console_errors == []

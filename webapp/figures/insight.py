@@ -87,9 +87,10 @@ def comparison_table(summary):
     noise = [c for c in summary.columns if c.startswith("noise_")]
     columns = {**SUMMARY_COLUMNS,
                **{c: (f"noise {c[len('noise_'):]}", "{:.1f}") for c in noise}}  # fmt: skip
-    head = html.Tr([html.Th(h) for h, _ in columns.values()])
+    pad = {"padding": "2px 8px", "borderBottom": "1px solid #dee2e6", "textAlign": "right"}
+    head = html.Tr([html.Th(h, style=pad) for h, _ in columns.values()])
     rows = [
-        html.Tr([html.Td(_cell(r[c], fmt)) for c, (_, fmt) in columns.items()])
+        html.Tr([html.Td(_cell(r[c], fmt), style=pad) for c, (_, fmt) in columns.items()])
         for _, r in summary.iterrows()
     ]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wl-table",

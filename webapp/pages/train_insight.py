@@ -59,7 +59,8 @@ def panels():
             "The drop in held-out return when each neuron is lesioned (every synapse and gap "
             "junction it makes or receives removed), and when each of the strongest synapses "
             "is, alone; measured on the result's held-out episodes. Each bar runs from the "
-            "lesioned return to the intact one (dashed).",
+            "lesioned return to the intact one (dashed): red, the lesion costs return; green, "
+            "the circuit does better without it.",
             style=_NOTE,
         ),
         html.Div(
@@ -83,9 +84,12 @@ def panels():
             "and scores them on held-out episodes (python -m sim compare does the same).",
             style=_NOTE,
         ),
-        ui.field("Seeds", ui.text_input("train-compare-seeds",
-                                        str(insight.DEFAULT_COMPARE_SEEDS)),
-                 "train-compare-seeds-error"),
+        html.Div(
+            ui.field("Seeds", ui.text_input("train-compare-seeds",
+                                            str(insight.DEFAULT_COMPARE_SEEDS)),
+                     "train-compare-seeds-error"),
+            style={"maxWidth": "260px"},
+        ),
         html.Div(
             [
                 ui.button("Compare with baselines", "train-compare-run"),
