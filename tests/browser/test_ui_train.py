@@ -147,7 +147,8 @@ def test_explore_to_trained_cartpole(page, live_app, console_errors, shot, tmp_p
     assert console_errors == []
 
 
-def _start_run(page, live_app, env_label, seed, seconds, generations=100000, evaluations=20):
+def _start_run(page, live_app, env_label, seed, seconds, generations=100000, evaluations=20,
+               episodes=None):  # fmt: skip
     page.goto(f"{live_app}/train")
     expect(page.locator("#train-io-text")).to_contain_text("Inputs")
     choose(page, "train-env", env_label)
@@ -156,6 +157,8 @@ def _start_run(page, live_app, env_label, seed, seconds, generations=100000, eva
     fill(page, "train-seconds", seconds)
     fill(page, "train-generations", generations)
     fill(page, "train-eval-episodes", evaluations)
+    if episodes is not None:
+        fill(page, "train-episodes", episodes)
     page.fill("#train-target", "")
     page.evaluate(WATCH_PROGRESS)
     page.click("#train-run")
@@ -371,18 +374,23 @@ LESION_BARS = """
 """
 
 
-def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_errors, shot):
+def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_errors, shot,
+                                                     runs_folder):  # fmt: skip
     """A tiny CartPole run: the What matters panel lesions each neuron on the result's
     held-out episodes (one bar per neuron, equal to sim.comparison.lesion_returns' drops),
-    it stays after a reload, and Compare with baselines shows the comparison's table."""
+    it stays after a reload, and Compare with baselines shows the comparison's table (on a
+    page reloaded while it ran)."""
     from sim.comparison import lesion_returns
     from sim.evaluation import rollout
 
-    _start_run(page, live_app, "CartPole-v1", seed=0, seconds=60, generations=2, evaluations=5)
+    _start_run(page, live_app, "CartPole-v1", seed=0, seconds=60, generations=2, evaluations=5,
+               episodes=2)  # fmt: skip
     expect(page.locator("#train-progress-text")).to_contain_text("done:", timeout=120_000)
     # the lesions start by themselves once the result is there
     expect(page.locator("#train-lesion-progress-text")).to_have_text("done", timeout=120_000)
     expect(page.locator("#train-lesion-msg")).to_contain_text("Done.")
+    for graph in ("#train-lesion-neurons", "#train-lesion-synapses"):
+        page.wait_for_function(f"() => ({LESION_BARS})('{graph}') !== null")
     bars = page.evaluate(LESION_BARS, "#train-lesion-neurons")
     ctrl = Controller.from_dict(
         page.evaluate("JSON.parse(window.sessionStorage.getItem('store-controller'))")
@@ -405,7 +413,10 @@ def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_err
     page.reload()  # the lesions stay, and are not run again
     expect(page.locator("#train-lesion-progress-text")).to_have_text("done")
     page.wait_for_function(f"() => ({LESION_BARS})('#train-lesion-neurons') !== null")
+    expect(page.locator("#train-lesion-msg")).to_contain_text("Done.")
     assert page.evaluate(LESION_BARS, "#train-lesion-neurons")["y"] == bars["y"]
+    configs = [json.loads((d / "config.json").read_text()) for d in runs_folder.iterdir()]
+    assert sum("seeds" in c and "controller" in c for c in configs) == 1  # one lesion job
 
     page.fill("#train-compare-seeds", "9")
     page.locator("#train-compare-seeds").blur()
@@ -415,6 +426,8 @@ def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_err
     expect(page.locator("#train-compare-seeds-error")).to_have_text("")
     page.click("#train-compare-run")
     expect(page.locator("#train-compare-cancel")).to_be_enabled()
+    expect(page.locator("#train-compare-progress-text")).to_contain_text("runs")
+    page.reload()  # the comparison goes on; the reloaded page shows it from its record
     rows = page.locator("#train-compare-table tbody tr")
     expect(rows).to_have_count(6, timeout=180_000)  # the circuit and its five baselines
     expect(rows.first).to_contain_text("circuit")
