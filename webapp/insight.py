@@ -301,7 +301,8 @@ def compare_job(config: dict, emit, should_stop) -> dict:
     -------
     dict
         ``{"env_id", "summary", "runs", "lesions"}`` (the :class:`sim.comparison.CompareResult`
-        tables, as :func:`webapp.screening.table_to_store` data) and ``"complete": True``;
+        tables, as :func:`webapp.screening.table_to_store` data), the budget (``seeds``,
+        ``generations``, ``seconds``) and ``"complete": True``;
         a cancelled comparison returns ``{"complete": False, "runs_done"}``.
     """
     return _recorded(config, emit, should_stop, _compare)
@@ -328,7 +329,8 @@ def _compare(config, emit, should_stop):
     except _Cancelled:
         return {"env_id": env_id, "complete": False, "runs_done": len(done)}
     return {
-        "env_id": env_id, "complete": True, "runs_done": len(done),
+        "env_id": env_id, "complete": True, "runs_done": len(done), "seeds": kwargs["seeds"],
+        "generations": kwargs["generations"], "seconds": kwargs["max_seconds"],
         "summary": table_to_store(res.summary), "runs": table_to_store(res.runs),
         "lesions": table_to_store(res.lesions),
     }  # fmt: skip

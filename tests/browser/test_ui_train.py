@@ -431,6 +431,9 @@ def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_err
     rows = page.locator("#train-compare-table tbody tr")
     expect(rows).to_have_count(6, timeout=180_000)  # the circuit and its five baselines
     expect(rows.first).to_contain_text("circuit")
+    expect(page.locator("#train-compare-budget")).to_contain_text(
+        "CartPole-v1, seeds 0: every controller trained for at most 2 generations"
+    )
     expect(page.locator("#train-compare-progress-text")).to_contain_text("6 of 6 runs")
     expect(page.locator("#train-compare-figure .js-plotly-plot")).to_be_visible()
     expect(page.locator("#train-compare-cancel")).to_be_disabled()

@@ -213,20 +213,30 @@ def _job_callbacks(app, name, what):
         return _reattach(app, job, session)
 
 
-def _progress_outputs(name):
-    return [
-        Output(f"train-{name}-progress", "value"),
-        Output(f"train-{name}-progress", "max"),
-        Output(f"train-{name}-progress-text", "children"),
-        Output(f"train-{name}-job", "data"),
-    ]
-
-
-def _running(name):
-    return [
-        (Output(f"train-{name}-run", "disabled"), True, False),
-        (Output(f"train-{name}-cancel", "disabled"), False, True),
-    ]
+def _job_start(app, name, *dependencies):
+    """The background callback that starts panel ``name``'s job: outputs its result and
+    message, takes ``dependencies`` and then the page session and the tab's job record;
+    progress goes to the panel's bar and its job record."""
+    return app.callback(
+        Output(f"train-{name}-result", "data"),
+        Output(f"train-{name}-msg", "children"),
+        *dependencies,
+        State("train-insight-session", "data"),
+        State(f"train-{name}-job", "data"),
+        background=True,
+        progress=[
+            Output(f"train-{name}-progress", "value"),
+            Output(f"train-{name}-progress", "max"),
+            Output(f"train-{name}-progress-text", "children"),
+            Output(f"train-{name}-job", "data"),
+        ],
+        running=[
+            (Output(f"train-{name}-run", "disabled"), True, False),
+            (Output(f"train-{name}-cancel", "disabled"), False, True),
+        ],
+        interval=300,
+        prevent_initial_call=True,
+    )
 
 
 def _finish(out, what):
@@ -244,19 +254,7 @@ def register_callbacks(app) -> None:
     _job_callbacks(app, "lesion", "lesioning")
     _job_callbacks(app, "compare", "comparison")
 
-    @app.callback(
-        Output("train-lesion-result", "data"),
-        Output("train-lesion-msg", "children"),
-        Input("train-result", "data"),
-        Input("train-lesion-run", "n_clicks"),
-        State("train-insight-session", "data"),
-        State("train-lesion-job", "data"),
-        background=True,
-        progress=_progress_outputs("lesion"),
-        running=_running("lesion"),
-        interval=300,
-        prevent_initial_call=True,
-    )
+    @_job_start(app, "lesion", Input("train-result", "data"), Input("train-lesion-run", "n_clicks"))
     def lesion_job(set_progress, result, n_clicks, session, job):
         """Lesion the page's result once it is there (a finished run, an upload), or again."""
         again = ctx.triggered_id == "train-lesion-run"
@@ -311,21 +309,9 @@ def register_callbacks(app) -> None:
             return str(err)
         return ""
 
-    @app.callback(
-        Output("train-compare-result", "data"),
-        Output("train-compare-msg", "children"),
-        Input("train-compare-run", "n_clicks"),
-        State("train-insight-session", "data"),
-        State("train-compare-job", "data"),
-        State("train-job", "data"),
-        State("train-compare-seeds", "value"),
-        background=True,
-        progress=_progress_outputs("compare"),
-        running=_running("compare"),
-        interval=300,
-        prevent_initial_call=True,
-    )
-    def compare_job(set_progress, n_clicks, session, job, train_job, seeds):
+    @_job_start(app, "compare", Input("train-compare-run", "n_clicks"),
+                State("train-job", "data"), State("train-compare-seeds", "value"))  # fmt: skip
+    def compare_job(set_progress, n_clicks, train_job, seeds, session, job):
         """Train the last training run's circuit and its baselines with its budget."""
         if not n_clicks:
             return no_update, no_update
@@ -361,4 +347,11 @@ def register_callbacks(app) -> None:
             return ui.error(f"The stored comparison cannot be shown ({err}); run it again."), \
                 no_update, hidden  # fmt: skip
         fig.update_layout(height=360, margin={"l": 40, "r": 10, "t": 60, "b": 40})
-        return table, fig, {"height": "360px"}
+        seeds = result.get("seeds") or []
+        budget = html.Div(
+            f"{result['env_id']}, seeds {', '.join(str(x) for x in seeds)}: every controller "
+            f"trained for at most {result.get('generations')} generations or "
+            f"{result.get('seconds')} s, scored on held-out episodes.",
+            id="train-compare-budget", style=_NOTE,
+        )  # fmt: skip
+        return [budget, table], fig, {"height": "360px"}
