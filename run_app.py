@@ -7,7 +7,8 @@ compile in the background meanwhile (:mod:`webapp.warmup`), and the pages say so
 
 The server's temporary folders (:mod:`webapp.tempdirs`) are removed when it stops (Ctrl-C,
 SIGTERM or a normal exit), after its background jobs are stopped; folders left by a server
-that was killed (SIGKILL) are removed at the next start.
+that was killed (SIGKILL) are removed at the next start, and so are old training runs
+(:func:`webapp.runs.prune`).
 """
 
 import argparse
@@ -79,6 +80,19 @@ def main(argv=None) -> int:
         stale = tempdirs.remove_stale()
         if stale:
             _say(f"wormlab: removed {len(stale)} temporary folder(s) left by a killed server")
+        from webapp import runs
+
+        try:
+            old = runs.prune()
+        except OSError as err:  # an unreadable runs folder: the runs are kept
+            old = []
+            _say(f"wormlab: the training runs' folder cannot be read ({err})")
+        if old:
+            _say(
+                f"wormlab: removed {len(old)} old training run(s) from {runs.runs_root()} "
+                f"(kept: the newest {runs.KEEP_RUNS}, none older than "
+                f"{runs.MAX_RUN_AGE_DAYS} days)"
+            )
         from webapp.app import MAX_REQUEST_BYTES, create_app
         from webapp.warmup import Warmup
 

@@ -106,8 +106,7 @@ class NumpyController:
         self.v = v
         u = v[self.mot]
         if c.output_map["kind"] == "difference":
-            ia, ib = c.out_pair
-            y = np.array([p["out_gain"][0] * (u[ia] - u[ib]) + p["out_b"][0]])
+            y = np.array([p["out_gain"][0] * (c.out_read @ u) + p["out_b"][0]])
         else:
             y = p["out_w"] @ u + p["out_b"]
         env = c.env

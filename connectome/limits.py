@@ -24,6 +24,11 @@ MAX_OPERATIONS      1_000      records      of a circuit's history (each one rep
 MAX_WEIGHT          1e6        dataset unit a synapse weight or threshold (heaviest shipped:
                                             401)
 MAX_NAME_CHARS      100        characters   of a value echoed in an error message
+MAX_NAMES           2_000      names        in one list of names (a selection, a path end, an
+                                            ablation): every node of a MAX_NEURONS wiring and
+                                            as many cells; each unknown one costs a fuzzy match
+MAX_SUGGESTED       5          names        unknown names of one list given "did you mean"
+                                            matches (the rest are only listed)
 **queries**
 MAX_HOPS            10         synapses     k of a neighbourhood or expand (Cook 2019's neuron
                                             graph has diameter 6)
@@ -46,6 +51,9 @@ MAX_NOISE_SAMPLES   10_000_000 samples      noise samples of one run, all stimul
 MAX_ABS_PARAMETER   1e6        model unit   |a model or controller parameter| (gain, cm, weight,
                                             obs_scale)
 MAX_THREADS         256        threads      a --threads argument (and at most the CPU count)
+MAX_BODY_STEPS      200_000    steps        ElegansBot body steps of one web run: 10 s of body at
+                                            its 50 µs step (5 s took 5-10 s of computing on a
+                                            loaded 2-core machine)
 **training**
 MAX_GENERATIONS     100_000    generations  CMA-ES generations of one run
 MAX_TRAIN_SECONDS   86_400     s            wall-time budget of one run (a day)
@@ -90,6 +98,8 @@ __all__ = [
     "MAX_OPERATIONS",
     "MAX_WEIGHT",
     "MAX_NAME_CHARS",
+    "MAX_NAMES",
+    "MAX_SUGGESTED",
     "MAX_HOPS",
     "MAX_PATH_LENGTH",
     "MAX_PATHS",
@@ -105,6 +115,7 @@ __all__ = [
     "MAX_NOISE_SAMPLES",
     "MAX_ABS_PARAMETER",
     "MAX_THREADS",
+    "MAX_BODY_STEPS",
     "MAX_GENERATIONS",
     "MAX_TRAIN_SECONDS",
     "MAX_POPULATION",
@@ -132,6 +143,8 @@ MAX_SYNAPSES = 300_000  # synapses in one wiring
 MAX_OPERATIONS = 1_000  # records in a circuit's history
 MAX_WEIGHT = 1e6  # dataset unit (synapse counts, EM sections)
 MAX_NAME_CHARS = 100  # characters of a name echoed in a message
+MAX_NAMES = 2_000  # names in one list
+MAX_SUGGESTED = 5  # unknown names of one list matched for "did you mean"
 # queries
 MAX_HOPS = 10  # synapses
 MAX_PATH_LENGTH = 4  # synapses
@@ -149,6 +162,7 @@ MIN_SAMPLE_DT = 1e-6  # s
 MAX_NOISE_SAMPLES = 10_000_000  # samples of noise in one run
 MAX_ABS_PARAMETER = 1e6  # model unit
 MAX_THREADS = 256  # threads
+MAX_BODY_STEPS = 200_000  # body steps (10 s at ElegansBot's 50 µs step)
 # training
 MAX_GENERATIONS = 100_000  # generations
 MAX_TRAIN_SECONDS = 86_400  # s

@@ -18,8 +18,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from connectome.errors import UnknownNeuronError
-from connectome.limits import MAX_NAME_CHARS
+from connectome.errors import FieldError, UnknownNeuronError
+from connectome.limits import MAX_NAME_CHARS, MAX_NAMES
 
 __all__ = [
     "NEURON_TYPES",
@@ -66,20 +66,38 @@ def class_names(neurons: pd.DataFrame) -> pd.Series:
     return cls.where(~missing, neurons.index.to_series()).rename("class")
 
 
-def as_name_list(names) -> list[str]:
-    """Accept one name, a comma/space separated string, or an iterable of names.
+def as_name_list(names, field: str = "names") -> list[str]:
+    """Accept one name, a comma/space separated string, or an iterable of names: at most
+    ``MAX_NAMES`` (:mod:`connectome.limits`) of them.
 
     >>> as_name_list("AVAL, avar PLM")
     ['AVAL', 'avar', 'PLM']
+    >>> as_name_list(["AVAL"] * 3000, "Selection")
+    Traceback (most recent call last):
+    ...
+    connectome.errors.FieldError: Selection: more than 2,000 names; at most 2,000 at once
+
+    Raises
+    ------
+    FieldError
+        For more than ``MAX_NAMES`` names, naming ``field``.
+    TypeError
+        For a value that is neither a string nor an iterable.
     """
     if isinstance(names, str):
-        return [part for part in names.replace(",", " ").split() if part]
-    if isinstance(names, Iterable):
+        out = [part for part in names.replace(",", " ").split() if part]
+    elif isinstance(names, Iterable):
         out = []
         for name in names:
-            out.extend(as_name_list(str(name)))
-        return out
-    raise TypeError(f"expected a name or a list of names, got {type(names).__name__}")
+            out.extend(as_name_list(str(name), field))
+            if len(out) > MAX_NAMES:
+                break
+    else:
+        raise TypeError(f"expected a name or a list of names, got {type(names).__name__}")
+    if len(out) > MAX_NAMES:
+        detail = f"more than {MAX_NAMES:,} names; at most {MAX_NAMES:,} at once"
+        raise FieldError(field, names, detail)
+    return out
 
 
 def natural_key(name: str):

@@ -9,6 +9,7 @@ numbered members merged, weights summed.
 from connectome.circuit import Circuit
 from connectome.errors import CircuitError
 from connectome.graph import Connectome, load
+from connectome.limits import shorten
 
 __all__ = ["PRESETS", "tap_withdrawal", "locomotion", "chemotaxis", "klinotaxis", "preset"]
 
@@ -171,7 +172,7 @@ PRESETS = {
 
 def preset(name: str, net: Connectome | None = None) -> Circuit:
     """A preset by name (``tap_withdrawal``, ``locomotion``, ``chemotaxis``, ``klinotaxis``)."""
-    key = name.strip().lower().replace("-", "_").replace(" ", "_")
+    key = name.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(name, str) else ""
     if key not in PRESETS:
-        raise CircuitError(f"unknown preset {name!r}; presets are {', '.join(PRESETS)}")
+        raise CircuitError(f"unknown preset {shorten(name)}; presets are {', '.join(PRESETS)}")
     return PRESETS[key](net)

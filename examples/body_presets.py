@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import connectome
-from sim.body import PRESETS, BodyParams, simulate_body
+from sim.body import PRESETS, BodyParams, FeedbackParams, simulate_body
 from sim.muscles import MuscleParams
 
 
@@ -62,10 +62,19 @@ def save_png(path, key, dataset, net, worm):
     )
     ax2.legend(loc="best", fontsize=8)
     stim = ", ".join(PRESETS[key]["stimuli"])
-    fig.suptitle(f"{PRESETS[key]['label']} ({stim}) on {dataset}, {worm.params.friction}")
+    fb = "" if worm.feedback is None else f", feedback {worm.feedback.params.gain:g} pA mm"
+    fig.suptitle(f"{PRESETS[key]['label']} ({stim}) on {dataset}, {worm.params.friction}{fb}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _tag(args):
+    return (
+        f"{args.dataset}_{args.friction}"
+        + ("_rest" if args.reference == "rest" else "")
+        + ("" if args.feedback is None else f"_fb{args.feedback:g}")
+    )
 
 
 def main(argv=None):
@@ -81,12 +90,22 @@ def main(argv=None):
         choices=("threshold", "rest"),
         help="motor neuron drive measured from Vth of the input (modWorm) or at rest",
     )
+    parser.add_argument(
+        "--feedback",
+        type=float,
+        metavar="GAIN",
+        help="proprioceptive feedback into VB/DB, pA mm (Wen et al. 2012; sim.body.FeedbackParams)",
+    )
+    parser.add_argument("--feedback-reach", type=float, default=FeedbackParams.reach)
     parser.add_argument("--out", default="out")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     source = connectome.load(args.dataset)
     rows = {}
+    feedback = None
+    if args.feedback is not None:
+        feedback = FeedbackParams(gain=args.feedback, reach=args.feedback_reach)
     for key in args.preset or PRESETS:
         tic = time.perf_counter()
         net, worm = simulate_body(
@@ -96,21 +115,31 @@ def main(argv=None):
             record_every=args.record_every,
             body=BodyParams(friction=args.friction),
             muscles=MuscleParams(reference=args.reference),
+            feedback=feedback,
         )
         wall = time.perf_counter() - tic
-        tag = f"{args.dataset}_{args.friction}" + ("_rest" if args.reference == "rest" else "")
+        tag = _tag(args)
         png = out / f"body_{key}_{tag}.png"
         save_png(png, key, args.dataset, net, worm)
         s = worm.summary()
-        rows[key] = {**s, "wall_s": wall, "png": str(png), "missing": list(worm.missing)}
+        wave = worm.wave()
+        rows[key] = {
+            **s,
+            "wave": wave,
+            "wall_s": wall,
+            "png": str(png),
+            "missing": list(worm.missing),
+        }
         print(
             f"{PRESETS[key]['label']:15s} {s['direction']:8s} forward speed "
             f"{s['steady_forward_speed']:+.4f} mm/s (2nd half), {s['mean_forward_speed']:+.4f} "
             f"(run), displacement {s['displacement']:.3f} mm, "
-            f"max |curvature| {s['max_curvature']:.2f}/mm, swing {s['curvature_swing']:.2f}/mm "
+            f"max |curvature| {s['max_curvature']:.2f}/mm, swing {s['curvature_swing']:.2f}/mm, "
+            f"wave {wave['direction']} ({wave['frequency']:.2f} Hz, phase span "
+            f"{wave['phase_span']:+.2f} rad, {wave['speed']:.3f} body lengths/s) "
             f"({wall:.1f} s) -> {png}"
         )
-    tag = f"{args.dataset}_{args.friction}" + ("_rest" if args.reference == "rest" else "")
+    tag = _tag(args)
     (out / f"body_{tag}.json").write_text(json.dumps(rows, indent=1))
 
 

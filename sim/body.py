@@ -32,11 +32,22 @@ with ``MuscleParams(reference="rest")``) or to ``vleak`` (ltc).
 
 Coupling
 --------
-One-way: neurons -> muscles -> body. The body steps at its own ``dt`` in lockstep with the
-network's record interval (the control interval; 0.1 ms when every network step is recorded):
-each interval's target angles are held for ``control_dt / dt`` body steps. With no feedback
-from the body to the network this equals interleaving the two step by step, so the network
-runs first. Proprioceptive feedback (Wen et al. 2012) is not implemented.
+One-way (the default): neurons -> muscles -> body. The body steps at its own ``dt`` in
+lockstep with the network's record interval (the control interval; 0.1 ms when every network
+step is recorded): each interval's target angles are held for ``control_dt / dt`` body steps.
+With no feedback from the body to the network this equals interleaving the two step by step,
+so the network runs first.
+
+Two-way, with proprioceptive feedback (:class:`FeedbackParams`; Wen et al. 2012, Neuron
+76:750, doi:10.1016/j.neuron.2012.08.039): the curvature of the body anterior to each B-type
+motor neuron (VB, DB) is an input current to it. The network, the muscles and the body then
+advance together one control interval at a time (:func:`simulate_body` with ``feedback``):
+the posture at the start of interval k gives the feedback current held through it, the
+network steps through interval k (:class:`sim.runner.BatchRun`, the current written into an
+``array`` stimulus's samples one interval ahead of the kernel), the muscles take the motor
+neurons' drive at its start and the body steps through it. The loop thus has one control
+interval of sensory delay. With gain 0 the numbers equal the one-way run bit for bit (the
+muscle and joint sums are taken row by row, :func:`sim.muscles.weigh_rows`).
 """
 
 from __future__ import annotations
@@ -47,15 +58,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from connectome import limits
 from connectome.errors import SimulationError
-from sim.muscles import MuscleParams, muscle_activation, muscle_input, neuromuscular_map
+from sim.muscles import (
+    MuscleParams,
+    muscle_activation,
+    muscle_input,
+    neuromuscular_map,
+    sparse_rows,
+    weigh_rows,
+)
 
 __all__ = [
     "FRICTION",
     "PRESETS",
     "BodyParams",
     "BodyResult",
+    "FeedbackParams",
+    "Proprioception",
+    "proprioception",
+    "MAX_FEEDBACK_GAIN",
+    "MAX_FEEDBACK_REACH",
+    "ROD_LENGTH",
     "joint_targets",
+    "joint_weights",
     "neuron_drive",
     "run_body",
     "drive_body",
@@ -64,6 +90,7 @@ __all__ = [
     "describe",
     "add_cli_arguments",
     "run_cli",
+    "cli_options",
     "warmup",
 ]
 
@@ -141,6 +168,164 @@ class BodyParams:
                 raise SimulationError(f"body parameter {name} = {value!r} must be a number > 0")
 
 
+#: Largest |feedback gain|, pA mm: 1e4 pA mm at the largest target curvature (0.7 rad over a
+#: 0.04 mm rod, 17.5/mm) is 175 nA, ~90 times the 2000 pA PLM touch; beyond, only saturation.
+MAX_FEEDBACK_GAIN = 1e4  # pA mm
+#: Largest proprioceptive reach, mm: the body is 1 mm long.
+MAX_FEEDBACK_REACH = 1.0  # mm
+ROD_LENGTH = 1.0 / N_RODS  # mm: ElegansBot's default body, L = 1 mm in n = 25 rods
+
+
+@dataclass(frozen=True)
+class FeedbackParams:
+    """Proprioceptive feedback: body curvature -> input current into the B-type motor neurons.
+
+    Wen et al. 2012 (Neuron 76:750, doi:10.1016/j.neuron.2012.08.039) showed that the B-type
+    motor neurons sense the curvature of the body anterior to them and that this coupling
+    carries the bending wave posteriorly (a bend imposed on an anterior region is followed by
+    a bend of the same sign behind it). The model here is that finding, phenomenologically:
+
+        I_n(t) = gain * side_n * kappa(x_n - reach, t)
+
+    ``x_n`` (mm from the head tip) is where neuron ``n``'s junctions are: the count-weighted
+    mean muscle row ``r`` of its NMJs in the map, at joint ``r - 1``, ``x = r * ROD_LENGTH``;
+    ``side_n`` is +1 for a neuron whose junctions are on dorsal muscles (DB), -1 on ventral
+    ones (VB); ``kappa`` is the body's curvature (1/mm, positive with the dorsal side concave,
+    :attr:`BodyResult.curvature`) linearly interpolated between the joints and held at the end
+    joints beyond them. A dorsal bend ahead of a neuron thus depolarises the DB neurons there
+    (which contract the dorsal muscles, bending that place dorsally too) and hyperpolarises
+    the VB neurons: bends propagate head to tail. The current is linear (it can be negative)
+    and does not move the graded model's thresholds (they follow the step stimuli only).
+
+    Attributes
+    ----------
+    gain : float
+        Current per curvature, pA mm (model current unit x mm for ltc), 0 .. 1e4
+        (:data:`MAX_FEEDBACK_GAIN`). 0 gives the two-way loop with no effect (it equals the
+        one-way run bit for bit).
+    reach : float
+        How far anterior to its junctions a neuron senses the curvature, mm (0.1, a tenth of
+        the body: a modelling choice, not a measured value; Wen et al. show the receptive field
+        lies anterior, not its length), 0 .. 1.
+    classes : tuple of str
+        The neurons that sense: every mapped neuron of these classes (VB and DB).
+    """
+
+    gain: float = 100.0  # pA mm
+    reach: float = 0.1  # mm
+    classes: tuple = ("VB", "DB")
+
+    def __post_init__(self):
+        limits.check_float(self.gain, "feedback gain (pA mm)", 0.0, MAX_FEEDBACK_GAIN,
+                           SimulationError)  # fmt: skip
+        limits.check_float(self.reach, "feedback reach (mm)", 0.0, MAX_FEEDBACK_REACH,
+                           SimulationError)  # fmt: skip
+        classes = (self.classes,) if isinstance(self.classes, str) else tuple(self.classes)
+        if not classes or not all(isinstance(c, str) and c for c in classes):
+            raise SimulationError(
+                f"feedback classes = {self.classes!r}; give neuron class names such as VB, DB"
+            )
+        object.__setattr__(self, "classes", classes)
+
+
+@dataclass(frozen=True, eq=False)
+class Proprioception:
+    """Which neurons of a circuit sense the body, where, and the current they get
+    (:class:`FeedbackParams` has the equation).
+
+    Attributes
+    ----------
+    neurons : tuple of str
+        The sensing neurons present in the circuit, in the map's order.
+    index : ndarray of int
+        Their columns in the circuit.
+    side : ndarray, shape (F,)
+        +1 dorsal junctions, -1 ventral.
+    position : ndarray, shape (F,)
+        Where their junctions are, mm from the head tip.
+    sensed : ndarray, shape (F,)
+        Where each senses the curvature (``position - reach``), mm.
+    params : FeedbackParams
+    missing : tuple of str
+        Mapped neurons of the classes that the circuit lacks.
+    """
+
+    neurons: tuple
+    index: np.ndarray = field(repr=False)
+    side: np.ndarray = field(repr=False)
+    position: np.ndarray = field(repr=False)
+    sensed: np.ndarray = field(repr=False)
+    params: FeedbackParams
+    missing: tuple = ()
+
+    def current(self, angles):
+        """Input current of each sensing neuron for body postures, shape (..., F) (pA).
+
+        Parameters
+        ----------
+        angles : ndarray, shape (..., 24)
+            Joint angles, head to tail, rad (positive: dorsal side concave).
+        """
+        kappa = np.asarray(angles, dtype=np.float64) / ROD_LENGTH
+        joints = (np.arange(N_JOINTS) + 1) * ROD_LENGTH
+        x = np.clip(self.sensed, joints[0], joints[-1])
+        j0 = np.minimum(np.searchsorted(joints, x, side="right") - 1, N_JOINTS - 2)
+        f = (x - joints[j0]) / ROD_LENGTH
+        local = (1.0 - f) * kappa[..., j0] + f * kappa[..., j0 + 1]
+        return self.params.gain * self.side * local
+
+
+def proprioception(nmj, names, params=None):
+    """The sensing neurons of a circuit (``names``) and where they sense, from the map.
+
+    Parameters
+    ----------
+    nmj : NeuromuscularMap
+    names : sequence of str
+        The circuit's neurons.
+    params : FeedbackParams, optional
+
+    Returns
+    -------
+    Proprioception
+
+    Examples
+    --------
+    >>> from sim.muscles import neuromuscular_map
+    >>> p = proprioception(neuromuscular_map(), ["DB1", "VB1", "AVAL"])
+    >>> p.neurons, p.side.tolist(), np.round(p.position, 3).tolist()
+    (('DB1', 'VB1'), [1.0, -1.0], [0.324, 0.29])
+    """
+    from connectome.datasets import read_neurons
+    from connectome.neurons import class_names
+
+    params = FeedbackParams() if params is None else params
+    cls = class_names(read_neurons())
+    where = {n: i for i, n in enumerate(names)}
+    chosen = [j for j, n in enumerate(nmj.neurons) if cls.get(n, n) in params.classes]
+    if not chosen:
+        raise SimulationError(
+            f"no mapped motor neuron is of the feedback classes {', '.join(params.classes)}; "
+            "use classes with neuromuscular junctions, such as VB and DB"
+        )
+    keep = [j for j in chosen if nmj.neurons[j] in where]
+    missing = tuple(nmj.neurons[j] for j in chosen if nmj.neurons[j] not in where)
+    counts = nmj.counts[:, keep]
+    total = counts.sum(axis=0)
+    row = (counts * nmj.row[:, None]).sum(axis=0) / total
+    dorsal = counts[nmj.dorsal].sum(axis=0)
+    position = row * ROD_LENGTH
+    return Proprioception(
+        neurons=tuple(nmj.neurons[j] for j in keep),
+        index=np.array([where[nmj.neurons[j]] for j in keep], dtype=np.int64),
+        side=np.where(2 * dorsal >= total, 1.0, -1.0),
+        position=position,
+        sensed=position - params.reach,
+        params=params,
+        missing=missing,
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class BodyResult:
     """What the body did, recorded every ``record_dt``.
@@ -167,6 +352,11 @@ class BodyResult:
         Interval over which each target was held, s.
     missing : tuple of str
         Mapped motor neurons absent from the network (their junctions dropped).
+    feedback : Proprioception or None
+        With proprioceptive feedback: the sensing neurons.
+    feedback_current : ndarray, shape (K, F) or None
+        With feedback: the current into each sensing neuron during each control interval
+        (pA; computed from the posture at the interval's start).
     """
 
     t: np.ndarray
@@ -179,6 +369,8 @@ class BodyResult:
     params: BodyParams
     control_dt: float
     missing: tuple = ()
+    feedback: Proprioception | None = None
+    feedback_current: np.ndarray | None = field(default=None, repr=False)
 
     def __repr__(self):
         s = self.summary()
@@ -247,6 +439,62 @@ class BodyResult:
             "max_curvature": float(np.max(np.abs(self.curvature))),
             "curvature_swing": float(np.mean(np.std(self.curvature[late], axis=0))),
         }
+
+    def wave(self, still=0.05):
+        """Whether the bending travels along the body over the second half of the run, and
+        which way: the phase, along the body, of each joint's curvature at the dominant
+        frequency (the peak of the joints' mean power spectrum, Hann window, zero-padded).
+
+        A wave ``cos(2 pi (s / wavelength - f t))`` running head to tail has a phase that falls
+        along the body; its least-squares slope (joints 2-21, weighted by their amplitude)
+        gives the speed ``2 pi f / |slope|`` in body lengths per second. Less than pi/4 of
+        phase over those joints, or phases that a straight line fits poorly (weighted R^2
+        below 0.8: nodes, where the phase jumps by pi), is a standing oscillation (the body
+        bends in place); a peak below one cycle per window is a drift ("none"). Rough: the
+        frequency of a run of few cycles is biased.
+
+        Parameters
+        ----------
+        still : float
+            Curvature swing (1/mm, :meth:`summary`) below which nothing oscillates.
+
+        Returns
+        -------
+        dict
+            ``direction`` ("head-to-tail", "tail-to-head", "standing" or "none"),
+            ``frequency`` (Hz), ``phase_span`` (rad of phase, head joint 2 minus tail joint
+            21), ``speed`` (body lengths/s; 0 when not travelling).
+        """
+        late = self.t >= self.t[-1] / 2
+        k = self.curvature[late]
+        k = k - k.mean(axis=0)
+        out = {"direction": "none", "frequency": 0.0, "phase_span": 0.0, "fit": 0.0, "speed": 0.0}
+        if len(k) < 8 or float(np.mean(np.std(k, axis=0))) < still:
+            return out
+        n_fft = 16 * len(k)  # zero-padded: the peak's frequency to 1/16 of 1/duration
+        spec = np.fft.rfft(k * np.hanning(len(k))[:, None], n=n_fft, axis=0)
+        freqs = np.fft.rfftfreq(n_fft, float(self.t[1] - self.t[0]))
+        peak = 1 + int(np.argmax(np.mean(np.abs(spec[1:]) ** 2, axis=1)))
+        joints = np.arange(2, 22)
+        c = spec[peak, joints]
+        phase = np.unwrap(np.angle(c))
+        s = joints / (N_JOINTS - 1)
+        w = np.abs(c)
+        sm, pm = np.average(s, weights=w), np.average(phase, weights=w)
+        slope = float(np.sum(w * (s - sm) * (phase - pm)) / np.sum(w * (s - sm) ** 2))
+        span = -slope * (s[-1] - s[0])
+        resid = phase - (pm + slope * (s - sm))
+        fit = 1.0 - float(np.sum(w * resid**2) / max(np.sum(w * (phase - pm) ** 2), 1e-300))
+        window = float(self.t[late][-1] - self.t[late][0])
+        out.update(frequency=float(freqs[peak]), phase_span=float(span), fit=fit)
+        if freqs[peak] * window < 1.0:
+            return out  # less than one cycle in the window: a drift, not an undulation
+        if abs(span) < np.pi / 4 or fit < 0.8:
+            out["direction"] = "standing"
+        else:
+            out["direction"] = "head-to-tail" if span > 0 else "tail-to-head"
+            out["speed"] = float(2 * np.pi * freqs[peak] / abs(slope))
+        return out
 
     def to_dataframe(self):
         """Per recorded time: centroid, velocity, forward speed and the 24 curvatures."""
@@ -326,39 +574,62 @@ def run_body(targets, control_dt, params=None, activation=None, missing=()):
         raise SimulationError(f"targets have shape {targets.shape}; expected (K, {N_JOINTS})")
     if not np.all(np.isfinite(targets)):
         raise SimulationError("target joint angles must be finite")
-    sub = _whole(float(control_dt), params.dt, "control interval")
-    every = max(1, round(params.record_dt / control_dt))
-    record_dt = every * sub * params.dt
-    n_records = len(targets) // every + 1
-    n_control = (n_records - 1) * every  # intervals after the last whole record are dropped
-    if n_control < 1:
-        raise SimulationError(
-            f"{len(targets)} control intervals of {control_dt:g} s are shorter than one "
-            f"record_dt = {params.record_dt:g} s; run longer or lower record_dt"
-        )
-    env = _worm(params, (n_records - 1) * record_dt, record_dt)
+    clock = _Clock.of(len(targets), control_dt, params)
+    env = _worm(params, (clock.n_records - 1) * clock.record_dt, clock.record_dt)
     # ElegansBot's own public step (its `act` setter and `m_steps`, one call per control
     # interval), so the body runs the very machine code of ElegansBot's own loop: a kernel
     # of ours that re-jits its fastmath step rounds differently between a cold and a warm
     # numba cache.
-    for row in targets[:n_control]:
+    for row in targets[: clock.n_control]:
         env.act = row
-        env.m_steps(sub)
-    xy = np.transpose(env.xy_tip_log, (0, 2, 1)).copy()
-    rec = np.minimum(np.arange(n_records) * every, n_control - 1)
-    act = None if activation is None else np.asarray(activation, dtype=np.float64)[rec]
-    return BodyResult(
-        t=env.t_log.copy(),
-        xy=xy,
-        centroid=env.xyc_log.copy(),
-        velocity=env.vc_log.copy(),
-        angles=env.theta_log.copy(),
-        target=targets[rec],
-        activation=act,
-        params=params,
-        control_dt=float(control_dt),
-        missing=tuple(missing),
-    )
+        env.m_steps(clock.sub)
+    return clock.result(env, targets, activation, missing)
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """How K control intervals of ``control_dt`` fall on the body's steps and records."""
+
+    params: BodyParams
+    control_dt: float
+    sub: int  # body steps per control interval
+    every: int  # control intervals per record
+    record_dt: float  # s
+    n_records: int
+    n_control: int  # intervals the body runs (those after the last whole record are dropped)
+
+    @classmethod
+    def of(cls, n_intervals, control_dt, params):
+        sub = _whole(float(control_dt), params.dt, "control interval")
+        every = max(1, round(params.record_dt / control_dt))
+        n_records = n_intervals // every + 1
+        n_control = (n_records - 1) * every
+        if n_control < 1:
+            raise SimulationError(
+                f"{n_intervals} control intervals of {control_dt:g} s are shorter than one "
+                f"record_dt = {params.record_dt:g} s; run longer or lower record_dt"
+            )
+        record_dt = every * sub * params.dt
+        return cls(params, float(control_dt), sub, every, record_dt, n_records, n_control)
+
+    def result(self, env, targets, activation, missing, feedback=None, current=None):
+        xy = np.transpose(env.xy_tip_log, (0, 2, 1)).copy()
+        rec = np.minimum(np.arange(self.n_records) * self.every, self.n_control - 1)
+        act = None if activation is None else np.asarray(activation, dtype=np.float64)[rec]
+        return BodyResult(
+            t=env.t_log.copy(),
+            xy=xy,
+            centroid=env.xyc_log.copy(),
+            velocity=env.vc_log.copy(),
+            angles=env.theta_log.copy(),
+            target=np.asarray(targets)[rec],
+            activation=act,
+            params=self.params,
+            control_dt=self.control_dt,
+            missing=tuple(missing),
+            feedback=feedback,
+            feedback_current=current,
+        )
 
 
 def neuron_drive(result, neurons=None, reference="threshold"):
@@ -380,22 +651,25 @@ def neuron_drive(result, neurons=None, reference="threshold"):
     -------
     ndarray, shape (T, n)
     """
+    idx = np.arange(len(result.names)) if neurons is None else np.asarray(neurons)
+    table, epoch = _references(result.circuit, result.stimulus, result.t, reference)
+    return result.V[:, idx].astype(np.float64) - table[epoch][:, idx]
+
+
+def _references(cc, stimulus, t, reference):
+    """``(table (E, n), epoch (T,))``: the reference potential at time ``t[k]`` is
+    ``table[epoch[k]]`` (see :func:`neuron_drive`)."""
     from sim import graded_thresholds
     from sim.stimulus import constant_epochs
 
-    cc = result.circuit
-    idx = np.arange(len(result.names)) if neurons is None else np.asarray(neurons)
-    v = result.V[:, idx].astype(np.float64)
-    if result.model == "graded":
-        duration = float(result.t[-1])
-        if cc.params.threshold == "input" and reference == "threshold":
-            times, current = constant_epochs(result.stimulus, cc, duration)
-        else:
-            times, current = np.zeros(1), np.zeros((1, cc.n))
-        vth = graded_thresholds(cc, current)
-        epoch = np.searchsorted(times, result.t, side="right") - 1
-        return v - vth[epoch][:, idx]
-    return v - cc.neuron_params["vleak"][None, idx]
+    if cc.model != "graded":
+        return cc.neuron_params["vleak"][None, :], np.zeros(len(t), dtype=np.int64)
+    duration = float(t[-1])
+    if cc.params.threshold == "input" and reference == "threshold":
+        times, current = constant_epochs(stimulus, cc, duration)
+    else:
+        times, current = np.zeros(1), np.zeros((1, cc.n))
+    return graded_thresholds(cc, current), np.searchsorted(times, t, side="right") - 1
 
 
 def joint_targets(activation, nmj, params=None):
@@ -410,14 +684,46 @@ def joint_targets(activation, nmj, params=None):
     params : BodyParams, optional
     """
     params = BodyParams() if params is None else params
-    pull = np.maximum(np.asarray(activation, dtype=np.float64), 0.0)
-    row, dorsal = nmj.row, nmj.dorsal
+    pull = np.ascontiguousarray(np.maximum(np.asarray(activation, dtype=np.float64), 0.0))
     diff = np.empty((pull.shape[0], N_JOINTS))
-    for r in range(1, N_JOINTS + 1):
-        d = pull[:, (row == r) & dorsal].mean(axis=1)
-        v = pull[:, (row == r) & ~dorsal].mean(axis=1)
-        diff[:, r - 1] = d - v
+    weigh_rows(pull, *joint_weights(nmj), diff)
     return params.max_angle * np.tanh(diff / params.drive_scale)
+
+
+def joint_weights(nmj):
+    """Dorsal-minus-ventral means as a sparse matrix (:func:`sim.muscles.sparse_rows`): joint
+    ``r - 1`` gets ``+1/n`` from each of the ``n`` dorsal muscles of row ``r`` and ``-1/n``
+    from each of its ventral ones (so a row's value has the same bits alone or with others)."""
+    w = np.zeros((N_JOINTS, len(nmj.muscles)))
+    row, dorsal = nmj.row, nmj.dorsal
+    for r in range(1, N_JOINTS + 1):
+        for side, sign in ((dorsal, 1.0), (~dorsal, -1.0)):
+            members = (row == r) & side
+            w[r - 1, members] = sign / members.sum()
+    return sparse_rows(w)
+
+
+def _check_control(control_dt, model):
+    if control_dt > 0.01:
+        raise SimulationError(
+            f"the network was recorded every {control_dt:g} s; the body needs 0.01 s or finer "
+            "(lower record_every"
+            + (
+                "; ltc time is unitless and the body reads it as seconds: give a dt)"
+                if model == "ltc"
+                else ")"
+            )
+        )
+
+
+def _mapped(nmj, names):
+    idx, weights, missing = nmj.columns(names)
+    if len(idx) == 0:
+        raise SimulationError(
+            "none of the mapped motor neurons is in this circuit, so no muscle can be driven; "
+            "include motor neurons such as VB, DB, VA, DA, VD, DD"
+        )
+    return idx, weights, missing
 
 
 def drive_body(result, *, body=None, muscles=None, nmj=None):
@@ -441,43 +747,44 @@ def drive_body(result, *, body=None, muscles=None, nmj=None):
     muscles = MuscleParams() if muscles is None else muscles
     nmj = neuromuscular_map() if nmj is None else nmj
     control_dt = float(result.dt * result.record_every)
-    if control_dt > 0.01:
-        raise SimulationError(
-            f"the network was recorded every {control_dt:g} s; the body needs 0.01 s or finer "
-            "(lower record_every"
-            + (
-                "; ltc time is unitless and the body reads it as seconds: give a dt)"
-                if result.model == "ltc"
-                else ")"
-            )
-        )
+    _check_control(control_dt, result.model)
     if len(result.t) < 2:
         raise SimulationError("the network run has one record; simulate at least one interval")
-    idx, weights, missing = nmj.columns(result.names)
-    if len(idx) == 0:
-        raise SimulationError(
-            "none of the mapped motor neurons is in this circuit, so no muscle can be driven; "
-            "include motor neurons such as VB, DB, VA, DA, VD, DD"
-        )
+    idx, weights, missing = _mapped(nmj, result.names)
     u = muscle_input(neuron_drive(result, idx, muscles.reference)[:-1], weights)
     act = muscle_activation(u, control_dt, muscles)
     return run_body(joint_targets(act, nmj, body), control_dt, body, act, missing)
 
 
-def simulate_body(circuit, stimulus=(), *, duration, body=None, muscles=None, nmj=None, **kw):
-    """Simulate a network and drive the body with it.
+def simulate_body(
+    circuit, stimulus=(), *, duration, body=None, muscles=None, nmj=None, feedback=None, **kw
+):
+    """Simulate a network and drive the body with it (one-way, or two-way with feedback).
 
     Parameters
     ----------
     circuit, stimulus, duration
         As for :func:`sim.runner.simulate`; other keywords (``dt``, ``model``, ``params``,
-        ``ablate``, ``record_every`` (default 1: every network step drives the body)) go to it.
+        ``ablate``, ``initial``, ``progress``, ``max_bytes``, ``record_every`` (default 1:
+        every network step drives the body)) go to it.
     body, muscles, nmj
         As for :func:`drive_body`.
+    feedback : FeedbackParams, optional
+        Proprioceptive feedback (Wen et al. 2012): the network and the body then advance in
+        lockstep, one control interval (``dt * record_every``) at a time: the posture at the
+        interval's start gives the sensing neurons' current during it
+        (:meth:`Proprioception.current`), the network steps through it, the muscles take the
+        motor neurons' drive at its start, the body steps through it. Without feedback the
+        network runs first and then drives the body (:func:`drive_body`); with
+        ``FeedbackParams(gain=0)`` the lockstep run gives the same numbers bit for bit.
 
     Returns
     -------
     (SimResult, BodyResult)
+        With feedback, ``SimResult.stimulus`` ends with one ``array`` stimulus per sensing
+        neuron holding the current it received (held over each control interval), so that
+        :func:`sim.runner.simulate` with it reproduces the network's run exactly;
+        ``BodyResult.feedback`` and ``feedback_current`` say who sensed what.
 
     Examples
     --------
@@ -485,11 +792,100 @@ def simulate_body(circuit, stimulus=(), *, duration, body=None, muscles=None, nm
     >>> net, worm = simulate_body(connectome.load("varshney2011"), "PLM:step:amp=2000",
     ...                           duration=0.2, record_every=10)   # doctest: +SKIP
     """
-    from sim import simulate
+    if feedback is None:
+        from sim import simulate
 
+        kw.setdefault("record_every", 1)
+        result = simulate(circuit, stimulus, duration=duration, **kw)
+        return result, drive_body(result, body=body, muscles=muscles, nmj=nmj)
+    if not isinstance(feedback, FeedbackParams):
+        raise SimulationError(
+            f"feedback = {limits.shorten(feedback)}; give sim.body.FeedbackParams(gain=...) or None"
+        )
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # one item is one chunk: waking a pool per interval costs ~ms
+    try:
+        return _coupled(
+            circuit,
+            stimulus,
+            duration,
+            BodyParams() if body is None else body,
+            MuscleParams() if muscles is None else muscles,
+            neuromuscular_map() if nmj is None else nmj,
+            feedback,
+            dict(kw),
+        )
+    finally:
+        numba.set_num_threads(threads)
+
+
+def _coupled(circuit, stimulus, duration, body, muscles, nmj, feedback, kw):
+    """Network and body in lockstep with proprioceptive feedback (see :func:`simulate_body`)."""
+    import dataclasses
+
+    from sim.muscles import filter_first_order
+    from sim.runner import as_compiled, as_stimuli, prepare_run
+    from sim.stimulus import array
+
+    progress = kw.pop("progress", None)
     kw.setdefault("record_every", 1)
-    result = simulate(circuit, stimulus, duration=duration, **kw)
-    return result, drive_body(result, body=body, muscles=muscles, nmj=nmj)
+    cc = as_compiled(circuit, kw.pop("model", None), kw.pop("params", None), kw.pop("ablate", ()))
+    stims = as_stimuli(stimulus)
+    probe = prepare_run(cc, stims, duration=duration, **kw)  # checks everything first
+    every, control_dt = probe.record_every, probe.dt * probe.record_every
+    _check_control(control_dt, cc.model)
+    idx, weights, missing = _mapped(nmj, cc.names)
+    prop = proprioception(nmj, cc.names, feedback)
+    if not prop.neurons:
+        raise SimulationError(
+            f"none of the feedback neurons ({', '.join(feedback.classes)}) is in this "
+            "circuit; include them or run without feedback"
+        )
+    n_int = probe.nsteps // every  # whole control intervals
+    clock = _Clock.of(n_int, control_dt, body)
+    sensing = array(prop.neurons, np.zeros(n_int + 1), sample_dt=control_dt, interp="hold")
+    run = prepare_run(cc, (*stims, sensing), duration=duration, **kw)
+    if not np.array_equal(cc.indices(prop.neurons), prop.index):
+        raise SimulationError("feedback neurons resolved out of order (a bug: please report)")
+    wave = run.samples(0, len(stims))  # (F, n_int + 1): written one interval ahead of the run
+    t = np.arange(len(run.out[0])) * (every * run.dt)  # as SimResult.t
+    table, epoch = _references(cc, stims, t, muscles.reference)
+    env = _worm(body, (clock.n_records - 1) * clock.record_dt, clock.record_dt)
+    decay = math.exp(-control_dt / muscles.tau)
+    a = np.zeros(len(nmj.muscles))
+    act = np.empty((n_int, len(nmj.muscles)))
+    targets = np.empty((n_int, N_JOINTS))
+    current = np.empty((n_int, len(prop.neurons)))
+    out = run.out[0]
+    tick = max(1, n_int // 100)
+    to_muscle, to_joint = sparse_rows(weights), joint_weights(nmj)
+    drive, u, diff = np.empty((1, len(idx))), np.empty((1, len(a))), np.empty((1, N_JOINTS))
+    for k in range(n_int):  # the steps of muscle_input, muscle_activation and joint_targets
+        current[k] = wave[:, k] = prop.current(env.theta)
+        run.advance(every)
+        np.subtract(out[k, idx], table[epoch[k], idx], out=drive[0])
+        weigh_rows(drive, *to_muscle, u)
+        filter_first_order(u, decay, a, act[k : k + 1])
+        weigh_rows(np.maximum(act[k : k + 1], 0.0), *to_joint, diff)
+        targets[k] = body.max_angle * np.tanh(diff[0] / body.drive_scale)
+        if k < clock.n_control:
+            env.act = targets[k]
+            env.m_steps(clock.sub)
+        if progress is not None and (k + 1) % tick == 0:
+            progress(run.done / run.nsteps)
+    if run.done < run.nsteps:  # a last part-interval of the network (the body is done)
+        wave[:, n_int] = prop.current(env.theta)
+        run.advance(run.nsteps - run.done)
+    net = run.results()[0]
+    received = tuple(
+        array(n, wave[f].copy(), sample_dt=control_dt, interp="hold")
+        for f, n in enumerate(prop.neurons)
+    )
+    net = dataclasses.replace(net, stimulus=(*stims, *received))
+    worm = clock.result(env, targets, act, missing, prop, current)
+    return net, worm
 
 
 def describe(worm):
@@ -504,6 +900,13 @@ def describe(worm):
         f"(path {s['path_length']:.4f} mm), largest |curvature| {s['max_curvature']:.3g}/mm, "
         f"curvature swing {s['curvature_swing']:.3g}/mm"
     ]
+    if worm.feedback is not None:
+        fb, cur = worm.feedback, worm.feedback_current
+        lines.append(
+            f"  feedback: gain {fb.params.gain:g} pA mm, reach {fb.params.reach:g} mm into "
+            f"{len(fb.neurons)} neurons ({', '.join(fb.params.classes)}); largest |current| "
+            f"{float(np.max(np.abs(cur))) if cur.size else 0.0:.4g} pA"
+        )
     if worm.missing:
         lines.append(
             f"  {len(worm.missing)} mapped motor neurons not in the circuit: "
@@ -514,8 +917,8 @@ def describe(worm):
 
 
 def add_cli_arguments(parser):
-    """Add ``--body``, ``--friction``, ``--body-reference`` and ``--body-out`` to the
-    ``python -m sim run`` parser."""
+    """Add ``--body``, ``--friction``, ``--body-reference``, ``--feedback``,
+    ``--feedback-reach`` and ``--body-out`` to the ``python -m sim run`` parser."""
     parser.add_argument(
         "--body", action="store_true", help="drive ElegansBot's body (pip install wormlab[body])"
     )
@@ -528,16 +931,46 @@ def add_cli_arguments(parser):
         default="threshold",
         help="motor neuron drive measured from Vth of the input (threshold) or at rest",
     )
+    parser.add_argument(
+        "--feedback",
+        type=float,
+        metavar="GAIN",
+        help="with --body: proprioceptive feedback (Wen et al. 2012), body curvature into the "
+        f"VB/DB neurons, GAIN pA mm in 0 .. {MAX_FEEDBACK_GAIN:g}; network and body then "
+        "run in lockstep",
+    )
+    parser.add_argument(
+        "--feedback-reach",
+        type=float,
+        default=FeedbackParams.reach,
+        metavar="MM",
+        help="with --feedback: how far ahead of its muscles a B neuron senses curvature, mm "
+        f"(default {FeedbackParams.reach:g})",
+    )
     parser.add_argument("--body-out", help="with --body: centroid, speed and curvature as CSV")
 
 
-def run_cli(result, args):
-    """Drive the body with a ``python -m sim run`` result as ``args`` ask; the report text."""
-    worm = drive_body(
-        result,
-        body=BodyParams(friction=args.friction),
-        muscles=MuscleParams(reference=args.body_reference),
-    )
+def cli_options(args):
+    """``body``, ``muscles`` and ``feedback`` (None without ``--feedback``) as a
+    ``python -m sim run`` command line asks, checked before anything runs."""
+    feedback = None
+    if getattr(args, "feedback", None) is not None:
+        if not args.body:
+            raise SimulationError("--feedback needs --body (it feeds the body back)")
+        feedback = FeedbackParams(gain=args.feedback, reach=args.feedback_reach)
+    return {
+        "body": BodyParams(friction=args.friction),
+        "muscles": MuscleParams(reference=args.body_reference),
+        "feedback": feedback,
+    }
+
+
+def run_cli(result, args, worm=None):
+    """Drive the body with a ``python -m sim run`` result as ``args`` ask (or report the
+    ``worm`` of a coupled run); the report text."""
+    if worm is None:
+        opts = cli_options(args)
+        worm = drive_body(result, body=opts["body"], muscles=opts["muscles"])
     if args.body_out:
         worm.to_dataframe().to_csv(args.body_out)
     return describe(worm) + (f"\nbody written to {args.body_out}" if args.body_out else "")

@@ -35,7 +35,7 @@ __all__ = [
 CHECKPOINT_FORMAT = "wormlab-train-checkpoint"
 _CHECKPOINT_VERSION = 1
 # Configuration keys added after version 1 was written, with the value older runs had.
-_CONFIG_DEFAULTS = {"restarts": 0, "patience": 0, "obs_noise": 0.0}
+_CONFIG_DEFAULTS = {"restarts": 0, "patience": 0, "obs_noise": 0.0, "randomise": 0.0}
 
 
 def library_versions() -> dict:

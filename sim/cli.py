@@ -37,6 +37,7 @@ from connectome.errors import ControllerError, SimulationError, WormlabError
 from connectome.neurons import as_name_list
 from sim import sweep_cli
 from sim.body import add_cli_arguments as add_body_arguments
+from sim.body import cli_options as body_options
 from sim.body import run_cli as run_body_cli
 from sim.models import SIGN_SETS
 
@@ -173,6 +174,7 @@ def _cmd_run(args):
         check_writable(args.out, "--out")
     if getattr(args, "body_out", None):
         check_writable(args.body_out, "--body-out")
+    body = body_options(args) if args.body or args.feedback is not None else None
     if threads is not None:
         numba.set_num_threads(threads)
     source = _source(args)
@@ -182,14 +184,14 @@ def _cmd_run(args):
         record_every = default_record_every(args.duration, args.dt or params.dt)
     bar = None if args.quiet else ProgressBar()
     tic = time.perf_counter()
-    result = simulate(
-        cc,
-        list(args.stim or ()),
-        duration=args.duration,
-        dt=args.dt,
-        record_every=record_every,
-        progress=bar,
-    )
+    worm = None
+    run = {"duration": args.duration, "dt": args.dt, "record_every": record_every, "progress": bar}
+    if body is not None and body["feedback"] is not None:  # network and body in lockstep
+        from sim.body import simulate_body
+
+        result, worm = simulate_body(cc, list(args.stim or ()), **run, **body)
+    else:
+        result = simulate(cc, list(args.stim or ()), **run)
     wall = time.perf_counter() - tic
     neurons = as_name_list(args.neurons or ()) or None
     if args.out:
@@ -209,7 +211,7 @@ def _cmd_run(args):
             df.to_csv(args.out)
     print(_summary(result, cc, wall, args.out))
     if args.body:
-        print(run_body_cli(result, args))
+        print(run_body_cli(result, args, worm))
     return 0
 
 
@@ -334,7 +336,7 @@ def _cmd_train(args) -> int:
     from sim.control import load_controller
     from sim.envs import env_info
     from sim.evaluation import evaluate
-    from sim.trainer import train
+    from sim.trainer import default_generations, train
 
     if args.seeds or args.envs or args.workers or args.scheduler or args.summary:
         return _cmd_train_runs(args)
@@ -348,16 +350,20 @@ def _cmd_train(args) -> int:
     else:
         base = _load_circuit(args)
         options = {"input_map": args.input_map, "output_map": args.output_map}
+        options.update(_prior_options(args))
     env_id = args.env or (None if args.controller else "CartPole-v1")
     target = args.target
     if target is None and not args.keep_going:  # stop at the env's solved threshold
         target = (base.env if args.controller else env_info(env_id)).target
+    generations = args.generations
+    if generations is None:
+        generations = default_generations(base.env.env_id if args.controller else env_id)
     try:
         result = train(
             base,
             env_id,
             seed=args.seed,
-            generations=args.generations,
+            generations=generations,
             popsize=args.popsize,
             episodes=args.episodes,
             sigma0=args.sigma0,
@@ -366,10 +372,12 @@ def _cmd_train(args) -> int:
             target=target,
             validation_episodes=args.validation_episodes,
             max_seconds=args.seconds,
+            obs_noise=args.train_noise,
+            randomise=args.randomise,
             checkpoint=ckpt,
             resume=args.resume,
             output=args.output,
-            progress=None if args.quiet else _progress_bar(args.generations),
+            progress=None if args.quiet else _progress_bar(generations),
             **options,
         )
     except KeyboardInterrupt:
@@ -410,7 +418,8 @@ def _cmd_train_runs(args) -> int:
         generations=args.generations, popsize=args.popsize, episodes=args.episodes,
         sigma0=args.sigma0, restarts=args.restarts, patience=args.patience, target=args.target,
         validation_episodes=args.validation_episodes, max_seconds=args.seconds,
-        input_map=args.input_map, output_map=args.output_map,
+        obs_noise=args.train_noise, randomise=args.randomise, input_map=args.input_map,
+        output_map=args.output_map, **_prior_options(args),
     )  # fmt: skip
 
     def show(row):
@@ -432,15 +441,25 @@ def _cmd_evaluate(args) -> int:
     from sim.evaluation import evaluate
 
     ctrl = load_controller(args.controller)
-    ev = evaluate(ctrl, args.env, episodes=args.episodes, seed=args.seed)
-    if args.json:
-        print(json.dumps({"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
-                          "episodes": len(ev.returns)}))  # fmt: skip
-    else:
-        print(
-            f"{ev.env_id}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
-            f"over {len(ev.returns)} episodes"
+    for variant in args.variant or [None]:
+        ev = evaluate(
+            ctrl,
+            args.env,
+            episodes=args.episodes,
+            seed=args.seed,
+            variant=variant,
+            randomise=args.randomise,
         )
+        road = f" [{ev.variant}]" if ev.variant else ""
+        if args.json:
+            row = {"env": ev.env_id, "mean": ev.mean, "min": ev.min, "max": ev.max,
+                   "episodes": len(ev.returns)}  # fmt: skip
+            print(json.dumps({**row, "variant": ev.variant} if ev.variant else row))
+        else:
+            print(
+                f"{ev.env_id}{road}: mean {ev.mean:.2f}  min {ev.min:.2f}  max {ev.max:.2f}  "
+                f"over {len(ev.returns)} episodes"
+            )
     return 0
 
 
@@ -452,6 +471,30 @@ def _add_circuit_source(parser):
         "--preset", default="tap_withdrawal", help="circuit preset (default: %(default)s)"
     )
     return src
+
+
+def _add_prior_options(parser):
+    """--signs, --count-prior, --train-noise and --randomise of a training command."""
+    parser.add_argument("--signs", default="transmitter", help="sign model (sim.priors)")
+    parser.add_argument(
+        "--count-prior", choices=("none", "init", "tie"), default="none",
+        help="synapse strengths from the EM counts: 'init' starts them there, 'tie' trains one "
+        "scale per synapse kind times the count (sim.priors)",
+    )  # fmt: skip
+    parser.add_argument("--train-noise", type=float, default=0.0, help="train under this noise")
+    parser.add_argument(
+        "--randomise", type=float, default=0.0, metavar="FRACTION",
+        help="train with each episode's physics uniform within +-FRACTION of nominal (drawn "
+        "from the episode seed); the held-out score is on the nominal env",
+    )  # fmt: skip
+
+
+def _prior_options(args) -> dict:
+    """The Controller.from_circuit options of --signs and --count-prior."""
+    return {
+        "signs": args.signs,
+        "count_prior": None if args.count_prior == "none" else args.count_prior,
+    }
 
 
 def add_training_commands(subparsers):
@@ -478,7 +521,10 @@ def add_training_commands(subparsers):
     )
     p.add_argument("--env", help="gymnasium id (default: CartPole-v1, or the controller's env)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--generations", type=int, default=100, help="generation budget")
+    p.add_argument(
+        "--generations", type=int, default=None,
+        help="generation budget (default: 300 for Pendulum-v1, else 100)",
+    )  # fmt: skip
     p.add_argument("--seconds", type=float, default=None, help="wall-time budget in s")
     p.add_argument(
         "--target",
@@ -514,6 +560,7 @@ def add_training_commands(subparsers):
     )
     p.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
     p.add_argument("--output-map", choices=("auto", "difference", "dense"), default="auto")
+    _add_prior_options(p)
     p.add_argument("--output", "-o", required=True, help="controller JSON to write")
     p.add_argument("--checkpoint", help="checkpoint path (default: OUTPUT.ckpt.json)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
@@ -539,7 +586,18 @@ def add_training_commands(subparsers):
     q.add_argument("--env", default=None, help="gymnasium id (default: the controller's)")
     q.add_argument("--episodes", type=int, default=100)
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument(
+        "--variant", action="append", metavar="NAME",
+        help="lane-keeping-v0: replay on this road (repeatable: one line each; base is "
+        "highway-env's own; sim.lanekeeping.VARIANTS, "
+        "e.g. amplitude-8, wavelength-60, offset-2, noise-x4, speed-12, or field-value joined "
+        "by '+')",
+    )  # fmt: skip
     q.add_argument("--json", action="store_true", help="print JSON")
+    q.add_argument(
+        "--randomise", type=float, default=0.0, metavar="FRACTION",
+        help="each episode's physics uniform within +-FRACTION of nominal (as training draws it)",
+    )  # fmt: skip
     q.set_defaults(func=cli_errors(_cmd_evaluate))
 
     c = subparsers.add_parser(
@@ -557,15 +615,16 @@ def add_training_commands(subparsers):
     c.add_argument(
         "--baselines", default="all", help="comma-separated sim.baselines.BASELINES (default: all)"
     )
-    c.add_argument("--generations", type=int, default=100, help="generation budget per run")
+    c.add_argument(
+        "--generations", type=int, default=None,
+        help="generation budget per run (default: 300 for Pendulum-v1, else 100)",
+    )  # fmt: skip
     c.add_argument("--seconds", type=float, default=None, help="wall-time budget per run, s")
     c.add_argument("--popsize", type=int, default=None)
     c.add_argument("--episodes", type=int, default=8, help="episodes per candidate")
     c.add_argument("--test-episodes", type=int, default=100, help="held-out episodes per run")
     c.add_argument("--noise", default="0,0.1,0.3,1", help="observation-noise ladder")
-    c.add_argument("--train-noise", type=float, default=0.0, help="train under this noise")
-    c.add_argument("--signs", default="transmitter", help="sign model (sim.priors)")
-    c.add_argument("--count-prior", choices=("none", "init"), default="none")
+    _add_prior_options(c)
     c.add_argument("--input-map", choices=("dense", "pairs"), default="dense")
     c.add_argument("--no-lesions", action="store_true", help="skip the per-neuron lesions")
     c.add_argument(
@@ -602,10 +661,8 @@ def _cmd_compare(args) -> int:
         max_seconds=args.seconds, test_episodes=args.test_episodes, noise_levels=levels,
         lesions=not args.no_lesions, keep_going=args.keep_going, output=args.output,
         progress=show, popsize=args.popsize, episodes=args.episodes, obs_noise=args.train_noise,
-        controller_options={
-            "signs": args.signs, "input_map": args.input_map,
-            "count_prior": None if args.count_prior == "none" else "init",
-        },
+        randomise=args.randomise,
+        controller_options={"input_map": args.input_map, **_prior_options(args)},
     )  # fmt: skip
     cols = ["baseline", "params", "heldout_mean", "heldout_std", "heldout_median", "success"]
     cols += [x for x in res.summary.columns if x.startswith("noise_")]

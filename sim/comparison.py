@@ -126,7 +126,7 @@ def _score(ctrl, seeds, threshold, noise_levels):
 
 
 def compare(
-    circuit, env_id, *, seeds=5, baselines=BASELINES, generations=100, max_seconds=None,
+    circuit, env_id, *, seeds=5, baselines=BASELINES, generations=None, max_seconds=None,
     test_episodes=100, lesion_episodes=50, noise_levels=NOISE_LEVELS, lesions=True,
     keep_going=False, output=None, progress=None, controller_options=None, **train_options,
 ):  # fmt: skip
@@ -144,7 +144,8 @@ def compare(
     baselines : sequence of str
         Names from :data:`sim.baselines.BASELINES` (``circuit`` is the circuit itself).
     generations, max_seconds : int, float
-        The budget of every training run (the same for all).
+        The budget of every training run (the same for all; default generations: the env's,
+        :func:`sim.trainer.default_generations`).
     test_episodes : int
         Fresh episodes per trained controller (held out: the evaluation stream).
     lesion_episodes : int
@@ -162,9 +163,11 @@ def compare(
         ``progress(baseline, seed, TrainResult)`` after every run.
     controller_options : dict, optional
         :meth:`Controller.from_circuit` options for the circuit-based controllers (signs,
-        count_prior, input_map, ...).
+        count_prior ``'init'`` or ``'tie'``, input_map, ...).
     **train_options
-        More :func:`sim.trainer.train` options (popsize, episodes, obs_noise, ...).
+        More :func:`sim.trainer.train` options (popsize, episodes, obs_noise, randomise,
+        ...); the held-out scores are always on the nominal env without noise (the noise
+        ladder aside).
 
     Returns
     -------

@@ -22,7 +22,9 @@ doi:10.1038/s42256-020-00237-3). Each environment step:
 
    ``difference``  ``y = g (u_a - u_b) + b`` for two motor neurons ``a, b`` (in the
                    tap-withdrawal circuit the forward and reverse command interneurons AVB
-                   and AVA, whose difference Lechner et al. used as the action);
+                   and AVA, whose difference Lechner et al. used as the action), or for two
+                   groups ``y = g (mean u_A - mean u_B) + b`` (the klinotaxis circuit's
+                   dorsal minus ventral head motor neurons: :func:`default_output_neurons`);
    ``dense``       ``y = W u + b``;
 4. ``y`` becomes the action: a Box action is ``m + h tanh(y)`` with ``m, h`` the centre and
    half-width of the action space (unbounded Box: ``y`` itself); a Discrete(n) action is
@@ -37,7 +39,10 @@ the file's ``model.kind``). The baselines of :mod:`sim.baselines` reuse steps 1,
 a memoryless core instead (``'linear'``, ``'mlp'``: :func:`sim.kernels.feedforward_step`),
 so they are trained, saved and evaluated by the same code. The synapse signs and the
 starting strengths can come from the connectome (``signs=``, ``count_prior=`` of
-:meth:`Controller.from_circuit`; :mod:`sim.priors`).
+:meth:`Controller.from_circuit`; :mod:`sim.priors`); with ``count_prior='tie'`` the
+strengths are tied to the EM counts (one trained scale per synapse kind times the count:
+:attr:`Controller.tie_scales`, ``model.tie`` in the file), so the trainer's unit cube holds the
+two scales instead of the per-synapse ``w`` and ``gap`` entries.
 
 Parameters and ranges
 ---------------------
@@ -84,6 +89,7 @@ import pandas as pd
 
 from connectome import limits
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
+from connectome.presets import HEAD_MOTOR_DORSAL, HEAD_MOTOR_VENTRAL
 from sim import kernels
 from sim.checkpoint import CHECKPOINT_FORMAT
 from sim.compiler import Wiring, compile_circuit
@@ -119,16 +125,59 @@ CORES = MappingProxyType({"ltc": CORE_LTC, "linear": CORE_LINEAR, "mlp": CORE_ML
 
 
 def default_output_neurons(motor):
-    """The two motor neurons a difference output reads by default, as ``(a, b)`` for
-    ``u_a - u_b``: AVB - AVA (forward minus reverse command interneurons, as Lechner et al.
-    2018 read the tap-withdrawal circuit) when those are the motor neurons, else the motor
-    neurons in circuit order.
+    """What a difference output reads by default, as ``(a, b)`` for ``u_a - u_b``; ``a`` and
+    ``b`` are neuron names, or tuples of names read as their mean; None when the motor
+    neurons have no default difference (the ``'auto'`` output map is then dense).
+
+    - AVB - AVA (forward minus reverse command interneurons, as Lechner et al. 2018 read the
+      tap-withdrawal circuit) when those are the motor neurons;
+    - dorsal minus ventral when every motor neuron is a dorsal or a ventral head motor
+      neuron (SMBD, SMDD, RMDD vs SMBV, SMDV, RMDV: :data:`connectome.presets.
+      HEAD_MOTOR_DORSAL`, the klinotaxis preset) and both sides are there. The worm steers
+      by bending its head dorsally or ventrally (it crawls on its side, so that is its left
+      or right on the plate; Izquierdo & Lockery 2010, doi:10.1523/JNEUROSCI.2606-10.2010,
+      and Izquierdo & Beer 2013, doi:10.1371/journal.pcbi.1002890, read the turn as this
+      dorsal/ventral asymmetry). Left and right are collapsed: the L and R members of each
+      class innervate the left and right quadrants of the same (dorsal or ventral) muscle
+      row of the head, so both bend it the same way; a left-right difference would be a
+      bend out of the plane the worm steers in. Each side is the mean of its neurons, so the
+      output gain keeps the range it has for one pair;
+    - otherwise two motor neurons in circuit order.
 
     >>> default_output_neurons(["AVA", "AVB"])
     ('AVB', 'AVA')
+    >>> default_output_neurons(["SMDDL", "SMDDR", "SMDVL", "SMDVR"])
+    (('SMDDL', 'SMDDR'), ('SMDVL', 'SMDVR'))
+    >>> default_output_neurons(["VA1", "VB1", "DB1"]) is None
+    True
     """
     motor = tuple(motor)
-    return ("AVB", "AVA") if set(motor) == {"AVA", "AVB"} else motor
+    if set(motor) == {"AVA", "AVB"}:
+        return ("AVB", "AVA")
+    dorsal = tuple(x for x in motor if x.startswith(HEAD_MOTOR_DORSAL))
+    ventral = tuple(x for x in motor if x.startswith(HEAD_MOTOR_VENTRAL))
+    if dorsal and ventral and len(dorsal) + len(ventral) == len(motor):
+        return (dorsal, ventral)
+    return motor if len(motor) == 2 else None
+
+
+def _difference_sides(neurons) -> list:
+    """``[a, b]`` of a difference output, each a name or a list of at least one name (as a
+    file keeps them), or ControllerError."""
+    sides = list(neurons) if isinstance(neurons, list | tuple) else None
+    ok = sides is not None and len(sides) == 2
+    if ok:
+        for k, side in enumerate(sides):
+            if isinstance(side, list | tuple) and side and all(isinstance(x, str) for x in side):
+                sides[k] = [str(x) for x in side]
+            elif not isinstance(side, str):
+                ok = False
+    if not ok or sides[0] == sides[1]:
+        raise ControllerError(
+            f"difference output needs two sides (a, b), each a motor neuron or a list of them, "
+            f"got {limits.shorten(neurons)}"
+        )
+    return sides
 
 
 def _wiring(circuit):
@@ -205,7 +254,7 @@ class Controller:
 
     def __init__(
         self, neurons, roles, synapses, gaps, env, input_map, output_map, ranges, theta=None,
-        dt=1.0, unfolds=6, provenance=None, dataset="", core="ltc",
+        dt=1.0, unfolds=6, provenance=None, dataset="", core="ltc", tie=None,
     ):  # fmt: skip
         if core not in CORES:
             raise ControllerError(f"unknown controller core {core!r}; known: {', '.join(CORES)}")
@@ -247,9 +296,48 @@ class Controller:
         self._index = index
         self._build_io(dict(input_map), dict(output_map))
         self._build_structure()
+        self._tie(tie)
         if theta is None:
             theta = self._theta_from_unit(np.full(self.size, 0.5))
+            theta = self._tied_theta(theta[None, :], np.full((1, len(self.ties)), 0.5))[0]
         self._set_theta(theta)
+
+    def _tie(self, tie):
+        """Strengths tied to counts (``tie='counts'``, :mod:`sim.priors`): the tied blocks
+        leave :attr:`free`; one scale per kind is trained instead (after the free entries)."""
+        from sim.priors import tie_blocks
+
+        if tie not in (None, "counts"):
+            raise ControllerError(f"tie must be None or 'counts', got {limits.shorten(tie)}")
+        if tie is not None and self.core != "ltc":
+            raise ControllerError("tie='counts' ties LTC synapse strengths; this core has none")
+        self.tie = tie
+        self.ties = tie_blocks(self) if tie else ()
+        for t in self.ties:
+            lo, hi = self.offsets[t.block], self.offsets[t.block + 1]
+            self.free = self.free[(self.free < lo) | (self.free >= hi)]
+
+    def _tied_theta(self, thetas, x):
+        """``thetas`` (P, size) with every tied block set to its scale (unit coordinates
+        ``x``, (P, ties)) times the counts."""
+        for j, t in enumerate(self.ties):
+            sl = slice(self.offsets[t.block], self.offsets[t.block + 1])
+            thetas[:, sl] = t.scale_of(x[:, j])[:, None] * t.counts[None, :]
+        return thetas
+
+    def _tie_scales(self, theta) -> dict:
+        from sim.priors import tie_scale
+
+        return {
+            t.kind: tie_scale(t, theta[self.offsets[t.block] : self.offsets[t.block + 1]])
+            for t in self.ties
+        }
+
+    @property
+    def tie_scales(self) -> dict:
+        """The trained scale of each tied synapse kind (``{}`` without a tie): every
+        strength of the kind is exactly this scale times its count."""
+        return dict(self._scales)
 
     def _set_theta(self, theta):
         theta = np.array(theta, dtype=np.float64)
@@ -263,6 +351,7 @@ class Controller:
             )
         theta.setflags(write=False)
         self.theta = theta
+        self._scales = self._tie_scales(theta)  # refuses strengths that are not scale x count
         self._gw = self.gap_weights(theta[None, :])[0]
         self.reset()
 
@@ -295,12 +384,14 @@ class Controller:
             set at the start of the step and held through every sub-step (ncps feeds its
             inputs so: :func:`sim.torch.from_ncps`).
         output_map : {'auto', 'difference', 'dense'}
-            ``'auto'``: ``'difference'`` for two motor neurons and a 1-D Box or Discrete action,
-            else ``'dense'``.
-        output_neurons : (str, str), optional
-            For ``'difference'``: ``(a, b)`` read as ``u_a - u_b``. Default: the circuit's two
-            motor neurons in circuit order, except AVB - AVA (forward minus reverse) when those
-            are the motor neurons.
+            ``'auto'``: ``'difference'`` for a 1-D Box or Discrete action when the motor
+            neurons have a default difference (:func:`default_output_neurons`: two motor
+            neurons, or the klinotaxis preset's dorsal and ventral head motor neurons), else
+            ``'dense'``.
+        output_neurons : (a, b), optional
+            For ``'difference'``: read as ``u_a - u_b``; ``a`` and ``b`` are motor neuron
+            names, or lists of names read as their mean. Default:
+            :func:`default_output_neurons`.
         ranges : dict, optional
             Overrides of :data:`DEFAULT_RANGES` (group -> ParamRange or [lo, hi, 'log'|'lin']).
         dt : float
@@ -313,9 +404,11 @@ class Controller:
             the presynaptic neuron is one of the 26 classical GABAergic neurons),
             ``'wicks1996'`` (the tap-withdrawal pathways' rule); sources and caveats in
             :mod:`sim.priors`.
-        count_prior : {None, 'init'}
+        count_prior : {None, 'init', 'tie'}
             ``'init'``: synapse and gap strengths start proportional to their EM counts
-            (:func:`sim.priors.count_init`); None: at the middle of their ranges.
+            (:func:`sim.priors.count_init`); ``'tie'``: each strength is one trained scale
+            per kind (chemical, gap) times its count, the scales are what is trained
+            (:mod:`sim.priors`); None: at the middle of their ranges.
         core : {'ltc', 'linear', 'mlp'}
             The circuit's dynamics (:data:`CORES`); the memoryless cores serve the linear and
             MLP baselines (:mod:`sim.baselines`).
@@ -328,7 +421,9 @@ class Controller:
         from sim.priors import COUNT_PRIORS, apply_sign_model, count_init
 
         if count_prior not in COUNT_PRIORS:
-            raise ControllerError(f"count_prior must be None or 'init', got {count_prior!r}")
+            raise ControllerError(
+                f"count_prior must be None, 'init' or 'tie', got {limits.shorten(count_prior)}"
+            )
         env = env_id if isinstance(env_id, EnvSpec) else env_info(env_id)
         names, roles, synapses, gaps = _wiring(circuit)
         synapses = apply_sign_model(synapses, signs)
@@ -352,19 +447,20 @@ class Controller:
         else:
             raise ControllerError(f"input_map must be 'dense' or 'pairs', got {input_map!r}")
         imap["drive"] = drive
+        default_pair = default_output_neurons(motor)
         if output_map == "auto":
-            output_map = (
-                "difference" if len(motor) == 2 and (env.discrete or env.act_dim == 1) else "dense"
-            )
+            one_d = env.discrete or env.act_dim == 1
+            output_map = "difference" if default_pair is not None and one_d else "dense"
         if output_map == "difference":
             if output_neurons is None:
-                if len(motor) != 2:
+                if default_pair is None:
                     raise ControllerError(
-                        f"output_map='difference' reads two motor neurons; the circuit has "
-                        f"{len(motor)} ({', '.join(motor)}): give output_neurons=(a, b)"
+                        f"output_map='difference' reads two motor neurons (or two groups); "
+                        f"the circuit has {len(motor)} ({', '.join(motor)}) and no default "
+                        "difference: give output_neurons=(a, b)"
                     )
-                output_neurons = default_output_neurons(motor)
-            omap = {"kind": "difference", "neurons": [str(x) for x in output_neurons]}
+                output_neurons = default_pair
+            omap = {"kind": "difference", "neurons": _difference_sides(output_neurons)}
         elif output_map == "dense":
             omap = {"kind": "dense"}
         else:
@@ -374,6 +470,7 @@ class Controller:
         ctrl = cls(
             names, roles, synapses, gaps, env, imap, omap, ranges, dt=dt, unfolds=unfolds,
             dataset=getattr(circuit, "name", ""), core=core,
+            tie="counts" if count_prior == "tie" else None,
         )  # fmt: skip
         if count_prior == "init":
             ctrl = ctrl.with_theta(count_init(ctrl))
@@ -422,28 +519,37 @@ class Controller:
             raise ControllerError(f"unknown input map kind {kind!r} (dense or pairs)")
         kind = omap.get("kind")
         mot_pos = {x: i for i, x in enumerate(self.motor)}
+        self.out_read = np.zeros(len(self.motor))
         if kind == "difference":
-            pair = list(omap.get("neurons", ()))
-            if len(pair) != 2 or pair[0] == pair[1]:
-                raise ControllerError(f"difference output needs two motor neurons, got {pair}")
-            for x in pair:
+            sides = _difference_sides(omap.get("neurons", ()))
+            named = [[x] if isinstance(x, str) else x for x in sides]
+            for x in named[0] + named[1]:
                 if x not in mot_pos:
                     raise ControllerError(
-                        f"output neuron {x!r} is not a motor neuron of the circuit "
-                        f"(motor: {', '.join(self.motor)})"
+                        f"output neuron {limits.shorten(x)} is not a motor neuron of the "
+                        f"circuit (motor: {', '.join(self.motor)})"
                     )
+            if set(named[0]) & set(named[1]) or len(set(named[0] + named[1])) != len(
+                named[0] + named[1]
+            ):
+                raise ControllerError(
+                    f"difference output {limits.shorten(sides)}: a neuron is read twice; give "
+                    "two disjoint sides of distinct motor neurons"
+                )
             if not env.discrete and env.act_dim != 1:
                 raise ControllerError(
                     f"difference output gives one number; {env.env_id} has a {env.act_dim}-D "
                     "action: use output_map='dense'"
                 )
             self.out_kind = OUT_DIFFERENCE
-            self.out_pair = np.array([mot_pos[pair[0]], mot_pos[pair[1]]], np.int64)
+            for side, sign in zip(named, (1.0, -1.0), strict=True):
+                for x in side:
+                    self.out_read[mot_pos[x]] = sign / len(side)
+            omap = {**omap, "neurons": sides}
             n_out_w, n_out_b = 1, 1
             self.act_kind = ACT_BINS if env.discrete else None
         elif kind == "dense":
             self.out_kind = OUT_DENSE
-            self.out_pair = np.zeros(2, np.int64)
             n_outputs = env.n_actions if env.discrete else env.act_dim
             n_out_w, n_out_b = n_outputs * len(self.motor), n_outputs
             self.act_kind = ACT_ARGMAX if env.discrete else None
@@ -539,7 +645,7 @@ class Controller:
             self.program_gindptr, self.program_gpre, self.program_sens, self.program_mot,
             self.in_kind + IN_CLAMP * self.clamp, self.in_pairs,
             np.array(self.env.obs_center, np.float64),
-            np.array(self.env.obs_scale, np.float64), self.out_kind, self.out_pair,
+            np.array(self.env.obs_scale, np.float64), self.out_kind, self.out_read,
             self.act_kind, self.act_lo, self.act_hi, max(self.env.n_actions, 1), self.dt,
             self.unfolds, CORES[self.core],
         )  # fmt: skip
@@ -566,7 +672,7 @@ class Controller:
     @property
     def n_free(self) -> int:
         """Number of trained parameters (entries whose range has lo < hi)."""
-        return int(self.free.shape[0])
+        return int(self.free.shape[0]) + len(self.ties)
 
     def _theta_from_unit(self, x_all):
         x = np.asarray(x_all, np.float64)[self.free][None, :]
@@ -588,7 +694,9 @@ class Controller:
                 (np.log(np.maximum(th, 1e-300)) - np.log(lo)) / (np.log(hi) - np.log(lo)),
                 (th - lo) / (hi - lo),
             )
-        return np.clip(u, 0.0, 1.0)
+        scales = self.tie_scales
+        tied = [t.unit_of(scales[t.kind]) for t in self.ties]
+        return np.concatenate([np.clip(u, 0.0, 1.0), tied])
 
     def decode(self, x) -> np.ndarray:
         """Physical parameters ``(P, size)`` of unit-cube candidates ``x`` ``(P, n_free)``.
@@ -600,8 +708,9 @@ class Controller:
             raise ControllerError(f"candidates have shape {x.shape}, expected (P, {self.n_free})")
         out = np.empty((x.shape[0], self.size))
         f = self.free
-        kernels.decode_batch(x, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
-        return out
+        xf = np.ascontiguousarray(x[:, : f.shape[0]])
+        kernels.decode_batch(xf, f, self.lo[f], self.hi[f], self.logscale[f], self.theta, out)
+        return self._tied_theta(out, x[:, f.shape[0] :])
 
     def gap_weights(self, thetas) -> np.ndarray:
         """Gap conductance per gap CSR entry, ``(P, g)``, for parameter rows ``thetas``."""
@@ -717,7 +826,9 @@ class Controller:
         imap["bias"] = p["in_b"].tolist()
         omap = {"kind": self.output_map["kind"]}
         if self.out_kind == OUT_DIFFERENCE:
-            omap["neurons"] = list(self.output_map["neurons"])
+            omap["neurons"] = [
+                list(x) if isinstance(x, list) else x for x in self.output_map["neurons"]
+            ]
             omap["gain"] = float(p["out_gain"][0])
         else:
             omap["neurons"] = list(self.motor)
@@ -733,7 +844,12 @@ class Controller:
             "gaps": gaps,
             "input_map": imap,
             "output_map": omap,
-            "model": {"kind": self.core, "dt": self.dt, "unfolds": self.unfolds},
+            "model": {
+                "kind": self.core,
+                "dt": self.dt,
+                "unfolds": self.unfolds,
+                **({"tie": self.tie, "tie_scales": self.tie_scales} if self.tie else {}),
+            },  # fmt: skip
             "ranges": {g: r.to_json() for g, r in self.ranges.items()},
             "env": self.env.to_json(),
             "provenance": self.provenance,
@@ -802,7 +918,7 @@ class Controller:
             return cls(
                 names, roles, synapses, gaps, env, imap, omap, d.get("ranges"), theta=theta,
                 dt=model["dt"], unfolds=model["unfolds"], provenance=d.get("provenance"),
-                dataset=d.get("dataset", ""), core=model["kind"],
+                dataset=d.get("dataset", ""), core=model["kind"], tie=model.get("tie"),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
             if isinstance(err, WiringFormatError):

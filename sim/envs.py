@@ -15,32 +15,38 @@ observations, rewards and termination equal gymnasium's exactly.
 ===========================  ====  =========  ==========  =========================  =========
 env id                       code  state_dim  obs_dim     action                     max_steps
 ===========================  ====  =========  ==========  =========================  =========
-``CartPole-v1``              0     4          4           Discrete(2)                500
-``MountainCarContinuous-v0`` 1     3          2           Box([-1], [1]) float32     999
-``Pendulum-v1``              2     2          3           Box([-2], [2]) float32     200
-``Acrobot-v1``               3     5          6           Discrete(3)                500
-``lane-keeping-v0``          4     1616       12          Box([-1], [1]) float32     200
+``CartPole-v1``              0     6          4           Discrete(2)                500
+``MountainCarContinuous-v0`` 1     4          2           Box([-1], [1]) float32     999
+``Pendulum-v1``              2     5          3           Box([-2], [2]) float32     200
+``Acrobot-v1``               3     7          6           Discrete(3)                500
+``lane-keeping-v0``          4     1618       12          Box([-1], [1]) float32     200
 ===========================  ====  =========  ==========  =========================  =========
 
 ``lane-keeping-v0`` is highway-env's (1.12.1), ported in :mod:`sim.lanekeeping` (its state
 carries the episode's observation noise, drawn from the env's own generator stream).
 
-State layouts (float64 arrays):
+State layouts (float64 arrays); every classic-control state ends with the episode's
+physical parameters (:attr:`EnvSpec.physics`, gymnasium's attribute names; nominal unless
+:func:`reset_states` randomises them, ``randomise=f``: each uniform within ``+-f`` of nominal,
+drawn from the episode's seed, :func:`physics_values`):
 
 - CartPole: cart position (m), cart velocity (m/s), pole angle (rad), pole
-  angular velocity (rad/s). Terminates when ``|x| > 2.4`` or
+  angular velocity (rad/s), pole mass ``masspole`` (kg), half pole length
+  ``length`` (m). Terminates when ``|x| > 2.4`` or
   ``|theta| > 12 degrees``; reward 1.0 on every step, the terminating one
   included.
 - MountainCarContinuous: position (-1.2..0.6), velocity (-0.07..0.07),
-  ``fresh``. Terminates at ``position >= 0.45`` with ``velocity >= 0``;
+  ``fresh``, engine ``power``. Terminates at ``position >= 0.45`` with ``velocity >= 0``;
   reward ``-0.1 a**2`` (raw, unclipped action) plus 100 on termination.
 - Pendulum: angle (rad, not wrapped; 0 = upright), angular velocity
-  (rad/s, clipped to +-8). Never terminates; reward
+  (rad/s, clipped to +-8), mass ``m`` (kg), length ``l`` (m), gravity ``g``
+  (m/s^2). Never terminates; reward
   ``-(wrap(theta)**2 + 0.1 thetadot**2 + 0.001 u**2)``.
 - Acrobot: theta1, theta2 (rad, wrapped to [-pi, pi]), dtheta1 (+-4 pi rad/s),
-  dtheta2 (+-9 pi rad/s), ``fresh``. Integrated with one RK4 step of 0.2 s
-  using the "book" dynamics (gymnasium's default). Terminates when the tip is
-  more than one link length above the pivot; reward -1.0, 0.0 on termination.
+  dtheta2 (+-9 pi rad/s), ``fresh``, link masses ``LINK_MASS_1``,
+  ``LINK_MASS_2``. Integrated with one RK4 step of 0.2 s using the "book"
+  dynamics (gymnasium's default). Terminates when the tip is more than one link
+  length above the pivot; reward -1.0, 0.0 on termination.
 
 ``fresh`` is 1.0 in a state straight from ``reset`` and 0.0 after a step. It
 stands for the dtype gymnasium keeps: MountainCar's reset state is float64 and
@@ -94,11 +100,20 @@ __all__ = [
     "gym_env_spec",
     "make_gym_env",
     "reset_states",
+    "MAX_RANDOMISE",
+    "PHYSICS_STREAM",
+    "check_randomise",
+    "physics_values",
+    "apply_physics",
     "env_observe",
     "env_step",
     "warmup",
 ]
 
+#: Largest physics randomisation fraction (every parameter stays positive).
+MAX_RANDOMISE = 0.9
+#: SeedSequence spawn key of the physics draws of an episode (its reset seed is the entropy).
+PHYSICS_STREAM = 77
 # Largest observation or action count (sizes reach the kernels as int64; in a file, the
 # weights that go with them bound them far below this).
 _MAX_SIZE = 2**31 - 1
@@ -146,7 +161,8 @@ class EnvSpec:
         dtype of an action as sent to gymnasium (the Box space's, float32 for the classic
         control envs, which the numba ports round the action to as well; int64 for Discrete).
     state_dim : int
-        Length of the numba kernel's state (0 for envs stepped in Python).
+        Length of the numba kernel's state (0 for envs stepped in Python), the physical
+        parameters at its end included.
     obs_labels : tuple of str
         What each observation component is, for people.
     action_label : str
@@ -155,6 +171,10 @@ class EnvSpec:
         Score at which a training run stops by default: CartPole's maximum, gymnasium's
         reward threshold for MountainCar and Acrobot; None (Pendulum) trains until the budget
         is spent.
+    physics : tuple of (str, float)
+        The physical parameters a numba port reads from the end of its state, by their
+        gymnasium attribute name (on ``env.unwrapped``) and nominal value; what
+        :func:`reset_states` randomises. Empty for envs that cannot be randomised.
     """
 
     env_id: str
@@ -172,6 +192,7 @@ class EnvSpec:
     obs_labels: tuple = ()
     action_label: str = ""
     target: float | None = None
+    physics: tuple = ()
 
     def __post_init__(self):
         """Check that the description can drive a controller: sizes that agree, a finite
@@ -277,6 +298,7 @@ class EnvSpec:
             obs_labels=known.obs_labels if known else (),
             action_label=known.action_label if known else "",
             target=known.target if known else None,
+            physics=known.physics if known else (),
         )
         if known is not None:
             mine, theirs = spec.to_json(), known.to_json()
@@ -342,10 +364,21 @@ def _port(env_id, code, state_dim, obs_high, action, max_steps, obs_labels, acti
         discrete=discrete, n_actions=n_actions, action_low=alo, action_high=ahi,
         max_steps=max_steps, action_dtype=adtype, state_dim=state_dim,
         obs_labels=tuple(obs_labels), action_label=action_label, target=target,
+        physics=_PHYSICS[env_id],
     )  # fmt: skip
 
 
 _INF = math.inf
+# The physical parameters a numba port keeps at the end of its state, by gymnasium's attribute
+# name on ``env.unwrapped`` and nominal value (randomised per episode by reset_states).
+_PHYSICS = MappingProxyType(
+    {
+        "CartPole-v1": (("masspole", 0.1), ("length", 0.5)),
+        "MountainCarContinuous-v0": (("power", 0.0015),),
+        "Pendulum-v1": (("m", 1.0), ("l", 1.0), ("g", 10.0)),
+        "Acrobot-v1": (("LINK_MASS_1", 1.0), ("LINK_MASS_2", 1.0)),
+    }
+)
 _SPECS = MappingProxyType(
     {
         spec.env_id: spec
@@ -353,7 +386,7 @@ _SPECS = MappingProxyType(
             _port(
                 "CartPole-v1",
                 CARTPOLE,
-                4,
+                4 + len(_PHYSICS["CartPole-v1"]),
                 [2 * 2.4, _INF, 2 * 12 * 2 * math.pi / 360, _INF],
                 2,
                 500,
@@ -364,7 +397,7 @@ _SPECS = MappingProxyType(
             _port(
                 "MountainCarContinuous-v0",
                 MOUNTAIN_CAR,
-                3,
+                3 + len(_PHYSICS["MountainCarContinuous-v0"]),
                 [0.6, 0.07],
                 (-1.0, 1.0),
                 999,
@@ -376,7 +409,7 @@ _SPECS = MappingProxyType(
             _port(
                 "Pendulum-v1",
                 PENDULUM,
-                2,
+                2 + len(_PHYSICS["Pendulum-v1"]),
                 [1.0, 1.0, 8.0],
                 (-2.0, 2.0),
                 200,
@@ -387,7 +420,7 @@ _SPECS = MappingProxyType(
             _port(
                 "Acrobot-v1",
                 ACROBOT,
-                5,
+                5 + len(_PHYSICS["Acrobot-v1"]),
                 [1.0, 1.0, 1.0, 1.0, 4 * math.pi, 9 * math.pi],
                 3,
                 500,
@@ -540,8 +573,8 @@ def env_info(env_id) -> EnvSpec:
     return gym_env_spec(env_id)
 
 
-def reset_states(env_id: str, seeds) -> np.ndarray:
-    """Start states from gymnasium's own ``env.reset(seed=s)``.
+def reset_states(env_id: str, seeds, randomise=0.0, variant=None) -> np.ndarray:
+    """Start states from gymnasium's own ``env.reset(seed=s)``, with the episode's physics.
 
     Parameters
     ----------
@@ -549,6 +582,12 @@ def reset_states(env_id: str, seeds) -> np.ndarray:
         One of :data:`ENV_IDS`.
     seeds : iterable of int
         Non-negative integer seeds, one episode each.
+    randomise : float
+        0 (default): every episode has the nominal physics. ``f`` in ``(0, MAX_RANDOMISE]``:
+        each physical parameter of :attr:`EnvSpec.physics` is drawn from the episode's seed,
+        uniformly within ``+-f`` of its nominal value (:func:`physics_values`).
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`).
 
     Returns
     -------
@@ -556,27 +595,91 @@ def reset_states(env_id: str, seeds) -> np.ndarray:
         ``(len(seeds), state_dim)`` float64: row ``i`` holds
         ``env.unwrapped.state`` after ``env.reset(seed=seeds[i])`` (its float32
         values exactly, for Acrobot), with ``fresh = 1.0`` for MountainCar and
-        Acrobot. A replay in gymnasium with the same seed starts from the
-        same state.
+        Acrobot, then the physical parameters. A replay in gymnasium with the same seed
+        (and :func:`apply_physics` of the same parameters) starts from the same state.
     """
     spec = env_spec(env_id)
     seeds = _check_seeds(seeds)
+    randomise = check_randomise(randomise)
     if spec.code == LANE_KEEPING:  # the start state and the episode's observation noise
-        return lanekeeping.reset_states(seeds)
+        if randomise:
+            raise ControllerError(f"{env_id} has no physical parameters to randomise")
+        return lanekeeping.reset_states(seeds, variant)
+    if variant is not None:
+        raise ControllerError(
+            f"road variant {limits.shorten(variant)} given for {env_id}; variants are "
+            "lane-keeping-v0's (sim.lanekeeping.VARIANTS)"
+        )
     import gymnasium
 
-    n = spec.state_dim - 1 if spec.code in (MOUNTAIN_CAR, ACROBOT) else spec.state_dim
+    k = len(spec.physics)
+    n = spec.state_dim - k - (1 if spec.code in (MOUNTAIN_CAR, ACROBOT) else 0)
     out = np.zeros((len(seeds), spec.state_dim))
     env = gymnasium.make(env_id)
     try:
         for i, seed in enumerate(seeds):
             env.reset(seed=seed)
             out[i, :n] = np.asarray(env.unwrapped.state, dtype=np.float64)
+            out[i, spec.state_dim - k :] = physics_values(env_id, seed, randomise)
     finally:
         env.close()
-    if n < spec.state_dim:
+    if n < spec.state_dim - k:
         out[:, n] = 1.0
     return out
+
+
+def check_randomise(fraction) -> float:
+    """``fraction`` as a physics randomisation fraction: a number in ``[0, MAX_RANDOMISE]``.
+
+    Raises
+    ------
+    ControllerError
+        Naming the value and the range.
+    """
+    return limits.check_float(fraction, "randomise (fraction)", 0.0, MAX_RANDOMISE, ControllerError)
+
+
+def physics_values(env_id, seed, fraction) -> np.ndarray:
+    """The physical parameters (:attr:`EnvSpec.physics` order) of the episode with reset seed
+    ``seed``: the nominal values for ``fraction == 0``; else ``nominal * (1 + fraction * u)``
+    with ``u`` uniform in ``[-1, 1)``, drawn by ``numpy.random.default_rng(SeedSequence(seed,
+    spawn_key=(PHYSICS_STREAM,)))``, a stream of its own (the reset's draws are untouched).
+
+    Examples
+    --------
+    >>> physics_values("Pendulum-v1", 3, 0.0).tolist()
+    [1.0, 1.0, 10.0]
+    >>> bool(abs(physics_values("Pendulum-v1", 3, 0.2)[2] - 10.0) <= 2.0)
+    True
+    """
+    spec = env_spec(env_id)
+    nominal = np.array([v for _, v in spec.physics], np.float64)
+    fraction = check_randomise(fraction)
+    if fraction == 0.0:
+        return nominal
+    ss = np.random.SeedSequence(int(seed), spawn_key=(PHYSICS_STREAM,))
+    u = np.random.default_rng(ss).uniform(-1.0, 1.0, size=nominal.shape[0])
+    return nominal * (1.0 + fraction * u)
+
+
+def apply_physics(env, env_id, values) -> None:
+    """Set the physical parameters ``values`` (:attr:`EnvSpec.physics` order, e.g. from
+    :func:`physics_values`) on a gymnasium env of ``env_id`` (``env.unwrapped``), and the
+    quantities gymnasium derives from them once in ``__init__`` (CartPole's ``total_mass``
+    and ``polemass_length``): its steps then equal the numba port's with those parameters."""
+    spec = env_spec(env_id)
+    values = [float(v) for v in values]  # Python floats: numpy would change the arithmetic
+    if len(values) != len(spec.physics):
+        raise ControllerError(
+            f"{env_id} has {len(spec.physics)} physical parameters "
+            f"({', '.join(x for x, _ in spec.physics)}), got {len(values)} values"
+        )
+    raw = env.unwrapped
+    for (name, _), v in zip(spec.physics, values, strict=True):
+        setattr(raw, name, v)
+    if spec.code == CARTPOLE:
+        raw.total_mass = raw.masspole + raw.masscart
+        raw.polemass_length = raw.masspole * raw.length
 
 
 def _check_seeds(seeds):
@@ -644,9 +747,7 @@ def _numpy_trig_f32(x, want_cos):
 _CP_GRAVITY = 9.8  # m/s^2
 _CP_MASSCART = 1.0  # kg
 _CP_MASSPOLE = 0.1  # kg
-_CP_TOTAL_MASS = _CP_MASSPOLE + _CP_MASSCART
 _CP_LENGTH = 0.5  # m, half the pole
-_CP_POLEMASS_LENGTH = _CP_MASSPOLE * _CP_LENGTH
 _CP_FORCE = 10.0  # N
 _CP_TAU = 0.02  # s
 _CP_FOUR_THIRDS = 4.0 / 3.0
@@ -657,14 +758,17 @@ _CP_X_LIMIT = 2.4  # m
 @njit(cache=True)
 def _cartpole_step(state, action):
     x, x_dot, theta, theta_dot = state[0], state[1], state[2], state[3]
+    masspole, length = state[4], state[5]  # the episode's physics (nominal: 0.1, 0.5)
+    total_mass = masspole + _CP_MASSCART  # gymnasium derives these two in __init__
+    polemass_length = masspole * length
     force = _CP_FORCE if action == 1.0 else -_CP_FORCE
     cos_t = math.cos(theta)
     sin_t = math.sin(theta)
-    temp = (force + _CP_POLEMASS_LENGTH * (theta_dot * theta_dot) * sin_t) / _CP_TOTAL_MASS
+    temp = (force + polemass_length * (theta_dot * theta_dot) * sin_t) / total_mass
     theta_acc = (_CP_GRAVITY * sin_t - cos_t * temp) / (
-        _CP_LENGTH * (_CP_FOUR_THIRDS - _CP_MASSPOLE * (cos_t * cos_t) / _CP_TOTAL_MASS)
+        length * (_CP_FOUR_THIRDS - masspole * (cos_t * cos_t) / total_mass)
     )
-    x_acc = temp - _CP_POLEMASS_LENGTH * theta_acc * cos_t / _CP_TOTAL_MASS
+    x_acc = temp - polemass_length * theta_acc * cos_t / total_mass
     # explicit Euler: positions advance with the old velocities
     state[0] = x + _CP_TAU * x_dot
     state[1] = x_dot + _CP_TAU * x_acc
@@ -697,10 +801,11 @@ def _mountain_car_step(state, action):
         hill = _MC_HILL * math.cos(3.0 * state[0])
     else:
         hill = _MC_HILL * math.cos(np.float64(np.float32(3.0) * np.float32(state[0])))
+    power = state[3]  # the episode's physics (nominal 0.0015)
     if clipped:
-        delta = (-1.0 if a < np.float32(-1.0) else 1.0) * _MC_POWER - hill
+        delta = (-1.0 if a < np.float32(-1.0) else 1.0) * power - hill
     else:
-        delta = np.float64(a * np.float32(_MC_POWER) - np.float32(hill))
+        delta = np.float64(a * np.float32(power) - np.float32(hill))
     if state[2] != 0.0:
         pos, vel = state[0], state[1] + delta
         if vel > _MC_MAX_SPEED:
@@ -748,13 +853,12 @@ _PD_DT = 0.05  # s
 _PD_G = 10.0  # m/s^2
 _PD_M = 1.0  # kg
 _PD_L = 1.0  # m
-_PD_GRAVITY_GAIN = 3 * _PD_G / (2 * _PD_L)
-_PD_TORQUE_GAIN = 3.0 / (_PD_M * _PD_L**2)
 
 
 @njit(cache=True)
 def _pendulum_step(state, action):
     th, thdot = state[0], state[1]
+    m, length, g = state[2], state[3], state[4]  # the episode's physics (nominal 1, 1, 10)
     u = np.float32(action)
     if u < np.float32(-_PD_MAX_TORQUE):
         u = np.float32(-_PD_MAX_TORQUE)
@@ -763,7 +867,9 @@ def _pendulum_step(state, action):
     wrapped = ((th + math.pi) % (2 * math.pi)) - math.pi
     effort = np.float32(0.001) * pow32(u, np.float32(2.0))
     costs = pow64(wrapped, 2.0) + 0.1 * pow64(thdot, 2.0) + np.float64(effort)
-    accel = _PD_GRAVITY_GAIN * math.sin(th) + np.float64(np.float32(_PD_TORQUE_GAIN) * u)
+    gravity_gain = 3.0 * g / (2.0 * length)
+    torque_gain = 3.0 / (m * pow64(length, 2.0))
+    accel = gravity_gain * math.sin(th) + np.float64(np.float32(torque_gain) * u)
     newthdot = thdot + accel * _PD_DT
     if newthdot < -_PD_MAX_SPEED:  # np.clip: NaN passes through
         newthdot = -_PD_MAX_SPEED
@@ -786,36 +892,32 @@ _AC_I2 = 1.0
 _AC_G = 9.8  # m/s^2
 _AC_MAX_VEL_1 = 4 * math.pi
 _AC_MAX_VEL_2 = 9 * math.pi
-# constant factors, grouped as gymnasium's left-to-right products group them
-_AC_D1_A = _AC_M1 * _AC_LC1**2
+# constant factors, grouped as gymnasium's left-to-right products group them (the link
+# masses are the episode's physics, state[5] and state[6]: the factors with a mass are
+# formed per step, in gymnasium's order)
+_AC_LC1_SQ = _AC_LC1**2
 _AC_D1_B = _AC_L1**2 + _AC_LC2**2
 _AC_D1_C = 2 * _AC_L1 * _AC_LC2
 _AC_D2_A = _AC_LC2**2
 _AC_D2_B = _AC_L1 * _AC_LC2
-_AC_PHI2 = _AC_M2 * _AC_LC2 * _AC_G
-_AC_PHI1_A = -_AC_M2 * _AC_L1 * _AC_LC2
-_AC_PHI1_B = 2 * _AC_M2 * _AC_L1 * _AC_LC2
-_AC_PHI1_C = (_AC_M1 * _AC_LC1 + _AC_M2 * _AC_L1) * _AC_G
-_AC_DD2_A = _AC_M2 * _AC_L1 * _AC_LC2
-_AC_DD2_DEN = _AC_M2 * _AC_LC2**2 + _AC_I2
 
 
 @njit(cache=True)
-def _acrobot_derivs(theta1, theta2, dtheta1, dtheta2, torque):
+def _acrobot_derivs(theta1, theta2, dtheta1, dtheta2, torque, m1, m2):
     """Time derivatives of the Acrobot state (book dynamics), gymnasium's order."""
     cos2 = math.cos(theta2)
     sin2 = math.sin(theta2)
-    d1 = _AC_D1_A + _AC_M2 * (_AC_D1_B + _AC_D1_C * cos2) + _AC_I1 + _AC_I2
-    d2 = _AC_M2 * (_AC_D2_A + _AC_D2_B * cos2) + _AC_I2
-    phi2 = _AC_PHI2 * math.cos(theta1 + theta2 - math.pi / 2.0)
+    d1 = m1 * _AC_LC1_SQ + m2 * (_AC_D1_B + _AC_D1_C * cos2) + _AC_I1 + _AC_I2
+    d2 = m2 * (_AC_D2_A + _AC_D2_B * cos2) + _AC_I2
+    phi2 = m2 * _AC_LC2 * _AC_G * math.cos(theta1 + theta2 - math.pi / 2.0)
     phi1 = (
-        _AC_PHI1_A * pow64(dtheta2, 2.0) * sin2
-        - _AC_PHI1_B * dtheta2 * dtheta1 * sin2
-        + _AC_PHI1_C * math.cos(theta1 - math.pi / 2)
+        -m2 * _AC_L1 * _AC_LC2 * pow64(dtheta2, 2.0) * sin2
+        - 2.0 * m2 * _AC_L1 * _AC_LC2 * dtheta2 * dtheta1 * sin2
+        + (m1 * _AC_LC1 + m2 * _AC_L1) * _AC_G * math.cos(theta1 - math.pi / 2)
         + phi2
     )
-    num = torque + d2 / d1 * phi1 - _AC_DD2_A * pow64(dtheta1, 2.0) * sin2 - phi2
-    ddtheta2 = num / (_AC_DD2_DEN - pow64(d2, 2.0) / d1)
+    num = torque + d2 / d1 * phi1 - m2 * _AC_L1 * _AC_LC2 * pow64(dtheta1, 2.0) * sin2 - phi2
+    ddtheta2 = num / (m2 * _AC_D2_A + _AC_I2 - pow64(d2, 2.0) / d1)
     ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
     return dtheta1, dtheta2, ddtheta1, ddtheta2
 
@@ -844,16 +946,17 @@ def _bound(x, low, high):
 def _acrobot_step(state, action):
     torque = action - 1.0  # actions 0, 1, 2 -> torque -1, 0, +1
     y0, y1, y2, y3 = state[0], state[1], state[2], state[3]
+    m1, m2 = state[5], state[6]
     half = _AC_DT / 2.0
-    a0, a1, a2, a3 = _acrobot_derivs(y0, y1, y2, y3, torque)
+    a0, a1, a2, a3 = _acrobot_derivs(y0, y1, y2, y3, torque, m1, m2)
     b0, b1, b2, b3 = _acrobot_derivs(
-        y0 + half * a0, y1 + half * a1, y2 + half * a2, y3 + half * a3, torque
+        y0 + half * a0, y1 + half * a1, y2 + half * a2, y3 + half * a3, torque, m1, m2
     )
     c0, c1, c2, c3 = _acrobot_derivs(
-        y0 + half * b0, y1 + half * b1, y2 + half * b2, y3 + half * b3, torque
+        y0 + half * b0, y1 + half * b1, y2 + half * b2, y3 + half * b3, torque, m1, m2
     )
     d0, d1, d2, d3 = _acrobot_derivs(
-        y0 + _AC_DT * c0, y1 + _AC_DT * c1, y2 + _AC_DT * c2, y3 + _AC_DT * c3, torque
+        y0 + _AC_DT * c0, y1 + _AC_DT * c1, y2 + _AC_DT * c2, y3 + _AC_DT * c3, torque, m1, m2
     )
     w = _AC_DT / 6.0
     n0 = y0 + w * (a0 + 2.0 * b0 + 2.0 * c0 + d0)
@@ -963,6 +1066,8 @@ def warmup() -> None:
     """Compile (or load from the cache) the kernels for every numba environment."""
     for spec in _SPECS.values():
         state = np.zeros(spec.state_dim)
+        k = len(spec.physics)
+        state[spec.state_dim - k :] = [v for _, v in spec.physics]
         obs = np.zeros(spec.obs_dim)
         env_observe(spec.code, state, obs)
         env_step(spec.code, state, 0.0, obs)

@@ -15,7 +15,16 @@ import numpy as np
 from connectome import limits
 from connectome.errors import ControllerError
 from sim import kernels
-from sim.envs import env_info, make_gym_env, reset_states
+from sim.envs import (
+    LANE_KEEPING,
+    apply_physics,
+    check_randomise,
+    env_info,
+    make_gym_env,
+    physics_values,
+    reset_states,
+)
+from sim.lanekeeping import road_variant
 
 __all__ = [
     "STREAM_VALIDATION",
@@ -56,10 +65,13 @@ def episode_seeds(seed, stream, n) -> np.ndarray:
     return np.random.default_rng(ss).integers(0, 2**31 - 1, size=int(n), dtype=np.int64)
 
 
-def start_states(env_id, seeds) -> np.ndarray:
+def start_states(env_id, seeds, randomise=0.0, variant=None) -> np.ndarray:
     """Start states ``(len(seeds), state_dim)`` of a numba environment: gymnasium's own
-    ``reset(seed=s)`` (:func:`sim.envs.reset_states`)."""
-    return np.ascontiguousarray(reset_states(env_id, [int(s) for s in seeds]), np.float64)
+    ``reset(seed=s)`` and each episode's physics (nominal, or drawn within ``+-randomise``
+    of nominal from the episode seed: :func:`sim.envs.reset_states`; ``variant``: a
+    lane-keeping road)."""
+    states = reset_states(env_id, [int(s) for s in seeds], randomise, variant)
+    return np.ascontiguousarray(states, np.float64)
 
 
 def observation_noise(controller, n_episodes, level, noise_seed) -> np.ndarray:
@@ -96,7 +108,8 @@ def play_episode(env, controller, seed, noise=None):
             return total, steps
 
 
-def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
+def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0, randomise=0.0,
+            variant=None):  # fmt: skip
     """Returns of ``controller`` (or of parameter rows ``thetas``) from the given start seeds.
 
     Numba environments run in :func:`sim.kernels.rollout_batch`; other gymnasium envs in a
@@ -114,6 +127,13 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
         draws for every candidate.
     noise_seed : int
         Seeds the noise.
+    randomise : float
+        Physics randomisation: each episode's physical parameters uniform within
+        ``+-randomise`` of nominal, drawn from its seed (:func:`sim.envs.physics_values`);
+        0 (default): nominal. Numba environments only.
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: the road (:func:`sim.lanekeeping.road_variant`; default
+        highway-env's own).
 
     Returns
     -------
@@ -132,12 +152,21 @@ def rollout(controller, seeds, thetas=None, obs_noise=0.0, noise_seed=0):
     if E == 0 or P == 0:
         return returns, lengths
     env = controller.env
+    randomise = check_randomise(randomise)
+    if randomise and not env.physics:
+        raise ControllerError(
+            f"randomise={randomise:g}: {env.env_id} has no physical parameters wormlab can "
+            "randomise (the classic-control numba ports have); use randomise=0"
+        )
     if env.code >= 0:
+        starts = start_states(env.env_id, seeds, randomise, variant)
         kernels.rollout_batch(
-            env.code, thetas, controller.gap_weights(thetas), start_states(env.env_id, seeds),
+            env.code, thetas, controller.gap_weights(thetas), starts,
             noise, env.max_steps, returns, lengths, *controller.program,
         )  # fmt: skip
         return returns, lengths
+    if variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env.env_id}'s")
     genv = make_gym_env(env.env_id)
     try:
         for p in range(P):
@@ -164,6 +193,8 @@ class EvalResult:
     seeds : tuple of int
         The gymnasium reset seeds.
     env_id : str
+    variant : str
+        lane-keeping-v0: the road's name (:attr:`sim.lanekeeping.RoadVariant.name`); else "".
     """
 
     mean: float
@@ -173,9 +204,11 @@ class EvalResult:
     lengths: tuple
     seeds: tuple
     env_id: str
+    variant: str = ""
 
 
-def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None):
+def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, render_mode=None,
+             randomise=0.0, variant=None):  # fmt: skip
     """Replay ``controller`` in gymnasium's own environment.
 
     Parameters
@@ -192,6 +225,14 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         Explicit gymnasium reset seeds.
     render_mode : str, optional
         Passed to ``gymnasium.make`` (``'human'`` to watch).
+    randomise : float
+        0 (default): gymnasium's nominal env. Else each episode's physical parameters are
+        drawn from its seed as the trainer's :func:`rollout` draws them
+        (:func:`sim.envs.physics_values`) and set on gymnasium's env
+        (:func:`sim.envs.apply_physics`).
+    variant : str or sim.lanekeeping.RoadVariant, optional
+        lane-keeping-v0 only: replay on this road (:func:`sim.lanekeeping.road_variant`),
+        highway-env configured or subclassed to match (:func:`sim.lanekeeping.make_env`).
 
     Returns
     -------
@@ -222,10 +263,21 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
     )
     if not 1 <= len(seeds) <= limits.MAX_EVAL_EPISODES:
         raise ControllerError(f"{len(seeds)} episode seeds; give 1 .. {limits.MAX_EVAL_EPISODES}")
-    genv = make_gym_env(env_id, render_mode=render_mode)
+    randomise = check_randomise(randomise)
+    options, road = {"render_mode": render_mode}, ""
+    if env_info(env_id).code == LANE_KEEPING:
+        road = road_variant(variant).name
+        options["variant"] = variant
+    elif variant is not None:
+        raise ControllerError(f"road variants are lane-keeping-v0's, not {env_id}'s")
+    genv = make_gym_env(env_id, **options)
     ctrl = controller.with_theta(controller.theta)  # own potentials: leave the caller's alone
+    out = []
     try:
-        out = [play_episode(genv, ctrl, s) for s in seeds]
+        for s in seeds:
+            if randomise:
+                apply_physics(genv, env_id, physics_values(env_id, s, randomise))
+            out.append(play_episode(genv, ctrl, s))
     finally:
         genv.close()
     rets = tuple(r for r, _ in out)
@@ -237,4 +289,5 @@ def evaluate(controller, env_id=None, *, episodes=100, seed=0, seeds=None, rende
         lengths=tuple(int(n) for _, n in out),
         seeds=seeds,
         env_id=env_id,
+        variant=road,
     )

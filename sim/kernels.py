@@ -792,7 +792,7 @@ BLOCK_W, BLOCK_MU, BLOCK_SIGMA, BLOCK_GAP, BLOCK_CM, BLOCK_GLEAK, BLOCK_VLEAK = 
 BLOCK_IN_W, BLOCK_IN_B, BLOCK_OUT_W, BLOCK_OUT_B = range(7, 11)
 IN_DENSE, IN_PAIRS = 0, 1  # input map: dense affine, positive/negative neuron pairs
 IN_CLAMP = 2  # added to the input kind: the map sets the sensory potentials, not currents
-OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (u_a - u_b) + b, W u + b
+OUT_DIFFERENCE, OUT_DENSE = 0, 1  # output map: g (mean u_A - mean u_B) + b, W u + b
 ACT_TANH, ACT_RAW, ACT_ARGMAX, ACT_BINS = 0, 1, 2, 3  # output -> action
 # Controller core: the LTC circuit, or a memoryless feed-forward pass over the same CSR wiring
 # (the linear and MLP baselines of sim.baselines): v_i = f(I_i + vleak_i + sum_s w_s e_s v_pre),
@@ -804,7 +804,7 @@ CORE_LTC, CORE_LINEAR, CORE_MLP = 0, 1, 2
 def controller_step(
     theta, gw, obs, v, cur, work, y, action,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
+    obs_scale, out_kind, out_read, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """One controller step: observation -> sensory currents -> LTC step -> action.
 
@@ -876,8 +876,12 @@ def controller_step(
     ow = off[BLOCK_OUT_W]
     ob = off[BLOCK_OUT_B]
     nm = mot.shape[0]
-    if out_kind == OUT_DIFFERENCE:
-        y[0] = theta[ow] * (v[mot[out_pair[0]]] - v[mot[out_pair[1]]]) + theta[ob]
+    if out_kind == OUT_DIFFERENCE:  # g (mean u_A - mean u_B) + b, out_read: +1/|A|, -1/|B|
+        acc = 0.0
+        for m in range(nm):
+            if out_read[m] != 0.0:
+                acc += out_read[m] * v[mot[m]]
+        y[0] = theta[ow] * acc + theta[ob]
     else:
         for r in range(y.shape[0]):
             acc = theta[ob + r]
@@ -966,7 +970,7 @@ def gap_weights(thetas, gap_off, gslot, out):
 def rollout_batch(
     env_code, thetas, gws, starts, noise, max_steps, returns, lengths,
     off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-    obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
+    obs_scale, out_kind, out_read, act_kind, act_lo, act_hi, n_actions, dt, unfolds, core,
 ):  # fmt: skip
     """Run every candidate on every start state in a numba environment.
 
@@ -979,7 +983,8 @@ def rollout_batch(
     gws : ndarray (P, g)
         Gap conductance per gap CSR entry per candidate.
     starts : ndarray (E, state_dim)
-        Environment start states (:func:`sim.envs.reset_states`); the same for every candidate.
+        Environment start states (:func:`sim.envs.reset_states`), each ending with its
+        episode's physical parameters (nominal or randomised); the same for every candidate.
     noise : ndarray (E, max_steps, obs_dim) or (0, 0, 0)
         Observation noise: at step ``t`` of episode ``e`` the controller sees
         ``obs + noise[e, t] * obs_scale`` (the environment keeps the true state); an empty
@@ -1024,7 +1029,7 @@ def rollout_batch(
             controller_step(
                 theta, gw, seen, v, cur, work, y, action,
                 off, indptr, pre, erev, gindptr, gpre, sens, mot, in_kind, in_pairs, obs_center,
-                obs_scale, out_kind, out_pair, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
+                obs_scale, out_kind, out_read, act_kind, act_lo, act_hi, n_actions, dt, unfolds,
                 core,
             )  # fmt: skip
             reward, terminated = env_step(env_code, state, action[0], obs)

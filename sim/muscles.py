@@ -57,6 +57,8 @@ __all__ = [
     "muscle_input",
     "muscle_activation",
     "filter_first_order",
+    "weigh_rows",
+    "sparse_rows",
 ]
 
 _QUADRANTS = ("MDL", "MDR", "MVL", "MVR")
@@ -232,7 +234,12 @@ def neuromuscular_map(dataset="cook2019"):
 
 
 def muscle_input(drive, weights):
-    """Muscle inputs ``u = drive @ weights.T`` (mV), shape (T, 95).
+    """Muscle inputs ``u[k, m] = sum_n weights[m, n] drive[k, n]`` (mV), shape (T, 95).
+
+    Summed over each muscle's non-zero weights in neuron order, one row at a time
+    (:func:`weigh_rows`), so a row's input has the same bits whether it comes alone or with
+    others: the body's two-way coupling, which computes one row per control interval, then
+    equals the one-way path exactly (a BLAS product rounds differently with the number of rows).
 
     Parameters
     ----------
@@ -241,8 +248,25 @@ def muscle_input(drive, weights):
         :meth:`NeuromuscularMap.columns`).
     weights : ndarray, shape (95, n)
     """
-    drive = np.asarray(drive, dtype=np.float64)
-    return drive @ np.asarray(weights, dtype=np.float64).T
+    drive = np.ascontiguousarray(drive, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if drive.ndim != 2 or weights.ndim != 2 or drive.shape[1] != weights.shape[1]:
+        raise SimulationError(
+            f"drive has shape {drive.shape} and weights {weights.shape}; expected (T, n) "
+            "and (muscles, n)"
+        )
+    out = np.empty((drive.shape[0], weights.shape[0]))
+    weigh_rows(drive, *sparse_rows(weights), out)
+    return out
+
+
+def sparse_rows(weights):
+    """The non-zero entries of a matrix row by row, ``(ptr, cols, vals)`` for
+    :func:`weigh_rows`: row ``m``'s are ``cols[ptr[m]:ptr[m+1]]`` (ascending), ``vals[...]``."""
+    weights = np.asarray(weights, dtype=np.float64)
+    rows, cols = np.nonzero(weights)
+    ptr = np.searchsorted(rows, np.arange(weights.shape[0] + 1)).astype(np.int64)
+    return ptr, cols.astype(np.int64), np.ascontiguousarray(weights[rows, cols])
 
 
 def muscle_activation(u, dt, params=None, initial=None):
@@ -295,3 +319,15 @@ def filter_first_order(u, decay, a, out):
         for m in range(u.shape[1]):
             out[k, m] = a[m]
             a[m] = a[m] * decay + u[k, m] * gain
+
+
+@njit(cache=True)
+def weigh_rows(drive, ptr, cols, vals, out):
+    """``out[k, m] = sum over p in ptr[m]:ptr[m+1] of vals[p] * drive[k, cols[p]]``, summed in
+    that order for every row ``k`` alone (no fastmath: the same bits whatever the rows)."""
+    for k in range(drive.shape[0]):
+        for m in range(ptr.shape[0] - 1):
+            acc = 0.0
+            for p in range(ptr[m], ptr[m + 1]):
+                acc += vals[p] * drive[k, cols[p]]
+            out[k, m] = acc

@@ -46,8 +46,20 @@ Count prior (``count_prior=`` of :meth:`~sim.control.Controller.from_circuit`)
     range, with ``w_mid`` the range's (geometric, for log ranges) midpoint, ``n_s`` the EM
     count and ``gmean`` the geometric mean of the counts of that kind. The trainer's CMA-ES
     starts from this point, so a heavy synapse starts strong; the ranges are unchanged.
-    (Tying strengths to counts, one trained scale per kind, is not implemented.)
+``"tie"``
+    Strengths tied to the counts: one trained scale per synapse kind (chemical, gap)
+    times the EM count gives every synapse's strength, ``w_s = a_chem * n_s`` and
+    ``g_k = a_gap * n_k`` exactly (one float product each); the trainer searches the two
+    scales instead of the per-synapse strengths (:attr:`Controller.n_free` drops by the
+    number of synapses and gaps, less 2). Each scale ranges over the kind's strength range
+    divided by the geometric mean count, ``[lo / gmean(n), hi / gmean(n)]`` (log if the
+    range is), so a synapse of typical count spans the usual range; it starts at the middle
+    (count_prior ``"init"``'s point, unclipped). A kind whose range is fixed stays fixed.
+    A tied controller's file says ``model.tie = "counts"`` and its strengths must be
+    exactly scale x count (checked on load, :func:`tie_scale`).
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,10 +74,15 @@ __all__ = [
     "FORWARD_PATHWAY",
     "apply_sign_model",
     "count_init",
+    "Tie",
+    "tie_blocks",
+    "tie_scale",
 ]
 
 SIGN_MODELS = ("transmitter", "kunert2014", "wicks1996")
-COUNT_PRIORS = (None, "init")
+COUNT_PRIORS = (None, "init", "tie")
+_TIE_KINDS = (("chemical", BLOCK_W, "synapses"), ("gap", BLOCK_GAP, "gaps"))
+_ULPS = 4  # how far tie_scale looks from w / n for the scale whose products give w
 #: The tap-withdrawal pathways of the ``wicks1996`` sign model.
 REVERSE_PATHWAY = frozenset({"ALM", "AVM", "AVD", "AVA"})
 FORWARD_PATHWAY = frozenset({"PLM", "PVC", "AVB"})
@@ -114,6 +131,96 @@ def apply_sign_model(synapses, model):
     return out
 
 
+def _counts(items, what):
+    counts = np.asarray([x["weight"] for x in items], np.float64)
+    if counts.size and not (np.all(counts > 0) and np.all(np.isfinite(counts))):
+        raise ControllerError(
+            f"count_prior={what!r} needs positive synapse counts (weights); this circuit has "
+            f"{counts.min()!r}: use count_prior=None"
+        )
+    return counts
+
+
+@dataclass(frozen=True)
+class Tie:
+    """One synapse kind's strengths tied to its counts (count_prior ``"tie"``).
+
+    Attributes
+    ----------
+    kind : str
+        ``"chemical"`` or ``"gap"``.
+    block : int
+        The parameter block (:data:`sim.kernels.BLOCK_W` or ``BLOCK_GAP``).
+    counts : ndarray
+        EM count of every synapse of the kind, in the controller's order.
+    lo, hi : float
+        The scale's range.
+    log : bool
+        Log scale (as the kind's strength range).
+    """
+
+    kind: str
+    block: int
+    counts: np.ndarray
+    lo: float
+    hi: float
+    log: bool
+
+    def scale_of(self, x) -> np.ndarray:
+        """The scale at unit-cube coordinate(s) ``x``."""
+        x = np.asarray(x, np.float64)
+        if self.log:
+            return self.lo * (self.hi / self.lo) ** x
+        return self.lo + x * (self.hi - self.lo)
+
+    def unit_of(self, scale) -> float:
+        """The unit-cube coordinate of ``scale`` (clipped to [0, 1])."""
+        if self.log:
+            u = (np.log(scale) - np.log(self.lo)) / (np.log(self.hi) - np.log(self.lo))
+        else:
+            u = (scale - self.lo) / (self.hi - self.lo)
+        return float(np.clip(u, 0.0, 1.0))
+
+
+def tie_blocks(controller) -> tuple:
+    """The :class:`Tie` of each synapse kind of ``controller`` that has synapses and a
+    trained (not fixed) strength range."""
+    ties = []
+    for kind, block, attr in _TIE_KINDS:
+        counts = _counts(getattr(controller, attr), "tie")
+        r = controller.ranges[controller.group_names[block]]
+        if counts.size == 0 or r.lo == r.hi:
+            continue
+        gm = float(np.exp(np.mean(np.log(counts))))
+        ties.append(Tie(kind, block, counts, r.lo / gm, r.hi / gm, bool(r.log)))
+    return tuple(ties)
+
+
+def tie_scale(tie, strengths) -> float:
+    """The scale ``a`` with ``a * tie.counts == strengths`` exactly (elementwise float
+    products), found within a few ulps of ``strengths[0] / counts[0]``.
+
+    Raises
+    ------
+    ControllerError
+        The strengths are not one scale times the counts.
+    """
+    w = np.asarray(strengths, np.float64)
+    q = w[0] / tie.counts[0]
+    for direction in (np.inf, -np.inf):
+        a = q
+        for _ in range(_ULPS + 1):
+            if np.array_equal(a * tie.counts, w):
+                return float(a)
+            a = np.nextafter(a, direction)
+    raise ControllerError(
+        f"a controller with strengths tied to counts (model.tie = 'counts') needs every "
+        f"{tie.kind} strength to be one scale times its count; these are not (e.g. "
+        f"{w[0]!r} / {tie.counts[0]!r} vs {w[-1]!r} / {tie.counts[-1]!r}): retrain, or drop "
+        "the tie"
+    )
+
+
 def count_init(controller):
     """The controller's parameters with count-based initial synapse and gap strengths.
 
@@ -126,19 +233,11 @@ def count_init(controller):
         A new ``theta`` (the input is not changed).
     """
     theta = np.array(controller.theta)
-    blocks = (
-        (BLOCK_W, [s["weight"] for s in controller.synapses]),
-        (BLOCK_GAP, [g["weight"] for g in controller.gaps]),
-    )
-    for block, counts in blocks:
-        counts = np.asarray(counts, np.float64)
+    blocks = ((BLOCK_W, controller.synapses), (BLOCK_GAP, controller.gaps))
+    for block, items in blocks:
+        counts = _counts(items, "init")
         if counts.size == 0:
             continue
-        if not np.all(counts > 0) or not np.all(np.isfinite(counts)):
-            raise ControllerError(
-                "count_prior='init' needs positive synapse counts (weights); this circuit has "
-                f"{counts.min()!r}: use count_prior=None"
-            )
         sl = slice(controller.offsets[block], controller.offsets[block + 1])
         lo, hi, lg = controller.lo[sl], controller.hi[sl], controller.logscale[sl]
         mid = np.where(lg, np.sqrt(lo * hi), 0.5 * (lo + hi))

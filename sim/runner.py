@@ -3,6 +3,8 @@
 :func:`simulate` runs one stimulus protocol; :func:`simulate_batch` runs many (different
 stimuli, parameter sets or initial states) in one call of the parallel kernel, chunks of items
 side by side with the whole time loop inside each chunk. Both return :class:`SimResult`.
+:func:`prepare_batch` does the checking and encoding alone and hands back a :class:`BatchRun`
+that the caller advances block by block (the body's two-way coupling does).
 """
 
 from __future__ import annotations
@@ -21,9 +23,21 @@ from connectome.errors import DivergenceError, SimulationError
 from sim import kernels
 from sim.compiler import CompiledCircuit, Wiring, compile_circuit, graded_thresholds
 from sim.ldl import ldl_pattern
-from sim.stimulus import Stimulus, constant_epochs, encode, parse_stimulus
+from sim.stimulus import Stimulus, StimulusArrays, constant_epochs, encode, parse_stimulus
 
-__all__ = ["SimResult", "simulate", "simulate_batch", "count_steps", "warmup", "memory_available"]
+__all__ = [
+    "SimResult",
+    "BatchRun",
+    "simulate",
+    "simulate_batch",
+    "prepare_batch",
+    "prepare_run",
+    "as_stimuli",
+    "as_compiled",
+    "count_steps",
+    "warmup",
+    "memory_available",
+]
 
 _LANES = 32  # batch items integrated side by side in one chunk (see benchmarks/bench_sim.py)
 
@@ -114,7 +128,9 @@ def _gib(nbytes):
     return f"{nbytes / 2**30:.2f} GiB"
 
 
-def _as_stimuli(stimulus):
+def as_stimuli(stimulus):
+    """A stimulus specification (a :class:`Stimulus`, a string such as ``"PLM:step:amp=2000"``,
+    a sequence of them, or None) as a tuple of :class:`Stimulus`."""
     if stimulus is None:
         return ()
     if isinstance(stimulus, Stimulus | str):
@@ -182,7 +198,9 @@ def count_steps(duration, dt):
     return nsteps, None
 
 
-def _prepare(circuit, model, params, ablate):
+def as_compiled(circuit, model=None, params=None, ablate=()):
+    """``circuit`` compiled for ``model`` with ``params`` and ``ablate`` (a
+    :class:`CompiledCircuit` is handed back as is, and then takes none of them)."""
     if isinstance(circuit, CompiledCircuit):
         if params is not None or (ablate is not None and len(ablate)):
             raise SimulationError(
@@ -277,17 +295,45 @@ def simulate(
     DivergenceError
         The state became NaN or inf (with the first step and neuron).
     """
-    cc = _prepare(circuit, model, params, ablate)
-    return simulate_batch(
+    return prepare_run(
+        circuit,
+        stimulus,
+        duration=duration,
+        dt=dt,
+        model=model,
+        params=params,
+        ablate=ablate,
+        record_every=record_every,
+        initial=initial,
+        max_bytes=max_bytes,
+    ).finish(progress)[0]
+
+
+def prepare_run(
+    circuit,
+    stimulus=(),
+    *,
+    duration,
+    dt=None,
+    model=None,
+    params=None,
+    ablate=(),
+    record_every=1,
+    initial="rest",
+    max_bytes=None,
+):
+    """:func:`simulate`'s checking and encoding without the run: a one-item :class:`BatchRun`
+    at step 0 (parameters as for :func:`simulate`)."""
+    cc = as_compiled(circuit, model, params, ablate)
+    return prepare_batch(
         cc,
-        [_as_stimuli(stimulus)],
+        [as_stimuli(stimulus)],
         duration=duration,
         dt=dt,
         record_every=record_every,
         initial=initial,
-        progress=progress,
         max_bytes=max_bytes,
-    )[0]
+    )
 
 
 def simulate_batch(
@@ -333,8 +379,50 @@ def simulate_batch(
     list of SimResult
         One per item, in order.
     """
-    cc = _prepare(circuit, model, None, ablate)
-    stim_list = [()] if stimuli is None else [_as_stimuli(s) for s in stimuli]
+    run = prepare_batch(
+        circuit,
+        stimuli,
+        params=params,
+        duration=duration,
+        dt=dt,
+        model=model,
+        ablate=ablate,
+        record_every=record_every,
+        initial=initial,
+        lanes=lanes,
+        max_bytes=max_bytes,
+    )
+    return run.finish(progress)
+
+
+def prepare_batch(
+    circuit,
+    stimuli=None,
+    *,
+    params=None,
+    duration,
+    dt=None,
+    model=None,
+    ablate=(),
+    record_every=1,
+    initial="rest",
+    lanes=_LANES,
+    max_bytes=None,
+):
+    """Check and encode a batch for the kernel without running it: :func:`simulate_batch`'s
+    first half, for a caller that advances the run block by block itself (e.g. to change an
+    ``array`` stimulus's samples between blocks, as the body's feedback does).
+
+    Parameters are those of :func:`simulate_batch` (no ``progress``).
+
+    Returns
+    -------
+    BatchRun
+        At step 0; :meth:`BatchRun.advance` integrates, :meth:`BatchRun.results` gives the
+        :class:`SimResult` list once every step is done.
+    """
+    cc = as_compiled(circuit, model, None, ablate)
+    stim_list = [()] if stimuli is None else [as_stimuli(s) for s in stimuli]
     par_list = [cc.params] if params is None else list(params)
     if not stim_list or not par_list:
         raise SimulationError("empty batch: give at least one stimulus or parameter set")
@@ -460,54 +548,148 @@ def simulate_batch(
     else:
         code = kernels.MODEL_GRADED if graded else kernels.MODEL_LTC
         ldl = ldl_pattern(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)).arrays()
-    done = 0
-    block = nsteps if progress is None else min(nsteps, 1000)
-    while done < nsteps:
-        todo = min(block, nsteps - done)
-        tic = time.perf_counter()
+    return BatchRun(
+        cc=cc,
+        variants=variants,
+        stim_list=stim_list,
+        par_list=par_list,
+        prow=prow,
+        dt=dt,
+        nsteps=nsteps,
+        unfolds=unfolds,
+        record_every=int(record_every),
+        code=code,
+        chunks=(chunk_ptr, chunk_items, chunk_prow),
+        state=state,
+        out=out,
+        arrays=(npar, spar, gpar),
+        stim=stim,
+        thresholds=(vth_ptr, vth_t, vth_v),
+        bad=bad,
+        ldl=ldl,
+    )
+
+
+@dataclass(eq=False)
+class BatchRun:
+    """A batch encoded for :func:`sim.kernels.run_chunks`, advanced in place block by block
+    (made by :func:`prepare_batch`). ``state`` and ``out`` are the kernel's own arrays; ``done``
+    counts the steps taken."""
+
+    cc: CompiledCircuit
+    variants: list
+    stim_list: list
+    par_list: list
+    prow: np.ndarray
+    dt: float
+    nsteps: int
+    unfolds: int
+    record_every: int
+    code: int
+    chunks: tuple
+    state: np.ndarray = field(repr=False)
+    out: np.ndarray = field(repr=False)
+    arrays: tuple = field(repr=False)
+    stim: StimulusArrays = field(repr=False)
+    thresholds: tuple = field(repr=False)
+    bad: np.ndarray = field(repr=False)
+    ldl: tuple = field(repr=False)
+    done: int = 0
+
+    def advance(self, nsteps):
+        """Integrate the next ``nsteps`` steps (at most those left).
+
+        Raises
+        ------
+        DivergenceError
+            The state of an item became NaN or inf (first step and neuron).
+        """
+        todo = int(nsteps)
+        if not 1 <= todo <= self.nsteps - self.done:
+            raise SimulationError(
+                f"cannot advance {nsteps!r} steps: {self.nsteps - self.done} of {self.nsteps} "
+                "are left"
+            )
+        cc, (npar, spar, gpar), stim = self.cc, self.arrays, self.stim
+        chunk_ptr, chunk_items, chunk_prow = self.chunks
+        vth_ptr, vth_t, vth_v = self.thresholds
         kernels.run_chunks(
-            code,
-            chunk_ptr, chunk_items, chunk_prow, todo, done, dt, unfolds, int(record_every),
-            state, out, cc.indptr, cc.pre, cc.gindptr, cc.gpre, npar, spar, gpar,
-            stim.ptr, stim.neuron, stim.kind, stim.par, stim.wave_ptr, stim.waves,
-            vth_ptr, vth_t, vth_v, bad, ldl,
+            self.code,
+            chunk_ptr, chunk_items, chunk_prow, todo, self.done, self.dt, self.unfolds,
+            self.record_every, self.state, self.out, cc.indptr, cc.pre, cc.gindptr, cc.gpre,
+            npar, spar, gpar, stim.ptr, stim.neuron, stim.kind, stim.par, stim.wave_ptr,
+            stim.waves, vth_ptr, vth_t, vth_v, self.bad, self.ldl,
         )  # fmt: skip
-        done += todo
+        self.done += todo
+        bad = self.bad
         if np.any(bad[:, 0] >= 0):
-            break
-        if progress is not None:
-            progress(done / nsteps)
-            spent = max(time.perf_counter() - tic, 1e-6)
-            block = max(1, int(todo * 0.3 / spent))
-    if np.any(bad[:, 0] >= 0):
-        b = int(np.argmin(np.where(bad[:, 0] >= 0, bad[:, 0], np.iinfo(np.int64).max)))
-        step_no, neuron = int(bad[b, 0]), cc.names[int(bad[b, 1])]
-        raise DivergenceError(
-            step_no,
-            neuron,
-            f"t = {step_no * dt:.6g}"
-            + (f", batch item {b}" if batch > 1 else "")
-            + "; check the parameters and input sizes, or use a smaller dt",
+            b = int(np.argmin(np.where(bad[:, 0] >= 0, bad[:, 0], np.iinfo(np.int64).max)))
+            step_no, neuron = int(bad[b, 0]), cc.names[int(bad[b, 1])]
+            raise DivergenceError(
+                step_no,
+                neuron,
+                f"t = {step_no * self.dt:.6g}"
+                + (f", batch item {b}" if len(self.state) > 1 else "")
+                + "; check the parameters and input sizes, or use a smaller dt",
+            )
+
+    def finish(self, progress=None):
+        """Integrate the steps left, in one block (or, with ``progress``, in blocks of about
+        0.3 s, calling ``progress`` with the fraction done after each), and return
+        :meth:`results`."""
+        block = self.nsteps if progress is None else min(self.nsteps, 1000)
+        while self.done < self.nsteps:
+            todo = min(block, self.nsteps - self.done)
+            tic = time.perf_counter()
+            self.advance(todo)
+            if progress is not None:
+                progress(self.done / self.nsteps)
+                spent = max(time.perf_counter() - tic, 1e-6)
+                block = max(1, int(todo * 0.3 / spent))
+        return self.results()
+
+    def samples(self, item, stimulus):
+        """The samples of an ``array`` stimulus of one item, writable, shape (members, K):
+        row ``m`` feeds the stimulus's ``m``-th target neuron (``cc.indices(target)`` order).
+        Changing a sample the kernel has not reached yet changes the input of the steps to
+        come."""
+        stims = self.stim_list[item]
+        if stims[stimulus].kind != "array":
+            raise SimulationError(
+                f"stimulus {stimulus} of item {item} is a {stims[stimulus].kind}, not an array"
+            )
+        row = int(self.stim.ptr[item]) + sum(
+            len(self.cc.indices(s.target)) for s in stims[:stimulus]
         )
-    t = np.arange(records) * (record_every * dt)
-    # results are shared (caches hand one result to many sessions): nobody may change them
-    for a in (t, out, state):
-        a.setflags(write=False)
-    return [
-        SimResult(
-            t=t,
-            V=out[b],
-            names=cc.names,
-            model=cc.model,
-            params=par_list[b],
-            stimulus=stim_list[b],
-            dt=dt,
-            record_every=int(record_every),
-            final_state=state[b],
-            circuit=variants[prow[b]],
-        )
-        for b in range(batch)
-    ]
+        members = len(self.cc.indices(stims[stimulus].target))
+        w0, w1 = self.stim.wave_ptr[row], self.stim.wave_ptr[row + members]
+        return self.stim.waves[w0:w1].reshape(members, -1)
+
+    def results(self):
+        """One :class:`SimResult` per item; the run must be complete. Its arrays become
+        read-only (results are shared)."""
+        if self.done != self.nsteps:
+            raise SimulationError(f"the run is at step {self.done} of {self.nsteps}")
+        cc, dt = self.cc, self.dt
+        t = np.arange(len(self.out[0])) * (self.record_every * dt)
+        # results are shared (caches hand one result to many sessions): nobody may change them
+        for a in (t, self.out, self.state):
+            a.setflags(write=False)
+        return [
+            SimResult(
+                t=t,
+                V=self.out[b],
+                names=cc.names,
+                model=cc.model,
+                params=self.par_list[b],
+                stimulus=self.stim_list[b],
+                dt=dt,
+                record_every=self.record_every,
+                final_state=self.state[b],
+                circuit=self.variants[self.prow[b]],
+            )
+            for b in range(len(self.state))
+        ]
 
 
 def warmup():

@@ -143,7 +143,7 @@ class CircuitModule(nn.Module):
         buf("pair_obs", _long(c.in_pairs[:, 0]))
         buf("pair_pos", _long(c.in_pairs[:, 1]))
         buf("pair_neg", _long(c.in_pairs[:, 2]))
-        buf("out_pair", _long(c.program_mot[c.out_pair]))
+        buf("out_read", torch.as_tensor(c.out_read, dtype=dtype))  # +1/|A|, -1/|B| per motor
         buf("act_lo", torch.as_tensor(c.act_lo, dtype=dtype))
         buf("act_hi", torch.as_tensor(c.act_hi, dtype=dtype))
         m = len(c.synapses)
@@ -260,8 +260,8 @@ class CircuitModule(nn.Module):
         """The output map: outputs ``y`` (..., outputs) of potentials ``v`` (..., n)."""
         ob = self.physical("out_b")
         if self.difference:
-            u = v[..., self.out_pair]
-            return self.physical("out_gain") * (u[..., :1] - u[..., 1:]) + ob
+            u = v[..., self.mot] @ self.out_read
+            return self.physical("out_gain") * u[..., None] + ob
         return v[..., self.mot] @ self.physical("out_w").reshape(ob.shape[0], -1).T + ob
 
     def step(self, obs, v):

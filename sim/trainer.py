@@ -58,6 +58,7 @@ from sim.checkpoint import (
 )
 from sim.control import FORMAT as CONTROLLER_FORMAT
 from sim.control import Controller
+from sim.envs import check_randomise
 from sim.evaluation import (
     STREAM_CMA,
     STREAM_EVALUATION,
@@ -70,17 +71,30 @@ from sim.evaluation import (
 from sim.jsonfile import check_replaceable, check_writable
 from sim.threads import check_threads, one_blas_thread
 
-__all__ = ["ENV_DEFAULTS", "TrainResult", "train"]
+__all__ = ["ENV_DEFAULTS", "TrainResult", "default_generations", "train"]
 
-# Training defaults per environment (train()'s sigma0, restarts and patience given as None).
-# Pendulum-v1 needs exploration: its runs settle in a basin that only balances near the top
-# unless the step size is large and stagnating runs restart elsewhere (measured with
-# benchmarks/bench_train.py, 5 seeds, 60 s: median 100-episode mean -847 with 0.25 and no
-# restarts, -219 with these).
-_GENERIC_DEFAULTS = MappingProxyType({"sigma0": 0.25, "restarts": 0, "patience": 100})
-ENV_DEFAULTS = MappingProxyType(
-    {"Pendulum-v1": MappingProxyType({"sigma0": 0.5, "restarts": 100, "patience": 100})}
+# Training defaults per environment (train()'s generations, sigma0, restarts and patience
+# given as None). Pendulum-v1 needs exploration: its runs settle in a basin that only
+# balances near the top unless the step size is large and stagnating runs restart elsewhere
+# (measured with benchmarks/bench_train.py, 5 seeds, 60 s: median 100-episode mean -847 with
+# 0.25 and no restarts, -219 with these), and a budget in which the restarts (after 100
+# stagnant generations) can happen at all: held-out median over seeds 0-4 of -852 with 100
+# generations (issue 13), -718 with 300 (session 3, the tap-withdrawal preset).
+_GENERIC_DEFAULTS = MappingProxyType(
+    {"generations": 100, "sigma0": 0.25, "restarts": 0, "patience": 100}
 )
+ENV_DEFAULTS = MappingProxyType(
+    {
+        "Pendulum-v1": MappingProxyType(
+            {"generations": 300, "sigma0": 0.5, "restarts": 100, "patience": 100}
+        )
+    }
+)
+
+
+def default_generations(env_id) -> int:
+    """The default generation budget of a training run on ``env_id`` (:data:`ENV_DEFAULTS`)."""
+    return int(ENV_DEFAULTS.get(env_id, _GENERIC_DEFAULTS)["generations"])
 
 
 @dataclass(frozen=True)
@@ -154,15 +168,26 @@ def _check_noise(level) -> float:
     return float(level)
 
 
+def _check_randomise(fraction, env) -> float:
+    fraction = check_randomise(fraction)
+    if fraction and not env.physics:
+        raise ControllerError(
+            f"randomise={fraction:g}: {env.env_id} has no physical parameters wormlab can "
+            "randomise (the classic-control envs have); use randomise=0"
+        )
+    return fraction
+
+
 def _check_int(name, value, lo, hi):
     return limits.check_int(value, name, lo, hi, ControllerError)
 
 
 def train(
-    controller, env_id=None, *, seed=0, generations=100, popsize=None, episodes=8,
+    controller, env_id=None, *, seed=0, generations=None, popsize=None, episodes=8,
     sigma0=None, target=None, validation_episodes=32, max_seconds=None, checkpoint=None,
     resume=False, output=None, progress=None, should_stop=None, threads=None, cma_options=None,
-    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, **controller_options,
+    restarts=None, patience=None, test_episodes=100, obs_noise=0.0, randomise=0.0,
+    **controller_options,
 ):  # fmt: skip
     """Train a controller with CMA-ES.
 
@@ -177,8 +202,9 @@ def train(
         Gymnasium id (required with a circuit; must match a controller's).
     seed : int
         Run seed: ``cma``'s sampler and every episode seed derive from it.
-    generations : int
-        Generation budget (total, including generations of a resumed checkpoint).
+    generations : int, optional
+        Generation budget (total, including generations of a resumed checkpoint); default
+        :func:`default_generations` of the env (100; 300 for Pendulum-v1).
     popsize : int, optional
         Candidates per generation (default ``cma``'s ``4 + 3 ln(n)``).
     episodes : int
@@ -195,6 +221,13 @@ def train(
         (:func:`sim.evaluation.observation_noise`: in units of the input map's observation
         scale); each generation draws its own noise (seeded by the run seed), validation uses
         one fixed draw; the held-out score is noise-free. 0: none.
+    randomise : float
+        Train (and select) with randomised physics: every episode's physical parameters
+        (:attr:`sim.envs.EnvSpec.physics`: CartPole's pole mass and length, MountainCar's
+        engine power, Pendulum's mass, length and gravity, Acrobot's link masses) drawn
+        uniformly within ``+-randomise`` of nominal from the episode's seed
+        (:func:`sim.envs.physics_values`, deterministic); the held-out score is on the
+        nominal env. 0: nominal throughout (bit for bit the runs of before the option).
     test_episodes : int
         Fresh episodes (the evaluation stream of ``seed``, the episodes ``sim evaluate
         --seed SEED`` replays) that score the final controller: :attr:`TrainResult.heldout`,
@@ -254,13 +287,14 @@ def train(
 
     template = _template(controller, env_id, controller_options)
     seed = _check_int("seed", seed, 0, limits.MAX_SEED)
-    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
     episodes = _check_int("episodes", episodes, 1, limits.MAX_EPISODES)
     validation_episodes = _check_int(
         "validation_episodes", validation_episodes, 1, limits.MAX_EVAL_EPISODES
     )
     test_episodes = _check_int("test_episodes", test_episodes, 0, limits.MAX_EVAL_EPISODES)
     defaults = ENV_DEFAULTS.get(template.env.env_id, _GENERIC_DEFAULTS)
+    generations = default_generations(template.env.env_id) if generations is None else generations
+    generations = _check_int("generations", generations, 1, limits.MAX_GENERATIONS)
     sigma0 = defaults["sigma0"] if sigma0 is None else sigma0
     restarts = defaults["restarts"] if restarts is None else restarts
     restarts = _check_int("restarts", restarts, 0, limits.MAX_GENERATIONS)
@@ -299,6 +333,7 @@ def train(
         "restarts": restarts,
         "patience": patience,
         "obs_noise": _check_noise(obs_noise),
+        "randomise": _check_randomise(randomise, base.env),
         "template": base.to_dict(),
     }
     state = None
@@ -387,11 +422,12 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
     else:
         es = _segment_es(base, config, 0, config["popsize"])
     val_seeds = episode_seeds(seed, STREAM_VALIDATION, config["validation_episodes"])
-    noise = config["obs_noise"]
+    noise, randomise = config["obs_noise"], config["randomise"]
 
     def validate(theta):
         vseed = int(episode_seeds(seed, STREAM_NOISE - 1, 1)[0])
-        return float(rollout(base, val_seeds, theta[None, :], noise, vseed)[0].mean())
+        returns = rollout(base, val_seeds, theta[None, :], noise, vseed, randomise)[0]
+        return float(returns.mean())
 
     if best_ctrl is not None:  # the stored best score must be what its controller scores
         vscore = validate(best_ctrl.theta)
@@ -413,7 +449,7 @@ def _run(base, config, state, generations, target, max_seconds, checkpoint, outp
         thetas = base.decode(np.asarray(X))
         seeds = episode_seeds(seed, STREAM_GENERATION + g, episodes)
         nseed = int(episode_seeds(seed, STREAM_NOISE + g, 1)[0])
-        returns, _ = rollout(base, seeds, thetas, noise, nseed)
+        returns, _ = rollout(base, seeds, thetas, noise, nseed, randomise)
         if not np.all(np.isfinite(returns)):
             p, e = np.argwhere(~np.isfinite(returns))[0]
             raise SimulationError(
@@ -516,5 +552,6 @@ def _provenance(config, best, generations) -> dict:
         "popsize": config["popsize"],
         "sigma0": config["sigma0"],
         "obs_noise": config["obs_noise"],
+        "randomise": config["randomise"],
         "trainer": f"CMA-ES (cma {library_versions()['cma']})",
     }

@@ -11,9 +11,14 @@ from connectome.errors import SimulationError
 elegansbot = pytest.importorskip("elegansbot")
 
 from sim.body import (  # noqa: E402
+    ROD_LENGTH,
     BodyParams,
+    FeedbackParams,
+    cli_options,
+    drive_body,
     joint_targets,
     neuron_drive,
+    proprioception,
     run_body,
     simulate_body,
     travelling_wave,
@@ -176,3 +181,157 @@ def test_cli_body(tmp_path):
 
     table = pd.read_csv(out_csv, index_col="t")
     assert len(table) == 21 and "forward_speed" in table and "k23" in table
+
+
+# ---------------------------------------------------------------- proprioceptive feedback
+
+
+def test_feedback_params_are_bounded():
+    for bad in (-1.0, 1e5, float("nan"), "big"):
+        with pytest.raises(SimulationError, match="feedback gain"):
+            FeedbackParams(gain=bad)
+    with pytest.raises(SimulationError, match="feedback reach"):
+        FeedbackParams(reach=2.0)
+    with pytest.raises(SimulationError, match="classes"):
+        FeedbackParams(classes=())
+    with pytest.raises(SimulationError, match="no mapped motor neuron"):
+        proprioception(neuromuscular_map(), ["AVAL"], FeedbackParams(classes=("AVA",)))
+
+
+def test_feedback_current_by_hand():
+    """DB3 and VB4's places from the map's rows by hand; a posture whose curvature grows
+    linearly along the body (joint j: j /mm), so the interpolated curvature is exact."""
+    nmj = neuromuscular_map()
+    table = nmj.table()
+    gain, reach = 40.0, 0.1
+    p = proprioception(nmj, ["VB4", "AVAL", "DB3"], FeedbackParams(gain=gain, reach=reach))
+    assert p.neurons == ("DB3", "VB4") and p.index.tolist() == [2, 0]
+    assert p.side.tolist() == [1.0, -1.0]  # DB: dorsal muscles; VB: ventral
+    want = []
+    for name in p.neurons:
+        rows = table[table["neuron"] == name]
+        row = (rows["weight"] * rows["row"]).sum() / rows["weight"].sum()
+        sensed = row * 0.04 - reach  # mm: row r drives joint r - 1, at r rods from the head
+        want.append(sensed / 0.04 - 1.0)  # curvature at x for kappa_j = j, x_j = (j + 1) 0.04
+    angles = np.arange(24) * ROD_LENGTH * 1.0  # kappa_j = j / mm
+    got = p.current(angles)
+    assert got[0] == pytest.approx(gain * want[0], rel=1e-12)  # DB3: + dorsal curvature
+    assert got[1] == pytest.approx(-gain * want[1], rel=1e-12)  # VB4: - dorsal curvature
+    # the sign convention: a dorsal bend (positive angles) depolarises DB, hyperpolarises VB
+    bend = p.current(np.full(24, 0.05))
+    assert bend.tolist() == pytest.approx([gain * 1.25, -gain * 1.25], rel=1e-12)
+    assert np.all(p.current(np.zeros(24)) == 0.0)
+
+
+def numpy_feedback(angles, prop):
+    """Slow, obvious reference: np.interp of curvature at each neuron's sensed place."""
+    joints = [(j + 1) / 25 for j in range(24)]
+    out = np.empty((len(angles), len(prop.neurons)))
+    for k, posture in enumerate(angles):
+        kappa = [a / (1 / 25) for a in posture]
+        for f in range(len(prop.neurons)):
+            out[k, f] = prop.params.gain * prop.side[f] * np.interp(prop.sensed[f], joints, kappa)
+    return out
+
+
+@pytest.mark.parametrize("reach", [0.0, 0.1, 0.37, 1.0])
+def test_feedback_current_against_numpy(varshney, reach):
+    prop = proprioception(
+        neuromuscular_map(), connectome_names(varshney), FeedbackParams(gain=123.0, reach=reach)
+    )
+    assert len(prop.neurons) == 18  # VB1-11, DB1-7
+    angles = np.random.default_rng(4).normal(scale=0.3, size=(50, 24))
+    np.testing.assert_allclose(prop.current(angles), numpy_feedback(angles, prop), rtol=1e-12,
+                               atol=1e-9)  # fmt: skip
+
+
+def connectome_names(source):
+    from sim import compile_circuit
+
+    return compile_circuit(source, "graded").names
+
+
+@pytest.mark.parametrize(("duration", "every"), [(0.3055, 10), (0.04, 1)])
+def test_feedback_gain_zero_equals_the_one_way_run(varshney, duration, every):
+    """Two-way lockstep with no feedback gives the one-way numbers bit for bit (0.3055 s:
+    a last part-interval of 5 network steps after the body's last interval)."""
+    stim = "PLM:step:amp=2000"
+    one_net, one = simulate_body(varshney, stim, duration=duration, record_every=every)
+    from sim import simulate
+
+    plain = simulate(varshney, stim, duration=duration, record_every=every)
+    assert np.array_equal(one_net.V, plain.V)  # feedback=None is today's path
+    assert np.array_equal(drive_body(plain).xy, one.xy)
+    two_net, two = simulate_body(
+        varshney, stim, duration=duration, record_every=every, feedback=FeedbackParams(gain=0)
+    )
+    assert np.array_equal(two_net.V, one_net.V)
+    for name in ("activation", "target", "xy", "centroid", "velocity", "angles", "t"):
+        assert np.array_equal(getattr(two, name), getattr(one, name)), name
+    assert np.all(two.feedback_current == 0.0) and one.feedback is None
+
+
+def test_feedback_drives_the_b_neurons(varshney):
+    stim = "PLM:step:amp=2000"
+    fb = FeedbackParams(gain=300.0)
+    net, worm = simulate_body(varshney, stim, duration=0.6, record_every=10, feedback=fb)
+    every = worm.t[1] / worm.control_dt
+    assert every == pytest.approx(10)
+    # each interval's current is the map of the posture at its start (records: every 10th)
+    at_records = worm.feedback_current[::10]
+    np.testing.assert_array_equal(at_records, worm.feedback.current(worm.angles[: len(at_records)]))
+    assert np.max(np.abs(worm.feedback_current)) > 1.0  # pA: the body bent, the B neurons felt it
+    # the network got exactly that input: replaying the recorded stimuli gives the same run
+    from sim import simulate
+
+    again = simulate(varshney, net.stimulus, duration=0.6, record_every=10)
+    assert np.array_equal(again.V, net.V)
+    received = {s.target[0]: s.values for s in net.stimulus[1:]}
+    assert set(received) == set(worm.feedback.neurons)
+    for f, name in enumerate(worm.feedback.neurons):
+        np.testing.assert_array_equal(received[name][:-1], worm.feedback_current[:, f])
+    # and it changed the network: the B neurons' potentials differ from the open loop
+    b = [net.names.index(n) for n in worm.feedback.neurons]
+    plain = simulate(varshney, stim, duration=0.6, record_every=10)
+    assert np.max(np.abs(net.V[:, b] - plain.V[:, b])) > 1e-3
+
+
+def test_feedback_cli_options():
+    import argparse
+
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["run", "--dataset", "varshney2011", "--duration", "0.1"])
+    assert cli_options(args)["feedback"] is None
+    args = parser.parse_args(["run", "--duration", "0.1", "--body", "--feedback", "50"])
+    assert cli_options(args)["feedback"] == FeedbackParams(gain=50.0)
+    with pytest.raises(SimulationError, match="needs --body"):
+        cli_options(parser.parse_args(["run", "--duration", "0.1", "--feedback", "50"]))
+    with pytest.raises(SimulationError, match=r"feedback gain .* 0 .. 10000, got 1000000.0"):
+        cli_options(parser.parse_args(["run", "--duration", "0.1", "--body", "--feedback", "1e6"]))
+    assert isinstance(args, argparse.Namespace)
+
+
+def test_cli_body_feedback():
+    args = "run --dataset varshney2011 --stim PLM:step:amp=2000 --duration 0.3 "
+    args += "--record-every 10 --quiet --body --feedback 200"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args.split()], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "feedback: gain 200 pA mm, reach 0.1 mm into 18 neurons (VB, DB)" in proc.stdout
+
+
+def test_wave_direction_of_prescribed_waves():
+    t = np.arange(400) * 0.01
+    fwd = run_body(travelling_wave(t, direction=1), 0.01).wave()
+    bwd = run_body(travelling_wave(t, direction=-1), 0.01).wave()
+    span = 2 * np.pi * 1.832 * 19 / 23  # phase of the wave over joints 2..21
+    assert fwd["direction"] == "head-to-tail" and fwd["phase_span"] == pytest.approx(span, rel=0.05)
+    assert bwd["direction"] == "tail-to-head" and bwd["phase_span"] == pytest.approx(
+        -span, rel=0.05
+    )
+    standing = 0.5 * np.cos(2 * np.pi * t / 1.6)[:, None] * np.ones((1, 24))
+    assert run_body(standing, 0.01).wave()["direction"] == "standing"
+    assert run_body(np.zeros((400, 24)), 0.01).wave()["direction"] == "none"

@@ -9,12 +9,16 @@ import pytest
 from connectome.errors import ControllerError
 from sim.envs import (
     ENV_IDS,
+    MAX_RANDOMISE,
+    PHYSICS_STREAM,
     EnvSpec,
+    apply_physics,
     env_info,
     env_observe,
     env_spec,
     env_step,
     gym_env_spec,
+    physics_values,
     reset_states,
     warmup,
 )
@@ -41,6 +45,11 @@ def _assert_same(obs, gym_obs, where):
     assert diff == 0.0, f"{where}: obs {obs} != gymnasium {gym_obs}"
 
 
+def _physics(env_id):
+    """The nominal physical parameters that end a kernel state (sim.envs.EnvSpec.physics)."""
+    return [v for _, v in env_spec(env_id).physics]
+
+
 def _assert_same_state(state, env, where):
     """The full state too, so float64 differences that the float32 observation hides show."""
     gym_state = np.asarray(env.unwrapped.state, dtype=np.float64)
@@ -48,15 +57,18 @@ def _assert_same_state(state, env, where):
     assert np.array_equal(state[:n], gym_state), f"{where}: state {state} != {gym_state}"
 
 
-def _replay(env_id, seed, policy, rng=None):
-    """Run our kernel and gymnasium side by side from reset(seed) to the episode's end.
+def _replay(env_id, seed, policy, rng=None, randomise=0.0):
+    """Run our kernel and gymnasium side by side from reset(seed) to the episode's end
+    (with ``randomise``: gymnasium's env given the parameters the episode seed draws).
 
     Returns (steps, terminated, episode return).
     """
     spec = env_spec(env_id)
     env = gymnasium.make(env_id)
     gym_obs, _ = env.reset(seed=seed)
-    state = reset_states(env_id, [seed])[0]
+    state = reset_states(env_id, [seed], randomise)[0]
+    if randomise:
+        apply_physics(env, env_id, physics_values(env_id, seed, randomise))
     obs = np.empty(spec.obs_dim)
     env_observe(spec.code, state, obs)
     _assert_same(obs, gym_obs, f"{env_id} seed {seed} reset")
@@ -121,6 +133,56 @@ RANDOM_RUNS = [
 def test_random_actions_match_gymnasium(env_id, policy, seeds):
     for seed in seeds:
         _replay(env_id, seed, policy, np.random.default_rng(1000 + seed))
+
+
+RANDOMISED_RUNS = [
+    (CP, _random_discrete(2), range(4)),
+    (MC, _car_bang_bang(1.7), range(2)),
+    (PD, _pendulum_pump, range(2)),
+    (AC, _acrobot_pump, range(2)),
+]
+
+
+@pytest.mark.parametrize(
+    "env_id, policy, seeds", RANDOMISED_RUNS, ids=[r[0] for r in RANDOMISED_RUNS]
+)
+def test_randomised_physics_match_gymnasium_with_those_parameters(env_id, policy, seeds):
+    """Stepping with drawn physics equals gymnasium's env with the same attributes set (and
+    the episode is really another one: it differs from the nominal episode)."""
+    for seed in seeds:
+        rng = np.random.default_rng(2000 + seed)
+        randomised = _replay(env_id, seed, policy, rng, randomise=0.5)
+        nominal = _replay(env_id, seed, policy, np.random.default_rng(2000 + seed))
+        if env_id != CP:  # a random CartPole policy may end at the same step
+            assert randomised != nominal, (env_id, seed)
+
+
+@pytest.mark.parametrize("env_id", CLASSIC)
+def test_physics_draws_are_what_the_seed_says(env_id):
+    spec = env_spec(env_id)
+    k = len(spec.physics)
+    nominal = np.array([v for _, v in spec.physics])
+    names = [x for x, _ in spec.physics]
+    env = gymnasium.make(env_id)
+    assert [getattr(env.unwrapped, x) for x in names] == nominal.tolist()  # gymnasium's own
+    env.close()
+    seeds = [0, 5, 2**33 + 1]
+    # fraction 0: nominal, bit for bit the states of before (the same reset rows)
+    zero = reset_states(env_id, seeds, 0.0)
+    assert np.array_equal(zero, reset_states(env_id, seeds))
+    assert np.array_equal(zero[:, -k:], np.tile(nominal, (3, 1)))
+    f = 0.3
+    drawn = reset_states(env_id, seeds, f)
+    assert np.array_equal(drawn[:, :-k], zero[:, :-k])  # the same reset; only the physics
+    for row, seed in zip(drawn, seeds, strict=True):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PHYSICS_STREAM,)))
+        want = nominal * (1.0 + f * rng.uniform(-1.0, 1.0, size=k))
+        assert np.array_equal(row[-k:], want), (env_id, seed)
+        assert np.all(np.abs(row[-k:] / nominal - 1.0) <= f)
+    assert not np.array_equal(drawn[0, -k:], drawn[1, -k:])
+    for bad in (-0.1, MAX_RANDOMISE + 0.01, math.nan, "0.2"):
+        with pytest.raises(ControllerError, match="randomise"):
+            reset_states(env_id, seeds, bad)
 
 
 @pytest.mark.parametrize("seed", [0, 7, 123456])
@@ -219,8 +281,10 @@ def test_reset_states_equal_gymnasium_state(env_id):
         gym_state = env.unwrapped.state
         n = gym_state.shape[0]
         assert np.array_equal(row[:n], gym_state.astype(np.float64)), (env_id, seed)
-        if spec.state_dim > n:  # the fresh flag
-            assert row[n:].tolist() == [1.0]
+        k = len(spec.physics)
+        if spec.state_dim - k > n:  # the fresh flag
+            assert row[n : spec.state_dim - k].tolist() == [1.0]
+        assert row[spec.state_dim - k :].tolist() == [v for _, v in spec.physics]
         obs = np.empty(spec.obs_dim)
         env_observe(spec.code, row, obs)
         _assert_same(obs, gym_obs, f"{env_id} seed {seed}")
@@ -276,7 +340,7 @@ def test_mountain_car_fresh_flag_follows_gymnasium_dtype():
         gym_obs[0.0] = env.step(action)[0]
         differing += not np.array_equal(gym_obs[1.0], gym_obs[0.0])
         for fresh in (1.0, 0.0):
-            state = np.array([p, 0.0, fresh])
+            state = np.array([p, 0.0, fresh, *_physics(MC)])
             obs = np.empty(spec.obs_dim)
             env_step(spec.code, state, 1.5, obs)
             _assert_same(obs, gym_obs[fresh], f"position {p} fresh {fresh}")
@@ -303,7 +367,7 @@ def test_acrobot_reset_observation_uses_numpy_float32_trig():
     for angle in angles:
         # low == high: all four state variables equal the angle, in float32
         gym_obs, _ = env.reset(seed=0, options={"low": float(angle), "high": float(angle)})
-        state = np.array([angle] * 4 + [1.0], dtype=np.float64)
+        state = np.array([angle] * 4 + [1.0] + _physics(AC), dtype=np.float64)
         obs = np.empty(spec.obs_dim)
         env_observe(spec.code, state, obs)
         _assert_same(obs, gym_obs, f"reset angle {angle}")
@@ -332,7 +396,7 @@ def test_acrobot_float32_trig_beyond_reset_range():
     for angle in np.array(angles, dtype=np.float32):
         gym_obs, _ = env.reset(options={"low": float(angle), "high": float(angle)})
         assert env.unwrapped.state.tolist() == [angle] * 4
-        env_observe(spec.code, np.array([angle] * 4 + [1.0], dtype=np.float64), obs)
+        env_observe(spec.code, np.array([angle] * 4 + [1.0] + _physics(AC)), obs)
         _assert_same(obs, gym_obs, f"reset angle {angle!r}")
         assert np.array_equal(np.signbit(obs), np.signbit(gym_obs)), angle
     env.close()
@@ -345,7 +409,7 @@ def _step_from_state(env_id, gym_state, kernel_state, actions):
     env = gymnasium.make(env_id)
     env.reset(seed=0)
     env.unwrapped.state = gym_state
-    state = np.array(kernel_state, dtype=np.float64)
+    state = np.array([*kernel_state, *_physics(env_id)], dtype=np.float64)
     obs = np.empty(spec.obs_dim)
     seen = []
     for t, action in enumerate(actions):

@@ -5,6 +5,7 @@ import pytest
 
 from webapp.figures.body import (
     PLATE_COLOURS,
+    body_panels,
     kymogram_figure,
     neuromuscular_figure,
     posture_figure,
@@ -79,3 +80,28 @@ def test_trajectory(worm):
     np.testing.assert_array_equal(fig.data[0].x, worm.centroid[:, 0])
     np.testing.assert_array_equal(fig.data[2].x, worm.centroid[-1:, 0])
     np.testing.assert_array_equal(fig.data[0].marker.color, worm.t)
+
+
+def test_posture_without_controls_shows_the_last_frame(worm):
+    fig = posture_figure(worm.t, worm.xy, worm.centroid, n_frames=20, controls=False,
+                         meta={"run": "r"})  # fmt: skip
+    assert not fig.layout.updatemenus and not fig.layout.sliders and len(fig.frames) == 20
+    assert fig.layout.meta["run"] == "r"
+    np.testing.assert_allclose(fig.layout.meta["frame_t"], [float(f.name) for f in fig.frames],
+                               atol=5e-4)  # fmt: skip
+    np.testing.assert_array_equal(fig.data[0].x, fig.frames[-1].data[0].x)
+    np.testing.assert_allclose(fig.data[1].y[0], worm.xy[-1, 0, 1])
+
+
+def test_body_panels_are_the_run_rounded_to_a_tenth_of_a_micrometre(worm):
+    figs = body_panels(worm, {"run": "r"}, friction="water")
+    posture, kymogram, trajectory = figs["posture"], figs["kymogram"], figs["trajectory"]
+    assert posture.layout.plot_bgcolor == PLATE_COLOURS["water"]
+    assert {f.layout.meta["run"] for f in figs.values()} == {"r"}
+    k = int(round(float(posture.frames[7].name) / 0.01))
+    x = np.asarray(posture.frames[7].data[0].x)
+    np.testing.assert_allclose(x, worm_outline(worm.xy[k])[:, 0], atol=1e-4)
+    assert np.array_equal(x, worm_outline(worm.xy[k].round(4))[:, 0])
+    np.testing.assert_array_equal(trajectory.data[0].y, worm.centroid[:, 1])
+    np.testing.assert_allclose(np.asarray(kymogram.data[0].z), worm.curvature.T, rtol=1e-6,
+                               atol=1e-6)  # fmt: skip

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 import connectome
-from connectome.errors import ControllerError, SimulationError
+from connectome.errors import ControllerError, SimulationError, WiringFormatError
 from sim.cli import build_parser
 from sim.control import Controller, load_controller
 from sim.envs import ENV_IDS
 from sim.evaluation import episode_seeds, evaluate, rollout
-from sim.trainer import train
+from sim.trainer import default_generations, train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -249,3 +249,88 @@ def test_env_defaults_and_old_checkpoints(tw, tmp_path):
     train(tw, "Pendulum-v1", checkpoint=ckpt, **dict(RUN, generations=1))
     cfg = json.loads(ckpt.read_text())["config"]
     assert (cfg["sigma0"], cfg["restarts"], cfg["patience"]) == (0.5, 100, 100)
+    # the budget: Pendulum's restarts need more generations than the generic 100
+    assert (default_generations("Pendulum-v1"), default_generations("CartPole-v1")) == (300, 100)
+    assert build_parser().parse_args(["train", "-o", "x.json"]).generations is None
+
+
+# ------------------------------------------------------------------ randomised physics
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_randomised_physics_training(tw, env_id, random_controller, tmp_path):
+    """randomise=0 is the run of before; a randomised run trains and selects on episodes
+    whose physics the seeds draw (its validation score is what gymnasium gives with those
+    parameters set), reports the held-out score on the nominal env, and resumes exactly."""
+    run = dict(RUN, generations=3)
+    plain = train(tw, env_id, **run)
+    same_run(train(tw, env_id, randomise=0.0, **run), plain)
+    ckpt = tmp_path / "rand.json"
+    rand = train(tw, env_id, randomise=0.4, checkpoint=ckpt, **run)
+    assert rand.history != plain.history
+    ctrl = rand.controller
+    assert ctrl.provenance["randomise"] == 0.4
+    val = episode_seeds(run["seed"], 0, run["validation_episodes"])
+    assert rollout(ctrl, val, randomise=0.4)[0].mean() == rand.score
+    ev = evaluate(ctrl, seeds=val, randomise=0.4)  # gymnasium with the drawn parameters set
+    assert ev.mean == rand.score
+    test = episode_seeds(run["seed"], 1, 100)
+    assert rand.heldout == rollout(ctrl, test)[0].mean()  # the nominal env
+    assert rand.heldout == evaluate(ctrl, seeds=test).mean
+    # the draws change the returns of a fixed controller
+    other = random_controller(Controller.from_circuit(tw, env_id), seed=3)
+    assert not np.array_equal(rollout(other, test, randomise=0.4)[0], rollout(other, test)[0])
+    # resume: a shorter run continued gives the uninterrupted one; another fraction refuses
+    short = tmp_path / "short.json"
+    train(tw, env_id, randomise=0.4, checkpoint=short, **dict(run, generations=2))
+    same_run(train(tw, env_id, randomise=0.4, checkpoint=short, resume=True, **run), rand)
+    with pytest.raises(ControllerError, match="randomise"):
+        train(tw, env_id, randomise=0.2, checkpoint=ckpt, resume=True, **run)
+    for bad in (-0.1, 0.95, float("nan")):
+        with pytest.raises(ControllerError, match="randomise"):
+            train(tw, env_id, randomise=bad, **run)
+    with pytest.raises(ControllerError, match="randomise"):
+        train(tw, "MountainCar-v0", randomise=0.1, **run)  # the Python adapter: no physics
+
+
+# ----------------------------------------------------------- strengths tied to counts
+def test_tied_strengths_are_scale_times_count(tw, tmp_path, capsys):
+    """count_prior='tie': one trained scale per synapse kind; each strength is exactly the
+    scale times its count, through the same trainer, in the file, and refused otherwise."""
+    free = Controller.from_circuit(tw, "CartPole-v1")
+    tied = Controller.from_circuit(tw, "CartPole-v1", count_prior="tie")
+    chem = np.array([s["weight"] for s in tied.synapses])
+    gap = np.array([g["weight"] for g in tied.gaps])
+    assert tied.n_free == free.n_free - len(chem) - len(gap) + 2
+    result = train(tied, seed=1, generations=4, episodes=2, validation_episodes=4, popsize=8)
+    assert result.generations == 4
+    ctrl = result.controller
+    scales = ctrl.tie_scales
+    assert set(scales) == {"chemical", "gap"}
+    w, g = ctrl.parameters["w"], ctrl.parameters["gap"]
+    assert np.array_equal(w, scales["chemical"] * chem)  # exactly, float for float
+    assert np.array_equal(g, scales["gap"] * gap)
+    assert scales != tied.tie_scales  # the scales were trained
+    start = tied.tie_scales  # the middle of the scale ranges: count_init's point unclipped
+    mid = np.sqrt(free.ranges["w"].lo * free.ranges["w"].hi)
+    assert np.allclose(start["chemical"] * chem, mid * chem / np.exp(np.log(chem).mean()))
+    # the file keeps the tie; a strength that is not scale x count is refused on load
+    path = tmp_path / "tied.json"
+    ctrl.save(path)
+    back = load_controller(path)
+    assert back.tie == "counts" and np.array_equal(back.theta, ctrl.theta)
+    assert back.n_free == tied.n_free
+    d = json.loads(path.read_text())
+    assert d["model"]["tie_scales"] == scales
+    d["synapses"][3]["w"] *= 1.001
+    path.write_text(json.dumps(d))
+    with pytest.raises(WiringFormatError, match="scale times its count"):
+        load_controller(path)
+    # the command line
+    out = tmp_path / "cli.json"
+    args = build_parser().parse_args(
+        ["train", "--env", "CartPole-v1", "--count-prior", "tie", "--generations", "1",
+         "--episodes", "2", "--popsize", "4", "--validation-episodes", "2", "--quiet",
+         "--output", str(out)]
+    )  # fmt: skip
+    assert args.func(args) == 0
+    assert load_controller(out).tie == "counts"
+    capsys.readouterr()

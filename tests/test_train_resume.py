@@ -6,6 +6,7 @@ The run's record (:mod:`webapp.runs`) is what lets any request of any server rea
 state, its progress, and the checkpoint the resumed run continues from.
 """
 
+import os
 import signal
 import time
 import uuid
@@ -13,8 +14,10 @@ import uuid
 import psutil
 import pytest
 
+from sim.jsonfile import write_json_atomic
 from tests.appserver import AppServer
 from webapp import runs, training
+from webapp.tempdirs import OWNER_FILE
 
 
 def wait_until(condition, what, timeout=600, every=0.05):
@@ -25,12 +28,16 @@ def wait_until(condition, what, timeout=600, every=0.05):
     return value
 
 
+#: The run's generation budget: the kill comes after 2 saved generations, well before the
+#: end even on a quiet machine (at 12, a quiet machine finished the run before the kill).
+GENERATIONS = 40
 FIELDS = {
     "train-circuit.value": "tap_withdrawal", "store-dataset.data": "cook2019",
     "train-env.value": "CartPole-v1", "train-input-map.value": "dense",
     "train-output-map.value": "difference", "train-out-a.value": "AVB",
     "train-out-b.value": "AVA", "train-seconds.value": "3600",
-    "train-generations.value": "40", "train-target.value": "", "train-episodes.value": "30",
+    "train-generations.value": str(GENERATIONS), "train-target.value": "",
+    "train-episodes.value": "30",
     "train-seed.value": "7", "train-eval-episodes.value": "5",
 }  # fmt: skip
 
@@ -78,7 +85,7 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
     status = runs.run_status(folder)
     assert status["state"] == "interrupted", status
     stopped_at = status["generation"]
-    assert 2 <= stopped_at < 40, status
+    assert 2 <= stopped_at < GENERATIONS, status
 
     second = AppServer(env=env)
     try:
@@ -89,8 +96,9 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
         assert view["train-resume-box.style"] == {"display": "inline"}, view
         assert view["train-run.disabled"] is False and view["train-cancel.disabled"] is True
         message = str(view["train-msg.children"])
-        assert f"stopped at generation {stopped_at} of at most 40" in message, message
-        assert f"generation {stopped_at} of at most 40" in view["train-progress-text.children"]
+        budget = f"generation {stopped_at} of at most {GENERATIONS}"
+        assert f"stopped at {budget}" in message, message
+        assert budget in view["train-progress-text.children"]
         status, out = second.call(
             "train-resume.n_clicks",
             {**FIELDS, "train-resume.n_clicks": 1, "train-session.data": page,
@@ -110,7 +118,7 @@ def test_sigkill_mid_training_then_resume_gives_the_uninterrupted_result(runs_di
 
     config = runs.run_config(folder)
     whole = training.training_job(config, lambda msg: None, lambda: False)
-    assert resumed["generations"] == whole["generations"] == 40
+    assert resumed["generations"] == whole["generations"] == GENERATIONS
     assert resumed["reason"] == whole["reason"] == "generations"
     assert resumed["score"] == whole["score"]
     assert resumed["controller"] == whole["controller"]
@@ -129,3 +137,30 @@ def test_a_run_without_a_record_says_so_and_resets_the_buttons(app_server):
     assert view["train-resume-box.style"] == {"display": "none"}
     forged = reattach(app_server, {"run": "../../etc", "page": "x"}, uuid.uuid4().hex)
     assert "not valid" in str(forged["train-msg.children"]), forged
+
+
+def test_prune_keeps_running_and_newest_runs_and_removes_old_ones(tmp_path):
+    now = 2_000_000_000.0
+    made = {}
+    for name, age_days, state in [("running", 40, "running"), ("old", 40, "done"),
+                                  ("new1", 3, "done"), ("new2", 2, "interrupted"),
+                                  ("new3", 1, "done")]:  # fmt: skip
+        folder = runs.run_folder(f"{uuid.uuid4().hex}-1", root=str(tmp_path))
+        runs.record_start(folder, {"target": None})
+        runs.record_owner(folder)  # this process: alive
+        if state != "running":  # its process is long gone
+            write_json_atomic(os.path.join(folder, OWNER_FILE), {"pid": 1, "started": 0})
+        if state == "done":
+            runs.record_result(folder, {"kind": "result"})
+        if state == "interrupted":
+            write_json_atomic(os.path.join(folder, runs.CHECKPOINT), {"generation": 3})
+        assert runs.run_status(folder)["state"] == state
+        os.utime(folder, (now - age_days * 86400,) * 2)
+        made[name] = folder
+    (tmp_path / "someone-else").mkdir()
+    removed = runs.prune(str(tmp_path), keep=2, max_age_days=30, now=now)
+    assert sorted(removed) == sorted([made["new1"], made["old"]])
+    left = sorted(p.name for p in tmp_path.iterdir())
+    expected = [os.path.basename(made[n]) for n in ("running", "new2", "new3")]
+    assert left == sorted([*expected, "someone-else"])
+    assert runs.prune(str(tmp_path), keep=2, max_age_days=30, now=now) == []

@@ -27,17 +27,19 @@ def server(module_app_server):
     return module_app_server
 
 
-def spec_of(server, trigger):
+def spec_of(server, trigger, output=None):
+    """The one callback that ``trigger`` starts (among those writing ``output``, if given)."""
     found = [d for d in server_callbacks(server.deps)
-             if trigger in [f"{i['id']}.{i['property']}" for i in d["inputs"]]]  # fmt: skip
-    assert len(found) == 1, f"{len(found)} callbacks triggered by {trigger}"
+             if trigger in [f"{i['id']}.{i['property']}" for i in d["inputs"]]
+             and (output is None or output in d["output"])]  # fmt: skip
+    assert len(found) == 1, f"{len(found)} callbacks triggered by {trigger} (output {output})"
     return found[0]
 
 
-def post(server, trigger, values, concrete_trigger=None):
-    """(status, decoded answer) of the callback ``trigger`` with ``values``; fails if it
-    takes more than BOUND s or shows a traceback."""
-    body = payload(spec_of(server, trigger), values, concrete_trigger or trigger)
+def post(server, trigger, values, concrete_trigger=None, output=None):
+    """(status, decoded answer) of the callback ``trigger`` (the one writing ``output``) with
+    ``values``; fails if it takes more than BOUND s or shows a traceback."""
+    body = payload(spec_of(server, trigger, output), values, concrete_trigger or trigger)
     status, text, seconds = post_callback(server, body, timeout=BOUND + 60)
     assert seconds < BOUND, f"{trigger}: {seconds:.0f} s"
     assert "Traceback" not in text, text[:500]
@@ -62,9 +64,14 @@ def forged_result():
 
 def test_forged_result_store_of_1e7_steps_is_refused_by_results_pick_and_download(server):
     result = forged_result()
-    status, out = post(server, "simulate-result.data", {"simulate-result.data": result})
+    status, out = post(server, "simulate-result.data", {"simulate-result.data": result},
+                       output="simulate-summary.children")  # fmt: skip
     assert status == 200
     assert "too long" in shown(out) and "10,000,000 steps" in shown(out), shown(out)[:500]
+    status, out = post(server, "simulate-result.data", {  # the body view, asked to drive it
+        "simulate-result.data": result, "simulate-body-on.value": ["on"],
+        "simulate-body-friction.value": "agar"}, output="simulate-body.data")  # fmt: skip
+    assert status == 200 and "cannot" in shown(out), shown(out)[:500]
     status, out = post(server, "simulate-trace-pick.value", {
         "simulate-trace-pick.value": ["PLML"], "simulate-trace-layout.value": "stacked",
         "simulate-result.data": result})  # fmt: skip
@@ -142,11 +149,77 @@ def test_cancel_with_a_click_count_of_abc_says_reload(server):
 
 
 def test_stimulus_kind_with_model_none_names_the_model(server):
+    """Said in the stimulus's own fields (where the user acted), not the shell's area."""
     trigger = '{"index":["MATCH"],"type":"simulate-stim-kind"}.value'
     status, out = post(server, trigger, {trigger: "pulse", "simulate-model.value": None},
                        '{"index":0,"type":"simulate-stim-kind"}.value')  # fmt: skip
     assert status == 200
-    assert "unknown model None; use graded or ltc" in shown(out), shown(out)[:500]
+    params = json.dumps(out["response"]['{"index":0,"type":"simulate-stim-params"}'])
+    assert "unknown model None; use graded or ltc" in params, shown(out)[:500]
+    assert "app-error-text" not in shown(out)
+
+
+def post_to(server, output, values, trigger):
+    """:func:`post` to the callback whose output is ``output`` (its first one)."""
+    found = [d for d in server_callbacks(server.deps) if d["output"].strip(".").startswith(output)]
+    assert len(found) == 1, f"{len(found)} callbacks with the output {output}"
+    body = payload(found[0], values, trigger)
+    status, text, seconds = post_callback(server, body, timeout=BOUND + 60)
+    assert seconds < BOUND, f"{output}: {seconds:.0f} s"
+    assert status == 200, text[:500]
+    assert "Traceback (most recent call last)" not in text, text[:500]
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    "graph, info", [("explore-graph", "explore-edge-info"), ("circuit-graph", "circuit-tap-info")]
+)
+def test_tapped_edge_with_weight_abc_is_told_in_the_tap_info(server, graph, info):
+    edge = {"w": "abc", "source": "PLML", "target": "AVAL", "kind": "chemical", "id": "c|x"}
+    trigger = f"{graph}.tapEdgeData"
+    out = post_to(server, info, {trigger: edge}, trigger)
+    said = json.dumps(out["response"][info])
+    assert "the tapped edge's weight must be a finite number" in said, shown(out)[:500]
+    assert "'abc'" in said and "app-error-text" not in shown(out)
+
+
+NAMES = [f"N{i}" for i in range(20_000)]
+
+
+def test_explore_selection_of_20000_names_is_refused_with_the_bound(server):
+    """It took over 60 s: each unknown name got a fuzzy "did you mean" match."""
+    values = {"explore-search.value": NAMES, "explore-dataset.value": "cook2019"}
+    out = post_to(server, "explore-panel", values, "explore-search.value")
+    said = json.dumps(out["response"]["explore-panel"])
+    assert "Selection: more than 2,000 names; at most 2,000 at once" in said, said[:500]
+
+
+@pytest.mark.parametrize("end", ["from", "to"])
+def test_explore_path_end_of_20000_names_is_refused_with_the_bound(server, end):
+    values = {"explore-path-from.value": "PLML", "explore-path-to.value": "AVAL",
+              f"explore-path-{end}.value": " ".join(NAMES)}  # fmt: skip
+    out = post_to(server, "explore-paths", values, "explore-path-go.n_clicks")
+    said = json.dumps(out["response"]["explore-path-list"])
+    field = end.capitalize()
+    assert f"{field}: more than 2,000 names; at most 2,000 at once" in said, said[:500]
+    assert out["response"]["explore-paths"]["data"]["paths"] == []
+
+
+def test_explore_2000_unknown_names_get_five_fuzzy_matches_and_a_count(server):
+    values = {"explore-search.value": NAMES[:2000], "explore-dataset.value": "cook2019"}
+    out = post_to(server, "explore-panel", values, "explore-search.value")
+    said = json.dumps(out["response"]["explore-panel"])
+    assert said.count("unknown neuron") == 5, said[:1000]
+    assert "1,995 more unknown names in cook2019: N5, N6" in said, said[:1000]
+
+
+def test_explore_csv_of_a_forged_path_store_is_refused(server):
+    stored = {"key": ["cook2019", "neuron"], "paths": [["AVAL"] * 10] * 1_000}
+    out = post_to(server, "explore-download", {"explore-paths.data": stored},
+                  "explore-export-csv.n_clicks")  # fmt: skip
+    said = json.dumps(out["response"]["explore-export-message"])
+    assert "The found paths were not understood" in said and "at most 50" in said, said[:500]
+    assert "explore-download" not in out["response"]
 
 
 @pytest.mark.parametrize("graph", ["circuit-graph", "explore-graph", "train-weights"])

@@ -2,6 +2,7 @@
 simulator's data (decimated exactly as documented), every bad field gets its own message,
 the caches are keyed by content, and the page's analysis is sim.analysis's."""
 
+import hashlib
 import json
 import os
 
@@ -510,6 +511,29 @@ def test_a_background_simulation_gives_the_run_of_the_request(tmp_path):
     assert there.circuit is here.circuit
     os.remove(path)
     sp.simulated.cache_clear()
+
+
+def test_a_stored_result_is_keyed_on_the_simulators_code_too(tmp_path):
+    """A changed simulator never gets an older simulator's stored result: the file's name
+    carries the digest of the code (a copy of this tree: same digest; one byte of sim/
+    changed: another)."""
+    import shutil
+    from pathlib import Path
+
+    top = Path(sp.__file__).resolve().parents[1]
+    for name in (*sp.RESULT_CODE, "webapp"):
+        shutil.copytree(top / name, tmp_path / name,
+                        ignore=lambda d, names: [n for n in names if n == "__pycache__" or (
+                            not n.endswith(".py") and not (Path(d) / n).is_dir())])  # fmt: skip
+    assert sp.source_digest(tmp_path) == sp.code_digest()
+    kernels = tmp_path / "sim" / "kernels.py"
+    kernels.write_text(kernels.read_text() + "\n# a change\n")
+    assert sp.source_digest(tmp_path) != sp.code_digest()
+    request = sp.check_request(COOK, parse(duration="0.01"))
+    source = hashlib.sha256(request.source.encode()).hexdigest()
+    request_only = json.dumps({**request.to_json(), "source": source}, sort_keys=True)
+    name = hashlib.sha256(request_only.encode()).hexdigest() + ".npz"
+    assert os.path.basename(sp.result_file(request)) != name  # not the request's alone
 
 
 def test_a_background_request_past_the_forms_bounds_is_refused():

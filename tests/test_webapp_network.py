@@ -597,3 +597,32 @@ def test_partner_buttons_have_distinct_ids(cook):
     walk(explore._node_panel("cook2019", "neuron", "AVAL"))
     p = connectome.partners(cook, "AVAL")
     assert len(ids) == len(p) == len(set(ids))
+
+
+def test_a_tapped_chemical_edge_is_named_so_with_the_page_s_ids():
+    """The page's edges arrive with ids "chem|pre|post" (assets/explore.js unpacks them);
+    the server's own are "c|pre|post". Both name a chemical synapse."""
+    for prefix, kind in (("chem", "chemical synapse"), ("c", "chemical synapse"),
+                         ("gap", "gap junction"), ("g", "gap junction")):  # fmt: skip
+        edge = {"id": f"{prefix}|PLML|AVAL", "source": "PLML", "target": "AVAL", "w": 2.5}
+        assert exploration.edge_text(edge).endswith(f": {kind}, weight 2.5"), prefix
+    assert exploration.edge_text({"id": "path|A|B", "source": "A", "target": "B"}) == ""
+
+
+def test_bad_control_values_are_told_and_bounded():
+    state, problems = exploration.ExploreState.parse(
+        {
+            "select": [f"N{i}" for i in range(2_001)],
+            "source": ["PLML"],
+            "types": 5,
+            "level": ["class"],
+            "cells": "maybe",
+        }  # fmt: skip
+    )
+    assert state.select == () and state.source == "" and state.level == "neuron"
+    assert state.types == () and state.cells is False
+    text = " | ".join(problems)
+    assert "Selection: more than 2,000 names; at most 2,000 at once" in text
+    assert "From: expected text, got ['PLML']" in text
+    assert "Neuron types: expected names (text), got 5" in text
+    assert "unknown level ['class']" in text and "Cells: expected a yes or no" in text

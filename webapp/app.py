@@ -17,7 +17,8 @@ Per-user state lives in the browser (session storage):
 
 Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache sits in
 the app's own temporary folder (:mod:`webapp.tempdirs`: ``wormlab-dash-*`` under the system
-temporary folder, owner recorded, removed by :func:`close_app` or at exit). Requests larger
+temporary folder, owner recorded, removed by :func:`close_app` or at exit); each job is a
+process forked from the server, made safe by :mod:`webapp.forksafe`. Requests larger
 than :data:`MAX_REQUEST_BYTES` are refused (HTTP 413) before their body is read.
 
 Given a :class:`webapp.warmup.Warmup`, the shell polls it and shows "compiling the
@@ -39,7 +40,7 @@ from dash import Dash, Input, Output, dcc, html
 # the largest request body the server reads (an upload of the largest file, base64-encoded,
 # with the page's circuit and form): a body over it gets HTTP 413 unread
 from connectome.limits import MAX_REQUEST_BYTES
-from webapp import errors, tempdirs
+from webapp import errors, forksafe, tempdirs
 from webapp.pages import circuit, explore, simulate, train
 from webapp.warmup import Warmup
 
@@ -62,9 +63,11 @@ def warm_up() -> None:
 
 
 def _background_manager(folder: str):
-    """A DiskcacheManager over a cache in ``folder``."""
+    """A DiskcacheManager over a cache in ``folder``; it forks the server for each job, so
+    the fork handlers of :mod:`webapp.forksafe` are installed first."""
     import diskcache
 
+    forksafe.install()
     cache = diskcache.Cache(os.path.join(folder, "cache"))
     return dash.DiskcacheManager(cache), cache
 

@@ -18,9 +18,18 @@ from types import MappingProxyType
 from urllib.parse import urlencode
 
 import connectome
-from connectome.errors import FieldError, WormlabError
+from connectome.errors import FieldError, UnknownNeuronError, WormlabError
+from connectome.limits import (
+    MAX_NEURONS,
+    MAX_PATH_COUNT,
+    MAX_SUGGESTED,
+    MAX_WEIGHT,
+    check_float,
+    shorten,
+)
 from connectome.neurons import as_name_list, class_by_name
 from webapp import network
+from webapp.circuit_state import short_list
 from webapp.forms import parse_number
 
 __all__ = [
@@ -28,6 +37,7 @@ __all__ = [
     "EDGES",
     "PATH_MODES",
     "TABS",
+    "HEATMAP_KINDS",
     "LEVELS",
     "MAX_HIGHLIGHT",
     "N_PATHS",
@@ -36,9 +46,11 @@ __all__ = [
     "network_of",
     "neuron_classes",
     "resolve",
+    "search_box_values",
     "kept_selection",
     "path_rows",
     "format_weight",
+    "edge_text",
     "render",
     "search_options",
     "search_suggestions",
@@ -50,6 +62,7 @@ SHOW = ("all", "0", "1", "2", "3")
 EDGES = ("selection", "all")
 PATH_MODES = ("strongest", "shortest")
 TABS = ("network", "heatmap")
+HEATMAP_KINDS = ("chemical", "electrical")
 LEVELS = ("neuron", "class")
 MAX_HIGHLIGHT = 40  # selected nodes highlighted at once (the stylesheet grows with each)
 N_PATHS = 5
@@ -68,19 +81,61 @@ def _weight(raw, name, default, problems):
 def _choice(raw, allowed, default, what, problems):
     if raw is None or raw == "":
         return default
-    if raw not in allowed:
-        problems.append(f"unknown {what} {raw!r}; use one of {', '.join(allowed)}")
+    if not isinstance(raw, str) or raw not in allowed:
+        problems.append(f"unknown {what} {shorten(raw)}; use one of {', '.join(allowed)}")
         return default
     return raw
 
 
-def _names(raw) -> tuple[str, ...]:
-    """Names from a text or a list (:func:`connectome.neurons.as_name_list`), each once."""
+def _names(raw, field="Selection") -> tuple[str, ...]:
+    """Names from a text or a list of texts (:func:`connectome.neurons.as_name_list`), each
+    once.
+
+    Raises
+    ------
+    FieldError
+        For a value that is neither (a number, a dict, a list holding one) or more than
+        ``MAX_NAMES`` names (:mod:`connectome.limits`).
+    """
     if raw is None:
         return ()
-    if not isinstance(raw, (str, list, tuple)):
-        raw = str(raw)
-    return tuple(dict.fromkeys(as_name_list(raw)))
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
+        raise FieldError(field, raw, f"expected names (text), got {shorten(raw)}")
+    return tuple(dict.fromkeys(as_name_list(texts, field)))
+
+
+def _checked_names(raw, field, problems) -> tuple[str, ...]:
+    """:func:`_names`, or none with the reason in ``problems``."""
+    try:
+        return _names(raw, field)
+    except FieldError as err:
+        problems.append(f"{err}; nothing was taken from it")
+        return ()
+
+
+def _text(raw, field, problems) -> str:
+    """A text field's value (stripped), or "" with a message when it is not text; names in
+    it are checked as :func:`_names` does."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        problems.append(f"{field}: expected text, got {shorten(raw)}; left empty")
+        return ""
+    count = len(problems)
+    _checked_names(raw, field, problems)
+    return raw.strip() if len(problems) == count else ""
+
+
+def _dataset(raw, datasets, what, problems) -> str:
+    """A dataset key from a control value ("" for none), with a message when unknown."""
+    if raw is None or raw == "":
+        return ""
+    key = raw.strip().lower() if isinstance(raw, str) else None
+    if key not in datasets:
+        problems.append(f"unknown {what} {shorten(raw)}; use one of {', '.join(datasets)}")
+        return ""
+    return key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,30 +223,34 @@ class ExploreState:
         problems: list[str] = []
         default = cls()
         datasets = tuple(connectome.datasets().index)
-        dataset = str(values.get("dataset") or default.dataset).strip().lower()
-        if dataset not in datasets:
-            problems.append(f"unknown dataset {values.get('dataset')!r}; showing {default.dataset}")
+        dataset = _dataset(values.get("dataset"), datasets, "dataset", problems)
+        if not dataset:
+            if values.get("dataset") not in (None, ""):
+                problems[-1] += f"; showing {default.dataset}"
             dataset = default.dataset
-        compare = str(values.get("compare") or "").strip().lower()
-        if compare and compare not in datasets:
-            problems.append(f"unknown dataset to compare with {values.get('compare')!r}")
-            compare = ""
+        compare = _dataset(values.get("compare"), datasets, "dataset to compare with", problems)
         if compare == dataset:
             compare = ""
         types = values.get("types")
         if types is None:
             types = default.types
         else:
-            types = _names(types)
+            types = _checked_names(types, "Neuron types", problems)
             bad = [t for t in types if t not in network.NEURON_TYPES]
             if bad:
                 problems.append(
-                    f"unknown neuron type(s) {', '.join(bad)}; types are "
+                    f"unknown neuron type(s) {shorten(', '.join(bad))}; types are "
                     + ", ".join(network.NEURON_TYPES)
                 )
             types = tuple(t for t in network.NEURON_TYPES if t in types)
         cells = values.get("cells")
-        cells = cells if isinstance(cells, bool) else str(cells or "").lower() in ("1", "true")
+        if not isinstance(cells, bool):
+            cells = cells if cells is None else str(cells).lower()
+            if cells not in (None, "", "0", "1", "true", "false"):
+                problems.append(f"Cells: expected a yes or no, got {shorten(cells)}; not shown")
+            cells = cells in ("1", "true")
+        show = values.get("show")
+        show = str(show) if isinstance(show, int) and not isinstance(show, bool) else show
         state = cls(
             dataset=dataset,
             level=_choice(values.get("level"), LEVELS, default.level, "level", problems),
@@ -199,16 +258,16 @@ class ExploreState:
             color=_choice(
                 values.get("color"), network.COLOR_BY, default.color, "colouring", problems
             ),
-            select=_names(values.get("select")),
-            show=_choice(str(values.get("show") or "all"), SHOW, "all", "neighbourhood", problems),
+            select=_checked_names(values.get("select"), "Selection", problems),
+            show=_choice(show, SHOW, "all", "neighbourhood", problems),
             edges=_choice(values.get("edges"), EDGES, default.edges, "edge choice", problems),
             chem=_weight(values.get("chem", default.chem), "chemical", default.chem, problems),
             gap=_weight(values.get("gap", default.gap), "gap-junction", default.gap, problems),
             types=types,
             cells=cells,
             compare=compare,
-            source=str(values.get("source") or "").strip(),
-            target=str(values.get("target") or "").strip(),
+            source=_text(values.get("source"), "From", problems),
+            target=_text(values.get("target"), "To", problems),
             paths=_choice(values.get("paths"), PATH_MODES, default.paths, "path mode", problems),
             tab=_choice(values.get("tab"), TABS, default.tab, "tab", problems),
         )
@@ -258,30 +317,60 @@ def neuron_classes(dataset: str) -> dict:
 
 
 def resolve(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
-    """Node names for what a user typed, and a message for each name that matched nothing.
+    """Node names for what a user typed, and a message for the names that matched nothing.
 
     Neurons and classes resolve case-insensitively; at class level a neuron name means its
-    class; muscles and other cells are matched by their exact name.
+    class; muscles and other cells are matched by their exact name. The first
+    ``MAX_SUGGESTED`` unknown names get "did you mean" matches (:mod:`connectome.limits`);
+    the rest are listed in one message.
     """
+    found, missing = _lookup(dataset, level, _names(names))
+    nodes = list(dict.fromkeys(n for ns in found.values() for n in ns))
+    return nodes, _unknown_messages(dataset, level, missing)
+
+
+def _lookup(dataset: str, level: str, names) -> tuple[dict, list[str]]:
+    """``{name: its nodes}`` for the names that match, and the names that do not."""
     net = network_of(dataset, level)
-    table = network.node_table(net)
-    lower = {n.lower(): n for n in table.index}
-    nodes: dict[str, None] = {}
-    problems = []
-    for raw in _names(names):
-        try:
-            nodes.update(dict.fromkeys(net.resolve(raw)))
-            continue
-        except WormlabError as err:
-            miss = err
+    lower = {n.lower(): n for n in network.node_table(net).index}
+    classes = neuron_classes(dataset) if level == "class" else {}
+    found, missing = {}, []
+    for raw in names:
         key = raw.lower()
-        if level == "class" and key in neuron_classes(dataset):
-            nodes[neuron_classes(dataset)[key]] = None
+        if raw in net.names:
+            found[raw] = net.resolve(raw)
+        elif key in classes:
+            found[raw] = [classes[key]]
         elif key in lower:
-            nodes[lower[key]] = None
+            found[raw] = [lower[key]]
         else:
-            problems.append(str(miss))
-    return list(nodes), problems
+            missing.append(raw)
+    return found, missing
+
+
+def _unknown_messages(dataset: str, level: str, missing) -> list[str]:
+    net = network_of(dataset, level)
+    out = []
+    for name in missing[:MAX_SUGGESTED]:
+        try:
+            net.resolve(name)
+        except UnknownNeuronError as err:  # with the closest real names
+            out.append(str(err))
+    rest = missing[MAX_SUGGESTED:]
+    if rest:
+        out.append(f"{len(rest):,} more unknown names in {dataset}: {short_list(rest, 20)}")
+    return out
+
+
+def search_box_values(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
+    """What the search box holds for ``names`` (from a link): each known name in the box's
+    spelling, a neuron name at class level as its class; and a message for the unknown."""
+    options = {o["value"].lower(): o["value"] for o in search_options(dataset, level)}
+    found, missing = _lookup(dataset, level, _names(names))
+    known = []
+    for name, nodes in found.items():
+        known += [options[name.lower()]] if name.lower() in options else nodes
+    return list(dict.fromkeys(known)), _unknown_messages(dataset, level, missing)
 
 
 def kept_selection(dataset: str, level: str, names) -> tuple[list[str], list[str]]:
@@ -329,6 +418,42 @@ def path_rows(state: ExploreState) -> tuple[list[dict], str]:
 def format_weight(w) -> str:
     w = float(w)
     return f"{w:.0f}" if w.is_integer() else f"{w:.3g}"
+
+
+def edge_text(edge) -> str:
+    """What the page says about a tapped edge (cytoscape's ``tapEdgeData``, sent back by the
+    browser): "PLML → AVAL: chemical synapse, weight 3"; "" for a path's link (no weight).
+
+    >>> edge_text({"id": "chem|PLML|AVAL", "source": "PLML", "target": "AVAL", "w": 3.0})
+    'PLML → AVAL: chemical synapse, weight 3'
+    >>> edge_text({"id": "g|A|B", "source": "A", "target": "B", "w": "abc"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    connectome.errors.WormlabError: the tapped edge's weight must be a finite number ..., got 'abc'
+
+    Raises
+    ------
+    WormlabError
+        For data that is not an edge as the page draws it, naming what is wrong.
+    """
+    if not isinstance(edge, dict):
+        raise WormlabError(f"the tapped edge's data must be a dict, got {shorten(edge)}")
+    ends = edge.get("source"), edge.get("target")
+    if not all(isinstance(n, str) and n for n in ends):
+        raise WormlabError(
+            f"the tapped edge's source and target must be names, got {shorten(ends)}"
+        )
+    if "w" not in edge:  # a path's link
+        return ""
+    weight = check_float(edge["w"], "the tapped edge's weight", -MAX_WEIGHT, MAX_WEIGHT)
+    prefix = str(edge.get("id", "")).split("|", 1)[0]  # "c" or "g"; "chem" or "gap" in the page
+    if prefix not in ("c", "chem", "g", "gap"):
+        raise WormlabError(
+            f"the tapped edge's id must start with chem| or gap|, got {shorten(edge.get('id'))}"
+        )
+    chemical = prefix in ("c", "chem")
+    kind, arrow = ("chemical synapse", "→") if chemical else ("gap junction", "↔")
+    return f"{ends[0]} {arrow} {ends[1]}: {kind}, weight {format_weight(weight)}"
 
 
 def render(state: ExploreState, paths=()) -> dict:
@@ -503,7 +628,21 @@ def fingerprint(state: ExploreState, view: dict, paths) -> str:
     return hashlib.sha1(repr(key).encode()).hexdigest()
 
 
-def stored_paths(stored, state: ExploreState) -> list:
-    """The paths in the explore-paths store, if they were found for this dataset and level."""
-    stored = stored or {}
-    return stored.get("paths", []) if stored.get("key") == [state.dataset, state.level] else []
+def stored_paths(stored, state: ExploreState) -> tuple[list, list[str]]:
+    """The paths in the explore-paths store, if they were found for this dataset and level,
+    and a message when the store is not what the page writes (it comes back from the
+    browser: at most ``MAX_PATH_COUNT`` paths of at most ``MAX_NEURONS`` names each)."""
+    if stored is None:
+        return [], []
+    paths = stored.get("paths") if isinstance(stored, dict) else None
+    ok = isinstance(paths, list) and len(paths) <= MAX_PATH_COUNT
+    ok = ok and all(
+        isinstance(p, list) and len(p) <= MAX_NEURONS and all(isinstance(n, str) for n in p)
+        for p in paths
+    )
+    if not ok:
+        return [], [
+            f"The found paths were not understood ({shorten(stored)}): expected at most "
+            f"{MAX_PATH_COUNT} lists of names; none drawn. Find the paths again."
+        ]
+    return (paths if stored.get("key") == [state.dataset, state.level] else []), []

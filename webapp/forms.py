@@ -11,6 +11,7 @@ itself.
 import math
 
 from connectome.errors import FieldError
+from connectome.limits import MAX_NAME_CHARS, shorten
 
 __all__ = ["REQUIRED", "parse_number", "allowed_range"]
 
@@ -94,15 +95,16 @@ def parse_number(raw, field, *, lo=None, hi=None, integer=False, open_lo=False,
     try:
         x = float(text)
     except ValueError:
-        raise FieldError(field, raw, f"{text!r} is not a number") from None
+        raise FieldError(field, raw, f"{shorten(text)} is not a number") from None
+    shown = text if len(text) <= MAX_NAME_CHARS else shorten(text)
     if not math.isfinite(x):
-        raise FieldError(field, raw, f"must be a finite number, not {text}")
+        raise FieldError(field, raw, f"must be a finite number, not {shown}")
     if integer:
         if x != round(x):
-            raise FieldError(field, raw, f"must be a whole number, not {text}")
+            raise FieldError(field, raw, f"must be a whole number, not {shown}")
         x = int(round(x))
     too_low = lo is not None and (x <= lo if open_lo else x < lo)
     if too_low or (hi is not None and x > hi):
         span = allowed_range(lo, hi, integer=integer, open_lo=open_lo)
-        raise FieldError(field, raw, f"must be {span} (got {text})")
+        raise FieldError(field, raw, f"must be {span} (got {shown})")
     return x

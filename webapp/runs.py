@@ -18,8 +18,11 @@ and keep its result in a folder of its own, ``<runs folder>/<run id>/`` (the run
 The runs folder is ``$WORMLAB_RUNS_DIR`` when set, else ``wormlab-runs`` in the user's data
 folder (``$XDG_DATA_HOME/wormlab/wormlab-runs``, by default
 ``~/.local/share/wormlab/wormlab-runs``). It is not the server's temporary folder (which
-goes when the server stops): a run outlives the server that started it. Runs are never
-removed by wormlab; delete old ones by hand.
+goes when the server stops): a run outlives the server that started it. The runs folder is
+bounded: each server start (``run_app.py``) removes, with :func:`prune`, the runs that are
+not running and are either older than :data:`MAX_RUN_AGE_DAYS` days (since their last
+change) or beyond the newest :data:`KEEP_RUNS`; an interrupted run can be resumed until
+then.
 
 :func:`run_status` reads a run's state: ``running``, ``done``, ``error``, ``interrupted``
 (its process is gone without a result but a checkpoint is there: it can be resumed) or
@@ -29,6 +32,8 @@ removed by wormlab; delete old ones by hand.
 import json
 import os
 import re
+import shutil
+import time
 
 import psutil
 
@@ -49,12 +54,19 @@ __all__ = [
     "run_config",
     "run_status",
     "CHECKPOINT",
+    "KEEP_RUNS",
+    "MAX_RUN_AGE_DAYS",
+    "prune",
 ]
 
 #: The environment variable that sets the runs folder.
 RUNS_ENV = "WORMLAB_RUNS_DIR"
 #: The trainer's checkpoint inside a run's folder.
 CHECKPOINT = "checkpoint.json"
+#: Runs kept by :func:`prune` (the newest; running ones are always kept).
+KEEP_RUNS = 50
+#: Runs unchanged for longer than this (days) are removed by :func:`prune`.
+MAX_RUN_AGE_DAYS = 30
 _RUN_ID = re.compile(r"^[0-9a-f]{32}-\d{1,9}$")
 
 
@@ -185,3 +197,32 @@ def run_status(folder: str) -> dict:
     else:
         status["text"] = "it stopped before its first generation was saved"
     return status
+
+
+def prune(root: str | None = None, keep: int = KEEP_RUNS, max_age_days: float = MAX_RUN_AGE_DAYS,
+          now: float | None = None) -> list[str]:  # fmt: skip
+    """Remove the runs in ``root`` (default :func:`runs_root`) that are not running and are
+    older than ``max_age_days`` (their folder's last change) or beyond the newest ``keep``.
+
+    Returns
+    -------
+    list of str
+        The run folders removed (nothing else in ``root`` is touched).
+    """
+    root = root or runs_root()
+    now = time.time() if now is None else now
+    found = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if _RUN_ID.match(entry.name) and entry.is_dir(follow_symlinks=False):
+                found.append((entry.stat(follow_symlinks=False).st_mtime, entry.path))
+    found.sort(reverse=True)
+    removed = []
+    for rank, (changed, folder) in enumerate(found):
+        if rank < keep and now - changed <= max_age_days * 86400:
+            continue
+        if run_status(folder)["state"] == "running":
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

@@ -11,7 +11,8 @@ Most runs are short (5 s of the graded model on the whole Cook 2019 connectome i
 steps, well under a second), so they run in the request, in the server process. A run over
 :data:`LONG_RUN` neuron-steps runs as a background job instead (:func:`run_simulation`, in
 a fresh process, see :mod:`webapp.jobs`), which leaves its result in a file named after the
-request (:func:`result_file`) where any server process finds it. Numba compiles nothing in
+request and the simulator's code (:func:`result_file`, :func:`code_digest`) where any
+server process of the same code finds it. Numba compiles nothing in
 a request: the kernels are compiled (or loaded from numba's on-disk cache, ``cache=True``)
 by :func:`warm_up` at start-up. Everything a run needs is in its :class:`Request` (hashable,
 content only), and two bounded caches keyed by content make repeated work free:
@@ -47,17 +48,21 @@ from connectome.errors import (
     WormlabError,
 )
 from connectome.limits import (
+    MAX_BODY_STEPS,
     MAX_NEURON_STEPS,
     MAX_RECORDED_VALUES,
     MAX_STIMULI,
     MAX_URL_QUERY_CHARS,
+    shorten,
 )
 from connectome.neurons import as_name_list
 from sim.analysis import dominant_period, pca, response_summary
+from sim.body import FRICTION, BodyParams, BodyResult, drive_body
+from sim.body import PRESETS as BODY_PRESETS
 from sim.compiler import compile_circuit, graded_thresholds
 from sim.models import SIGN_SETS, WEIGHT_MAPS, default_params
 from sim.runner import SimResult, count_steps, simulate
-from sim.stimulus import KINDS, Stimulus, constant_epochs
+from sim.stimulus import KINDS, Stimulus, constant_epochs, parse_stimulus
 from sim.threads import one_blas_thread
 from webapp import network
 from webapp.forms import REQUIRED, parse_number
@@ -70,6 +75,9 @@ __all__ = [
     "MIN_SAMPLES",
     "LONG_RUN",
     "KEEP_RESULTS",
+    "RESULT_CODE",
+    "source_digest",
+    "code_digest",
     "N_TRACES",
     "VENTRAL_CORD",
     "CORD_AB",
@@ -123,6 +131,19 @@ __all__ = [
     "traces_csv",
     "summary_csv",
     "warm_up",
+    "LONG_BODY",
+    "BODY_DATASET",
+    "BODY_DURATION",
+    "BODY_MISSING",
+    "body_available",
+    "body_steps",
+    "check_body",
+    "is_long_body",
+    "body_file",
+    "save_body",
+    "load_body",
+    "body_result",
+    "body_verdict",
 ]
 
 #: Runs of more neuron-steps than this (half the limit; about 2 s of computing and more)
@@ -259,7 +280,40 @@ TIMING = {
     "ltc": {"duration": "100", "dt": "1", "record": "1"},
 }
 
-#: One-click experiments. Amplitudes in pA (graded model).
+#: The Body view's experiments run on this dataset for this long (s), as
+#: examples/body_presets.py does by default (the graded model with its default parameters).
+BODY_DATASET, BODY_DURATION = "varshney2011", "5"
+
+
+def field_text(x):
+    """A number as a form field holds it (``""`` for None and infinity)."""
+    if x is None or (isinstance(x, float) and math.isinf(x)):
+        return ""
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def _body_preset(key):
+    """The page preset of :data:`sim.body.PRESETS` ``key`` (its stimuli as form rows)."""
+    p = BODY_PRESETS[key]
+    stims = [parse_stimulus(spec) for spec in p["stimuli"]]
+    return {
+        "label": p["label"],
+        "dataset": BODY_DATASET,
+        "model": "graded",
+        "stimuli": [
+            ("+".join(s.target), s.kind, {k: field_text(v) for k, v in s.params.items()})
+            for s in stims
+        ],
+        "duration": BODY_DURATION,
+        "note": p["note"] + " The motor neurons drive ElegansBot's body (Chung, Chang & Kim "
+        "2024, eLife 12:RP92562, doi:10.7554/eLife.92562) through Cook 2019's neuromuscular "
+        "junctions (sim.body).",
+        "body": True,
+    }
+
+
+#: One-click experiments. Amplitudes in pA (graded model). Those marked ``body`` are the
+#: Body view's (:data:`sim.body.PRESETS`): they also drive the body.
 PRESETS = {
     "plm": {
         "label": "PLM touch",
@@ -301,6 +355,7 @@ PRESETS = {
         "(Suzuki et al. 2008, Nature 454:114, doi:10.1038/nature06927): +100 pA into ASEL "
         "and -100 pA into ASER from 1 s; watch AIY, AIZ, AIB.",
     },
+    **{f"body_{key}": _body_preset(key) for key in BODY_PRESETS},
 }
 
 
@@ -520,7 +575,7 @@ def read_form(model, params, rows, ablate, duration, dt, record):
     """
     errors = {}
     if model not in PARAMS:
-        raise FormError({"model": f"unknown model {model!r}; use graded or ltc"})
+        raise FormError({"model": f"unknown model {shorten(model)}; use graded or ltc"})
     values = {}
     for key, _, _ in PARAMS[model]:
         x = _number(params.get(key), f"param:{key}", errors, integer=key == "unfolds")
@@ -757,10 +812,48 @@ def is_long(request):
     return neuron_steps(request) > LONG_RUN
 
 
+#: The packages whose code a stored result depends on (:func:`code_digest`).
+RESULT_CODE = ("connectome", "sim")
+
+
+def source_digest(root) -> str:
+    """SHA-256 of the wormlab version and of the source of the code a simulation result
+    depends on (:data:`RESULT_CODE` and ``webapp/simulation.py``) in the source tree
+    ``root``."""
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
+    try:
+        digest = hashlib.sha256(version("wormlab").encode())
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        digest = hashlib.sha256(b"wormlab (not installed)")
+    top = Path(root)
+    files = [top / "webapp" / "simulation.py"]
+    files += sorted(p for name in RESULT_CODE for p in (top / name).rglob("*.py"))
+    for path in files:
+        digest.update(path.relative_to(top).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """:func:`source_digest` of this source tree, read once per process: a changed
+    simulator gives a new digest, so no stored result of older code is ever served."""
+    from pathlib import Path
+
+    return source_digest(Path(__file__).resolve().parents[1])
+
+
 def result_file(request):
     """Where a background job leaves the result of ``request`` (a file in the system temp
-    folder named after the request's content, so any server process finds it)."""
-    key = json.dumps({**request.to_json(), "source": _sha(request.source)}, sort_keys=True)
+    folder named after the request's content and the simulator's code,
+    :func:`code_digest`, so any server process of the same code finds it, and none of
+    other code does)."""
+    key = json.dumps(
+        {**request.to_json(), "source": _sha(request.source), "code": code_digest()},
+        sort_keys=True,
+    )
     return os.path.join(tempfile.gettempdir(), "wormlab-sim-results", _sha(key) + ".npz")
 
 
@@ -866,18 +959,33 @@ def simulation_job(config, emit, should_stop):
         ``{"file": path}``, or ``{"diverged": message}`` when the run diverged.
     """
     request = Request.from_json({**config["request"], "source": config["source"]})
+    friction = config.get("body")
+    if friction is not None:
+        check_body(request, friction)
     emit({"kind": "progress", "fraction": 0.0})
     try:
         result = _run(request, lambda f: emit({"kind": "progress", "fraction": float(f)}))
     except DivergenceError as err:
         return {"diverged": str(err)}
     path = result_file(request)
+    _write_npz(path, t=result.t, V=result.V, final_state=result.final_state)
+    out = {"file": path}
+    if friction is not None:
+        emit({"kind": "phase", "text": f"driving the body on {friction}"})
+        out["body"] = body_file(request, friction)
+        save_body(drive_body(result, body=BodyParams(friction=friction)), out["body"])
+    return out
+
+
+def _write_npz(path, **arrays):
+    """Write ``arrays`` to ``path`` whole (a reader never sees half a file) and keep the
+    newest :data:`KEEP_RESULTS` result files of its folder."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     part = f"{path}.{os.getpid()}.part"
     with open(part, "wb") as f:
-        np.savez(f, t=result.t, V=result.V, final_state=result.final_state)
-    os.replace(part, path)  # whole files only: a reader never sees half of one
+        np.savez(f, **arrays)
+    os.replace(part, path)
     kept = sorted(
         (e for e in os.scandir(folder) if e.name.endswith(".npz")),
         key=lambda e: e.stat().st_mtime,
@@ -886,23 +994,26 @@ def simulation_job(config, emit, should_stop):
     for old in kept[KEEP_RESULTS:]:
         with contextlib.suppress(OSError):
             os.remove(old.path)
-    return {"file": path}
 
 
-def run_simulation(request, on_progress):
+def run_simulation(request, on_progress, body=None):
     """Run ``request`` as a background job in a fresh Python process
-    (:func:`webapp.jobs.run_job`); afterwards :func:`simulated` reads its result.
+    (:func:`webapp.jobs.run_job`); afterwards :func:`simulated` reads its result. With
+    ``body`` (a friction, :func:`check_body`) the job also drives the body with the run, and
+    :func:`body_result` reads that.
 
     Returns
     -------
     dict
-        ``{"kind": "result", "file"}``, ``{"kind": "result", "diverged"}`` or
-        ``{"kind": "error", "text"}``.
+        ``{"kind": "result", "file"}`` (and ``"body"``: the body's file),
+        ``{"kind": "result", "diverged"}`` or ``{"kind": "error", "text"}``.
     """
     from webapp.jobs import run_job
 
-    return run_job("simulate", {"request": request.to_json(), "source": request.source},
-                   on_progress)  # fmt: skip
+    config = {"request": request.to_json(), "source": request.source}
+    if body is not None:
+        config["body"] = body
+    return run_job("simulate", config, on_progress)
 
 
 def motor_neurons(cc):
@@ -1059,13 +1170,6 @@ def oscillation_period(info, min_swing=1e-3):
 
 
 # ===================================================================== forms
-def field_text(x):
-    """A number as a form field holds it (``""`` for None and infinity)."""
-    if x is None or (isinstance(x, float) and math.isinf(x)):
-        return ""
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
 def form_row(index, target=None, kind="step", values=None, model="graded"):
     """One stimulus row of a form: ``model``'s default field texts updated with
     ``values``."""
@@ -1096,6 +1200,7 @@ def default_form(model="graded", dataset="cook2019"):
         "note": "",
         "traces": "strongest",
         "reference": "raw",
+        "body": False,
     }
 
 
@@ -1112,6 +1217,7 @@ def preset_form(name, dataset="cook2019"):
     form["note"] = p["note"]
     form["traces"] = p.get("traces", "strongest")
     form["reference"] = p.get("reference", "raw")
+    form["body"] = bool(p.get("body"))
     return form
 
 
@@ -1124,7 +1230,7 @@ def units_of(model):
         For a model that is not graded or ltc (the value may come from the browser).
     """
     if not isinstance(model, str) or model not in _UNITS:
-        raise SimulationError(f"unknown model {model!r}; use graded or ltc")
+        raise SimulationError(f"unknown model {shorten(model)}; use graded or ltc")
     return _UNITS[model]
 
 
@@ -1190,6 +1296,158 @@ def summary_csv(result, request):
         summary = response_summary(result, onset=onset_of(result, request))
     summary = summary.assign(stimulated=summary.index.isin(stimulated_neurons(result, request)))
     return summary.to_csv(float_format="%.6g")
+
+
+# ===================================================================== the body
+#: Body runs of more body steps than this (1 s of body at ElegansBot's 50 µs step, about 1-2
+#: s of computing on a loaded 2-core machine) run with their network as a background job
+#: (:func:`run_simulation` with ``body``); shorter ones run in the request.
+LONG_BODY = 20_000
+#: What the Body view says, and the server answers, when ElegansBot is not installed.
+BODY_MISSING = "The body needs ElegansBot: pip install 'wormlab[body]'"
+
+
+def body_available():
+    """Whether ElegansBot (the ``body`` extra) is installed (found without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("elegansbot") is not None
+
+
+def body_steps(request):
+    """ElegansBot steps of driving the body with ``request``'s run (what
+    :data:`connectome.limits.MAX_BODY_STEPS` and :data:`LONG_BODY` bound)."""
+    return round(request.duration / BodyParams().dt)
+
+
+def check_body(request, friction):
+    """Check that ``request``'s run can drive the body on ``friction`` (which may come from
+    the browser) within the bounds, before anything runs.
+
+    Raises
+    ------
+    FormError
+        Keys ``body`` (an unknown friction; ElegansBot not installed: :data:`BODY_MISSING`),
+        ``model`` (not graded: the body reads the network's time in seconds), ``record`` (a
+        record interval over 10 ms or not a whole number of body steps), ``duration`` (over
+        :data:`connectome.limits.MAX_BODY_STEPS` body steps).
+    """
+    if not isinstance(friction, str) or friction not in FRICTION:
+        raise FormError({"body": f"friction {str(friction)[:40]!r}; use {' or '.join(FRICTION)}"})
+    if not body_available():
+        raise FormError({"body": BODY_MISSING})
+    if request.model != "graded":
+        raise FormError({"body": "the body needs the graded model (ltc time has no unit)"})
+    body_dt = BodyParams().dt
+    control = request.dt * request.record_every
+    sub = control / body_dt
+    if control > 0.01 + 1e-12 or abs(sub - round(sub)) > 1e-6 * sub or round(sub) < 1:
+        raise FormError({"record": (
+            f"the body is driven every recorded step: dt x record every = {control:g} s must "
+            f"be a whole number of body steps of {body_dt:g} s and at most 0.01 s (e.g. dt "
+            "0.0001 and record every 10)"
+        )})  # fmt: skip
+    steps = body_steps(request)
+    if steps > MAX_BODY_STEPS:
+        raise FormError({"duration": (
+            f"too long for the body: {request.duration:g} s is {steps:,} body steps of "
+            f"{body_dt:g} s; the limit is {MAX_BODY_STEPS:,} ({MAX_BODY_STEPS * body_dt:g} s). "
+            "Shorten the run or untick the body."
+        )})  # fmt: skip
+
+
+def is_long_body(request):
+    """Whether driving the body with ``request``'s run is long enough (over
+    :data:`LONG_BODY` body steps) to run as a background job."""
+    return body_steps(request) > LONG_BODY
+
+
+def body_file(request, friction):
+    """Where a background job leaves the body driven by ``request``'s run on ``friction``
+    (next to :func:`result_file`, named after both)."""
+    base = os.path.basename(result_file(request))[: -len(".npz")]
+    name = _sha(f"{base}:{friction}") + ".body.npz"
+    return os.path.join(os.path.dirname(result_file(request)), name)
+
+
+def save_body(worm, path):
+    """Write a :class:`sim.body.BodyResult` to ``path`` (npz, whole files only)."""
+    _write_npz(
+        path, t=worm.t, xy=worm.xy, centroid=worm.centroid, velocity=worm.velocity,
+        angles=worm.angles, target=worm.target,
+        activation=np.zeros((0, 0)) if worm.activation is None else worm.activation,
+        control_dt=np.float64(worm.control_dt), missing=np.array(worm.missing, dtype=str),
+    )  # fmt: skip
+
+
+def load_body(path, friction):
+    """The :class:`sim.body.BodyResult` :func:`save_body` wrote (driven on ``friction``)."""
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in ("t", "xy", "centroid", "velocity", "angles", "target")}
+        activation = f["activation"] if f["activation"].size else None
+        control_dt, missing = float(f["control_dt"]), tuple(str(m) for m in f["missing"])
+    return BodyResult(**arrays, activation=activation, params=BodyParams(friction=friction),
+                      control_dt=control_dt, missing=missing)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def body_result(request, friction, here=True):
+    """The body driven by ``request``'s run on ``friction`` (a bounded cache keyed by
+    content): the one a background job left (:func:`body_file`), else, with ``here``, driven
+    here (from :func:`simulated`).
+
+    Raises
+    ------
+    FormError
+        From :func:`check_body`.
+    SimulationError
+        When there is no stored body and not ``here`` (run again), or from the body.
+    """
+    check_body(request, friction)
+    path = body_file(request, friction)
+    if os.path.exists(path):
+        try:
+            return load_body(path, friction)
+        except (OSError, ValueError, KeyError):  # a damaged or foreign file: drive it again
+            pass
+    if not here:
+        raise SimulationError(
+            f"the body on {friction} for this run is not there (it runs in the background "
+            "with the network): press Run"
+        )
+    return drive_body(simulated(request), body=BodyParams(friction=friction))
+
+
+def body_verdict(worm):
+    """The Body view's one line: direction of travel and speed along the body (mm/s, over
+    the second half of the run, :attr:`sim.body.BodyResult.steady_forward_speed`).
+
+    >>> import numpy as np
+    >>> from sim.body import BodyParams, BodyResult
+    >>> t = np.array([0.0, 1.0, 2.0])
+    >>> xy = np.zeros((3, 26, 2)); xy[:, :, 0] = np.linspace(1, 0, 26)
+    >>> v = np.tile([0.05, 0.0], (3, 1))
+    >>> worm = BodyResult(t, xy, xy.mean(axis=1), v, np.zeros((3, 24)), np.zeros((3, 24)),
+    ...                   None, BodyParams(), 0.01)
+    >>> body_verdict(worm)
+    'On agar the worm went forward: +0.050 mm/s along the body (second half of the run).'
+    >>> worm = BodyResult(t, xy, xy.mean(axis=1), -v / 1e4, np.zeros((3, 24)),
+    ...                   np.zeros((3, 24)), None, BodyParams(friction="water"), 0.01)
+    >>> body_verdict(worm)[:56]
+    'On water the worm went nowhere: +0.000 mm/s along the bo'
+    """
+    s = worm.summary()
+    went = {"forward": "went forward", "backward": "went backward", "none": "went nowhere"}
+    still = (
+        f", below the {worm.params.still_speed:g} mm/s of a moving worm"
+        if s["direction"] == "none"
+        else ""
+    )
+    speed = round(s["steady_forward_speed"], 3) + 0.0  # no "-0.000"
+    return (
+        f"On {worm.params.friction} the worm {went[s['direction']]}: "
+        f"{speed:+.3f} mm/s along the body (second half of the run{still})."
+    )
 
 
 def warm_up():

@@ -34,6 +34,8 @@ __all__ = [
     "remove_stale",
     "remove_owned",
     "app_folder",
+    "MIN_FREE_BYTES",
+    "space_problem",
 ]
 
 #: A server's own folder: the Dash background-callback cache and the training stop marks.
@@ -44,6 +46,9 @@ PREFIXES = (DASH_PREFIX, WARMUP_PREFIX)
 OWNER_FILE = "owner"
 #: Key of the app's folder in its Flask config (``app.server.config``).
 APP_FOLDER_KEY = "WORMLAB_TEMP_FOLDER"
+#: Free space (bytes) below which a folder counts as full for a new job: a training run's
+#: records, checkpoints and the Dash cache's entries need far less.
+MIN_FREE_BYTES = 2**20
 #: Two start times closer than this (s) are the same process.
 _SAME_START = 1.0
 
@@ -150,3 +155,19 @@ def remove_owned(root: str | None = None) -> list[str]:
 def app_folder(app) -> str:
     """The temporary folder of an app made by :func:`webapp.app.create_app`."""
     return app.server.config[APP_FOLDER_KEY]
+
+
+def space_problem(folder: str, min_free: int = MIN_FREE_BYTES) -> str:
+    """Why a job cannot keep its files in ``folder``: "" when it can, else e.g. "is full
+    (12,288 bytes free, 1,048,576 needed)" or "cannot be written (No space left on
+    device)"."""
+    try:
+        free = shutil.disk_usage(folder).free
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(b"\0" * 4096)
+            probe.flush()
+    except OSError as err:
+        return f"cannot be written ({err.strerror or err})"
+    if free < min_free:
+        return f"is full ({free:,} bytes free, {min_free:,} needed)"
+    return ""

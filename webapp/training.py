@@ -23,7 +23,7 @@ import connectome
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WiringFormatError, WormlabError
 from connectome.limits import MAX_EPISODES, MAX_EVAL_EPISODES, MAX_GENERATIONS, MAX_SEED
-from sim.envs import CLASSIC_CONTROL, env_spec
+from sim.envs import CLASSIC_CONTROL, ENV_IDS, LANE_KEEPING, env_spec
 from webapp import runs, tempdirs
 from webapp.forms import parse_number
 from webapp.jobs import request_stop, run_job
@@ -31,6 +31,8 @@ from webapp.uploads import decode_upload
 
 __all__ = [
     "ENVS",
+    "LANE_ENV",
+    "DEFAULT_CIRCUITS",
     "OBS_LABELS",
     "ACTION_LABELS",
     "DEFAULT_TARGETS",
@@ -43,7 +45,9 @@ __all__ = [
     "circuit_choice",
     "make_controller",
     "record_episode",
+    "highway_env_installed",
     "evaluate_controller",
+    "lane_run_summary",
     "controller_from_upload",
     "check_result",
     "MAX_SEED",
@@ -64,19 +68,33 @@ __all__ = [
     "run_evaluation",
 ]
 
+#: highway-env's lane keeping (sim.lanekeeping): trained in the numba port, replayed in
+#: highway-env where it is installed (the ``lane`` extra), else scored in the port.
+LANE_ENV = ENV_IDS[LANE_KEEPING]
 #: The environments the page trains on, and their labels and stop-at scores (sim.envs).
-ENVS = CLASSIC_CONTROL  # lane keeping is not on the page yet: no scene, and it needs highway-env
+ENVS = (*CLASSIC_CONTROL, LANE_ENV)
 OBS_LABELS = MappingProxyType({e: env_spec(e).obs_labels for e in ENVS})
 ACTION_LABELS = MappingProxyType({e: env_spec(e).action_label for e in ENVS})
-DEFAULT_TARGETS = MappingProxyType({e: env_spec(e).target for e in ENVS})
+#: The page's stop-at scores: the envs' own (sim.envs); lane keeping has none (highway-env
+#: registers no reward threshold; the most a 200-step episode pays is 200), so the page stops
+#: at 190, a mean reward of 0.95 per step: a root-mean-square lateral offset of about
+#: 10 sqrt(0.05) = 2.2 m on a 10 m lane (clear the field to train to the budget).
+DEFAULT_TARGETS = MappingProxyType(
+    {e: (190.0 if e == LANE_ENV else env_spec(e).target) for e in ENVS}
+)
 #: The preset circuits the page offers (connectome.presets names) and their labels.
 CIRCUIT_PRESETS = MappingProxyType(
     {
         "tap_withdrawal": "Preset: tap withdrawal",
         "chemotaxis": "Preset: chemotaxis",
         "locomotion": "Preset: locomotion",
+        "klinotaxis": "Preset: klinotaxis (head steering)",
     }
 )
+#: The preset the page picks when an env is chosen, where one suits it better than the
+#: page's default (tap withdrawal): the worm's head-steering circuit steers the car
+#: (:func:`connectome.presets.klinotaxis`).
+DEFAULT_CIRCUITS = MappingProxyType({LANE_ENV: "klinotaxis"})
 
 
 def warm_up() -> None:
@@ -94,9 +112,11 @@ def warm_up() -> None:
 
     warmup()
     circuit = connectome.presets.tap_withdrawal()
-    for env_id in ENVS:
+    for env_id in CLASSIC_CONTROL:  # lane keeping's replay is highway-env's Python loop
         ctrl = make_controller(circuit, env_id, default_io(circuit, env_id))
         evaluate(ctrl, seeds=[0])
+    ctrl = make_controller(circuit, LANE_ENV, default_io(circuit, LANE_ENV))
+    _lane_episode(ctrl, 0)  # the port's kernels, as a lane-keeping result records them
     folder = tempdirs.make(tempdirs.WARMUP_PREFIX)
     stop = os.path.join(folder, "stop")
     try:
@@ -223,14 +243,17 @@ def make_controller(circuit, env_id, io):
 # ------------------------------------------------------------------------ evaluation
 def record_episode(controller, seed: int) -> dict:
     """One episode of ``controller`` in gymnasium's own env, with the env's state at reset
-    and after every step (for :func:`webapp.figures.control.episode_figure`).
+    and after every step (for :func:`webapp.figures.control.episode_figure`); lane keeping
+    in the numba port (for :mod:`webapp.figures.road`: see :func:`_lane_episode`).
 
     Returns
     -------
     dict
         ``{"env_id", "seed", "states": (T + 1) x state_dim list, "rewards": T list,
-        "return": float}``
+        "return": float}`` (lane keeping: also ``lateral``, (T + 1) list).
     """
+    if controller.env.env_id == LANE_ENV:
+        return _lane_episode(controller, seed)
     import gymnasium
 
     env = gymnasium.make(controller.env.env_id)
@@ -257,29 +280,125 @@ def record_episode(controller, seed: int) -> dict:
     }
 
 
+def _lane_episode(controller, seed: int) -> dict:
+    """One lane-keeping episode of ``controller`` in the numba port (:mod:`sim.lanekeeping`)
+    from ``reset(seed)``: the vehicle state (x, y, heading, speed, lateral speed, yaw rate)
+    and the lateral offset (m, :func:`sim.lanekeeping.lateral_offset`) at reset and after
+    every step, and the rewards; :func:`record_episode`'s format plus ``lateral``."""
+    from sim import lanekeeping
+
+    state = lanekeeping.reset_states([int(seed)])[0]
+    obs = np.zeros(lanekeeping.OBS_DIM)
+    lanekeeping.observe(state, obs)
+    ctrl = controller.with_theta(controller.theta)
+    ctrl.reset()
+    states = [state[:6].tolist()]
+    lateral = [float(lanekeeping.lateral_offset(state))]
+    rewards = []
+    for _ in range(lanekeeping.MAX_STEPS):
+        action = np.float64(ctrl.act(obs)[0])
+        rewards.append(float(lanekeeping.step(state, action, obs)))
+        states.append(state[:6].tolist())
+        lateral.append(float(lanekeeping.lateral_offset(state)))
+    return {"env_id": LANE_ENV, "seed": int(seed), "states": states, "rewards": rewards,
+            "lateral": lateral, "return": float(sum(rewards))}  # fmt: skip
+
+
+def highway_env_installed() -> bool:
+    """Whether highway-env (the ``lane`` extra), in which lane keeping is replayed, imports."""
+    try:
+        import highway_env  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def evaluate_controller(controller, episodes: int = 20, seed: int = 0) -> dict:
     """Evaluation in gymnasium's own env (:func:`sim.evaluation.evaluate`) and one recorded
-    episode (the first evaluation seed), as JSON-ready data."""
-    from sim.evaluation import evaluate
+    episode (the first evaluation seed), as JSON-ready data.
 
-    ev = evaluate(controller, episodes=int(episodes), seed=int(seed))
+    ``evaluation["replay"]`` names where the score comes from: ``"gymnasium"``;
+    ``"highway-env"`` for lane keeping, or, where highway-env is not installed,
+    ``"numba port"`` (:func:`sim.evaluation.rollout` over the same episode seeds: the port
+    equals highway-env bit for bit, tests/test_lanekeeping.py). Lane keeping also gives
+    ``lateral_errors`` (per episode, the mean absolute lateral offset in m, in the port) and
+    their mean ``lateral_error``.
+    """
+    from sim.evaluation import STREAM_EVALUATION, episode_seeds, evaluate, rollout
+
+    env_id = controller.env.env_id
+    if env_id != LANE_ENV:
+        ev = evaluate(controller, episodes=int(episodes), seed=int(seed))
+        returns, seeds, replay, extra = ev.returns, ev.seeds, "gymnasium", {}
+    else:
+        seeds = [int(s) for s in episode_seeds(int(seed), STREAM_EVALUATION, int(episodes))]
+        if highway_env_installed():
+            returns, replay = evaluate(controller, seeds=seeds).returns, "highway-env"
+        else:
+            returns, replay = rollout(controller, seeds)[0][0], "numba port"
+        traces = [_lane_episode(controller, s) for s in seeds]
+        errors = [float(np.mean(np.abs(t["lateral"][1:]))) for t in traces]
+        extra = {"lateral_errors": errors, "lateral_error": float(np.mean(errors))}
+    returns = [float(r) for r in returns]
     return {
         "evaluation": {
-            "env_id": ev.env_id,
-            "mean": ev.mean,
-            "min": ev.min,
-            "max": ev.max,
-            "episodes": len(ev.returns),
-            "returns": list(ev.returns),
-            "seeds": list(ev.seeds),
+            "env_id": env_id,
+            "replay": replay,
+            "mean": float(np.mean(returns)),
+            "min": float(np.min(returns)),
+            "max": float(np.max(returns)),
+            "episodes": len(returns),
+            "returns": returns,
+            "seeds": [int(s) for s in seeds],
+            **extra,
         },
-        "episode": record_episode(controller, ev.seeds[0]),
+        "episode": traces[0] if env_id == LANE_ENV else record_episode(controller, seeds[0]),
+    }
+
+
+def lane_run_summary(result: dict) -> dict | None:
+    """One row of the Train page's comparison of circuits (:mod:`webapp.figures.road`) for a
+    lane-keeping result (``train-result``, checked by :func:`check_result`); None for a result
+    of another env, an uploaded one, or one without lateral errors (an older version's).
+
+    Returns
+    -------
+    dict
+        ``{"key": the controller's content hash (one row per run), "label", "return" (the
+        evaluation's mean), "lateral_error" (m), "replay"}``; ``label`` names the preset whose
+        neurons the controller has (else "Circuit page circuit"), its size, io maps and
+        seed.
+    """
+    import hashlib
+
+    ev = result["evaluation"]
+    if result.get("source") != "trained" or ev["env_id"] != LANE_ENV or (
+        "lateral_error" not in ev
+    ):  # fmt: skip
+        return None
+    ctrl = result["controller"]
+    names = {n["name"] for n in ctrl["neurons"]}
+    net = connectome.load(ctrl.get("dataset") or "cook2019")
+    circuit = "Circuit page circuit"
+    for key in CIRCUIT_PRESETS:
+        if set(connectome.presets.preset(key, net).roles) == names:
+            circuit = key.replace("_", " ")
+            break
+    seed = (ctrl.get("provenance") or {}).get("seed", "?")
+    maps = "/".join(str((ctrl.get(k) or {}).get("kind", "?")) for k in ("input_map", "output_map"))
+    text = json.dumps(ctrl, sort_keys=True).encode()
+    return {
+        "key": hashlib.sha256(text).hexdigest()[:16],
+        "label": f"{circuit} ({len(names)} neurons, {maps}, seed {seed})",
+        "return": float(ev["mean"]),
+        "lateral_error": float(ev["lateral_error"]),
+        "replay": ev.get("replay", "gymnasium"),
     }
 
 
 def controller_from_upload(contents: str):
     """A controller from an uploaded JSON (data URL), validated; nothing is unpickled or
-    evaluated, and only the four classic-control envs are accepted.
+    evaluated, and only the page's envs (:data:`ENVS`) are accepted.
 
     Raises
     ------

@@ -9,6 +9,7 @@ import csv
 import io
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -510,4 +511,32 @@ def test_a_phone_width_page_is_readable(page, live_app, console_errors, shot):
     )
     assert wide == []
     shot("phone")
+    assert console_errors == []
+
+
+def test_body_wall_muscles_option_shows_the_selection_s_junctions(
+    page, live_app, console_errors, shot
+):
+    from sim.muscles import neuromuscular_map
+
+    open_explore(page, live_app, "?select=DB3,VB3,AVAL")
+    assert page.locator("#explore-muscles-graph").count() == 0  # off by default
+    page.locator("#explore-muscles label").click()
+    plot = page.locator("#explore-muscles-graph .js-plotly-plot")
+    expect(plot).to_be_visible(timeout=60_000)
+    drawn = page.evaluate(
+        "() => { const d = document.querySelector('#explore-muscles-graph .js-plotly-plot')"
+        "._fullData[0]; return {x: d.x, y: d.y, z: d.z}; }"
+    )
+    nmj = neuromuscular_map()
+    assert drawn["x"] == list(nmj.muscles)
+    assert drawn["y"] == ["DB3", "VB3"]  # AVAL makes no neuromuscular junction
+    for row, name in zip(drawn["z"], drawn["y"], strict=True):
+        row = [0.0 if v is None or math.isnan(v) else v for v in row]  # gaps: no junction
+        assert sum(row) == nmj.counts[:, nmj.neurons.index(name)].sum(), name
+        dorsal = [v for v, m in zip(row, drawn["x"], strict=True) if v and m.startswith("MD")]
+        assert bool(dorsal) == name.startswith("DB")
+    shot("muscles")
+    page.locator("#explore-muscles label").click()
+    expect(page.locator("#explore-muscles-graph")).to_have_count(0, timeout=60_000)
     assert console_errors == []

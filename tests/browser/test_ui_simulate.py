@@ -88,6 +88,29 @@ VIEW_STILL = f"""() => {{
 }}"""
 
 
+def click_node(page, node, attempts=6):
+    """Click `node` in the Simulate network with the real mouse, as a user would.
+
+    On a loaded machine the view can still move (a late fit after new elements) between
+    reading a node's position and the click landing, so the click is checked: cytoscape
+    records which node the tap hit, and a click that hit nothing is tried again.
+    """
+    for _ in range(attempts):
+        # the preset layout fits the view after the new elements: wait until it holds still
+        page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
+        point = page.evaluate(
+            f"() => {{ const c = {CY}; window.__tapped = null;"
+            " c.one('tap', 'node', e => { window.__tapped = e.target.id(); });"
+            f" c.zoom(1.5); c.center(c.$id('{node}'));"
+            f" const p = c.$id('{node}').renderedPosition(); return [p.x, p.y]; }}"
+        )
+        box = page.locator("#simulate-network").bounding_box()
+        page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+        if page.evaluate("() => window.__tapped") == node:
+            return
+    raise AssertionError(f"{attempts} clicks at {node}'s position never hit it")
+
+
 @pytest.fixture(autouse=True)
 def generous_expect():
     """Every expect here waits on a server round trip on a loaded machine: up to 30 s on its
@@ -180,7 +203,7 @@ def pick_trace(page, name):
 def test_plm_preset_oscillates_and_pvc_ablation_stops_it(page, live_app, console_errors, shot):
     open_simulate(page, live_app)
     page.evaluate(WATCH_RUNNING)
-    page.get_by_role("button", name="PLM touch").click()
+    page.locator(pid(name="plm", type="simulate-preset")).click()  # the Body view has one too
     run = wait_results(page)
     assert page.evaluate("window.__sawRunning")  # a sign of the run from the click on
     expect(page.locator("#simulate-running")).to_have_text("")
@@ -335,14 +358,7 @@ def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, sh
         f"c.$id('AVAR').position('x') || c.$id('AVAL').position('y') !== "
         f"c.$id('AVAR').position('y'); }}"
     )
-    # the preset layout fits the view after the new elements: wait until the view holds still
-    page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
-    point = page.evaluate(
-        f"() => {{ const c = {CY}; c.zoom(1.5); c.center(c.$id('AVAL'));"
-        " const p = c.$id('AVAL').renderedPosition(); return [p.x, p.y]; }"
-    )
-    box = page.locator("#simulate-network").bounding_box()
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    click_node(page, "AVAL")
     expect(page.locator(".simulate-stim-row")).to_have_count(2)
     expect(page.locator(".simulate-stim-row").nth(1)).to_contain_text("AVAL")
     assert "Traceback" not in page.content()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 import connectome
 from sim.control import Controller
-from sim.evaluation import evaluate
+from sim.evaluation import STREAM_EVALUATION, episode_seeds, evaluate
 from sim.trainer import train
 from webapp import runs
 
@@ -438,4 +438,92 @@ def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_err
     expect(page.locator("#train-compare-figure .js-plotly-plot")).to_be_visible()
     expect(page.locator("#train-compare-cancel")).to_be_disabled()
     shot("compare")
+    assert console_errors == []
+
+
+def _plot(page, graph_id, expr):
+    """``expr`` of the plotly graph div inside the dcc.Graph ``graph_id`` (as ``gd``)."""
+    return page.evaluate(
+        f"() => {{ const gd = document.querySelector('#{graph_id} .js-plotly-plot'); "
+        f"return {expr}; }}"
+    )
+
+
+def test_lane_keeping_trains_and_shows_the_car_on_the_road(page, live_app, console_errors,
+                                                           shot, tmp_path):  # fmt: skip
+    """Lane keeping with a tiny budget: the klinotaxis preset is picked, the run stops,
+    the road animation (the port's rollout) and the lateral error appear, the score is
+    highway-env's replay as the Python API gives it; a second run adds the comparison."""
+    from webapp.training import record_episode
+
+    page.goto(f"{live_app}/train")
+    expect(page.locator("#train-io-text")).to_contain_text("Inputs")
+    choose(page, "train-env", "lane-keeping-v0 (highway-env)")
+    expect(page.locator("#train-circuit")).to_contain_text("Preset: klinotaxis")
+    expect(page.locator("#train-io-text")).to_contain_text("steering in [-1, 1]")
+    expect(page.locator("#train-io-text")).to_contain_text("ASEL, ASER, AWCL, AWCR")
+    expect(page.locator("#train-env-note")).to_contain_text("replayed in highway-env")
+    expect(page.locator("#train-target")).to_have_value("190")
+    expect(page.locator("#train-lane")).to_be_hidden()
+    fill(page, "train-seed", 0)
+    fill(page, "train-generations", 1)
+    fill(page, "train-episodes", 1)
+    fill(page, "train-eval-episodes", 2)
+    page.click("#train-run")
+    expect(page.locator("#train-cancel")).to_be_enabled()
+    # one generation in a fresh process, then 2 episodes in highway-env's Python loop
+    expect(page.locator("#train-progress-text")).to_contain_text("done:", timeout=240_000)
+    expect(page.locator("#train-evaluation")).to_contain_text(
+        "In highway-env's lane-keeping-v0: mean", timeout=60_000
+    )
+    expect(page.locator("#train-animation .slider-container")).to_be_visible()
+    expect(page.locator("#train-lane")).to_be_visible()
+    expect(page.locator("#train-lateral .scatterlayer .trace")).to_have_count(1)
+    expect(page.locator("#train-lane-compare-box")).to_be_hidden()  # one run so far
+
+    with page.expect_download() as info:
+        page.click("#train-download-btn")
+    path = tmp_path / "lane.json"
+    info.value.save_as(path)
+    ctrl = Controller.from_dict(json.loads(path.read_text()))
+    assert ctrl.env.env_id == "lane-keeping-v0" and ctrl.provenance["seed"] == 0
+    assert len(ctrl.neurons) == 24  # the klinotaxis preset
+    ev = evaluate(ctrl, episodes=2, seed=0)  # highway-env's own env
+    expect(page.locator("#train-evaluation")).to_contain_text(
+        f"mean {ev.mean:.1f}, min {ev.min:.1f}, max {ev.max:.1f} over 2 episodes"
+    )
+    # the animation and the lateral error are the port's episode of the first evaluation seed
+    ep = record_episode(ctrl, ev.seeds[0])
+    expect(page.locator("#train-animation .gtitle")).to_contain_text(
+        f"episode seed {ev.seeds[0]}: return {ev.returns[0]:.1f}"
+    )
+    frames = _plot(page, "train-animation", "gd._transitionData._frames.length")
+    assert frames == len(ep["states"]) == 201
+    for t in (0, 57, 200):
+        car = _plot(
+            page, "train-animation",
+            f"[gd._transitionData._frames[{t}].data[1].x[0], "
+            f"gd._transitionData._frames[{t}].data[1].y[0]]",
+        )  # fmt: skip
+        assert car == ep["states"][t][:2], f"step {t}"
+    lateral = _plot(page, "train-lateral", "Array.from(gd.data[0].y)")
+    assert lateral == ep["lateral"]
+    page.locator("#train-animation .updatemenu-button").first.click()  # Play
+    page.wait_for_timeout(600)  # the animation runs without errors
+    shot("lane-keeping")
+
+    # a second run (another seed): the tab compares the two
+    fill(page, "train-seed", 1)
+    page.click("#train-run")
+    expect(page.locator("#train-cancel")).to_be_enabled()
+    expect(page.locator("#train-lane-compare-box")).to_be_visible(timeout=240_000)
+    # the result shown is the second run's: its first evaluation seed is animated
+    second = int(episode_seeds(1, STREAM_EVALUATION, 1)[0])
+    expect(page.locator("#train-animation .gtitle")).to_contain_text(f"episode seed {second}:")
+    expect(page.locator("#train-lane-note")).to_contain_text(f"episode seed {second};")
+    bars = _plot(page, "train-lane-compare", "gd.data.map(d => Array.from(d.x).length)")
+    assert bars == [2, 2]
+    first = _plot(page, "train-lane-compare", "gd.data[0].x[0]")
+    assert first == ev.mean
+    shot("lane-keeping-compare")
     assert console_errors == []

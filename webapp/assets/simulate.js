@@ -9,6 +9,12 @@
  *
  * play steps the time slider while the Play button is on (simulate-interval ticks).
  *
+ * bodyPose shows the Body view's worm at the time of the shared slider: the simulate-body
+ * store holds the posture figure (webapp.figures.body.posture_figure, without plotly's own
+ * controls; layout.meta.frame_t: its frames' times), and the frame nearest the network
+ * frame's time is drawn, so Play and the slider move the worm with the other views. With no
+ * body the store holds the figure to show instead ({placeholder}).
+ *
  * running shows "Running…" (a spinner, in the stylesheet) from the click on Run or a
  * preset's autorun; the server's run callback clears it with the status line. (It cannot
  * listen to the status line itself: Dash would hold it until the run is over.)
@@ -47,6 +53,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         label = "t = " + frames.t[k].toPrecision(4) + " " + frames.time_unit;
       }
       return [sheet, label];
+    },
+
+    bodyPose: function (k, body, frames) {
+      if (!body) { return window.dash_clientside.no_update; }
+      if (body.placeholder) { return [body.placeholder, ""]; }
+      var times = body.layout.meta.frame_t, n = times.length;
+      var t = times[n - 1];
+      if (frames && frames.t && frames.t.length) {
+        t = frames.t[Math.max(0, Math.min(k || 0, frames.t.length - 1))];
+      }
+      var best = 0;
+      for (var i = 1; i < n; i++) {
+        if (Math.abs(times[i] - t) < Math.abs(times[best] - t)) { best = i; }
+      }
+      var meta = Object.assign({}, body.layout.meta, {frame: best});
+      var figure = {data: body.frames[best].data,
+                    layout: Object.assign({}, body.layout, {meta: meta})};
+      return [figure, "body t = " + times[best].toFixed(2) + " s"];
     },
 
     running: function (clicks, autorun) {

@@ -9,7 +9,8 @@ so every function is testable without a browser and without ElegansBot.
   slider), with the head's and the centroid's tracks;
 - :func:`kymogram_figure`: curvature along the body (head at the top) against time;
 - :func:`trajectory_figure`: the centroid's path coloured by time;
-- :func:`neuromuscular_figure`: the neuron -> muscle map as a signed heatmap (for Explore).
+- :func:`neuromuscular_figure`: the neuron -> muscle map as a signed heatmap (for Explore);
+- :func:`body_panels`: the Simulate page's Body view figures of one body run.
 """
 
 import numpy as np
@@ -25,6 +26,7 @@ __all__ = [
     "kymogram_figure",
     "trajectory_figure",
     "neuromuscular_figure",
+    "body_panels",
 ]
 
 POSTURE_FRAMES = 100  # frames of the animation sent to the browser
@@ -88,7 +90,8 @@ def _extent(xy, pad=0.15):
     return [mid[0] - half, mid[0] + half], [mid[1] - half, mid[1] + half]
 
 
-def posture_figure(t, xy, centroid=None, *, friction="agar", n_frames=POSTURE_FRAMES, height=460):
+def posture_figure(t, xy, centroid=None, *, friction="agar", n_frames=POSTURE_FRAMES, height=460,
+                   controls=True, meta=None):  # fmt: skip
     """The worm on its plate, animated: outline, head, head track and centroid track.
 
     Parameters
@@ -103,12 +106,19 @@ def posture_figure(t, xy, centroid=None, *, friction="agar", n_frames=POSTURE_FR
         Colours the plate.
     n_frames : int
         Frames sent (a uniform sample of the records; the last record is always one).
+    controls : bool
+        Add plotly's own Play/Pause button and time slider; without them (the Simulate page,
+        whose own time slider and Play pick the frame, ``assets/simulate.js``) the figure
+        shows the last frame.
+    meta : dict, optional
+        Kept in ``layout.meta``, with ``frame_t``: the frames' times (s).
 
     Returns
     -------
     plotly.graph_objects.Figure
         Traces: 0 body outline, 1 head, 2 head track, 3 centroid track. One frame per kept
-        record, named by its time (``f"{t:.3f}"``), a Play/Pause button and a time slider.
+        record, named by its time (``f"{t:.3f}"``), and (with ``controls``) a Play/Pause
+        button and a time slider.
     """
     t = np.asarray(t, dtype=np.float64)
     xy = np.asarray(xy, dtype=np.float64)
@@ -132,20 +142,25 @@ def posture_figure(t, xy, centroid=None, *, friction="agar", n_frames=POSTURE_FR
 
     xr, yr = _extent(xy)
     fig = go.Figure(
-        data=traces(keep[0]),
+        data=traces(keep[0] if controls else keep[-1]),
         frames=[go.Frame(data=traces(k), name=f"{t[k]:.3f}") for k in keep],
     )
-    step_ms = 1000 * float(np.median(np.diff(t[keep]))) if len(keep) > 1 else 100
     fig.update_layout(
         **_layout(
             height,
             plot_bgcolor=PLATE_COLOURS.get(friction, "white"),
             title={"text": f"body on {friction}", "x": 0.01, "font": {"size": 13}},
-            legend={"orientation": "h", "y": -0.25},
-            margin={"l": 60, "r": 20, "t": 36, "b": 110},
+            legend={"orientation": "h", "y": -0.25 if controls else -0.18},
+            margin={"l": 60, "r": 20, "t": 36, "b": 110 if controls else 70},
+            meta={**(meta or {}), "frame_t": [float(t[k]) for k in keep]},
         ),
         xaxis={"title": "x (mm)", "range": xr, "zeroline": False},
         yaxis={"title": "y (mm)", "range": yr, "zeroline": False, "scaleanchor": "x"},
+    )
+    if not controls:
+        return fig
+    step_ms = 1000 * float(np.median(np.diff(t[keep]))) if len(keep) > 1 else 100
+    fig.update_layout(
         updatemenus=[{
             "type": "buttons", "direction": "left", "x": 0.0, "y": -0.12, "xanchor": "left",
             "buttons": [
@@ -280,3 +295,31 @@ def neuromuscular_figure(table, *, height=640):
         yaxis={"title": "neuron", "autorange": "reversed", "tickfont": {"size": 8}},
     )  # fmt: skip
     return fig
+
+
+def body_panels(worm, meta=None, *, friction="agar"):
+    """The Simulate page's Body view of one body run: the worm's frames (without plotly's
+    own controls: the page's slider picks the frame), the kymogram and the trajectory, each
+    with ``meta`` in ``layout.meta``.
+
+    Parameters
+    ----------
+    worm : sim.body.BodyResult or alike
+        Read: ``t``, ``xy``, ``centroid``, ``curvature``.
+    meta : dict, optional
+    friction : {"agar", "water"}
+
+    Returns
+    -------
+    dict
+        ``posture`` (:func:`posture_figure`, its centre line rounded to 0.1 µm, finer than a
+        pixel, so the frames sent stay small), ``kymogram``, ``trajectory``.
+    """
+    meta = dict(meta or {})
+    posture = posture_figure(worm.t, np.round(worm.xy, 4), np.round(worm.centroid, 4),
+                             friction=friction, controls=False, meta=meta)  # fmt: skip
+    kymogram = kymogram_figure(worm.t, worm.curvature, height=420)
+    trajectory = trajectory_figure(worm.t, worm.centroid, height=300)
+    for fig in (kymogram, trajectory):
+        fig.update_layout(meta=meta)
+    return {"posture": posture, "kymogram": kymogram, "trajectory": trajectory}

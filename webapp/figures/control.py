@@ -35,6 +35,7 @@ __all__ = [
     "circuit_stats_figure",
     "learning_curve_figure",
     "episode_figure",
+    "animation_controls",
     "empty_figure",
 ]
 
@@ -462,6 +463,53 @@ def _scene(env_id):
     raise ValueError(f"no animation for {env_id!r}; animated envs: {', '.join(ANIMATED_ENVS)}")
 
 
+def animation_controls(picks, frame_ms: int = 40) -> dict:
+    """The play/pause buttons and the slider of an animation whose frames are named
+    ``str(t)`` for ``t`` in ``picks``: ``{"updatemenus", "sliders"}`` for
+    ``fig.update_layout``."""
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+    play = {
+        "frame": {"duration": int(frame_ms), "redraw": False},
+        "fromcurrent": True,
+        "transition": {"duration": 0},
+        "mode": "immediate",
+    }
+    return {
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0.0,
+                "y": -0.02,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"t": 4, "r": 6},
+                "buttons": [
+                    {"label": "\u25b6 Play", "method": "animate", "args": [None, play]},
+                    {"label": "\u275a\u275a Pause", "method": "animate", "args": [[None], still]},
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "active": 0,
+                "x": 0.3,
+                "len": 0.7,
+                "y": -0.02,
+                "yanchor": "top",
+                "pad": {"t": 4},
+                "ticklen": 0,
+                "minorticklen": 0,
+                "font": {"color": "rgba(0,0,0,0)"},
+                "currentvalue": {"visible": False},
+                "steps": [
+                    {"label": str(t), "method": "animate", "args": [[str(t)], still]} for t in picks
+                ],
+            }
+        ],
+    }
+
+
 def episode_figure(
     env_id: str,
     states,
@@ -532,12 +580,6 @@ def episode_figure(
     moving_idx = list(range(n_static, n_static + len(first)))
     fig = go.Figure(data=[*static, *first])
     fig.frames = [go.Frame(data=moving_traces(t), traces=moving_idx, name=str(t)) for t in picks]
-    play = {
-        "frame": {"duration": int(frame_ms), "redraw": False},
-        "fromcurrent": True,
-        "transition": {"duration": 0},
-        "mode": "immediate",
-    }
     fig.update_layout(
         title={"text": title, "x": 0.02, "font": {"size": 13}} if title else None,
         height=360,
@@ -552,52 +594,6 @@ def episode_figure(
             "scaleratio": 1,
             "fixedrange": True,
         },
-        updatemenus=[
-            {
-                "type": "buttons",
-                "direction": "left",
-                "x": 0.0,
-                "y": -0.02,
-                "xanchor": "left",
-                "yanchor": "top",
-                "pad": {"t": 4, "r": 6},
-                "buttons": [
-                    {"label": "\u25b6 Play", "method": "animate", "args": [None, play]},
-                    {
-                        "label": "\u275a\u275a Pause",
-                        "method": "animate",
-                        "args": [
-                            [None],
-                            {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"},
-                        ],
-                    },
-                ],
-            }
-        ],
-        sliders=[
-            {
-                "active": 0,
-                "x": 0.3,
-                "len": 0.7,
-                "y": -0.02,
-                "yanchor": "top",
-                "pad": {"t": 4},
-                "ticklen": 0,
-                "minorticklen": 0,
-                "font": {"color": "rgba(0,0,0,0)"},
-                "currentvalue": {"visible": False},
-                "steps": [
-                    {
-                        "label": str(t),
-                        "method": "animate",
-                        "args": [
-                            [str(t)],
-                            {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"},
-                        ],
-                    }
-                    for t in picks
-                ],
-            }
-        ],
+        **animation_controls(picks, frame_ms),
     )
     return fig

@@ -1,4 +1,4 @@
-"""Figures of the Explore page: the adjacency heatmap.
+"""Figures of the Explore page: the adjacency heatmap and the neuron -> muscle heatmap.
 
 Pure functions from wiring data to ``plotly.graph_objects.Figure``; no Dash here.
 """
@@ -12,7 +12,13 @@ from plotly.colors import sample_colorscale
 
 from webapp.network import NODE_TYPES, node_table, ordered_nodes
 
-__all__ = ["adjacency_matrix", "adjacency_heatmap"]
+__all__ = [
+    "adjacency_matrix",
+    "adjacency_heatmap",
+    "neuromuscular_groups",
+    "neuromuscular_matrix",
+    "neuromuscular_heatmap",
+]
 
 _KIND_LABEL = {"chemical": "chemical synapses", "electrical": "gap junctions"}
 
@@ -187,3 +193,124 @@ def _boundary(axis: str, at: float) -> dict:
         "xref": "paper",
         "line": {"color": "#444", "width": 1},
     }
+
+
+def neuromuscular_groups(nmj, names, classes=None) -> dict:
+    """The rows of a neuron -> muscle heatmap: ``{label: mapped neurons}``.
+
+    Parameters
+    ----------
+    nmj : sim.muscles.NeuromuscularMap
+    names : sequence of str
+        Drawn (or selected) nodes: neuron names, or class names when ``classes`` is given.
+    classes : mapping neuron -> class, optional
+        At class level: each class's row gathers its mapped members.
+
+    Returns
+    -------
+    dict
+        Only labels with at least one mapped neuron, in the order of ``names``.
+    """
+    mapped = set(nmj.neurons)
+    if classes is None:
+        return {n: [n] for n in names if n in mapped}
+    members = {}
+    for n in nmj.neurons:
+        members.setdefault(classes.get(n, n), []).append(n)
+    return {c: members[c] for c in names if c in members}
+
+
+def neuromuscular_matrix(nmj, groups) -> pd.DataFrame:
+    """Signed EM sections of neuromuscular junctions from each group to each muscle.
+
+    Parameters
+    ----------
+    nmj : sim.muscles.NeuromuscularMap
+        Counts (sections) and signs (+1 cholinergic, -1 GABAergic) per neuron.
+    groups : mapping label -> sequence of neuron names
+        (:func:`neuromuscular_groups`)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows the labels, columns the 95 muscles (``nmj.muscles``: MDL01..24, MDR, MVL, MVR);
+        ``sum over the group's neurons of sign * sections`` (0 where none).
+    """
+    col = {n: j for j, n in enumerate(nmj.neurons)}
+    signed = nmj.counts * nmj.sign[None, :]
+    z = np.zeros((len(groups), len(nmj.muscles)))
+    for i, members in enumerate(groups.values()):
+        for n in members:
+            z[i] += signed[:, col[n]]
+    return pd.DataFrame(
+        z,
+        index=pd.Index(list(groups), name="neuron"),
+        columns=pd.Index(list(nmj.muscles), name="muscle"),
+    )
+
+
+def neuromuscular_heatmap(nmj, groups, title: str = "") -> go.Figure:
+    """A heatmap of :func:`neuromuscular_matrix`: neurons (rows) -> body-wall muscles,
+    red excitatory, blue inhibitory, the four quadrants marked; the title gives the totals.
+    """
+    matrix = neuromuscular_matrix(nmj, groups)
+    z = matrix.to_numpy()
+    shown = np.where(z == 0, np.nan, z)
+    bound = float(np.abs(z).max()) if z.size and np.abs(z).max() > 0 else 1.0
+    exc, inh = float(z[z > 0].sum()), float(-z[z < 0].sum())
+    fig = go.Figure(
+        go.Heatmap(
+            z=shown,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            zmid=0,
+            zmin=-bound,
+            zmax=bound,
+            colorscale="RdBu_r",
+            colorbar={"title": {"text": "sections<br>(− GABA)"}},
+            hovertemplate="%{y} → %{x}<br>%{z} sections (signed)<extra></extra>",
+            hoverongaps=False,
+        )
+    )
+    shapes, annotations, start = [], [], 0
+    for quadrant in ("MDL", "MDR", "MVL", "MVR"):
+        count = sum(m.startswith(quadrant) for m in matrix.columns)
+        if start:
+            shapes.append(_boundary("x", start - 0.5))
+        annotations.append(
+            {
+                "x": start + (count - 1) / 2,
+                "y": 1.0,
+                "xref": "x",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "text": quadrant,
+                "showarrow": False,
+                "font": {"size": 11},
+            }
+        )
+        start += count
+    fig.update_layout(
+        title={
+            "text": title
+            or (
+                f"{len(matrix)} rows → {len(matrix.columns)} body-wall muscles: "
+                f"{exc:g} excitatory, {inh:g} inhibitory NMJ sections (Cook 2019)"
+            ),
+            "x": 0.01,
+            "font": {"size": 13},
+        },
+        xaxis={"title": "muscle (head 01 → tail 24)", "tickfont": {"size": 7}, "showgrid": False},
+        yaxis={
+            "autorange": "reversed",
+            "tickfont": {"size": 8},
+            "showgrid": False,
+            "automargin": True,
+        },  # fmt: skip
+        shapes=shapes,
+        annotations=annotations,
+        height=max(260, 120 + 14 * len(matrix)),
+        margin={"l": 50, "r": 10, "t": 60, "b": 50},
+        plot_bgcolor="white",
+    )
+    return fig

@@ -18,6 +18,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import WormlabError
+from connectome.limits import MAX_WEIGHT, check_float, shorten
 from connectome.neurons import as_name_list
 from webapp import circuit_state as cs
 from webapp import components as ui
@@ -431,17 +432,29 @@ def _update_state(
 
 
 def _graph_info(node, edge, trigger):
+    """The words for a tapped edge or node (their data comes back from the browser: what is
+    not as the graph draws it is said, not formatted)."""
     if trigger == "circuit-graph.tapEdgeData" and edge:
-        arrow = "\u2014" if edge.get("kind") == "electrical" else "\u2192"
-        sign = "" if edge.get("kind") == "electrical" else (
-            " excitatory" if edge.get("sign", 1) > 0 else " inhibitory"
-        )  # fmt: skip
-        return (
-            f"{edge['source']} {arrow} {edge['target']}: {edge['kind']}{sign}, weight "
-            f"{edge.get('w', 0):g}"
-        )
+        if not isinstance(edge, dict) or edge.get("kind") not in ("chemical", "electrical"):
+            return ui.error(f"The tapped edge was not understood: {shorten(edge)}")
+        ends = edge.get("source"), edge.get("target")
+        if not all(isinstance(n, str) for n in ends):
+            return ui.error(f"The tapped edge's ends must be names, got {shorten(ends)}")
+        try:
+            weight = check_float(edge.get("w", 0), "the tapped edge's weight", -MAX_WEIGHT,
+                                 MAX_WEIGHT)  # fmt: skip
+            sign = check_float(edge.get("sign", 1), "the tapped edge's sign", -1, 1)
+        except WormlabError as err:
+            return ui.error(str(err))
+        electrical = edge["kind"] == "electrical"
+        arrow = "\u2014" if electrical else "\u2192"
+        sign = "" if electrical else (" excitatory" if sign > 0 else " inhibitory")
+        return f"{ends[0]} {arrow} {ends[1]}: {edge['kind']}{sign}, weight {weight:g}"
     if node:
-        return f"{node['id']}: {node.get('role', '')}"
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+            return ui.error(f"The tapped node was not understood: {shorten(node)}")
+        role = node.get("role", "")
+        return f"{node['id']}: {role if isinstance(role, str) else ''}"
     return ""
 
 

@@ -24,11 +24,15 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, dcc, html, 
 
 import connectome
 from connectome.errors import WormlabError
+from connectome.limits import shorten
 from webapp import network
+from webapp.circuit_state import short_list
 from webapp.components import dataset_options
 from webapp.exploration import (
+    HEATMAP_KINDS,
     SUGGESTED,
     ExploreState,
+    edge_text,
     fingerprint,
     format_weight,
     kept_selection,
@@ -37,6 +41,7 @@ from webapp.exploration import (
     path_rows,
     render,
     resolve,
+    search_box_values,
     search_options,
     search_suggestions,
     stored_paths,
@@ -289,16 +294,9 @@ def layout(**query):
     state, url_problems = ExploreState.from_query(query)
     # names in the link that this dataset does not know: say so once, and leave them out of
     # the search box (which only holds known names)
-    options = {o["value"].lower(): o["value"] for o in search_options(state.dataset, state.level)}
-    known = []
-    for name in state.select:
-        found, problems = resolve(state.dataset, state.level, name)
-        url_problems += problems
-        if name.lower() in options:  # the spelling the search box knows
-            known.append(options[name.lower()])
-        else:  # e.g. a neuron name at class level: its class
-            known += found
-    state = dataclasses.replace(state, select=tuple(dict.fromkeys(known)))
+    known, problems = search_box_values(state.dataset, state.level, state.select)
+    url_problems += problems
+    state = dataclasses.replace(state, select=tuple(known))
     rows, path_message = _path_rows_safe(state)
     view = _render_safe(state, [r["path"] for r in rows])
     datasets = dataset_options()
@@ -589,6 +587,7 @@ def layout(**query):
                 className="wl-legend",
             ),
             html.Div(id="explore-edge-info", className="wl-muted"),
+            _muscles_controls(),
         ],
         className="wl-main",
     )
@@ -691,10 +690,10 @@ def _state(values: dict) -> tuple[ExploreState, list[str]]:
     """An ExploreState from control values keyed by control id (missing ones: defaults)."""
     raw = {}
     for cid, value in values.items():
-        if cid == "explore-cells":
-            value = "show" in (value or [])
-        elif cid == "explore-types":
-            value = list(value or [])
+        if cid == "explore-cells" and isinstance(value, list):  # the checklist's ticks
+            value = "show" in value
+        elif cid == "explore-types" and value is None:  # nothing ticked
+            value = []
         raw[CONTROLS[cid][1]] = value
     return ExploreState.parse(raw)
 
@@ -720,7 +719,7 @@ def register_callbacks(app) -> None:
     )
     def _redraw(controls, stored, others, drawn_key):
         state, problems = _state({**controls, **others})
-        paths = stored_paths(stored, state)
+        paths, bad_store = stored_paths(stored, state)
         view = _render_safe(state, paths)
         key = fingerprint(state, view, paths)
         elements = network.pack(view["elements"]) if key != drawn_key else no_update
@@ -730,7 +729,7 @@ def register_callbacks(app) -> None:
             view["stylesheet"],
             _legend(view["legend"], bool(state.compare), bool(view["selected"])),
             view["summary"],
-            _messages(problems + view["problems"]),
+            _messages(problems + bad_store + view["problems"]),
         )
 
     @app.callback(
@@ -746,6 +745,7 @@ def register_callbacks(app) -> None:
         """While typing: a typo gets the closest names ("did you mean?"). The options are
         sent only when they change (``explore-search-marked``: suggestions are shown)."""
         state, _ = ExploreState.parse({"dataset": dataset, "level": level})
+        typed = typed if isinstance(typed, str) else ""
         options = search_suggestions(state.dataset, state.level, typed)
         suggests = any(o["label"].endswith(SUGGESTED) for o in options)
         if not suggests and not marked:
@@ -765,21 +765,25 @@ def register_callbacks(app) -> None:
     def _options(dataset, level, selected):
         # the options of this dataset and level, without suggestions (explore-search-marked
         # may be stale for a moment: it only costs one resend)
-        state, _ = ExploreState.parse({"dataset": dataset, "level": level})
+        state, problems = ExploreState.parse({"dataset": dataset, "level": level})
         options = list(search_options(state.dataset, state.level))
+        note = _dataset_note(state.dataset)
         if ctx.triggered_id != "explore-dataset" or not selected:
-            return options, _dataset_note(state.dataset), no_update, []
-        kept, missing = kept_selection(state.dataset, state.level, selected)
-        message = []
+            return options, note, no_update, _messages(problems)
+        try:
+            kept, missing = kept_selection(state.dataset, state.level, selected)
+        except WormlabError as err:
+            return options, note, [], _messages(problems + [f"{err}; the selection is empty."])
+        message = _messages(problems)
         if missing:
-            message = _messages(
+            message += _messages(
                 [
-                    f"Not in {state.dataset}: {', '.join(missing)}"
+                    f"Not in {state.dataset}: {short_list(missing, 20)}"
                     + (f"; kept {', '.join(kept)}." if kept else "; the selection is empty.")
                 ],
                 "info",
             )
-        return options, _dataset_note(state.dataset), kept, message
+        return options, note, kept, message
 
     @app.callback(
         Output("explore-search", "value", allow_duplicate=True),
@@ -790,14 +794,15 @@ def register_callbacks(app) -> None:
     )
     def _selection_to_level(level, selected, dataset):
         """Going to class level, a selected neuron becomes its class."""
-        if level != "class" or not selected:
-            return no_update
-        state, _ = ExploreState.parse({"dataset": dataset})
+        state, _ = ExploreState.parse({"dataset": dataset, "select": selected})
+        if level != "class" or not state.select:
+            return no_update  # (a selection that is not names is told by _update_panel)
         classes = neuron_classes(state.dataset)
-        return list(dict.fromkeys(classes.get(str(n).lower(), n) for n in selected))
+        return list(dict.fromkeys(classes.get(n.lower(), n) for n in state.select))
 
     @app.callback(
         Output("explore-search", "value"),
+        Output("explore-select-message", "children", allow_duplicate=True),
         Input("explore-graph", "tapNodeData"),
         Input({"type": "explore-partner", "name": ALL, "table": ALL}, "n_clicks"),
         prevent_initial_call=True,
@@ -805,10 +810,18 @@ def register_callbacks(app) -> None:
     def _select_clicked(node, _clicks):
         trigger = ctx.triggered_id
         if trigger == "explore-graph":
-            return [node["id"]] if node and node.get("id") else no_update
+            if not node:
+                return no_update, no_update
+            name = node.get("id") if isinstance(node, dict) else None
+            if not isinstance(name, str) or not name:
+                message = f"The tapped node was not understood ({shorten(node)}): it has no name."
+                return no_update, _messages([message])
+            return [name], []
         if isinstance(trigger, dict) and ctx.triggered and ctx.triggered[0]["value"]:
-            return [trigger["name"]]
-        return no_update
+            name = trigger.get("name")
+            if isinstance(name, str) and name:
+                return [name], []
+        return no_update, no_update
 
     @app.callback(
         Output("explore-edge-info", "children"),
@@ -816,12 +829,12 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _edge_info(edge):
-        if not edge or "w" not in edge:
+        if not edge:
             return ""
-        kind = "chemical synapse" if edge["id"].startswith("c|") else "gap junction"
-        arrow = "→" if kind == "chemical synapse" else "↔"
-        weight = format_weight(edge["w"])
-        return f"{edge['source']} {arrow} {edge['target']}: {kind}, weight {weight}"
+        try:
+            return edge_text(edge)
+        except WormlabError as err:
+            return _messages([f"The tapped edge was not understood: {err}"])
 
     @app.callback(
         Output("explore-panel", "children"),
@@ -831,8 +844,10 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _update_panel(dataset, level, selected):
-        state, _ = ExploreState.parse({"dataset": dataset, "level": level, "select": selected})
-        return _panel_safe(state)
+        state, problems = ExploreState.parse(
+            {"dataset": dataset, "level": level, "select": selected}
+        )
+        return _messages(problems) + _panel_safe(state)
 
     @app.callback(
         Output("explore-paths", "data"),
@@ -848,9 +863,11 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _find_paths(_go, _s1, _s2, mode, dataset, level, source, target):
-        state, _ = ExploreState.parse(
+        state, problems = ExploreState.parse(
             {"paths": mode, "dataset": dataset, "level": level, "source": source, "target": target}
         )
+        if problems:
+            return {"key": [state.dataset, state.level], "paths": []}, _messages(problems)
         if ctx.triggered_id == "explore-path-go" and not state.source and not state.target:
             message = "Enter a neuron or class in From and in To, then find paths."
             return {"key": [state.dataset, state.level], "paths": []}, _messages([message])
@@ -901,9 +918,15 @@ def register_callbacks(app) -> None:
         },
     )
     def _heatmap(kind, controls):
-        state, _ = _state(controls)
+        state, problems = _state(controls)
         if state.tab != "heatmap":
             return no_update
+        if kind not in (None, *HEATMAP_KINDS):
+            problems.append(
+                f"unknown heatmap kind {shorten(kind)}; use one of {', '.join(HEATMAP_KINDS)}"
+            )
+        if problems:
+            return _messages(problems)
         try:
             view = render(state)
             if not view["nodes"]:
@@ -935,10 +958,11 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _png(_n, dataset):
+        state, _ = ExploreState.parse({"dataset": dataset})
         return {
             "type": "png",
             "action": "download",
-            "filename": f"wormlab-{dataset}",
+            "filename": f"wormlab-{state.dataset}",
             "options": {"bg": "#ffffff", "scale": 2},
         }
 
@@ -949,8 +973,11 @@ def register_callbacks(app) -> None:
         prevent_initial_call=True,
     )
     def _csv(_clicks, controls, stored):
-        state, _ = _state(controls)
-        view = _render_safe(state, stored_paths(stored, state))
+        state, problems = _state(controls)
+        paths, bad_store = stored_paths(stored, state)
+        if problems or bad_store:
+            return no_update, _messages(problems + bad_store + ["Nothing was exported."])
+        view = _render_safe(state, paths)
         if view["edges"] is None:
             return no_update, _messages(view["problems"])
         edges = view["edges"]
@@ -974,8 +1001,12 @@ def register_callbacks(app) -> None:
         # fires when the page is inserted (its first output lives in the app shell)
         if not n_clicks:
             return no_update, no_update, no_update, no_update
-        state, _ = _state(controls)
-        view = _render_safe(state, stored_paths(stored, state))
+        state, problems = _state(controls)
+        paths, bad_store = stored_paths(stored, state)
+        if problems or bad_store:
+            message = _messages(problems + bad_store + ["Nothing was sent to the Circuit page."])
+            return no_update, no_update, no_update, message
+        view = _render_safe(state, paths)
         table = network.node_table(network_of(state.dataset, state.level))
         names = [n for n in view["nodes"] if table.loc[n, "type"] in network.NEURON_TYPES]
         if not names:
@@ -991,6 +1022,75 @@ def register_callbacks(app) -> None:
     def _dataset_store(dataset):
         state, _ = ExploreState.parse({"dataset": dataset})
         return state.dataset
+
+    _register_muscles(app)
+
+
+# ------------------------------------------------------------------ body-wall muscles
+def _muscles_controls():
+    """The neuromuscular option: a toggle and the neuron -> muscle heatmap it opens."""
+    return html.Div(
+        [
+            dcc.Checklist(
+                id="explore-muscles",
+                options=[
+                    {
+                        "label": " Body-wall muscles: the selected (or drawn) neurons' junctions "
+                        "on MDL/MDR/MVL/MVR 01-24 (Cook 2019 NMJ map)",
+                        "value": "on",
+                    }
+                ],
+                value=[],
+                inline=True,
+            ),
+            # the graph is created when the option is on: plotly.js loads only then
+            dcc.Loading(html.Div(id="explore-muscles-box")),
+        ],
+        className="wl-muscles",
+    )
+
+
+def _muscles_figure(state: ExploreState, view: dict):
+    from connectome.datasets import read_neurons
+    from connectome.neurons import class_names
+    from sim.muscles import neuromuscular_map
+    from webapp.figures.network import neuromuscular_groups, neuromuscular_heatmap
+
+    nmj = neuromuscular_map()
+    names = view["selected"] or view["nodes"]
+    classes = class_names(read_neurons()).to_dict() if state.level == "class" else None
+    groups = neuromuscular_groups(nmj, names, classes)
+    if not groups:
+        which = "selected" if view["selected"] else "drawn"
+        return _messages(
+            [f"None of the {which} neurons makes junctions on body-wall muscles (Cook 2019)."]
+        )
+    return dcc.Graph(
+        id="explore-muscles-graph",
+        figure=neuromuscular_heatmap(nmj, groups),
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def _register_muscles(app) -> None:
+    @app.callback(
+        output=Output("explore-muscles-box", "children"),
+        inputs={
+            "on": Input("explore-muscles", "value"),
+            "controls": _deps(Input, DRAW_IDS),
+            "stored": Input("explore-paths", "data"),
+        },
+    )
+    def _muscles(on, controls, stored):
+        if not on:
+            return []
+        state, _ = _state(controls)
+        try:
+            return _muscles_figure(state, render(state, stored_paths(stored, state)))
+        except WormlabError as err:
+            return _messages([str(err)])
+        except Exception as err:  # noqa: BLE001
+            return _messages([_failure(err)], "error")
 
 
 def warm_up() -> None:

@@ -9,7 +9,10 @@ duration and the step. Presets set up known experiments in one click and run the
 Results: traces of the stimulated neurons and of the strongest responders (any neuron can be
 added), a heatmap of every neuron ordered by type, a phase portrait of the motor neurons on
 their first two principal components, the network coloured by activity with a time slider and
-a play button, a table of each neuron's peak and latency, and CSV downloads.
+a play button, a table of each neuron's peak and latency, and CSV downloads. The Body view
+drives ElegansBot's worm with the run's motor neurons (:mod:`sim.body`; the ``body`` extra):
+the worm on its plate at the time of the shared slider, the kymogram beside it, the centroid's
+trajectory and one line on where the worm went; its presets are :data:`sim.body.PRESETS`.
 
 This module holds the layout and thin callbacks. The request model, the content-keyed
 caches, the analysis, the background runs and the CSV builders are in
@@ -31,8 +34,10 @@ from dash.exceptions import PreventUpdate
 import connectome
 from connectome import io as wiring_io
 from connectome.errors import DivergenceError, SimulationError, WormlabError
+from connectome.limits import shorten
 from webapp import components as ui
 from webapp import network, simulation
+from webapp.figures import body as body_figures
 from webapp.figures import results
 from webapp.figures.control import empty_figure
 from webapp.jobs import clear_stop, job_id, request_stop, stop_path
@@ -45,6 +50,7 @@ from webapp.screening import (
     table_from_store,
 )
 from webapp.simulation import (
+    BODY_MISSING,
     CHOICES,
     FIELDS,
     PARAMS,
@@ -56,6 +62,10 @@ from webapp.simulation import (
     FormError,
     Request,
     analyse,
+    body_available,
+    body_result,
+    body_verdict,
+    check_body,
     check_names,
     check_request,
     cord_traces,
@@ -65,6 +75,7 @@ from webapp.simulation import (
     form_params,
     form_row,
     is_long,
+    is_long_body,
     job_result,
     load_source,
     onset_of,
@@ -250,6 +261,26 @@ def _radio(id_, choices, value):
     return dcc.RadioItems(id=id_, options=options, value=value, inline=True)
 
 
+def _preset_buttons(body, disabled=False):
+    """The buttons of the :data:`webapp.simulation.PRESETS` that drive the body (``body``:
+    the Body view's) or not (the sidebar's Experiments)."""
+    return html.Div(
+        [
+            html.Button(
+                p["label"],
+                id={"type": "simulate-preset", "name": key},
+                className="wl-button",
+                n_clicks=0,
+                title=p["note"],
+                disabled=disabled,
+            )
+            for key, p in PRESETS.items()
+            if bool(p.get("body")) == body
+        ],
+        className="wl-buttons",
+    )
+
+
 def _section(title, children):
     return html.Div([html.H2(title), *children], className="wl-section")
 
@@ -262,19 +293,7 @@ def layout(**query):
     units = units_of(model)
     src = dataset_source(form["dataset"])
     options = list(_target_options(src)) if form["dataset"] in _dataset_keys() else []
-    presets = html.Div(
-        [
-            html.Button(
-                p["label"],
-                id={"type": "simulate-preset", "name": key},
-                className="wl-button",
-                n_clicks=0,
-                title=p["note"],
-            )
-            for key, p in PRESETS.items()
-        ],
-        className="wl-buttons",
-    )
+    presets = _preset_buttons(body=False)
     sidebar = html.Div(
         [
             _section(
@@ -529,7 +548,7 @@ def layout(**query):
         ]
     )
     main = html.Div(
-        [net_panel, traces, plots, table, _screen_panel()],
+        [net_panel, _body_panel(form), traces, plots, table, _screen_panel()],
         className="wl-main wl-sim-main",
     )
     stores = [
@@ -539,6 +558,7 @@ def layout(**query):
         dcc.Store(id="simulate-traces-drawn"),
         dcc.Store(id="simulate-job"),
         dcc.Store(id="simulate-autorun", data=0),
+        dcc.Store(id="simulate-body", data=_body_placeholder()),
         dcc.Store(id="simulate-screen-result"),
         dcc.Store(id="simulate-screen-session", data=uuid.uuid4().hex),
         dcc.Store(
@@ -550,6 +570,93 @@ def layout(**query):
         [sidebar, main, *stores],
         id="simulate-page",
         className="wl-simulate",
+    )
+
+
+#: The Body view's friction choices: (value, label).
+FRICTIONS = (("agar", "agar"), ("water", "water"))
+SHOWN, HIDDEN = {"display": "block"}, {"display": "none"}
+
+
+def _body_placeholder(message=None):
+    """The ``simulate-body`` store when there is no body to show: the figure the worm's
+    graph shows instead (``assets/simulate.js``)."""
+    if message is None:
+        message = (
+            "Tick “drive the body” and Run, or pick a body experiment"
+            if body_available()
+            else BODY_MISSING
+        )
+    return {"placeholder": empty_figure(message, 420).to_plotly_json()}
+
+
+def _body_panel(form):
+    """The Body view: ElegansBot's worm driven by the run (:mod:`sim.body`), its posture at
+    the shared slider's time, the kymogram, the centroid's trajectory and the verdict."""
+    available = body_available()
+    presets = _preset_buttons(body=True, disabled=not available)
+    note = (
+        "The run's motor neurons drive the 95 body-wall muscles through Cook 2019's "
+        "neuromuscular junctions and ElegansBot's 25-rod body (sim.body); the slider and Play "
+        "above move the worm."
+        if available
+        else BODY_MISSING
+    )
+    graph = {"config": {"displaylogo": False}}
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Strong("Body"),
+                    dcc.Checklist(
+                        id="simulate-body-on",
+                        options=[
+                            {"label": "drive the body", "value": "on", "disabled": not available}
+                        ],
+                        value=["on"] if form.get("body") and available else [],
+                        inline=True,
+                    ),  # fmt: skip
+                    html.Span("friction:", className="wl-note"),
+                    _radio("simulate-body-friction", FRICTIONS, "agar"),
+                    html.Span(id="simulate-body-time", className="wl-sim-time"),
+                ],
+                className="wl-sim-bar wl-sim-wrap",
+            ),
+            presets,
+            html.Div(note, id="simulate-body-note", className="wl-note"),
+            ui.field_error("simulate-body-msg"),
+            html.Div(id="simulate-body-verdict", role="status", className="wl-sim-body-verdict"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Div(
+                                dcc.Graph(
+                                    id="simulate-body-posture",
+                                    figure=empty_figure("", 420),
+                                    **graph,
+                                ),
+                                className="wl-sim-body-worm",
+                            ),
+                            html.Div(
+                                dcc.Graph(
+                                    id="simulate-body-kymogram",
+                                    figure=empty_figure("", 420),
+                                    **graph,
+                                ),
+                                className="wl-sim-body-kymogram",
+                            ),
+                        ],
+                        className="wl-sim-bar wl-sim-wrap",
+                    ),
+                    dcc.Graph(id="simulate-body-trajectory", figure=empty_figure("", 300), **graph),
+                ],
+                id="simulate-body-graphs",
+                style=HIDDEN,  # until there is a body to show
+            ),  # fmt: skip
+        ],
+        id="simulate-body-panel",
+        className="wl-sim-panel wl-sim-body",
     )
 
 
@@ -734,6 +841,7 @@ def register_callbacks(app):
             "autorun": Output("simulate-autorun", "data"),
             "trace_set": Output("simulate-trace-set", "value"),
             "trace_ref": Output("simulate-trace-ref", "value"),
+            "body_on": Output("simulate-body-on", "value"),
         },
         inputs={
             "presets": Input({"type": "simulate-preset", "name": ALL}, "n_clicks"),
@@ -764,7 +872,8 @@ def register_callbacks(app):
         rows = _rows_to_form(s["target_ids"], s["targets"], s["kinds"], s["par_ids"], s["pars"])
         out = {k: no_update for k in ("rows", "params", "model", "source", "dataset",
                                       "duration", "dt", "record", "ablate", "note", "unit",
-                                      "autorun", "trace_set", "trace_ref")}  # fmt: skip
+                                      "autorun", "trace_set", "trace_ref",
+                                      "body_on")}  # fmt: skip
         next_index = max((r["index"] for r in rows), default=-1) + 1
         form_model = model
         if isinstance(trig, dict) and trig.get("type") == "simulate-preset":
@@ -786,6 +895,7 @@ def register_callbacks(app):
                 autorun=(s["autorun"] or 0) + 1,
                 trace_set=form["traces"],
                 trace_ref=form["reference"],
+                body_on=["on"] if form["body"] and body_available() else [],
             )
         elif isinstance(trig, dict) and trig.get("type") == "simulate-stim-remove":
             if not ctx.triggered[0]["value"]:
@@ -833,9 +943,22 @@ def register_callbacks(app):
     )
     def _change_kind(kind, ids, values, model):
         index = ctx.triggered_id["index"]
-        keep = dict(STIM_DEFAULTS.get(model, STIM_DEFAULTS["graded"]))
-        keep.update({i["key"]: v for i, v in zip(ids, values, strict=True)})
-        return _stim_params(index, kind if kind in FIELDS else "step", keep, model)
+        try:  # the model comes back from the browser: say so here when it is not one
+            units_of(model)
+        except SimulationError as err:
+            return [ui.error(f"{err}; reload the page")]
+        keep = dict(STIM_DEFAULTS[model])
+        keep.update(
+            {
+                i.get("key"): v
+                for i, v in zip(ids or (), values or (), strict=False)
+                if isinstance(i, dict) and isinstance(v, str)
+            }
+        )
+        if not isinstance(kind, str) or kind not in FIELDS:
+            out = _stim_params(index, "step", keep, model)
+            return [ui.error(f"unknown stimulus kind {shorten(kind)}; showing a step")] + out
+        return _stim_params(index, kind, keep, model)
 
     # ------------------------------------------------------------ running
     err_ids = {
@@ -845,6 +968,7 @@ def register_callbacks(app):
         "ablate": "simulate-ablate-msg",
         "stimulus": "simulate-stim-msg",
         "source": "simulate-source-msg",
+        "body": "simulate-body-msg",
     }
 
     @app.callback(
@@ -876,6 +1000,8 @@ def register_callbacks(app):
             "layout": State("simulate-trace-layout", "value"),
             "trace_set": State("simulate-trace-set", "value"),
             "trace_ref": State("simulate-trace-ref", "value"),
+            "body_on": State("simulate-body-on", "value"),
+            "friction": State("simulate-body-friction", "value"),
         },
         prevent_initial_call=True,
     )
@@ -941,11 +1067,14 @@ def register_callbacks(app):
             steps = request.n_steps
 
             def on_progress(msg):
+                if msg.get("kind") == "phase":  # the body, after the network
+                    set_progress(f"Simulated {steps:,} steps; now {msg['text']}.")
+                    return
                 done = int(round(msg["fraction"] * steps))
                 set_progress(f"Simulating in the background: {done:,} of {steps:,} steps.")
 
             set_progress(f"Simulating in the background: starting ({steps:,} steps).")
-            ran = run_simulation(request, on_progress)
+            ran = run_simulation(request, on_progress, job.get("body"))
             if ran["kind"] == "error":
                 raise SimulationError(ran["text"])
             if "diverged" in ran:
@@ -999,6 +1128,50 @@ def register_callbacks(app):
             "key": "",
             "summary": html.Div(message, className="wl-message wl-error"),
         }
+
+    @app.callback(
+        output={
+            "store": Output("simulate-body", "data"),
+            "kymogram": Output("simulate-body-kymogram", "figure"),
+            "trajectory": Output("simulate-body-trajectory", "figure"),
+            "verdict": Output("simulate-body-verdict", "children"),
+            "graphs": Output("simulate-body-graphs", "style"),
+        },
+        inputs={
+            "result": Input("simulate-result", "data"),
+            "on": Input("simulate-body-on", "value"),
+            "friction": Input("simulate-body-friction", "value"),
+        },
+        state={"circuit": State("store-circuit", "data")},
+        prevent_initial_call=True,
+    )
+    def _body(result, on, friction, circuit):
+        friction = _body_choice(on, friction)
+        blank = {"kymogram": empty_figure("", 420), "trajectory": empty_figure("", 300),
+                 "graphs": HIDDEN}  # fmt: skip
+        if friction is None or not result:
+            return {"store": _body_placeholder(), **blank, "verdict": ""}
+        try:
+            request = Request.from_json(result["request"], circuit)
+            return {**_body_panels(request, friction, result["run"]), "graphs": SHOWN}
+        except FormError as err:
+            message = "The body cannot be driven: " + "; ".join(err.errors.values())
+        except WormlabError as err:
+            message = f"The body cannot be shown: {err}"
+        except Exception:  # the page must never show a traceback
+            log.exception("simulate: unexpected error while driving the body")
+            message = "An unexpected error stopped the body (logged on the server)."
+        return {"store": _body_placeholder(message), **blank,
+                "verdict": html.Div(message, className="wl-message wl-error")}  # fmt: skip
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="wormlab_simulate", function_name="bodyPose"),
+        Output("simulate-body-posture", "figure"),
+        Output("simulate-body-time", "children"),
+        Input("simulate-slider", "value"),
+        Input("simulate-body", "data"),
+        State("simulate-frames", "data"),
+    )
 
     @app.callback(
         Output("simulate-traces", "figure", allow_duplicate=True),
@@ -1218,14 +1391,42 @@ def _run_request(s, errors):
     is handed to the background job instead: ``{"job": ...}``)."""
     request = _form_request(s, errors)
     view = {"layout": s["layout"], "set": s["trace_set"], "ref": s["trace_ref"]}
-    if is_long(request):
+    body = _body_choice(s.get("body_on"), s.get("friction"))
+    if body is not None:
+        check_body(request, body)
+    if is_long(request) or (body is not None and is_long_body(request)):
         job = {"request": request.to_json(), "view": view, "run": uuid.uuid4().hex}
-        return {"_status": f"Queued {request.n_steps:,} steps as a background job", "job": job}
+        what = f"{request.n_steps:,} steps"
+        if body is not None:
+            job["body"] = body
+            what += f" and the body on {body}"
+        return {"_status": f"Queued {what} as a background job", "job": job}
     try:
         result = simulated(request)
     except DivergenceError as err:
         raise FormError({"dt": str(err)}) from err
     return _run_outputs(request, result, view, uuid.uuid4().hex)
+
+
+def _body_choice(on, friction):
+    """The friction the body is driven on (checked by :func:`webapp.simulation.check_body`),
+    or None when the Body view's "drive the body" is not ticked."""
+    return friction if isinstance(on, list) and "on" in on else None
+
+
+def _body_panels(request, friction, run_id):
+    """The Body view's outputs for ``request``'s run on ``friction``: the body store (the
+    worm's frames, shown at the slider's time by ``assets/simulate.js``), the kymogram, the
+    trajectory and the verdict. A long body is read from its background job's file
+    (:func:`webapp.simulation.body_result`), never driven here."""
+    worm = body_result(request, friction, here=not (is_long(request) or is_long_body(request)))
+    figs = body_figures.body_panels(worm, {"run": run_id, "friction": friction},
+                                    friction=friction)  # fmt: skip
+    verdict = body_verdict(worm)
+    if worm.missing:
+        verdict += f" ({len(worm.missing)} mapped motor neurons are not in this circuit.)"
+    return {"store": figs["posture"].to_plotly_json(), "kymogram": figs["kymogram"],
+            "trajectory": figs["trajectory"], "verdict": verdict}  # fmt: skip
 
 
 def _traces(result, request, names, stimulated, run_id, layout, ref):

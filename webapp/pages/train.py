@@ -8,6 +8,13 @@ live learning curve and a Cancel button; the result is replayed in gymnasium's o
 drawn on the circuit and the controller JSON can be downloaded. An uploaded controller JSON
 is evaluated and animated the same way.
 
+Lane keeping (highway-env's ``lane-keeping-v0``, trained in its numba port) starts from the
+klinotaxis preset; its result is replayed in highway-env where it is installed (else the page
+says so and shows the port's score), the car is animated on its road from the port's rollout
+(:mod:`webapp.figures.road`) with its lateral error, and the runs trained in the tab are
+compared (``train-lane-runs``, session storage). Its callbacks are apart from the others
+(``_register_lane_callbacks``).
+
 A run belongs to the browser tab, not to the page load: it is recorded on disk
 (:mod:`webapp.runs`: its configuration, checkpoint after every generation, state and
 result) and the tab keeps its run id (``train-job``, session storage). After a reload, a
@@ -31,7 +38,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from connectome import io as wiring_io
 from connectome.errors import ControllerError, WormlabError
 from webapp import components as ui
-from webapp import runs, training
+from webapp import runs, tempdirs, training
 from webapp.figures.control import (
     ANIMATED_ENVS,
     circuit_elements,
@@ -40,13 +47,16 @@ from webapp.figures.control import (
     episode_figure,
     learning_curve_figure,
 )
+from webapp.figures.road import circuit_comparison_figure, lateral_error_figure, road_figure
 from webapp.jobs import clear_stop, job_id, request_stop, stop_path
 from webapp.pages import train_insight
 from webapp.tempdirs import app_folder
 from webapp.training import (
     CIRCUIT_PRESETS,
+    DEFAULT_CIRCUITS,
     DEFAULT_TARGETS,
     ENVS,
+    LANE_ENV,
     OBS_LABELS,
     REASONS,
     check_result,
@@ -55,6 +65,8 @@ from webapp.training import (
     default_io,
     describe_io,
     eval_episodes_field,
+    highway_env_installed,
+    lane_run_summary,
     make_controller,
     page_result,
     progress_view,
@@ -94,9 +106,49 @@ def _budget_field(key, value):
     )
 
 
+def _lane_panel():
+    """Lane keeping's part of the result (shown for a lane-keeping result only): where its
+    score comes from, the lateral error of the animated episode and, once a tab has trained
+    more than one run, the comparison of their circuits."""
+    return html.Div(
+        [
+            html.Div(id="train-lane-note", style={"fontSize": "12px", "margin": "4px 0"}),
+            dcc.Graph(id="train-lateral", figure=empty_figure("", 220),
+                      config={"displayModeBar": False}, style={"height": "220px"}),
+            html.Div(
+                [
+                    html.Div("Circuits trained on lane keeping in this tab (evaluation "
+                             "episodes: mean return; mean |lateral offset| in the port):",
+                             style={"fontSize": "12px", "color": "#495057"}),
+                    dcc.Graph(id="train-lane-compare", figure=empty_figure("", 160),
+                              config={"displayModeBar": False}),
+                    ui.button("Clear the comparison", "train-lane-clear"),
+                ],
+                id="train-lane-compare-box",
+                style={"display": "none"},
+            ),
+        ],
+        id="train-lane",
+        style={"display": "none"},
+    )  # fmt: skip
+
+
+def _scores_text(ev):
+    """The evaluation line: the replay in gymnasium (highway-env for lane keeping), or, for
+    lane keeping where highway-env is not installed, the numba port's score, said plainly."""
+    stats = (f"mean {ev['mean']:.1f}, min {ev['min']:.1f}, max {ev['max']:.1f} "
+             f"over {ev['episodes']} episodes")  # fmt: skip
+    if ev.get("replay") == "numba port":
+        return [html.B("highway-env is not installed"),
+                " (pip install 'wormlab[lane]' to replay lane keeping in it), so this is the "
+                f"numba port's score: {stats}"]  # fmt: skip
+    where = "highway-env" if ev["env_id"] == LANE_ENV else "gymnasium"
+    return [html.B(f"In {where}'s {ev['env_id']}: "), stats]
+
+
 def layout(**_query):
     """The Train page (query parameters are ignored)."""
-    envs = [{"label": e, "value": e} for e in ENVS]
+    envs = [{"label": f"{e} (highway-env)" if e == LANE_ENV else e, "value": e} for e in ENVS]
     settings = ui.card(
         "1. What to train",
         html.Div(
@@ -123,6 +175,7 @@ def layout(**_query):
                 ),
             ]
         ),  # fmt: skip
+        html.Div(id="train-env-note", style={"fontSize": "12px", "margin": "4px 0"}),
         html.Div(
             id="train-circuit-info",
             style={"fontSize": "12px", "color": "#495057", "margin": "4px 0"},
@@ -223,6 +276,7 @@ def layout(**_query):
         ui.status("train-upload-msg"),
         dcc.Graph(id="train-animation", figure=empty_figure("The episode appears here.", 360),
                   config={"displayModeBar": False}, style={"height": "360px"}),
+        _lane_panel(),
         html.Div("Trained weights: line width grows with the synapse's maximum conductance w "
                  "(gap junctions: their conductance g); click a synapse or a neuron for its "
                  "trained parameters.",
@@ -244,6 +298,8 @@ def layout(**_query):
             dcc.Store(id="train-result", storage_type="session"),
             # the tab's training run: {"run": run id, "page": the session that started it}
             dcc.Store(id="train-job", storage_type="session"),
+            # lane keeping: one summary row per run trained in this tab (the comparison)
+            dcc.Store(id="train-lane-runs", storage_type="session", data=[]),
             dcc.Interval(id="train-poll", interval=1000),
             html.H2("Train", style={"margin": "4px 0 2px 0"}),
             html.P(
@@ -318,12 +374,11 @@ def _result_view(result):
                 id="train-result-reason",
             )
         )  # fmt: skip
+    lane = ev["env_id"] == LANE_ENV
     lines.append(
         html.Div(
             [
-                html.B(f"In gymnasium's {ev['env_id']}: "),
-                f"mean {ev['mean']:.1f}, min {ev['min']:.1f}, max {ev['max']:.1f} "
-                f"over {ev['episodes']} episodes",
+                *_scores_text(ev),
                 html.Span(
                     " (held out: fresh start states that neither training nor the validation "
                     "that picked the controller saw)."
@@ -341,6 +396,11 @@ def _result_view(result):
             ep["env_id"], ep["states"], ep["rewards"],
             title=f"{ep['env_id']}, episode seed {ep['seed']}: return {ep['return']:.1f} "
             f"in {len(ep['rewards'])} steps (press Play)",
+        )  # fmt: skip
+    elif lane and "lateral" in ep:
+        fig = road_figure(
+            ep, title=f"{ep['env_id']} (numba port), episode seed {ep['seed']}: return "
+            f"{ep['return']:.1f} in {len(ep['rewards'])} steps (press Play)",
         )  # fmt: skip
     else:
         fig = empty_figure(f"No animation for {ep['env_id']}.", 360)
@@ -399,9 +459,104 @@ def _run_view(app, job, session):
             True)  # fmt: skip
 
 
+def _register_lane_callbacks(app) -> None:
+    """Lane keeping's callbacks: its default circuit, its result panel, the session's
+    comparison of circuits."""
+
+    @app.callback(
+        Output("train-circuit", "value", allow_duplicate=True),
+        Output("train-env-note", "children"),
+        Input("train-env", "value"),
+        State("train-circuit", "value"),
+        prevent_initial_call=True,
+    )
+    def lane_defaults(env_id, choice):
+        """Lane keeping: its preset (klinotaxis) unless the Circuit page's circuit is picked,
+        and a word on where it is scored."""
+        env_id = env_id if isinstance(env_id, str) else None  # from the browser: checked
+        value = DEFAULT_CIRCUITS.get(env_id)
+        preset = isinstance(choice, str) and choice in CIRCUIT_PRESETS
+        value = value if value and preset and choice != value else no_update
+        if env_id != LANE_ENV:
+            return value, ""
+        where = (
+            "replayed in highway-env after training"
+            if highway_env_installed()
+            else ui.error(
+                "highway-env is not installed (pip install 'wormlab[lane]'): lane keeping "
+                "trains in the numba port and is scored there, not replayed in highway-env"
+            )
+        )
+        return value, [
+            "lane-keeping-v0: trained in wormlab's numba port of highway-env 1.12.1 (equal "
+            "to it bit for bit); ",
+            where,
+            ".",
+        ]
+
+    @app.callback(
+        Output("train-lane-runs", "data"),
+        Input("train-result", "data"),
+        Input("train-lane-clear", "n_clicks"),
+        State("train-lane-runs", "data"),
+        prevent_initial_call=True,
+    )
+    def remember_lane_run(result, _clear, rows):
+        """A finished lane-keeping run joins the tab's comparison (once: a reload shows the
+        same result again)."""
+        if ctx.triggered_id == "train-lane-clear":
+            return []
+        try:
+            row = lane_run_summary(check_result(result)) if result else None
+        except (WormlabError, KeyError, TypeError, ValueError, AttributeError):
+            return no_update  # a store changed in the browser: nothing to remember
+        rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        if row is None or any(r.get("key") == row["key"] for r in rows):
+            return no_update
+        return [*rows, row]
+
+    @app.callback(
+        Output("train-lane", "style"),
+        Output("train-lane-note", "children"),
+        Output("train-lateral", "figure"),
+        Output("train-lane-compare-box", "style"),
+        Output("train-lane-compare", "figure"),
+        Input("train-result", "data"),
+        Input("train-lane-runs", "data"),
+    )
+    def show_lane(result, rows):
+        """A lane-keeping result's note and lateral error; the comparison once the tab has
+        trained more than one run. Hidden for other results."""
+        hidden = ({"display": "none"}, "", no_update, {"display": "none"}, no_update)
+        try:
+            result = check_result(result)
+            ev = result["evaluation"] if result else {}
+            ep = result["episode"] if result else {}
+            if ev.get("env_id") != LANE_ENV or "lateral" not in ep or "lateral_error" not in ev:
+                return hidden
+            note = (
+                f"The animation and the lateral error are the numba port's (sim.lanekeeping), "
+                f"episode seed {ep['seed']}; mean |lateral offset| over the {ev['episodes']} "
+                f"evaluation episodes: {ev['lateral_error']:.2f} m."
+            )
+            lateral = lateral_error_figure(
+                ep, title=f"Lateral offset from the lane centre, episode seed {ep['seed']}"
+            )
+        except (WormlabError, KeyError, TypeError, ValueError):  # a store changed in the browser
+            return hidden
+        rows = [r for r in rows or [] if isinstance(r, dict)] if isinstance(rows, list) else []
+        try:
+            compare = circuit_comparison_figure(rows) if len(rows) > 1 else no_update
+        except (KeyError, TypeError, ValueError):
+            rows, compare = [], no_update
+        box = {"display": "block"} if len(rows) > 1 else {"display": "none"}
+        return {"display": "block"}, note, lateral, box, compare
+
+
 def register_callbacks(app) -> None:
     """Attach the Train page's callbacks to ``app`` (training as a background callback with
     the app's background callback manager)."""
+    _register_lane_callbacks(app)
     train_insight.register_callbacks(app)
 
     @app.callback(
@@ -644,6 +799,30 @@ def register_callbacks(app) -> None:
         # a finished run fills the bar; a cancelled one shows how far it got
         final = show(f"done: {reason}", done=out["reason"] != "stopped")
         return (page_result(out), ui.info(f"Done: {reason}."), *final, out["controller"])
+
+    @app.callback(
+        Output("train-msg", "children", allow_duplicate=True),
+        Input("train-run", "n_clicks_timestamp"),
+        Input("train-resume", "n_clicks_timestamp"),
+        prevent_initial_call=True,
+    )
+    def check_space(_run_at, _resume_at):
+        """A Train or Resume click with no room for the run says so at once (a job whose
+        Dash cache, in the server's temporary folder, is full cannot even report that)."""
+        places = [("the server's temporary folder", lambda: app_folder(app)),
+                  ("the training runs' folder", runs.runs_root)]  # fmt: skip
+        for what, where in places:
+            try:
+                folder = where()
+                problem = tempdirs.space_problem(folder)
+            except OSError as err:
+                folder, problem = "", f"cannot be made ({err.strerror or err})"
+            if problem:
+                return ui.error(
+                    f"Train cannot run: {what} {folder} {problem}; free some space (or set "
+                    f"TMPDIR or {runs.RUNS_ENV} to another folder) and train again."
+                )
+        return no_update
 
     @app.callback(
         Output("train-msg", "children", allow_duplicate=True),
