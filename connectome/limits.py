@@ -61,6 +61,17 @@ MAX_POPULATION      1_000      candidates   CMA-ES population size
 MAX_EPISODES        100        episodes     per candidate per generation
 MAX_EVAL_EPISODES   200        episodes     held-out evaluation episodes
 MAX_SEED            2**31 - 1  -            seeds are 0 .. MAX_SEED
+**insight** (the Train page's What matters and Compare panels)
+MAX_LESION_SYNAPSES 40         synapses     lesioned one at a time after training: the
+                                            strongest by trained conductance (all of them when
+                                            the circuit has fewer; tap withdrawal has 51)
+MAX_LESION_EPISODES 20_000     episodes     of one lesion job: held-out episodes x (1 + neurons
+                                            + synapses); 20 x 50 lesions of tap withdrawal is
+                                            1,000 (about a second of CartPole rollouts)
+MAX_WEB_COMPARE_SEEDS 5        seeds        of one baseline comparison from the page (each seed
+                                            trains the circuit and its 4 baselines)
+MAX_WEB_COMPARE_SECONDS 7_200  s            wall-time budget of one comparison from the page:
+                                            runs x each run's Seconds (the CLI has no such cap)
 **web**
 MAX_URL_QUERY_CHARS 8_000      characters   of a page's URL query string
 MAX_REQUEST_BYTES   12_666_668 bytes        an HTTP request body: a MAX_FILE_BYTES upload in
@@ -111,6 +122,10 @@ __all__ = [
     "MAX_EPISODES",
     "MAX_EVAL_EPISODES",
     "MAX_SEED",
+    "MAX_LESION_SYNAPSES",
+    "MAX_LESION_EPISODES",
+    "MAX_WEB_COMPARE_SEEDS",
+    "MAX_WEB_COMPARE_SECONDS",
     "MAX_URL_QUERY_CHARS",
     "MAX_REQUEST_BYTES",
     "check_int",
@@ -155,6 +170,11 @@ MAX_POPULATION = 1_000  # candidates per generation
 MAX_EPISODES = 100  # episodes per candidate
 MAX_EVAL_EPISODES = 200  # evaluation episodes
 MAX_SEED = 2**31 - 1
+# insight (the Train page's lesion and comparison panels)
+MAX_LESION_SYNAPSES = 40  # synapses lesioned one by one
+MAX_LESION_EPISODES = 20_000  # episodes of one lesion job (episodes x lesions)
+MAX_WEB_COMPARE_SEEDS = 5  # seeds of one comparison from the page
+MAX_WEB_COMPARE_SECONDS = 7_200  # s, runs x seconds of one comparison from the page
 # web
 MAX_URL_QUERY_CHARS = 8_000  # characters
 MAX_REQUEST_BYTES = 4 * -(-MAX_FILE_BYTES // 3) + MAX_FILE_BYTES + 1_000_000  # bytes

@@ -22,6 +22,7 @@ Controllers:
 - :mod:`sim.baselines` -- baseline controllers (linear, MLP, shuffled, no interneurons, ...);
 - :mod:`sim.comparison` -- a circuit against its baselines on held-out episodes
   (:func:`compare`);
+- :mod:`sim.lesions` -- single-synapse lesions of a trained LTC controller;
 - :mod:`sim.checkpoint` -- training checkpoints; :mod:`sim.jsonfile` -- atomic JSON files.
 
 Sweeps and lesion screens:

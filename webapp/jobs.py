@@ -2,7 +2,8 @@
 
 A page starts a job from a Dash background callback with :func:`run_job` and relays its
 progress to the page. Job kinds are named in :data:`JOBS` (training, the evaluation of an
-uploaded controller, a long simulation); each is a function
+uploaded controller, a long simulation, a lesion screen, the Train page's lesions and
+baseline comparison); each is a function
 ``job(config, emit, should_stop) -> dict`` of plain JSON data.
 
 How a job is wired
@@ -42,6 +43,8 @@ JOBS = MappingProxyType(
         "evaluate": "webapp.training:evaluation_job",
         "simulate": "webapp.simulation:simulation_job",
         "screen": "webapp.screening:screen_job",
+        "lesions": "webapp.insight:lesion_job",
+        "compare": "webapp.insight:compare_job",
     }
 )
 _SESSION = re.compile(r"^[0-9a-f]{32}$")

@@ -147,7 +147,8 @@ def test_explore_to_trained_cartpole(page, live_app, console_errors, shot, tmp_p
     assert console_errors == []
 
 
-def _start_run(page, live_app, env_label, seed, seconds, generations=100000, evaluations=20):
+def _start_run(page, live_app, env_label, seed, seconds, generations=100000, evaluations=20,
+               episodes=None):  # fmt: skip
     page.goto(f"{live_app}/train")
     expect(page.locator("#train-io-text")).to_contain_text("Inputs")
     choose(page, "train-env", env_label)
@@ -156,6 +157,8 @@ def _start_run(page, live_app, env_label, seed, seconds, generations=100000, eva
     fill(page, "train-seconds", seconds)
     fill(page, "train-generations", generations)
     fill(page, "train-eval-episodes", evaluations)
+    if episodes is not None:
+        fill(page, "train-episodes", episodes)
     page.fill("#train-target", "")
     page.evaluate(WATCH_PROGRESS)
     page.click("#train-run")
@@ -360,6 +363,82 @@ def test_disabled_buttons_look_and_hover_differently(page, live_app):
     button = page.locator("#circuit-from-selection")
     expect(button).to_be_disabled()  # nothing selected on the Explore page
     assert page.evaluate(STYLE, "#circuit-from-selection")[:2] == ["0.45", "not-allowed"]
+
+
+LESION_BARS = """
+(sel) => { const g = document.querySelector(sel + ' .js-plotly-plot');
+           if (!g || !g._fullData || !g._fullData.length || g._fullData[0].type !== 'bar')
+             return null;
+           const t = g._fullData[0];
+           return {x: Array.from(t.x), y: Array.from(t.y), base: Array.from(t.base)}; }
+"""
+
+
+def test_what_matters_and_baselines_after_a_tiny_run(page, live_app, console_errors, shot,
+                                                     runs_folder):  # fmt: skip
+    """A tiny CartPole run: the What matters panel lesions each neuron on the result's
+    held-out episodes (one bar per neuron, equal to sim.comparison.lesion_returns' drops),
+    it stays after a reload, and Compare with baselines shows the comparison's table (on a
+    page reloaded while it ran)."""
+    from sim.comparison import lesion_returns
+    from sim.evaluation import rollout
+
+    _start_run(page, live_app, "CartPole-v1", seed=0, seconds=60, generations=2, evaluations=5,
+               episodes=2)  # fmt: skip
+    expect(page.locator("#train-progress-text")).to_contain_text("done:", timeout=120_000)
+    # the lesions start by themselves once the result is there
+    expect(page.locator("#train-lesion-progress-text")).to_have_text("done", timeout=120_000)
+    expect(page.locator("#train-lesion-msg")).to_contain_text("Done.")
+    for graph in ("#train-lesion-neurons", "#train-lesion-synapses"):
+        page.wait_for_function(f"() => ({LESION_BARS})('{graph}') !== null")
+    bars = page.evaluate(LESION_BARS, "#train-lesion-neurons")
+    ctrl = Controller.from_dict(
+        page.evaluate("JSON.parse(window.sessionStorage.getItem('store-controller'))")
+    )
+    result = page.evaluate("JSON.parse(window.sessionStorage.getItem('train-result'))")
+    seeds = result["evaluation"]["seeds"]
+    assert len(seeds) == 5
+    intact = float(rollout(ctrl, seeds)[0].mean())
+    assert intact == pytest.approx(result["evaluation"]["mean"], abs=1e-9)
+    drops = {x: intact - v for x, v in lesion_returns(ctrl, seeds).items()}
+    assert sorted(bars["x"]) == sorted(ctrl.neurons)  # one bar per neuron
+    assert bars["y"] == sorted(bars["y"], reverse=True)
+    for name, drop, base in zip(bars["x"], bars["y"], bars["base"], strict=True):
+        assert drop == pytest.approx(drops[name], abs=1e-9), name
+        assert base + drop == pytest.approx(intact, abs=1e-9), name
+    synapses = page.evaluate(LESION_BARS, "#train-lesion-synapses")
+    assert len(synapses["x"]) == 40  # the 40 strongest of tap withdrawal's 51
+    shot("lesions")
+
+    page.reload()  # the lesions stay, and are not run again
+    expect(page.locator("#train-lesion-progress-text")).to_have_text("done")
+    page.wait_for_function(f"() => ({LESION_BARS})('#train-lesion-neurons') !== null")
+    expect(page.locator("#train-lesion-msg")).to_contain_text("Done.")
+    assert page.evaluate(LESION_BARS, "#train-lesion-neurons")["y"] == bars["y"]
+    configs = [json.loads((d / "config.json").read_text()) for d in runs_folder.iterdir()]
+    assert sum("seeds" in c and "controller" in c for c in configs) == 1  # one lesion job
+
+    page.fill("#train-compare-seeds", "9")
+    page.locator("#train-compare-seeds").blur()
+    expect(page.locator("#train-compare-seeds-error")).to_contain_text("Seeds")
+    page.fill("#train-compare-seeds", "1")
+    page.locator("#train-compare-seeds").blur()
+    expect(page.locator("#train-compare-seeds-error")).to_have_text("")
+    page.click("#train-compare-run")
+    expect(page.locator("#train-compare-cancel")).to_be_enabled()
+    expect(page.locator("#train-compare-progress-text")).to_contain_text("runs")
+    page.reload()  # the comparison goes on; the reloaded page shows it from its record
+    rows = page.locator("#train-compare-table tbody tr")
+    expect(rows).to_have_count(6, timeout=180_000)  # the circuit and its five baselines
+    expect(rows.first).to_contain_text("circuit")
+    expect(page.locator("#train-compare-budget")).to_contain_text(
+        "CartPole-v1, seeds 0: every controller trained for at most 2 generations"
+    )
+    expect(page.locator("#train-compare-progress-text")).to_contain_text("6 of 6 runs")
+    expect(page.locator("#train-compare-figure .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#train-compare-cancel")).to_be_disabled()
+    shot("compare")
+    assert console_errors == []
 
 
 def _plot(page, graph_id, expr):

@@ -49,6 +49,7 @@ from webapp.figures.control import (
 )
 from webapp.figures.road import circuit_comparison_figure, lateral_error_figure, road_figure
 from webapp.jobs import clear_stop, job_id, request_stop, stop_path
+from webapp.pages import train_insight
 from webapp.tempdirs import app_folder
 from webapp.training import (
     CIRCUIT_PRESETS,
@@ -316,6 +317,7 @@ def layout(**_query):
                 ],
                 style={"display": "flex", "gap": "14px", "flexWrap": "wrap"},
             ),  # fmt: skip
+            train_insight.panels(),  # what matters, baselines (webapp.pages.train_insight)
         ],
         id="train-page",
         style={"padding": "6px 12px"},
@@ -555,6 +557,7 @@ def register_callbacks(app) -> None:
     """Attach the Train page's callbacks to ``app`` (training as a background callback with
     the app's background callback manager)."""
     _register_lane_callbacks(app)
+    train_insight.register_callbacks(app)
 
     @app.callback(
         Output("train-circuit", "options"),
