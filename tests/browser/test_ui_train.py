@@ -291,7 +291,8 @@ def test_reload_and_navigation_reattach_to_the_running_job(page, live_app, conso
     expect(page.locator("#train-progress-text")).to_contain_text("Pendulum-v1, seed 5: generation")
     expect(page.locator("#train-cancel")).to_be_enabled()
     page.click("#train-cancel")
-    expect(page.locator("#train-msg")).to_contain_text("Cancelling")
+    # "Cancelling" until the generation ends; on a loaded machine the run can end first
+    expect(page.locator("#train-msg")).to_contain_text(re.compile("Cancelling|cancelled"))
     expect(page.locator("#train-progress-text")).to_contain_text("done: cancelled", timeout=90_000)
     last = _generation(page)
     assert last < 100, "the run did not stop when cancelled"
