@@ -684,9 +684,6 @@ def to_ncps(controller, *, implicit_param_constraints=False):
     ControllerError
         Gap junctions, current drive, or io maps ncps cannot express (the message says which).
     """
-    from ncps.torch import LTC
-    from ncps.wirings import Wiring
-
     c = controller
     why = []
     if c.gaps:
@@ -712,8 +709,11 @@ def to_ncps(controller, *, implicit_param_constraints=False):
             "ncps reads each motor neuron once (output_w v + output_b): the output map must be "
             "dense and diagonal (a difference output is not)"
         )
-    if why:
+    if why:  # said before torch is imported (seconds on a loaded machine)
         raise ControllerError("this controller cannot be an ncps LTC: " + "; ".join(why))
+    from ncps.torch import LTC
+    from ncps.wirings import Wiring
+
     idx = {x: i for i, x in enumerate(c.neurons)}
     sens_at = {x: i for i, x in enumerate(c.sensory)}
     units = ncps_names(c)["unit_names"]
