@@ -88,27 +88,43 @@ VIEW_STILL = f"""() => {{
 }}"""
 
 
-def click_node(page, node, attempts=6):
-    """Click `node` in the Simulate network with the real mouse, as a user would.
+def click_a_node(page, attempts=6):
+    """Click a neuron in the Simulate network with the real mouse, as a user would; its name.
 
-    On a loaded machine the view can still move (a late fit after new elements) between
-    reading a node's position and the click landing, so the click is checked: cytoscape
-    records which node the tap hit, and a click that hit nothing is tried again.
+    Neurons overlap in the drawn views and, on a loaded machine, the view can still move (a
+    late fit after new elements) between reading a point and the click landing; so the click
+    aims at a point of a neuron that no other node's box covers, and the neuron clicked is the
+    one cytoscape says the tap hit (a click that hit nothing is tried again).
     """
+    free_point = f"""() => {{
+        const c = {CY}; window.__tapped = null;
+        c.one('tap', 'node', e => {{ window.__tapped = e.target.id(); }});
+        const bare = {{includeLabels: false, includeOverlays: false}};
+        const nodes = c.nodes().filter(n => !n.isParent())
+            .sort((a, b) => a.id() < b.id() ? -1 : 1);
+        const boxes = nodes.map(n => n.renderedBoundingBox(bare));
+        const inside = (b, x, y) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2;
+        for (let k = 0; k < nodes.length; k++)
+          for (let i = 1; i < 8; i++) for (let j = 1; j < 8; j++) {{
+            const b = boxes[k], x = b.x1 + (b.x2 - b.x1) * i / 8;
+            const y = b.y1 + (b.y2 - b.y1) * j / 8;
+            if (x < 5 || y < 5 || x > c.width() - 5 || y > c.height() - 5) continue;
+            if (!boxes.some((o, m) => m !== k && inside(o, x, y))) return [nodes[k].id(), x, y];
+        }}
+        return null;
+    }}"""
     for _ in range(attempts):
         # the preset layout fits the view after the new elements: wait until it holds still
         page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
-        point = page.evaluate(
-            f"() => {{ const c = {CY}; window.__tapped = null;"
-            " c.one('tap', 'node', e => { window.__tapped = e.target.id(); });"
-            f" c.zoom(1.5); c.center(c.$id('{node}'));"
-            f" const p = c.$id('{node}').renderedPosition(); return [p.x, p.y]; }}"
-        )
+        found = page.evaluate(free_point)
+        assert found is not None, "no neuron has a point that no other node covers"
+        _, x, y = found
         box = page.locator("#simulate-network").bounding_box()
-        page.mouse.click(box["x"] + point[0], box["y"] + point[1])
-        if page.evaluate("() => window.__tapped") == node:
-            return
-    raise AssertionError(f"{attempts} clicks at {node}'s position never hit it")
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        tapped = page.evaluate("() => window.__tapped")
+        if tapped is not None:  # mostly `node`; a neighbour when the view moved
+            return tapped
+    raise AssertionError(f"{attempts} clicks on a free point of a neuron never hit it")
 
 
 @pytest.fixture(autouse=True)
@@ -358,9 +374,9 @@ def test_bad_fields_are_reported_next_to_them(page, live_app, console_errors, sh
         f"c.$id('AVAR').position('x') || c.$id('AVAL').position('y') !== "
         f"c.$id('AVAR').position('y'); }}"
     )
-    click_node(page, "AVAL")
+    clicked = click_a_node(page)
     expect(page.locator(".simulate-stim-row")).to_have_count(2)
-    expect(page.locator(".simulate-stim-row").nth(1)).to_contain_text("AVAL")
+    expect(page.locator(".simulate-stim-row").nth(1)).to_contain_text(f"{clicked} ·")
     assert "Traceback" not in page.content()
     assert console_errors == []
 
