@@ -109,7 +109,7 @@ def click_a_node(page, attempts=6):
             const b = boxes[k], x = b.x1 + (b.x2 - b.x1) * i / 8;
             const y = b.y1 + (b.y2 - b.y1) * j / 8;
             if (x < 5 || y < 5 || x > c.width() - 5 || y > c.height() - 5) continue;
-            if (!boxes.some((o, m) => m !== k && inside(o, x, y))) return [nodes[k].id(), x, y];
+            if (!boxes.some((o, m) => m !== k && inside(o, x, y))) return [x, y];
         }}
         return null;
     }}"""
@@ -118,11 +118,11 @@ def click_a_node(page, attempts=6):
         page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
         found = page.evaluate(free_point)
         assert found is not None, "no neuron has a point that no other node covers"
-        _, x, y = found
+        x, y = found
         box = page.locator("#simulate-network").bounding_box()
         page.mouse.click(box["x"] + x, box["y"] + y)
         tapped = page.evaluate("() => window.__tapped")
-        if tapped is not None:  # mostly `node`; a neighbour when the view moved
+        if tapped is not None:  # mostly the neuron aimed at; a neighbour if the view moved
             return tapped
     raise AssertionError(f"{attempts} clicks on a free point of a neuron never hit it")
 
