@@ -68,7 +68,7 @@ def counts(page):
     return page.evaluate(COUNTS)
 
 
-def wait_for_counts(page, expected, timeout=20_000):
+def wait_for_counts(page, expected, timeout=90_000):
     """Wait until the drawn graph has the expected counts; fail showing what is drawn."""
     keys = json.dumps(expected)
     check = f"""() => {{ const c = ({COUNTS})(); const e = {keys};
@@ -255,7 +255,7 @@ def test_dataset_switch_and_a_copied_link_reopens_the_same_view(
     mark = "() => { window.__switch = performance.now(); }"
     for option, key in [("witvliet2021_8", "witvliet2021_8"), ("cook2019 ", "cook2019")]:
         choose(page, "explore-dataset", option, before_click=mark)
-        wait_for_counts(page, api_counts(key), timeout=30_000)
+        wait_for_counts(page, api_counts(key))
         took = page.evaluate(AFTER_PAINT) - page.evaluate("() => window.__switch")
         timings.setdefault("dataset_switch_ms", {})[key] = round(took)
 
