@@ -8,6 +8,7 @@ figure is :func:`sim.comparison.comparison_figure`; :func:`comparison_table` is 
 """
 
 import math
+from types import MappingProxyType
 
 import plotly.graph_objects as go
 from dash import html
@@ -17,14 +18,16 @@ from webapp.figures.control import empty_figure
 __all__ = ["SUMMARY_COLUMNS", "synapse_label", "lesion_figure", "comparison_table"]
 
 #: The comparison table's columns: summary column -> (header, number format).
-SUMMARY_COLUMNS = {
-    "baseline": ("controller", None),
-    "params": ("parameters", "{:d}"),
-    "seeds": ("seeds", "{:d}"),
-    "heldout_mean": ("held-out mean", "{:.1f}"),
-    "heldout_std": ("spread (sd over seeds)", "{:.1f}"),
-    "success": ("success rate", "{:.0%}"),
-}
+SUMMARY_COLUMNS = MappingProxyType(
+    {
+        "baseline": ("controller", None),
+        "params": ("parameters", "{:d}"),
+        "seeds": ("seeds", "{:d}"),
+        "heldout_mean": ("held-out mean", "{:.1f}"),
+        "heldout_std": ("spread (sd over seeds)", "{:.1f}"),
+        "success": ("success rate", "{:.0%}"),
+    }
+)
 
 
 def synapse_label(s) -> str:
