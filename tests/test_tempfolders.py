@@ -49,8 +49,8 @@ def wait_until(condition, what, timeout=240, server=None):
 def start_training(server, session, n_clicks=1):
     """Click Train as the page does: tap withdrawal on CartPole, a budget far beyond the
     test; returns once the job's run folder is there (:func:`webapp.jobs.run_job` makes it
-    as it starts the worker). The click may wait for a kernel the warm-up is compiling
-    (:mod:`webapp.forksafe`), hence its long timeout."""
+    as it starts the worker). The click may wait for a kernel the warm-up is compiling,
+    hence its long timeout."""
     fields = {
         "train-run.n_clicks": n_clicks, "train-session.data": session,
         "train-circuit.value": "tap_withdrawal", "store-dataset.data": "cook2019",

@@ -18,7 +18,7 @@ Per-user state lives in the browser (session storage):
 Long work runs as Dash background callbacks in a ``DiskcacheManager`` whose cache sits in
 the app's own temporary folder (:mod:`webapp.tempdirs`: ``wormlab-dash-*`` under the system
 temporary folder, owner recorded, removed by :func:`close_app` or at exit); each job is a
-process forked from the server, made safe by :mod:`webapp.forksafe`. Requests larger
+thread of the server (:mod:`webapp.jobmanager`), never a fork of it. Requests larger
 than :data:`MAX_REQUEST_BYTES` are refused (HTTP 413) before their body is read.
 
 Given a :class:`webapp.warmup.Warmup`, the shell polls it and shows "compiling the
@@ -35,12 +35,14 @@ import weakref
 from pathlib import Path
 
 import dash
+import diskcache
 from dash import Dash, Input, Output, dcc, html
 
 # the largest request body the server reads (an upload of the largest file, base64-encoded,
 # with the page's circuit and form): a body over it gets HTTP 413 unread
 from connectome.limits import MAX_REQUEST_BYTES
-from webapp import errors, forksafe, tempdirs
+from webapp import errors, tempdirs
+from webapp.jobmanager import ThreadJobManager
 from webapp.pages import circuit, explore, simulate, train
 from webapp.warmup import Warmup
 
@@ -63,11 +65,9 @@ def warm_up() -> None:
 
 
 def _background_manager(folder: str):
-    """A DiskcacheManager over a cache in ``folder``; it forks the server for each job, so
-    the fork handlers of :mod:`webapp.forksafe` are installed first."""
-    forksafe.install()
-    cache = forksafe.ForkSafeCache(os.path.join(folder, "cache"))
-    return dash.DiskcacheManager(cache), cache
+    """The background-callback manager over a job cache in ``folder``, and that cache."""
+    cache = diskcache.Cache(os.path.join(folder, "cache"))
+    return ThreadJobManager(cache), cache
 
 
 def _navbar(app: Dash):

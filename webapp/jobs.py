@@ -8,13 +8,13 @@ baseline comparison); each is a function
 
 How a job is wired
 ------------------
-The background callback runs in a process that Dash forks from the server. The job itself
-runs in a fresh Python process started from there (:func:`run_job`): a process forked from
-a server whose numba threading layer is already running (GNU OpenMP, e.g. after a parallel
-simulation) aborts when it starts its own parallel kernels, and a fresh process does not
-inherit that state. The worker reads its job on stdin and writes progress and the result as
-JSON lines on stdout; it loads the compiled kernels from numba's on-disk cache. Nothing but
-JSON crosses between the processes.
+The background callback runs in a thread of the server (:mod:`webapp.jobmanager`; nothing
+is forked). The job itself runs in a fresh Python process started from there
+(:func:`run_job`), so a long computation neither competes with the server for its GIL nor
+shares its numba threading layer, and a job that Dash terminates loses its worker with it.
+The worker reads its job on stdin and writes progress and the result as JSON lines on
+stdout; it loads the compiled kernels from numba's on-disk cache. Nothing but JSON crosses
+between the processes.
 
 Stop does not kill the job: it leaves a stop mark (:func:`request_stop`, a file in the
 run's own folder inside the server's temporary folder, :func:`stop_path`) that the job's
@@ -129,6 +129,14 @@ def worker_main() -> None:
         emit({"kind": "error", "text": f"the job failed: {type(err).__name__}: {err}"})
 
 
+def _kill_when_set(event, proc) -> None:
+    """Kill the worker ``proc`` once ``event`` is set, unless it has ended before."""
+    while proc.poll() is None:
+        if event.wait(1.0):
+            proc.kill()
+            return
+
+
 def run_job(kind: str, config: dict, on_progress, stop_file: str | None = None) -> dict:
     """Run one job in a fresh Python process and relay its progress.
 
@@ -153,6 +161,9 @@ def run_job(kind: str, config: dict, on_progress, stop_file: str | None = None) 
     import pathlib
     import subprocess
     import sys
+    import threading
+
+    from webapp.jobmanager import termination
 
     if kind not in JOBS:
         raise ControllerError(f"unknown job {kind!r}; jobs are {', '.join(JOBS)}")
@@ -171,6 +182,9 @@ def run_job(kind: str, config: dict, on_progress, stop_file: str | None = None) 
         env=env,
         text=True,
     )
+    terminated = termination()
+    if terminated is not None:  # Dash may terminate the job: its worker goes with it
+        threading.Thread(target=_kill_when_set, args=(terminated, proc), daemon=True).start()
     final = None
     try:
         proc.stdin.write(json.dumps({"kind": kind, "config": config, "stop_file": stop_file}))
