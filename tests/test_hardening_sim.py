@@ -322,6 +322,7 @@ def test_physical_checks_hold_for_the_api_too(ctrl_dict):
         (b'{"a": 1e999}', "beyond the range"),
         (b"[" * 65 + b"]" * 65, "nested 65 levels deep; the limit is 64"),
     ],
+    ids=["20MB", "deep", "long-int", "not-utf8", "nan", "overflow", "65-deep"],
 )
 def test_controller_file_reader_bounds(tmp_path, content, match):
     path = tmp_path / "f.json"

@@ -91,40 +91,47 @@ VIEW_STILL = f"""() => {{
 def click_a_node(page, attempts=6):
     """Click a neuron in the Simulate network with the real mouse, as a user would; its name.
 
-    Neurons overlap in the drawn views and, on a loaded machine, the view can still move (a
-    late fit after new elements) between reading a point and the click landing; so the click
-    aims at a point of a neuron that no other node's box covers, and the neuron clicked is the
-    one cytoscape says the tap hit (a click that hit nothing is tried again).
+    Neurons overlap in the drawn views, edges may be drawn over them, and on a loaded machine
+    the view can still move (a late fit after new elements) between reading a point and the
+    click landing; so the click aims at a point inside the window (the mouse reaches nothing
+    below the fold) where cytoscape's own hit test finds that neuron and nothing drawn over
+    it, and the neuron clicked is the one cytoscape says the tap hit (a click that hit no
+    neuron is tried again).
     """
     free_point = f"""() => {{
         const c = {CY}; window.__tapped = null;
+        const frame = c.container().getBoundingClientRect();
         c.one('tap', 'node', e => {{ window.__tapped = e.target.id(); }});
         const bare = {{includeLabels: false, includeOverlays: false}};
         const nodes = c.nodes().filter(n => !n.isParent())
             .sort((a, b) => a.id() < b.id() ? -1 : 1);
-        const boxes = nodes.map(n => n.renderedBoundingBox(bare));
-        const inside = (b, x, y) => x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2;
-        for (let k = 0; k < nodes.length; k++)
+        for (const node of nodes) {{
+          const b = node.renderedBoundingBox(bare);
           for (let i = 1; i < 8; i++) for (let j = 1; j < 8; j++) {{
-            const b = boxes[k], x = b.x1 + (b.x2 - b.x1) * i / 8;
-            const y = b.y1 + (b.y2 - b.y1) * j / 8;
+            const x = b.x1 + (b.x2 - b.x1) * i / 8, y = b.y1 + (b.y2 - b.y1) * j / 8;
             if (x < 5 || y < 5 || x > c.width() - 5 || y > c.height() - 5) continue;
-            if (!boxes.some((o, m) => m !== k && inside(o, x, y))) return [x, y];
+            // a whole pixel of the window, hit-tested as cytoscape will test the tap there
+            const X = Math.round(frame.left + x), Y = Math.round(frame.top + y);
+            const [mx, my] = c.renderer().projectIntoViewport(X, Y);
+            const hit = c.renderer().findNearestElement(mx, my, true, false);
+            if (!hit || hit.id() !== node.id()) continue;
+            const at = document.elementFromPoint(X, Y);
+            if (at && c.container().contains(at)) return [X, Y];
+          }}
         }}
         return null;
     }}"""
     for _ in range(attempts):
         # the preset layout fits the view after the new elements: wait until it holds still
         page.wait_for_function(VIEW_STILL, polling=250, timeout=30_000)
+        page.locator("#simulate-network").scroll_into_view_if_needed()
         found = page.evaluate(free_point)
-        assert found is not None, "no neuron has a point that no other node covers"
-        x, y = found
-        box = page.locator("#simulate-network").bounding_box()
-        page.mouse.click(box["x"] + x, box["y"] + y)
+        assert found is not None, "no neuron has a point in the window that only it covers"
+        page.mouse.click(*found)
         tapped = page.evaluate("() => window.__tapped")
         if tapped is not None:  # mostly the neuron aimed at; a neighbour if the view moved
             return tapped
-    raise AssertionError(f"{attempts} clicks on a free point of a neuron never hit it")
+    raise AssertionError(f"{attempts} clicks on a point that only a neuron covers missed it")
 
 
 @pytest.fixture(autouse=True)
