@@ -44,7 +44,17 @@ def test_a_job_runs_in_a_thread_of_this_process_and_leaves_its_result(manager):
     assert seen["pid"] == os.getpid() and seen["thread"] is not threading.main_thread()
     assert isinstance(seen["termination"], threading.Event)
     assert termination() is None  # outside a job
-    wait_until(lambda: not manager.job_running(job), "the thread to end")
+    assert manager.join(job, timeout=120) and not manager.job_running(job)
+
+
+def test_a_job_that_ended_counts_as_running_until_its_result_is_read(manager):
+    """Dash reads a job's result and then asks whether it runs: a job that ended in between
+    must not count as cancelled (its result would never reach the page)."""
+    job = manager.call_job_fn("key", manager.make_job_fn(lambda: "done", progress=False), [], {})
+    assert manager.join(job, timeout=120), "the job's thread did not end"
+    assert manager.job_running(job)  # ended, result not read yet
+    assert manager.get_result("key", job) == "done"
+    assert not manager.job_running(job)
 
 
 def test_handles_that_name_no_job_are_not_running_and_terminate_nothing(manager):

@@ -33,9 +33,10 @@ def termination() -> threading.Event | None:
 
 
 class _Job:
-    """One background callback's thread and its termination event."""
+    """One background callback's thread, its result key and its termination event."""
 
-    def __init__(self, target):
+    def __init__(self, key, target):
+        self.key = key
         self.terminated = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(target,), daemon=True)
 
@@ -60,9 +61,10 @@ class ThreadJobManager(dash.DiskcacheManager):
         def target():
             job_fn(key, self._make_progress_key(key), args, context)
 
-        job = _Job(target)
-        with self._lock:
-            for number in [n for n, j in self._jobs.items() if not j.thread.is_alive()]:
+        job = _Job(key, target)
+        with self._lock:  # forget the jobs that ended and whose result has been read
+            ended = [n for n, j in self._jobs.items() if not self._running(j)]
+            for number in ended:
                 del self._jobs[number]
             number = secrets.randbits(48) or 1
             self._jobs[number] = job
@@ -78,8 +80,22 @@ class ThreadJobManager(dash.DiskcacheManager):
             return self._jobs.get(number)
 
     def job_running(self, job):
+        """True while the job's thread runs, and after it until its result has been read:
+        Dash reads the result first and then asks whether the job still runs, so a job that
+        ended between the two would otherwise count as cancelled and its result be lost."""
         found = self._job(job)
-        return found is not None and found.thread.is_alive()
+        return found is not None and self._running(found)
+
+    def _running(self, job: _Job) -> bool:
+        return job.thread.is_alive() or self.result_ready(job.key)
+
+    def join(self, job, timeout=None) -> bool:
+        """Wait up to ``timeout`` s for the job's thread to end; whether it has (a handle
+        that names no job has nothing to wait for)."""
+        found = self._job(job)
+        if found is not None:
+            found.thread.join(timeout)
+        return found is None or not found.thread.is_alive()
 
     def terminate_job(self, job):
         found = self._job(job)
