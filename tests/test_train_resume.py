@@ -6,8 +6,11 @@ The run's record (:mod:`webapp.runs`) is what lets any request of any server rea
 state, its progress, and the checkpoint the resumed run continues from.
 """
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 
@@ -15,7 +18,7 @@ import psutil
 import pytest
 
 from sim.jsonfile import write_json_atomic
-from tests.appserver import AppServer
+from tests.appserver import ROOT, AppServer
 from webapp import runs, training
 from webapp.tempdirs import OWNER_FILE
 
@@ -164,3 +167,36 @@ def test_prune_keeps_running_and_newest_runs_and_removes_old_ones(tmp_path):
     expected = [os.path.basename(made[n]) for n in ("running", "new2", "new3")]
     assert left == sorted([*expected, "someone-else"])
     assert runs.prune(str(tmp_path), keep=2, max_age_days=30, now=now) == []
+
+
+def test_a_worker_whose_server_is_gone_ends_and_leaves_its_run_resumable(runs_dir, tw):
+    """A crashed server cannot read its training worker any more: the worker ends at its
+    next message, and the run stays "interrupted" (resumable from its checkpoint), never
+    "error" (a killed server's worker used to record the broken pipe as the run's failure)."""
+    values = {
+        "circuit": "tap_withdrawal", "store_circuit": None, "dataset": "cook2019",
+        "env": "CartPole-v1", "seconds": 3000, "generations": 100000, "target": None,
+        "episodes": 30, "seed": 7, "eval_episodes": 1,
+        "io": training.default_io(tw, "CartPole-v1"),
+    }  # fmt: skip
+    config = training.training_config(values)
+    folder = runs.run_folder(f"{uuid.uuid4().hex}-1")
+    runs.record_start(folder, config)
+    job = {"kind": "train", "config": {**config, "folder": folder, "resume": False}}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from webapp.jobs import worker_main; worker_main()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, text=True,
+    )  # fmt: skip
+    try:
+        worker.stdin.write(json.dumps(job))
+        worker.stdin.close()
+        for line in worker.stdout:  # as a server reads it, up to the second saved generation
+            if '"progress"' in line and runs.run_status(folder)["generation"] >= 2:
+                break
+        worker.stdout.close()  # the server is gone
+        assert worker.wait(timeout=300) != 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    status = runs.run_status(folder)
+    assert status["state"] == "interrupted" and status["generation"] >= 2, status

@@ -110,8 +110,14 @@ def worker_main() -> None:
     import sys
 
     def emit(msg):
-        sys.stdout.write(_MARK + json.dumps(msg) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(_MARK + json.dumps(msg) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the server that reads this job is gone (killed, crashed): nobody will read the
+            # result, and a run with a record (webapp.runs) must stay resumable from its
+            # checkpoint, not be recorded as failed by this error, so end here at once
+            os._exit(1)
 
     try:
         job = json.loads(sys.stdin.read())
