@@ -410,6 +410,51 @@ def test_search_suggests_for_typos_and_keeps_the_selection_across_datasets(
     assert console_errors == []
 
 
+def test_a_slow_level_switch_cannot_lose_a_neuron_picked_from_the_old_names(
+    page, live_app, console_errors, shot
+):
+    """Until the search box has the names of the new level, it takes no pick: a name picked
+    from the old list (AVAL, at class level) would be dropped when the new list lands. The
+    new names are held back here, as a busy server would, until the box has been tried."""
+    open_explore(page, live_app)
+    held = []
+
+    def hold_the_new_names(route):
+        body = route.request.post_data or ""
+        if "explore-dataset-note.children" in body:  # the callback that sends the names
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", hold_the_new_names)
+    page.locator("#explore-level label", has_text="classes").click()
+    page.wait_for_function("() => document.getElementById('explore-search').disabled")
+    box = page.locator("#explore-search")
+    expect(box).to_be_disabled()
+    expect(box).to_contain_text("Loading the names")
+    # what a user would do: click the box and pick the first AVA name
+    page.locator("#explore-search").click(force=True)
+    page.keyboard.type("AVAL")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert page.locator(".dash-dropdown-option").count() == 0  # nothing offered
+    shot("search-disabled-while-loading")
+    assert len(held) == 1
+    held[0].continue_()
+    page.unroute("**/_dash-update-component*")
+    expect(box).to_be_enabled()
+    expect(box).to_contain_text("Search a neuron or class")
+    page.click("#explore-search")
+    page.keyboard.type("AVAL")  # at class level, a member's name finds its class
+    expect(page.locator(".dash-dropdown-option")).to_have_text(["AVA · interneuron"])
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page.locator("#explore-panel h3")).to_have_text(["AVA"])
+    page.wait_for_function("() => window.location.search.includes('select=AVA')")
+    assert console_errors == []
+
+
 INSIDE = """(sel) => {
     const box = document.querySelector('#explore-heatmap-box').getBoundingClientRect();
     const out = [];

@@ -16,6 +16,7 @@ changes (a digest of it is kept in ``explore-drawn``) and restyle the graph othe
 """
 
 import dataclasses
+import json
 import logging
 import math
 
@@ -58,6 +59,9 @@ log = logging.getLogger(__name__)
 
 MAX_PANELS = 3  # detail panels shown at once; more selected neurons are listed by name
 MAX_PARTNERS = 12  # partner rows per table before "n more"
+SEARCH_PLACEHOLDER = "Search a neuron or class (e.g. AVA, aval, PLM)…"
+#: what the search box says while its options for a new dataset or level are on the way
+LOADING_PLACEHOLDER = "Loading the names of this dataset and level…"
 
 
 # ------------------------------------------------------------------ pieces of layout
@@ -524,7 +528,7 @@ def layout(**query):
                         options=list(search_options(state.dataset, state.level)),
                         value=list(state.select),
                         multi=True,
-                        placeholder="Search a neuron or class (e.g. AVA, aval, PLM)…",
+                        placeholder=SEARCH_PLACEHOLDER,
                         className="wl-search",
                         maxHeight=320,
                     ),
@@ -752,11 +756,29 @@ def register_callbacks(app) -> None:
             return no_update, no_update
         return options, suggests
 
+    # Between a switch of dataset or level and the arrival of the new options, the search
+    # box would offer the old names, and a name picked from them (AVAL, at class level)
+    # would be dropped by the box when the new options land (a Dash dropdown keeps only
+    # values among its options). So the box is disabled at once, in the browser, and the
+    # callback that sends the new options enables it again.
+    app.clientside_callback(
+        f"""
+        function(dataset, level) {{ return [true, {json.dumps(LOADING_PLACEHOLDER)}]; }}
+        """,
+        Output("explore-search", "disabled"),
+        Output("explore-search", "placeholder"),
+        Input("explore-dataset", "value"),
+        Input("explore-level", "value"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output("explore-search", "options", allow_duplicate=True),
         Output("explore-dataset-note", "children"),
         Output("explore-search", "value", allow_duplicate=True),
         Output("explore-select-message", "children"),
+        Output("explore-search", "disabled", allow_duplicate=True),
+        Output("explore-search", "placeholder", allow_duplicate=True),
         Input("explore-dataset", "value"),
         Input("explore-level", "value"),
         State("explore-search", "value"),
@@ -764,16 +786,18 @@ def register_callbacks(app) -> None:
     )
     def _options(dataset, level, selected):
         # the options of this dataset and level, without suggestions (explore-search-marked
-        # may be stale for a moment: it only costs one resend)
+        # may be stale for a moment: it only costs one resend); the box is enabled again
         state, problems = ExploreState.parse({"dataset": dataset, "level": level})
         options = list(search_options(state.dataset, state.level))
         note = _dataset_note(state.dataset)
+        enable = (False, SEARCH_PLACEHOLDER)
         if ctx.triggered_id != "explore-dataset" or not selected:
-            return options, note, no_update, _messages(problems)
+            return options, note, no_update, _messages(problems), *enable
         try:
             kept, missing = kept_selection(state.dataset, state.level, selected)
         except WormlabError as err:
-            return options, note, [], _messages(problems + [f"{err}; the selection is empty."])
+            message = _messages(problems + [f"{err}; the selection is empty."])
+            return options, note, [], message, *enable
         message = _messages(problems)
         if missing:
             message += _messages(
@@ -783,7 +807,7 @@ def register_callbacks(app) -> None:
                 ],
                 "info",
             )
-        return options, note, kept, message
+        return options, note, kept, message, *enable
 
     @app.callback(
         Output("explore-search", "value", allow_duplicate=True),
