@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -13,6 +14,7 @@ import run_app
 import sim
 from sim import envs, kernels
 from tests.appserver import ROOT, AppServer
+from webapp.warmup import Step, Warmup
 
 BANNER = "app-warmup-poll.n_intervals"  # the shell's banner callback
 
@@ -21,6 +23,27 @@ def test_warmup_compiles_every_kernel_family():
     sim.warmup()
     for kernel in (kernels.run_chunks, kernels.ltc_step, envs.env_step, envs.env_observe):
         assert kernel.signatures, f"{kernel.__name__} was not compiled by sim.warmup()"
+
+
+def _thread_niceness():
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def test_only_the_background_warmup_runs_at_a_lower_priority():
+    """The warm-up's own thread yields to requests; a caller that runs the steps itself
+    (the browser tests' server, a script) keeps its priority for what it does next: a
+    thread cannot raise its priority again, and the whole suite once ran at nice 10 behind
+    other work after its first browser test."""
+    seen = []
+    step = Step("probe", "", "notes its thread's niceness", lambda: seen.append(_thread_niceness()))
+    before = _thread_niceness()
+    Warmup([step], echo=None).run()
+    assert seen == [before] and _thread_niceness() == before
+    warmup = Warmup([step], echo=None)
+    warmup.start().join(timeout=60)
+    assert warmup.finished
+    assert seen[1] == min(19, before + 10)
+    assert _thread_niceness() == before
 
 
 def test_app_binds_loopback_without_debug_by_default():

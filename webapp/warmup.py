@@ -93,11 +93,13 @@ def _cache_place() -> str:
     return numba.config.CACHE_DIR or "__pycache__ beside sim/kernels.py"
 
 
-def _lower_priority(niceness: int = 10) -> None:
-    """Lower this thread's CPU priority (Linux schedules threads one by one) and so that of
-    the processes it starts, so that requests come first while it compiles."""
+def _lower_priority(by: int = 10) -> None:
+    """Lower this thread's CPU priority by ``by`` nice levels (Linux schedules threads one
+    by one; at most nice 19) and so that of the processes it starts, so that requests come
+    first while it compiles. The rest of the process keeps its priority."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + by))
     except (AttributeError, OSError):  # not Linux, or not allowed: compile at full priority
         pass
 
@@ -128,21 +130,28 @@ class Warmup:
             self._echo(text)
 
     def start(self) -> threading.Thread:
-        """Run the steps in a daemon thread; returns it."""
-        thread = threading.Thread(target=self.run, name="wormlab-warmup", daemon=True)
+        """Run the steps in a daemon thread at a lower CPU priority (nice 10, so that the
+        server's requests come first); returns it."""
+        thread = threading.Thread(target=self._run_behind, name="wormlab-warmup", daemon=True)
         thread.start()
         return thread
 
-    def run(self) -> None:
-        """Run every step in order; a failing step is logged and the next one runs (the
-        pages then compile on first use)."""
+    def _run_behind(self) -> None:
+        _lower_priority()  # this thread only (and what it starts); it ends with the steps
+        self.run(background=True)
+
+    def run(self, background: bool = False) -> None:
+        """Run every step in order in the calling thread, at its priority (a thread cannot
+        raise its priority again once lowered, so only :meth:`start`'s own thread is
+        lowered); a failing step is logged and the next one runs (the pages then compile on
+        first use). ``background`` only words the first line."""
         self._started = time.perf_counter()
-        _lower_priority()
         self._say(
-            "wormlab: compiling the simulator and the trainer in the background; this "
-            "happens once: numba keeps the machine code on disk "
-            f"({_cache_place()}), so later starts take seconds. The pages are served "
-            "meanwhile."
+            "wormlab: compiling the simulator and the trainer"
+            + (" in the background" if background else "")
+            + "; this happens once: numba keeps the machine code on disk "
+            f"({_cache_place()}), so later starts take seconds."
+            + (" The pages are served meanwhile." if background else "")
         )
         for step in self._steps:
             with self._lock:

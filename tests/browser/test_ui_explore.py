@@ -439,7 +439,11 @@ def test_a_slow_level_switch_cannot_lose_a_neuron_picked_from_the_old_names(
     page.keyboard.press("Enter")
     assert page.locator(".dash-dropdown-option").count() == 0  # nothing offered
     shot("search-disabled-while-loading")
-    assert len(held) == 1
+    for _ in range(300):  # the request reaches the route handler as playwright's events run
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1, "the names' request was never sent"
     held[0].continue_()
     page.unroute("**/_dash-update-component*")
     expect(box).to_be_enabled()
