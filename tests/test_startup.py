@@ -14,7 +14,7 @@ import run_app
 import sim
 from sim import envs, kernels
 from tests.appserver import ROOT, AppServer
-from webapp.warmup import Step, Warmup
+from webapp.warmup import WARMUP_NICENESS, Step, Warmup
 
 BANNER = "app-warmup-poll.n_intervals"  # the shell's banner callback
 
@@ -42,7 +42,7 @@ def test_only_the_background_warmup_runs_at_a_lower_priority():
     warmup = Warmup([step], echo=None)
     warmup.start().join(timeout=60)
     assert warmup.finished
-    assert seen[1] == min(19, before + 10)
+    assert seen[1] == min(19, before + WARMUP_NICENESS)
     assert _thread_niceness() == before
 
 

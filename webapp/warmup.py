@@ -7,8 +7,10 @@ simulator's numba kernels and the Simulate page's default network, then the cont
 environments' kernels and one tiny training run in a fresh process (which writes numba's
 on-disk cache of the batched rollout kernel that every training process loads). numba
 compiles each kernel once and keeps the machine code on disk (``cache=True``, under
-``sim/__pycache__`` or ``NUMBA_CACHE_DIR``): with a cold cache the steps take about half
-a minute on a quiet 2-core machine, with a warm one a few seconds.
+``sim/__pycache__`` or ``NUMBA_CACHE_DIR``): with a cold cache the steps take about a
+minute on a quiet 2-core machine and four with both cores busy, with a warm one 5-10 s and
+half a minute (``python benchmarks/bench_startup.py``). The warm-up's thread runs a few
+nice levels below the server's, so that requests come first.
 
 A request that needs a kernel before its step has run does not compile it a second time:
 numba's compiler lock makes it wait for the warm-up's compilation and then use it. The
@@ -93,7 +95,13 @@ def _cache_place() -> str:
     return numba.config.CACHE_DIR or "__pycache__ beside sim/kernels.py"
 
 
-def _lower_priority(by: int = 10) -> None:
+#: how many nice levels the background warm-up gives way by: enough that the server's requests
+#: come first (CFS weighs nice 5 at a third of nice 0), not so many that it starves behind a
+#: busy machine's other work (nice 10, a tenth: 12 minutes to compile with both cores busy)
+WARMUP_NICENESS = 5
+
+
+def _lower_priority(by: int = WARMUP_NICENESS) -> None:
     """Lower this thread's CPU priority by ``by`` nice levels (Linux schedules threads one
     by one; at most nice 19) and so that of the processes it starts, so that requests come
     first while it compiles. The rest of the process keeps its priority."""
@@ -130,8 +138,8 @@ class Warmup:
             self._echo(text)
 
     def start(self) -> threading.Thread:
-        """Run the steps in a daemon thread at a lower CPU priority (nice 10, so that the
-        server's requests come first); returns it."""
+        """Run the steps in a daemon thread at a lower CPU priority (:data:`WARMUP_NICENESS`
+        levels, so that the server's requests come first); returns it."""
         thread = threading.Thread(target=self._run_behind, name="wormlab-warmup", daemon=True)
         thread.start()
         return thread
