@@ -10,6 +10,8 @@ import threading
 import time
 import urllib.request
 
+import pytest
+
 import run_app
 import sim
 from sim import envs, kernels
@@ -29,6 +31,7 @@ def _thread_niceness():
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own niceness is Linux's")
 def test_only_the_background_warmup_runs_at_a_lower_priority():
     """The warm-up's own thread yields to requests; a caller that runs the steps itself
     (the browser tests' server, a script) keeps its priority for what it does next: a
